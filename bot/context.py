@@ -1,0 +1,61 @@
+"""What a dialogue turn can use: the services, the open transaction, the agent, the time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.forms import Form
+from bot.values import ConversationKey
+from config.calendar import Calendar
+from config.catalogue import Catalogue
+from config.settings import Settings
+from config.taxonomy import Taxonomy
+from nlp.classifier import Classifier
+from storage.models import Agent
+from storage.referential import Referential
+from storage.store import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived, read-only parts shared by every turn."""
+
+    settings: Settings
+    catalogue: Catalogue
+    taxonomy: Taxonomy
+    calendar: Calendar
+    referential: Referential
+    classifier: Classifier
+    forms: dict[str, Form]
+
+
+@dataclass(slots=True)
+class Context:
+    """One turn: the services, the transaction it runs in, who is talking, and when."""
+
+    services: Services
+    tx: Tx
+    key: ConversationKey
+    agent: Agent | None
+    now: datetime
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.services.catalogue.t(key, **values)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.services.catalogue
+
+    @property
+    def has_profile(self) -> bool:
+        return self.agent is not None and self.agent.collectivite_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.services.settings.is_admin(self.key.transport, self.key.user)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.key.transport}:{self.key.user}"

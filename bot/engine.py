@@ -1,0 +1,148 @@
+"""The engine: runs dialogue turns under a per-conversation lock and delivers the replies.
+
+A turn is one database transaction: claim the platform event (a redelivered event is
+dropped), lock and read the conversation, step the dialogue, write the new state and queue
+the replies. Only after the commit are the replies sent, each marked sent once delivered,
+so a crash at any point loses no answer and a restart resends only what was not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from bot.context import Context, Services
+from bot.dialogue import DialogueState, step
+from bot.transport import DeliveryRefused, Transport
+from bot.values import ConversationKey, Incoming, OutText, outgoing_from_dict
+from storage.models import Delivery, utcnow
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+
+
+class Engine:
+    """Shared by every transport; one per process."""
+
+    def __init__(
+        self, services: Services, store: Store, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.services = services
+        self.store = store
+        self.clock = clock
+        self._transports: dict[str, Transport] = {}
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+        # SQLite has one writer at a time: one database thread avoids lock contention.
+        workers = 1 if store.is_sqlite else 8
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recueil-db")
+
+    def register(self, transport: Transport) -> None:
+        self._transports[transport.name] = transport
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+
+    async def _locked(self, key: ConversationKey) -> asyncio.Lock:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        await lock.acquire()
+        return lock
+
+    def _release(self, key: ConversationKey, lock: asyncio.Lock) -> None:
+        lock.release()
+        _, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Run one turn for ``incoming`` and deliver its replies, in order."""
+        key = incoming.key
+        lock = await self._locked(key)
+        try:
+            try:
+                pending = await self._db(self._turn, incoming)
+            except Exception:
+                log.exception("turn failed for %s", key)
+                await self._send_apology(key)
+                return
+            await self._deliver(key, pending)
+        finally:
+            self._release(key, lock)
+
+    def _turn(self, incoming: Incoming) -> list[Delivery]:
+        key = incoming.key
+        with self.store.transaction() as tx:
+            if incoming.event_id is not None and not tx.claim_event(
+                key.transport, incoming.event_id
+            ):
+                log.info("event %s already handled, dropped", incoming.event_id)
+                return []
+            conversation = tx.lock_conversation(key)
+            state = DialogueState.model_validate(conversation.state or {})
+            ctx = Context(
+                self.services, tx, key, tx.get_agent(key.transport, key.user), self.clock()
+            )
+            replies = step(ctx, state, incoming)
+            tx.save_conversation(conversation, state.model_dump(mode="json"))
+            tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
+            return tx.pending_for(key)
+
+    async def _deliver(self, key: ConversationKey, pending: list[Delivery]) -> None:
+        transport = self._transports.get(key.transport)
+        if transport is None:
+            log.warning(
+                "no transport %s registered: %d replies stay queued", key.transport, len(pending)
+            )
+            return
+        for delivery in pending:
+            assert delivery.id is not None
+            try:
+                await transport.send(key, outgoing_from_dict(delivery.payload))
+            except DeliveryRefused as exc:
+                log.info("delivery to %s refused: %s", key, exc)
+                await self._db(self.store.mark_blocked, delivery)
+                return
+            except Exception as exc:
+                log.exception("delivery %s to %s failed", delivery.id, key)
+                final = delivery.attempts + 1 >= MAX_ATTEMPTS
+                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
+                return  # keep the order: later replies wait for this one
+            await self._db(self.store.mark_sent, delivery.id)
+
+    async def redeliver_pending(self, transport: str | None = None) -> int:
+        """Send what a crash or an outage left queued; returns how many were pending."""
+        pending = await self._db(self.store.pending_deliveries, transport=transport)
+        by_key: dict[ConversationKey, list[Delivery]] = {}
+        for delivery in pending:
+            key = ConversationKey(delivery.transport, delivery.chat_id, delivery.user_id)
+            by_key.setdefault(key, []).append(delivery)
+        for key in by_key:
+            lock = await self._locked(key)
+            try:
+                fresh = await self._db(self.store.pending_deliveries, key=key)
+                await self._deliver(key, fresh)
+            finally:
+                self._release(key, lock)
+        return len(pending)
+
+    async def _send_apology(self, key: ConversationKey) -> None:
+        transport = self._transports.get(key.transport)
+        if transport is None:
+            return
+        try:
+            await transport.send(key, OutText(self.services.catalogue.t("error.internal")))
+        except Exception:
+            log.exception("could not apologise to %s", key)

@@ -1,0 +1,245 @@
+"""The intake forms (profile, besoin, service) and the fields that need more than text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from bot.forms import (
+    Accept,
+    Answer,
+    AskAgain,
+    ChoiceField,
+    Form,
+    FormField,
+    FormState,
+    Outcome,
+    Question,
+    Reject,
+    TextField,
+)
+from bot.parsing import Option, clean_text, fold, text_problem
+from storage.referential import CollectiviteKind, CollectiviteRef
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 4000
+NONE_OF_THESE = "aucune"
+CANDIDATES_SHOWN = 6
+
+
+class UrlField(TextField):
+    """A web address; ``www.exemple.fr`` is accepted and stored as ``https://www.exemple.fr``."""
+
+    def validate(self, ctx: Context, text: str) -> Outcome:
+        candidate = text if "://" in text else f"https://{text}"
+        try:
+            parts = urlsplit(candidate)
+        except ValueError:
+            return Reject(ctx.t("input.url_invalid"))
+        host = parts.hostname or ""
+        if parts.scheme not in {"http", "https"} or "." not in host or " " in candidate:
+            return Reject(ctx.t("input.url_invalid"))
+        return Accept(candidate)
+
+
+class EmailField(TextField):
+    def validate(self, ctx: Context, text: str) -> Outcome:
+        try:
+            checked = validate_email(text, check_deliverability=False)
+        except EmailNotValidError:
+            return Reject(ctx.t("input.email_invalid"))
+        return Accept(checked.normalized)
+
+
+def lookup(ctx: Context, kind: str, code: str) -> CollectiviteRef:
+    """The referential entry of a stored (kind, code); it must exist."""
+    ref = ctx.services.referential.get(cast(CollectiviteKind, kind), code)
+    if ref is None:
+        raise LookupError(f"collectivité {kind}:{code} is not in the referential")
+    return ref
+
+
+def collectivite_value(ref: CollectiviteRef) -> dict[str, Any]:
+    return {"kind": ref.kind, "code": ref.code, "name": ref.name, "label": ref.label}
+
+
+class CollectiviteField(FormField):
+    """Found in the referential by name, postal code, INSEE code or SIREN.
+
+    Homonyms (twelve communes are named Sainte-Colombe) are told apart by asking the
+    département; an inexact name offers the closest candidates.
+    """
+
+    def question(self, ctx: Context, state: FormState) -> Question:
+        candidates = [lookup(ctx, *c) for c in state.sub.get("candidates", [])]
+        if not candidates:
+            return Question(self.prompt(ctx, state.name))
+        options = [
+            Option(f"c{index}", ref.label, self._aliases(ctx, ref) if state.sub["homonyms"] else ())
+            for index, ref in enumerate(candidates)
+        ]
+        if state.sub["homonyms"]:
+            text = ctx.t(
+                "form.profil.collectivite.homonyms", count=len(candidates), name=candidates[0].name
+            )
+        else:
+            text = ctx.t("form.profil.collectivite.candidates", query=state.sub["query"])
+        options.append(Option(NONE_OF_THESE, ctx.t("form.profil.collectivite.none")))
+        return Question(text, tuple(options), free_text=True)
+
+    def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
+        candidates = state.sub.get("candidates", [])
+        if answer.choice_ids and candidates:
+            choice = answer.choice_ids[0]
+            if choice == NONE_OF_THESE:
+                state.sub = {}
+                return AskAgain(ctx.t("form.profil.collectivite.retry"))
+            return Accept(collectivite_value(lookup(ctx, *candidates[int(choice[1:])])))
+        query = clean_text(answer.text)
+        if text_problem(query, max_length=200) is not None:
+            return Reject(ctx.t("form.profil.collectivite.not_found", query=query[:60]))
+        results = ctx.services.referential.search(query, limit=20)
+        exact = [ref for ref in results if fold(ref.name) == _strip_prefix(fold(query))]
+        found = exact or results
+        if not found:
+            return Reject(ctx.t("form.profil.collectivite.not_found", query=query))
+        if len(found) == 1:
+            return Accept(collectivite_value(found[0]))
+        homonyms = ctx.services.referential.is_homonym_set(found)
+        shown = found if homonyms else found[:CANDIDATES_SHOWN]
+        state.sub = {
+            "query": query,
+            "homonyms": homonyms,
+            "candidates": [[ref.kind, ref.code] for ref in shown],
+        }
+        return AskAgain()
+
+    def display(self, ctx: Context, form: str, value: Any) -> str:
+        return str(value["label"])
+
+    @staticmethod
+    def _aliases(ctx: Context, ref: CollectiviteRef) -> tuple[str, ...]:
+        if ref.departement is None:
+            return ()
+        name = ctx.services.referential.departement_name(ref.departement)
+        return (ref.departement, name) if name else (ref.departement,)
+
+
+def _strip_prefix(folded: str) -> str:
+    for prefix in ("mairie de ", "mairie d ", "commune de ", "commune d ", "ville de ", "ville d "):
+        if folded.startswith(prefix):
+            return folded.removeprefix(prefix)
+    return folded
+
+
+CONFIRM_YES, CONFIRM_NO, OTHER = "oui", "non", "autre"
+SUGGESTIONS = 3
+
+
+class ThematiqueField(FormField):
+    """The classifier's suggestion, confirmed by the agent, or picked from the others."""
+
+    def __init__(self, name: str, *, text_fields: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.text_fields = text_fields
+
+    def _ranked(self, ctx: Context, state: FormState) -> list[tuple[str, float]]:
+        text = "\n".join(str(state.answers.get(name) or "") for name in self.text_fields)
+        return list(ctx.services.classifier.predict(text).ranked)
+
+    def question(self, ctx: Context, state: FormState) -> Question:
+        taxonomy = ctx.services.taxonomy
+        stage = state.sub.get("stage")
+        ranked = self._ranked(ctx, state)
+        best, score = ranked[0]
+        if stage is None and score >= ctx.services.classifier.threshold:
+            return Question(
+                ctx.t("form.thematique.confirm", label=taxonomy.label(best)),
+                (
+                    Option(CONFIRM_YES, ctx.t("choice.yes_right")),
+                    Option(CONFIRM_NO, ctx.t("form.thematique.see_others")),
+                ),
+            )
+        if stage in (None, "top"):
+            skip = 1 if stage == "top" else 0
+            options = [
+                Option(tid, taxonomy.label(tid)) for tid, _ in ranked[skip : skip + SUGGESTIONS]
+            ]
+            options.append(Option(OTHER, ctx.t("form.thematique.other")))
+            return Question(ctx.t("form.thematique.suggestions"), tuple(options))
+        return Question(
+            ctx.t("form.thematique.all"), tuple(Option(t.id, t.label) for t in taxonomy)
+        )
+
+    def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
+        if not answer.choice_ids:
+            return Reject(ctx.t("input.choice_unknown"))
+        choice = answer.choice_ids[0]
+        ranked = self._ranked(ctx, state)
+        scores = dict(ranked)
+        if choice == CONFIRM_NO:
+            state.sub = {"stage": "top"}
+            return AskAgain()
+        if choice == OTHER:
+            state.sub = {"stage": "all"}
+            return AskAgain()
+        chosen = ranked[0][0] if choice == CONFIRM_YES else choice
+        source = "classifier" if chosen == ranked[0][0] else "agent"
+        return Accept({"id": chosen, "confidence": round(scores[chosen], 4), "source": source})
+
+    def display(self, ctx: Context, form: str, value: Any) -> str:
+        return ctx.services.taxonomy.label(value["id"])
+
+
+def build_forms() -> dict[str, Form]:
+    """The three forms of the collecte. Adding a question is adding a field here."""
+    profil = Form(
+        "profil",
+        (
+            CollectiviteField("collectivite"),
+            ChoiceField(
+                "profil",
+                options=("elu", "agent", "partenaire"),
+                aliases={"elu": ("élue", "maire", "adjoint")},
+            ),
+            TextField("fonction", max_length=120, min_length=2),
+            EmailField("email", max_length=320, optional=True, public=False),
+        ),
+        review=False,
+    )
+    besoin = Form(
+        "besoin",
+        (
+            TextField("title", max_length=TITLE_MAX, min_length=3),
+            TextField("description", max_length=DESCRIPTION_MAX, min_length=15),
+            ChoiceField(
+                "beneficiaries",
+                options=("habitants", "agents", "associations", "entreprises"),
+                multiple=True,
+            ),
+            TextField("current_handling", max_length=DESCRIPTION_MAX, optional=True),
+            ThematiqueField("thematique", text_fields=("title", "description", "current_handling")),
+        ),
+    )
+    service = Form(
+        "service",
+        (
+            TextField("title", max_length=TITLE_MAX, min_length=3),
+            TextField("description", max_length=DESCRIPTION_MAX, min_length=15),
+            UrlField("url", max_length=500, optional=True),
+            ChoiceField(
+                "open_source",
+                options=("oui", "non", "nsp"),
+                aliases={"nsp": ("je ne sais pas", "sais pas", "?")},
+            ),
+            TextField("users", max_length=1000, min_length=2),
+            TextField("funding", max_length=DESCRIPTION_MAX, min_length=5),
+            ThematiqueField("thematique", text_fields=("title", "description", "funding")),
+        ),
+    )
+    return {form.name: form for form in (profil, besoin, service)}

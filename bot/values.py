@@ -1,0 +1,156 @@
+"""The typed boundary between transports and the dialogue core.
+
+Adapters turn platform events into the frozen ``Incoming*`` values and render the core's
+``Out*`` values. The core never sees a platform object; ``raw`` keeps it for logging only.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Who the bot talks to, where: ids from two platforms may collide, so all three count."""
+
+    transport: str
+    chat: str
+    user: str
+
+    def __str__(self) -> str:
+        return f"{self.transport}:{self.chat}:{self.user}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incoming:
+    """Something a user did. ``event_id`` is the platform's id, used to drop redeliveries."""
+
+    key: ConversationKey
+    event_id: str | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingText(Incoming):
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingChoice(Incoming):
+    """A button pressed; ``token`` identifies the question it belonged to."""
+
+    choice_id: str
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingPollAnswer(Incoming):
+    """A vote in a poll; an empty ``option_ids`` means the vote was retracted."""
+
+    poll_id: str
+    option_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingAttachment(Incoming):
+    """A file, picture, sticker or voice message: the bot reads only text."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingStart(Incoming):
+    """The user opened the conversation (``/start``, a new direct room, the terminal)."""
+
+    param: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutText:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutChoices:
+    """A question with choices; transports without buttons render them as numbered lines."""
+
+    text: str
+    choices: tuple[Choice, ...]
+    token: str = ""
+    multiple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutPoll:
+    question: str
+    options: tuple[Choice, ...]
+    poll_id: str
+    multiple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+    caption: str = ""
+
+
+Outgoing = OutText | OutChoices | OutPoll | OutFile
+
+
+def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
+    """Serialise an outgoing value for the delivery log."""
+    match message:
+        case OutText(text=text):
+            return {"type": "text", "text": text}
+        case OutChoices(text=text, choices=choices, token=token, multiple=multiple):
+            return {
+                "type": "choices",
+                "text": text,
+                "choices": [{"id": c.id, "label": c.label} for c in choices],
+                "token": token,
+                "multiple": multiple,
+            }
+        case OutPoll(question=question, options=options, poll_id=poll_id, multiple=multiple):
+            return {
+                "type": "poll",
+                "text": question,
+                "choices": [{"id": c.id, "label": c.label} for c in options],
+                "poll_id": poll_id,
+                "multiple": multiple,
+            }
+        case OutFile(name=name, content=content, mime=mime, caption=caption):
+            return {
+                "type": "file",
+                "name": name,
+                "mime": mime,
+                "text": caption,
+                "content": base64.b64encode(content).decode("ascii"),
+            }
+    raise TypeError(f"cannot serialise {type(message).__name__}")
+
+
+def outgoing_from_dict(data: dict[str, Any]) -> Outgoing:
+    """Inverse of :func:`outgoing_to_dict`."""
+    kind = data["type"]
+    if kind == "text":
+        return OutText(data["text"])
+    choices = tuple(Choice(c["id"], c["label"]) for c in data.get("choices", ()))
+    if kind == "choices":
+        return OutChoices(data["text"], choices, data.get("token", ""), data.get("multiple", False))
+    if kind == "poll":
+        return OutPoll(data["text"], choices, data["poll_id"], data.get("multiple", False))
+    if kind == "file":
+        return OutFile(
+            data["name"], base64.b64decode(data["content"]), data["mime"], data.get("text", "")
+        )
+    raise ValueError(f"unknown outgoing type {kind!r}")

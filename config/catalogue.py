@@ -1,0 +1,63 @@
+"""The message catalogue: every text a user reads, from ``config/messages.toml``.
+
+Templates are written with ordinary spaces; French typography is applied once at load,
+before user values are substituted, so what agents typed is never altered.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from config.typography import french
+
+DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
+
+
+class Catalogue:
+    """Keyed French texts; ``t("intake.title.prompt", n=3)`` formats one."""
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self._templates = {key: french(value) for key, value in templates.items()}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Catalogue:
+        with (path or DEFAULT_MESSAGES).open("rb") as handle:
+            return cls(dict(_flatten(tomllib.load(handle))))
+
+    def t(self, key: str, **values: Any) -> str:
+        try:
+            template = self._templates[key]
+        except KeyError:
+            raise KeyError(f"message {key!r} is missing from the catalogue") from None
+        return template.format(**values) if values else template
+
+    def has(self, key: str) -> bool:
+        return key in self._templates
+
+    def keys(self) -> list[str]:
+        return sorted(self._templates)
+
+    def placeholders(self, key: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self._templates[key]) if name}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            items.extend(_flatten(value, full + "."))
+        elif isinstance(value, str):
+            items.append((full, value))
+        else:
+            raise TypeError(f"message {full!r} must be a string")
+    return items
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    return Catalogue.load()

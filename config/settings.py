@@ -1,0 +1,159 @@
+"""Runtime settings: environment variables prefixed ``RECUEIL_`` and an optional TOML file.
+
+The TOML file is named by ``RECUEIL_CONFIG``; environment variables win over it. Every
+invalid value is reported in French, naming the variable, without printing secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "RECUEIL_"
+TRANSPORTS = ("matrix", "telegram", "console")
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid; the message is French and names the variable."""
+
+
+class Settings(BaseSettings):
+    """All the bot's settings; see docs/configuration.md for the reference."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", validate_default=True, frozen=True
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    admins: tuple[str, ...] = ()  # transport:user_id, e.g. telegram:123456
+    timezone: str = "Europe/Paris"
+    auto_migrate: bool = True
+    resume_after_minutes: int = Field(default=30, ge=1)
+    taxonomy_file: Path | None = None
+    calendar_file: Path | None = None
+    messages_file: Path | None = None
+    log_level: str = "INFO"
+
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_device_name: str = "Recueil"
+
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _check_admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            transport, sep, user = item.partition(":")
+            if not sep or not transport.isalpha() or not user:
+                raise ValueError(
+                    f"« {item} » n’est pas de la forme transport:identifiant "
+                    f"(transport parmi {', '.join(TRANSPORTS)})"
+                )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"fuseau horaire inconnu « {value} »") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("seules les adresses sqlite:/// et postgresql:// sont acceptées")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("niveau attendu parmi DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'recueil.sqlite3').resolve()}"
+
+    def is_admin(self, transport: str, user_id: str) -> bool:
+        return f"{transport}:{user_id}" in self.admins
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _describe(error: Any) -> str:
+    location = error["loc"][0] if error["loc"] else "?"
+    variable = f"{ENV_PREFIX}{str(location).upper()}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{variable} : paramètre inconnu"
+    # Never echo the rejected input: it may be a secret.
+    return f"{variable} : valeur invalide ({message})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning validation errors into one French ``ConfigError``."""
+    config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"{ENV_PREFIX}CONFIG : le fichier « {config_file} » est introuvable")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [_describe(error) for error in exc.errors()]
+        raise ConfigError(
+            "Configuration invalide :\n" + "\n".join(f"- {line}" for line in lines)
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{ENV_PREFIX}CONFIG : fichier TOML illisible ({exc})") from None

@@ -1,0 +1,209 @@
+"""Database tables.
+
+The schema covers the four phases: contributions (collecte), proposals grouping them and one
+support per collectivité per proposal (vote), référent offers (territoires référents), and the
+delivery log of every message the bot sends (replies and scheduled pushes). Changes go through
+Alembic migrations in ``storage/migrations``; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
+class Collectivite(SQLModel, table=True):
+    """A collectivité that took part; created from the referential on first use."""
+
+    __table_args__ = (sa.UniqueConstraint("kind", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # commune, epci, departement, region
+    code: str = Field(max_length=16)  # INSEE code, or SIREN for an EPCI
+    name: str = Field(max_length=200)
+    departement: str | None = Field(default=None, max_length=3)
+    siren: str | None = Field(default=None, max_length=9)
+    population: int | None = None
+    created_at: datetime = _ts()
+
+
+class Agent(SQLModel, table=True):
+    """One transport identity of an agent or élu; its profile and collectivité."""
+
+    __table_args__ = (sa.UniqueConstraint("transport", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transport: str = Field(max_length=16)
+    user_id: str = Field(max_length=255)
+    collectivite_id: int | None = Field(default=None, foreign_key="collectivite.id", index=True)
+    profile: str | None = Field(default=None, max_length=16)  # elu, agent, partenaire
+    fonction: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)  # private
+    blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Contribution(SQLModel, table=True):
+    """A need (besoin) or an existing service described during the collecte."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)  # B-0042, S-0017
+    kind: str = Field(max_length=16, index=True)  # besoin, service
+    title: str = Field(max_length=120)
+    description: str = Field(max_length=4000)
+    answers: dict[str, Any] = _json()  # the other fields of the form, by field name
+    thematique: str = Field(max_length=64, index=True)
+    thematique_confidence: float | None = None
+    thematique_source: str = Field(default="agent", max_length=16)  # classifier, agent, admin
+    status: str = Field(default="soumise", max_length=16, index=True)
+    author_id: int = Field(foreign_key="agent.id", index=True)
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Proposal(SQLModel, table=True):
+    """A proposal put to the vote, grouping one or more contributions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)  # P-001
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=4000)
+    thematique: str = Field(max_length=64, index=True)
+    status: str = Field(default="brouillon", max_length=16)  # brouillon, au_vote, retenue, ...
+    created_at: datetime = _ts()
+
+
+class Support(SQLModel, table=True):
+    """A collectivité supports (soutient) a proposal: one per collectivité per proposal."""
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "collectivite_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    created_at: datetime = _ts()
+
+
+class ReferentOffer(SQLModel, table=True):
+    """A collectivité volunteers to co-build a selected service (territoire référent)."""
+
+    __tablename__ = "referent_offer"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "collectivite_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    commitment: str | None = Field(default=None, max_length=4000)
+    created_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    """The dialogue state of one (transport, chat, user); the source of truth between turns."""
+
+    __table_args__ = (sa.UniqueConstraint("transport", "chat_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transport: str = Field(max_length=16)
+    chat_id: str = Field(max_length=255)
+    user_id: str = Field(max_length=255)
+    state: dict[str, Any] = _json()
+    turns: int = 0
+    updated_at: datetime = _ts()
+
+
+class InboundEvent(SQLModel, table=True):
+    """Platform event ids already handled, so a redelivered event is never handled twice."""
+
+    __tablename__ = "inbound_event"
+
+    transport: str = Field(max_length=16, primary_key=True)
+    event_id: str = Field(max_length=255, primary_key=True)
+    received_at: datetime = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """An outgoing message: written in the turn's transaction, marked sent once delivered.
+
+    ``campaign`` names a scheduled push (e.g. ``vote-opening``); with ``agent_id`` it is
+    unique, so a push is never queued twice for the same agent.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign", "agent_id"),
+        sa.Index("ix_delivery_pending", "status", "transport", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transport: str = Field(max_length=16)
+    chat_id: str = Field(max_length=255)
+    user_id: str = Field(max_length=255)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    campaign: str | None = Field(default=None, max_length=64)
+    payload: dict[str, Any] = _json()
+    status: str = Field(default="pending", max_length=16)  # pending, sent, failed, blocked
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences for reference numbers (B-0042), safe across processes."""
+
+    name: str = Field(max_length=32, primary_key=True)
+    value: int = 0
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, for administrators: contributions, profile changes, admin commands."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=300)
+    action: str = Field(max_length=64, index=True)
+    subject: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = _json()

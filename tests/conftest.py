@@ -1,0 +1,110 @@
+"""Shared fixtures: a store on every backend, the services, an engine and simulated agents."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from fake_transport import FakeTransport, SimulatedAgent
+
+from bot.app import build_services
+from bot.engine import Engine
+from bot.values import Outgoing
+from config.settings import Settings, normalize_database_url
+from storage.store import Store
+
+PG_URL = os.environ.get("RECUEIL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+
+class Clock:
+    """A settable clock: the dialogue's notion of now (phases, resuming a draft)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fresh_postgres_url() -> str:
+    """A new empty schema in the test database, so parallel runs never collide."""
+    assert PG_URL is not None
+    url = normalize_database_url(PG_URL)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    engine = sa.create_engine(url.split("?options=")[0].split("&options=")[0])
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'recueil.sqlite3'}"
+    else:
+        url = fresh_postgres_url()
+        yield url
+        drop_postgres_schema(url)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    store = Store.open(database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(data_dir=tmp_path, admins=("test:admin",))
+
+
+@pytest.fixture
+def services(settings: Settings):  # type: ignore[no-untyped-def]
+    return build_services(settings)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def engine(services, store: Store, clock: Clock) -> AsyncIterator[Engine]:  # type: ignore[no-untyped-def]
+    engine = Engine(services, store, clock=clock)
+    engine.register(FakeTransport())
+    yield engine
+    await engine.close()
+
+
+@pytest.fixture
+def transport(engine: Engine) -> FakeTransport:
+    return engine._transports["test"]  # type: ignore[return-value]
+
+
+@pytest.fixture
+def agent_factory(engine: Engine, transport: FakeTransport):  # type: ignore[no-untyped-def]
+    def make(user: str = "alice") -> SimulatedAgent:
+        return SimulatedAgent(engine, transport, user)
+
+    return make
+
+
+def texts(replies: list[Outgoing]) -> str:
+    return "\n".join(getattr(r, "text", "") or getattr(r, "question", "") for r in replies)
