@@ -20,8 +20,8 @@ from bot.forms import (
     Reject,
     TextField,
 )
-from bot.parsing import Option, clean_text, fold, text_problem
-from storage.referential import CollectiviteKind, CollectiviteRef
+from bot.parsing import Option, clean_text, text_problem
+from storage.referential import CollectiviteKind, CollectiviteRef, normalize
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -103,19 +103,17 @@ class CollectiviteField(FormField):
         query = clean_text(answer.text)
         if text_problem(query, max_length=200) is not None:
             return Reject(ctx.t("form.profil.collectivite.not_found", query=query[:60]))
-        results = ctx.services.referential.search(query, limit=20)
-        exact = [ref for ref in results if fold(ref.name) == _strip_prefix(fold(query))]
-        found = exact or results
+        referential = ctx.services.referential
+        found = referential.search(query, limit=CANDIDATES_SHOWN)
         if not found:
             return Reject(ctx.t("form.profil.collectivite.not_found", query=query))
-        if len(found) == 1:
+        if len(found) == 1 and _certain(query, found[0]):
             return Accept(collectivite_value(found[0]))
-        homonyms = ctx.services.referential.is_homonym_set(found)
-        shown = found if homonyms else found[:CANDIDATES_SHOWN]
+        homonyms = referential.is_homonym_set(found) and all(r.kind == "commune" for r in found)
         state.sub = {
             "query": query,
             "homonyms": homonyms,
-            "candidates": [[ref.kind, ref.code] for ref in shown],
+            "candidates": [[ref.kind, ref.code] for ref in found],
         }
         return AskAgain()
 
@@ -130,11 +128,15 @@ class CollectiviteField(FormField):
         return (ref.departement, name) if name else (ref.departement,)
 
 
-def _strip_prefix(folded: str) -> str:
-    for prefix in ("mairie de ", "mairie d ", "commune de ", "commune d ", "ville de ", "ville d "):
-        if folded.startswith(prefix):
-            return folded.removeprefix(prefix)
-    return folded
+def _certain(query: str, ref: CollectiviteRef) -> bool:
+    """A single result is taken without asking when the query was a code or held the name.
+
+    A result found despite typos is offered for confirmation instead ("cube" is not Aube).
+    """
+    compact = query.replace(" ", "")
+    if compact.isalnum() and any(ch.isdigit() for ch in compact):
+        return True
+    return f" {normalize(ref.name)} " in f" {normalize(query)} "
 
 
 CONFIRM_YES, CONFIRM_NO, OTHER = "oui", "non", "autre"
