@@ -1,8 +1,9 @@
-"""Assembling the services from the settings."""
+"""Assembling the bot from the settings: store, services, engine and transports."""
 
 from __future__ import annotations
 
 from bot.context import Services
+from bot.engine import Engine
 from bot.intake import build_forms
 from config.calendar import Calendar
 from config.catalogue import Catalogue
@@ -10,6 +11,7 @@ from config.settings import Settings
 from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier, KeywordClassifier
 from storage.referential import default_referential
+from storage.store import Store
 
 
 def build_services(settings: Settings, classifier: Classifier | None = None) -> Services:
@@ -23,3 +25,11 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         classifier=classifier or KeywordClassifier(taxonomy),
         forms=build_forms(),
     )
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.effective_database_url, auto_migrate=settings.auto_migrate)
+
+
+def build_engine(settings: Settings) -> Engine:
+    return Engine(build_services(settings), open_store(settings))

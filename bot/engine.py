@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from bot.context import Context, Services
 from bot.dialogue import DialogueState, step
 from bot.transport import DeliveryRefused, Transport
-from bot.values import ConversationKey, Incoming, OutText, outgoing_from_dict
+from bot.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
 from storage.models import Delivery, utcnow
 from storage.store import Store
 
@@ -121,6 +121,43 @@ class Engine:
                 await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
                 return  # keep the order: later replies wait for this one
             await self._db(self.store.mark_sent, delivery.id)
+
+    async def push(
+        self,
+        recipients: Sequence[tuple[ConversationKey, int]],
+        messages: Sequence[Outgoing],
+        *,
+        campaign: str,
+        concurrency: int = 200,
+    ) -> int:
+        """Send ``messages`` to each (conversation, agent id) once for this ``campaign``.
+
+        The deliveries are queued first (a repeated campaign queues nothing new), then sent
+        conversation by conversation, each in order; the transport paces itself.
+        Returns how many messages were newly queued.
+        """
+        queued = 0
+        for key, agent_id in recipients:
+            queued += await self._db(self._queue_push, key, agent_id, messages, campaign)
+        limit = asyncio.Semaphore(concurrency)
+
+        async def deliver(key: ConversationKey) -> None:
+            async with limit:
+                lock = await self._locked(key)
+                try:
+                    fresh = await self._db(self.store.pending_deliveries, key=key)
+                    await self._deliver(key, fresh)
+                finally:
+                    self._release(key, lock)
+
+        await asyncio.gather(*(deliver(key) for key in dict.fromkeys(k for k, _ in recipients)))
+        return queued
+
+    def _queue_push(
+        self, key: ConversationKey, agent_id: int, messages: Sequence[Outgoing], campaign: str
+    ) -> int:
+        with self.store.transaction() as tx:
+            return tx.queue_push(key, agent_id, messages, campaign)
 
     async def redeliver_pending(self, transport: str | None = None) -> int:
         """Send what a crash or an outage left queued; returns how many were pending."""

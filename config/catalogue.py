@@ -33,7 +33,7 @@ class Catalogue:
             template = self._templates[key]
         except KeyError:
             raise KeyError(f"message {key!r} is missing from the catalogue") from None
-        return template.format(**values) if values else template
+        return template.format(**values)
 
     def has(self, key: str) -> bool:
         return key in self._templates

@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from config.typography import french
 
 ENV_PREFIX = "RECUEIL_"
 TRANSPORTS = ("matrix", "telegram", "console")
@@ -37,7 +40,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./var")
     database_url: str | None = None
-    admins: tuple[str, ...] = ()  # transport:user_id, e.g. telegram:123456
+    admins: Annotated[tuple[str, ...], NoDecode] = ()  # transport:user_id, e.g. telegram:123456
     timezone: str = "Europe/Paris"
     auto_migrate: bool = True
     resume_after_minutes: int = Field(default=30, ge=1)
@@ -51,9 +54,17 @@ class Settings(BaseSettings):
     matrix_password: SecretStr | None = None
     matrix_access_token: SecretStr | None = None
     matrix_device_name: str = "Recueil"
+    matrix_allowed_servers: Annotated[
+        tuple[str, ...], NoDecode
+    ] = ()  # glob patterns; default: the bot's server
+    matrix_seconds_between_requests: float = Field(default=1.0, ge=0)
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
 
     @classmethod
     def settings_customise_sources(
@@ -70,9 +81,9 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "matrix_allowed_servers", mode="before")
     @classmethod
-    def _split_admins(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -133,12 +144,27 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+_FRENCH_ERRORS = {
+    "int_parsing": "un nombre entier est attendu",
+    "float_parsing": "un nombre est attendu",
+    "bool_parsing": "true ou false est attendu",
+    "less_than_equal": "la valeur doit être inférieure ou égale à {le}",
+    "greater_than_equal": "la valeur doit être supérieure ou égale à {ge}",
+    "string_type": "un texte est attendu",
+    "missing": "valeur obligatoire",
+}
+
+
 def _describe(error: Any) -> str:
     location = error["loc"][0] if error["loc"] else "?"
     variable = f"{ENV_PREFIX}{str(location).upper()}"
-    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return f"{variable} : paramètre inconnu"
+    if error["type"] == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+    else:
+        template = _FRENCH_ERRORS.get(error["type"], "valeur refusée")
+        message = template.format(**error.get("ctx", {}))
     # Never echo the rejected input: it may be a secret.
     return f"{variable} : valeur invalide ({message})"
 
@@ -153,7 +179,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = [_describe(error) for error in exc.errors()]
         raise ConfigError(
-            "Configuration invalide :\n" + "\n".join(f"- {line}" for line in lines)
+            french("Configuration invalide :\n" + "\n".join(f"- {line}" for line in lines))
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{ENV_PREFIX}CONFIG : fichier TOML illisible ({exc})") from None

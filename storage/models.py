@@ -207,3 +207,27 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     subject: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = _json()
+
+
+class PlatformMessage(SQLModel, table=True):
+    """A message the bot sent that users can act on later (a poll, a keyboard).
+
+    Maps the platform's id (Telegram poll id, Matrix event id) to the core's reference (the
+    core's poll id, a question token), so that answers still resolve after a restart.
+    """
+
+    __tablename__ = "platform_message"
+    __table_args__ = (
+        sa.UniqueConstraint("transport", "platform_id"),
+        sa.Index("ix_platform_message_ref", "transport", "chat_id", "core_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transport: str = Field(max_length=16)
+    chat_id: str = Field(max_length=255)
+    platform_id: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # poll, choices
+    core_ref: str = Field(max_length=255)
+    data: dict[str, Any] = _json()
+    created_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)

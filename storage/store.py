@@ -29,6 +29,7 @@ from storage.models import (
     Counter,
     Delivery,
     InboundEvent,
+    PlatformMessage,
     utcnow,
 )
 from storage.referential import CollectiviteRef
@@ -263,6 +264,28 @@ class Tx:
         )
         return list(self.session.exec(statement))
 
+    def queue_push(
+        self, key: ConversationKey, agent_id: int, messages: Sequence[Outgoing], campaign: str
+    ) -> int:
+        """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
+        added = 0
+        for index, message in enumerate(messages):
+            added += self._insert_ignore(
+                Delivery,
+                {
+                    "transport": key.transport,
+                    "chat_id": key.chat,
+                    "user_id": key.user,
+                    "agent_id": agent_id,
+                    "campaign": f"{campaign}#{index}",
+                    "payload": outgoing_to_dict(message),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": utcnow(),
+                },
+            )
+        return added
+
     def audit(self, actor: str, action: str, subject: str | None = None, **details: Any) -> None:
         self.session.add(AuditLog(actor=actor, action=action, subject=subject, details=details))
 
@@ -344,6 +367,71 @@ class Store:
             tx.session.execute(
                 sa.update(Delivery).where(col(Delivery.id) == delivery_id).values(**values)
             )
+
+    # -- platform messages (polls, keyboards), for the adapters -------------------------
+
+    def remember_platform_message(
+        self,
+        transport: str,
+        chat_id: str,
+        platform_id: str,
+        *,
+        kind: str,
+        core_ref: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        with self.transaction() as tx:
+            tx._insert_ignore(
+                PlatformMessage,
+                {
+                    "transport": transport,
+                    "chat_id": chat_id,
+                    "platform_id": platform_id,
+                    "kind": kind,
+                    "core_ref": core_ref,
+                    "data": data or {},
+                    "created_at": utcnow(),
+                },
+            )
+
+    def platform_message(self, transport: str, platform_id: str) -> PlatformMessage | None:
+        with self.transaction() as tx:
+            statement = select(PlatformMessage).where(
+                PlatformMessage.transport == transport,
+                PlatformMessage.platform_id == platform_id,
+            )
+            return tx.session.exec(statement).first()
+
+    def platform_messages_for(
+        self, transport: str, chat_id: str, core_ref: str
+    ) -> list[PlatformMessage]:
+        with self.transaction() as tx:
+            statement = (
+                select(PlatformMessage)
+                .where(
+                    PlatformMessage.transport == transport,
+                    PlatformMessage.chat_id == chat_id,
+                    PlatformMessage.core_ref == core_ref,
+                )
+                .order_by(col(PlatformMessage.id))
+            )
+            return list(tx.session.exec(statement))
+
+    def update_platform_message(
+        self, message_id: int, *, data: dict[str, Any] | None = None, closed: bool = False
+    ) -> None:
+        values: dict[str, Any] = {}
+        if data is not None:
+            values["data"] = data
+        if closed:
+            values["closed_at"] = utcnow()
+        if values:
+            with self.transaction() as tx:
+                tx.session.execute(
+                    sa.update(PlatformMessage)
+                    .where(col(PlatformMessage.id) == message_id)
+                    .values(**values)
+                )
 
     # -- reading, for exports and administrators ------------------------------------------
 

@@ -1,0 +1,158 @@
+"""The ``recueil`` command: run the bot, chat in the terminal, export, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app import build_engine, build_services, open_store
+from bot.export import contributions_csv, contributions_json
+from bot.transports.console import ConsoleTransport
+from config.settings import ConfigError, Settings, load_settings
+from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
+
+log = logging.getLogger("recueil")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    quiet = args.command == "chat"
+    logging.basicConfig(
+        level=logging.WARNING if quiet else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.handler(settings, args) or 0)
+    except SchemaOutOfDate as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recueil",
+        description="Recueil : l’agent conversationnel de la consultation des collectivités.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    run = commands.add_parser("run", help="lancer le bot (transports configurés et tâches)")
+    run.set_defaults(handler=cmd_run)
+    run.add_argument(
+        "--as",
+        dest="user",
+        default=None,
+        help="identifiant de l’utilisateur du terminal, sans autre transport",
+    )
+
+    chat = commands.add_parser("chat", help="discuter avec le bot dans le terminal")
+    chat.add_argument("--as", dest="user", default=None, help="identifiant de l’utilisateur")
+    chat.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="lignes JSON sur l’entrée et la sortie (pour les scripts)",
+    )
+    chat.set_defaults(handler=cmd_chat)
+
+    export = commands.add_parser("export", help="exporter les contributions")
+    export.add_argument("--what", choices=["contributions"], default="contributions")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="fichier de sortie (par défaut : la sortie standard)",
+    )
+    export.set_defaults(handler=cmd_export)
+
+    db = commands.add_parser("db", help="base de données : version et migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "agent"
+
+
+async def chat(settings: Settings, user: str, jsonl: bool) -> None:
+    engine = build_engine(settings)
+    console = ConsoleTransport(
+        user,
+        files_dir=settings.data_dir / "fichiers",
+        jsonl=jsonl,
+        catalogue=engine.services.catalogue,
+    )
+    engine.register(console)
+    try:
+        await engine.redeliver_pending("console")
+        await console.run(engine.handle)
+    finally:
+        await engine.close()
+        engine.store.close()
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(chat(settings, args.user or default_user(), args.jsonl))
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runner import run_bot
+
+    asyncio.run(run_bot(settings, console_user=args.user or default_user()))
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    try:
+        views = store.contributions()
+    finally:
+        store.close()
+    taxonomy = build_services(settings).taxonomy
+    if args.format == "csv":
+        content = contributions_csv(views, taxonomy)
+    else:
+        content = contributions_json(views, taxonomy)
+    if args.output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        args.output.write_bytes(content)
+        print(f"{len(views)} contributions exportées dans {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        if args.action == "upgrade":
+            upgrade(engine)
+        current, head = current_revision(engine), head_revision()
+        state = "à jour" if current == head else f"migration nécessaire vers {head}"
+        print(f"Version de la base : {current or 'vide'} ({state})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""The terminal chat: interactive, or scriptable with JSON lines (``--jsonl``).
+
+In JSON-lines mode each input line is ``{"text": "..."}`` (or ``{"choice": "id"}``); each
+outgoing value is one JSON line, and ``{"type": "ready"}`` follows the replies to each input
+(and the greeting at start), so that a script knows the bot is waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
+from bot.values import (
+    ConversationKey,
+    IncomingChoice,
+    IncomingStart,
+    IncomingText,
+    OutChoices,
+    OutFile,
+    Outgoing,
+    OutPoll,
+    outgoing_to_dict,
+)
+from config.catalogue import Catalogue
+
+MAX_LINE = 1_000_000  # a longer line is cut here; the dialogue then refuses it as too long
+
+
+class ConsoleTransport(Transport):
+    """One user at the terminal; files are saved under ``files_dir`` and their path shown."""
+
+    name = "console"
+    capabilities = frozenset({Capability.FILES})
+
+    def __init__(
+        self,
+        user: str,
+        *,
+        files_dir: Path,
+        jsonl: bool = False,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        super().__init__(catalogue)
+        self.key = ConversationKey("console", user, user)
+        self.files_dir = files_dir
+        self.jsonl = jsonl
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(f"\n{text}\n")
+        self.stdout.flush()
+
+    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+        if not self.jsonl or isinstance(message, OutFile):
+            await super().send(key, message)
+            return
+        data = outgoing_to_dict(message)
+        data.pop("token", None)
+        self._write(data)
+
+    async def send_text(self, key: ConversationKey, text: str) -> None:
+        if self.jsonl:
+            self._write({"type": "text", "text": text})
+        else:
+            self._print(text)
+
+    async def send_file(self, key: ConversationKey, message: OutFile) -> None:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(message.name).name
+        path.write_bytes(message.content)
+        if self.jsonl:
+            self._write(
+                {"type": "file", "text": message.caption, "name": message.name, "path": str(path)}
+            )
+        else:
+            self._print(f"{message.caption}\n→ {path}")
+
+    def render(self, message: OutChoices | OutPoll) -> str:
+        if isinstance(message, OutChoices):
+            return render_choices(message, self.catalogue)
+        return render_poll(message, self.catalogue)
+
+    async def _read_line(self) -> str | None:
+        if not self.jsonl and self.stdin.isatty():
+            try:
+                return await asyncio.to_thread(input, "\nvous › ")
+            except EOFError:
+                return None
+        line = await asyncio.to_thread(self.stdin.readline, MAX_LINE)
+        return line or None
+
+    def _parse(self, line: str) -> IncomingText | IncomingChoice | None:
+        if not self.jsonl:
+            return IncomingText(key=self.key, text=line.rstrip("\n"))
+        if not line.strip():
+            return None
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("choice"), str):
+            return IncomingChoice(key=self.key, choice_id=data["choice"])
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            return IncomingText(key=self.key, text=data["text"])
+        self._write({"type": "error", "text": self.catalogue.t("console.bad_line")})
+        return None
+
+    def _ready(self) -> None:
+        if self.jsonl:
+            self._write({"type": "ready"})
+
+    async def run(self, handle: IncomingHandler) -> None:
+        """Greet, then read until the end of input."""
+        await handle(IncomingStart(key=self.key))
+        self._ready()
+        while (line := await self._read_line()) is not None:
+            incoming = self._parse(line)
+            if incoming is not None:
+                await handle(incoming)
+            self._ready()
