@@ -428,7 +428,7 @@ def on_answer(turn: Turn, answer: Answer) -> None:
             elif choice == "retour":
                 return_to_draft(turn)
             else:
-                form.field, form.review, form.sub = choice, True, {}
+                form.field, form.review, form.sub, form.forward = choice, True, {}, []
                 state.mode = Mode.FORM
                 turn.reask()
         case Mode.CONFIRM_CANCEL:
@@ -506,7 +506,7 @@ def on_field_answer(turn: Turn, answer: Answer) -> None:
             definition.record(form, field, value)
             turn.say(notice or "")
             state.mode = Mode.FORM if form.field is not None else Mode.SUMMARY
-            if form.field is None and not definition.review and not form.review:
+            if form.field is None and not form.confirm:
                 finish_form(turn)
             else:
                 turn.reask()
@@ -559,7 +559,6 @@ def edit_profile(turn: Turn) -> None:
     form = ctx.services.forms["profil"].start(
         ctx.now, {k: v for k, v in profile_answers(ctx).items()}
     )
-    form.review = True
     state.form = form
     state.mode = Mode.SUMMARY if form.field is None else Mode.FORM
     turn.reask()

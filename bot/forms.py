@@ -75,7 +75,9 @@ class FormState(BaseModel):
     answers: dict[str, Any] = Field(default_factory=dict)
     field: str | None = None  # the field being asked; None once every field is answered
     history: list[str] = Field(default_factory=list)
+    forward: list[str] = Field(default_factory=list)  # answered fields to revisit after retour
     review: bool = False  # back to the summary after the current field
+    confirm: bool = True  # show the summary before finishing
     sub: dict[str, Any] = Field(default_factory=dict)  # the current field's sub-question
     started_at: datetime
 
@@ -216,7 +218,12 @@ class Form:
 
     def start(self, now: datetime, answers: dict[str, Any] | None = None) -> FormState:
         """A new form state; a form started with answers (an edit) goes to its summary."""
-        state = FormState(name=self.name, answers=dict(answers or {}), started_at=now)
+        state = FormState(
+            name=self.name,
+            answers=dict(answers or {}),
+            started_at=now,
+            confirm=self.review or bool(answers),
+        )
         first = self.next_missing(state.answers)
         state.field = first.name if first else None
         return state
@@ -231,11 +238,13 @@ class Form:
         if form_field.name not in state.history:
             state.history.append(form_field.name)
         state.sub = {}
+        while state.forward and not state.review:
+            revisit = self.by_name[state.forward.pop(0)]
+            if revisit.applies(state.answers) and revisit.name in state.answers:
+                state.field = revisit.name
+                return
         following = self.next_missing(state.answers)
-        if state.review and following is None:
-            state.field = None
-        else:
-            state.field = following.name if following else None
+        state.field = following.name if following else None
         if state.field is None:
             state.review = False
 
@@ -245,6 +254,8 @@ class Form:
         previous = [name for name in state.history if name != current]
         if not previous:
             return False
+        if current is not None and current in state.answers:
+            state.forward.insert(0, current)
         state.field = previous[-1]
         state.history = previous[:-1]
         state.sub = {}

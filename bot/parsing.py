@@ -82,7 +82,7 @@ def parse_command(text: str) -> ParsedCommand | None:
     if folded_word in {c.value for c in ADMIN_COMMANDS}:
         return ParsedCommand(Command(folded_word), word, argument.strip())
     if re.fullmatch(r"[A-Za-z_][\w-]{0,31}", word):
-        return ParsedCommand(None, word)
+        return ParsedCommand(None, stripped[0] + word)
     return None
 
 
@@ -146,6 +146,7 @@ class TextProblem(StrEnum):
 
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]{0,2000}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ufffe\uffff]")
 
 
@@ -160,11 +161,11 @@ def text_problem(text: str, *, min_length: int = 1, max_length: int) -> TextProb
         return TextProblem.EMPTY
     if _CONTROL.search(text):
         return TextProblem.BINARY
-    visible = html.unescape(_TAG.sub("", text))
-    if not visible.strip() or not any(ch.isalnum() for ch in visible):
+    visible = html.unescape(_TAG.sub("", _CODE_BLOCK.sub("", text))).strip()
+    if not any(ch.isalnum() for ch in visible):
         return TextProblem.MARKUP_ONLY if _TAG.search(text) else TextProblem.EMPTY
     if len(text) > max_length:
         return TextProblem.TOO_LONG
-    if len(text) < min_length:
+    if len(visible) < min_length:
         return TextProblem.TOO_SHORT
     return None

@@ -58,14 +58,16 @@ class Tx:
     # -- idempotence and conversation state -------------------------------------------
 
     def _insert_ignore(self, model: type[Any], values: dict[str, Any]) -> int:
+        """Insert a row unless it conflicts with a unique key; 1 if inserted, else 0.
+
+        ``RETURNING`` tells the two cases apart on every backend (psycopg reports no
+        row count for ``ON CONFLICT DO NOTHING`` through the ORM session).
+        """
         table = model.__table__
-        statement: Any
-        if self._dialect == "postgresql":
-            statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-        result = self.session.execute(statement)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
+        key = next(iter(table.primary_key.columns))
+        statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+        return int(self.session.execute(statement.returning(key)).first() is not None)
 
     def claim_event(self, transport: str, event_id: str) -> bool:
         """Record a platform event; False if it was already handled."""

@@ -1,0 +1,114 @@
+"""Bad input gets a clear French message, the question again, and loses nothing entered."""
+
+from __future__ import annotations
+
+import pytest
+from test_intake import DESCRIPTION, register
+
+from config.typography import french as fr
+
+
+async def at_description(agent_factory):  # type: ignore[no-untyped-def]
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Mon titre")
+    assert "Décrivez le problème" in alice.text
+    return alice
+
+
+async def assert_nothing_lost(alice) -> None:  # type: ignore[no-untyped-def]
+    await alice.say(DESCRIPTION)
+    await alice.say("1")
+    await alice.say("passer")
+    await alice.say("1")
+    assert "• Titre : Mon titre" in alice.text
+    assert f"• Problème : {DESCRIPTION}" in alice.text
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("", "ne contient pas de texte"),
+        ("   \n\t ", "ne contient pas de texte"),
+        ("👍👍", "ne contient pas de texte"),
+        ("<b></b><br/>", "ne contient que de la mise en forme"),
+        ("<script>alert(1)</script>", "ne contient que de la mise en forme"),
+        ("abc\x00\x01def", "caractères illisibles"),
+        ("trop court", "un peu courte (10 caractères, 15 au moins)"),
+        ("x" * 4001, "fait 4001 caractères ; la limite est de 4000"),
+        ("é" * 1_000_000, "fait 1000000 caractères"),
+    ],
+    ids=["empty", "blank", "emoji", "markup", "script", "binary", "short", "long", "huge"],
+)
+async def test_refused_answers_keep_the_draft(agent_factory, message: str, expected: str) -> None:
+    alice = await at_description(agent_factory)
+    await alice.say(message)
+    assert fr(expected) in alice.text
+    assert "Décrivez le problème" in alice.text  # the same question, again
+    await assert_nothing_lost(alice)
+
+
+async def test_an_over_long_title_is_refused_not_truncated(agent_factory, store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("T" * 121)
+    assert fr("fait 121 caractères ; la limite est de 120") in alice.text
+    assert "rien n’a été enregistré pour cette question" in alice.text
+    await alice.say("T" * 120)
+    assert "Décrivez le problème" in alice.text
+
+
+async def test_html_with_text_is_kept_as_typed(agent_factory) -> None:
+    alice = await at_description(agent_factory)
+    await alice.say("<b>Les habitants</b> ne trouvent pas les horaires de la déchèterie")
+    assert "Qui en bénéficierait" in alice.text
+
+
+async def test_attachments_are_refused_politely(agent_factory) -> None:
+    alice = await at_description(agent_factory)
+    await alice.send_file()
+    assert "Je ne lis que les messages écrits" in alice.text
+    assert "Décrivez le problème" in alice.text
+    await assert_nothing_lost(alice)
+
+
+@pytest.mark.parametrize("command", ["/foo", "!bar", "/supprimer_tout"])
+async def test_unknown_commands_are_named(agent_factory, command: str) -> None:
+    alice = await at_description(agent_factory)
+    await alice.say(command)
+    assert fr(f"Je ne connais pas la commande « {command} »") in alice.text
+    assert "Décrivez le problème" in alice.text
+    await assert_nothing_lost(alice)
+
+
+async def test_a_redelivered_event_is_handled_once(agent_factory, store) -> None:
+    alice = await at_description(agent_factory)
+    await alice.say(DESCRIPTION, event_id="$same")
+    assert "Qui en bénéficierait" in alice.text
+    replies = await alice.say(DESCRIPTION, event_id="$same")
+    assert replies == []  # nothing answered twice
+
+
+async def test_invalid_email_then_skip(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Lyon")
+    await alice.say("2")
+    await alice.say("DGS")
+    await alice.say("pas-une-adresse@")
+    assert "adresse électronique ne semble pas valide" in alice.text
+    await alice.say("passer")
+    assert "profil est enregistré" in alice.text
+
+
+async def test_an_unknown_collectivite_is_explained(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Xqzwvk")
+    assert fr("Je ne trouve aucune collectivité correspondant à « Xqzwvk »") in alice.text
+    await alice.say("Villeurbane")  # one typo: offered, not imposed
+    assert "Villeurbanne (Rhône)" in alice.text
+    await alice.say("1")
+    assert "Vous êtes" in alice.text

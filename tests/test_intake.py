@@ -1,0 +1,373 @@
+"""The whole intake, as an agent lives it, through the engine and the real store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fake_transport import SimulatedAgent
+from sqlmodel import select
+
+from bot.engine import Engine
+from bot.values import OutChoices
+from config.typography import french as fr
+from storage.models import Agent, Collectivite, Contribution
+from storage.store import Store
+
+DESCRIPTION = (
+    "Les habitants appellent la mairie pour réserver la salle des fêtes ; "
+    "la secrétaire tient un agenda papier et les doublons sont fréquents."
+)
+
+
+async def register(agent: SimulatedAgent, collectivite: str = "Villeurbanne") -> None:
+    """Welcome and the four profile questions."""
+    await agent.start()
+    assert "bienvenue" in agent.text
+    assert "Quelle est votre collectivité" in agent.text
+    await agent.say(collectivite)
+    await agent.press(agent.option("Agent"))
+    await agent.say("Secrétaire de mairie")
+    assert "adresse électronique" in agent.text
+    await agent.say("passer")
+    assert "profil est enregistré" in agent.text
+    assert "Que souhaitez-vous faire" in agent.text
+
+
+async def describe_need(agent: SimulatedAgent, title: str = "Réserver les salles en ligne") -> None:
+    """From the menu to the summary of a besoin."""
+    await agent.say("Décrire un besoin")
+    assert "quel est votre besoin" in agent.text
+    await agent.say(title)
+    assert "Décrivez le problème" in agent.text
+    await agent.say(DESCRIPTION)
+    assert "Qui en bénéficierait" in agent.text
+    await agent.say("1, 3")
+    assert "Comment faites-vous aujourd’hui" in agent.text
+    await agent.say("Un agenda papier à l’accueil")
+    question = agent.question
+    assert question is not None and "thème" in question.text
+    await agent.say("1")
+    assert "Voici votre besoin, avant envoi" in agent.text
+
+
+def contributions(store: Store) -> list[Contribution]:
+    with store.transaction() as tx:
+        return list(tx.session.exec(select(Contribution).order_by(Contribution.id)))
+
+
+async def test_besoin_from_welcome_to_reference(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    assert "• Titre : Réserver les salles en ligne" in alice.text
+    assert "Bénéficiaires : Les habitants, Les associations" in alice.text
+    await alice.say("Envoyer")
+    assert "B-0001" in alice.text
+    assert "15 février 2027" in alice.text  # what happens next, from the calendar
+
+    [stored] = contributions(store)
+    assert stored.reference == "B-0001"
+    assert stored.kind == "besoin"
+    assert stored.title == "Réserver les salles en ligne"
+    assert stored.description == DESCRIPTION
+    assert stored.answers["beneficiaries"] == ["habitants", "associations"]
+    assert stored.answers["current_handling"] == "Un agenda papier à l’accueil"
+    assert stored.thematique in {t for t in alice.engine.services.taxonomy.ids}
+    with store.transaction() as tx:
+        collectivite = tx.session.get(Collectivite, stored.collectivite_id)
+        author = tx.session.get(Agent, stored.author_id)
+    assert collectivite is not None and collectivite.name == "Villeurbanne"
+    assert collectivite.code == "69266"
+    assert author is not None and author.fonction == "Secrétaire de mairie"
+
+
+async def test_service_with_address_and_open_source(agent_factory, store: Store) -> None:
+    bob = agent_factory("bob")
+    await bob.start()
+    await bob.say("69560")  # three communes share this postal code
+    assert "Est-ce l’une de celles-ci" in bob.text
+    await bob.press(bob.option("Saint-Romain-en-Gal"))
+    assert "Vous êtes" in bob.text
+    await bob.say("élu")
+    await bob.say("Adjoint au numérique")
+    await bob.say("bob@saint-romain-en-gal.fr")
+    assert "profil est enregistré (Saint-Romain-en-Gal (Rhône))" in bob.text
+
+    await bob.say("2")  # Présenter un service existant
+    assert "nom de votre service" in bob.text
+    await bob.say("Portail des associations")
+    await bob.say("Un annuaire en ligne où chaque association met à jour sa fiche et ses dates.")
+    assert "adresse web" in bob.text
+    await bob.say("pas une adresse")
+    assert "ne semble pas valide" in bob.text
+    assert "adresse web" in bob.text  # asked again
+    await bob.say("www.saint-romain-en-gal.fr/associations")
+    assert "code source est-il ouvert" in bob.text
+    await bob.say("je ne sais pas")
+    await bob.say("La nôtre et deux communes voisines")
+    await bob.say("Le déployer dans toute l’intercommunalité")
+    await bob.say("1")  # the first thématique offered, or « Oui » to the suggestion
+    assert "Voici votre service, avant envoi" in bob.text
+    assert "Adresse web : https://www.saint-romain-en-gal.fr/associations" in bob.text
+    await bob.say("envoyer")
+    assert "S-0001" in bob.text
+
+    [stored] = contributions(store)
+    assert stored.kind == "service"
+    assert stored.answers["url"] == "https://www.saint-romain-en-gal.fr/associations"
+    assert stored.answers["open_source"] == "nsp"
+    with store.transaction() as tx:
+        author = tx.session.get(Agent, stored.author_id)
+    assert author is not None and author.email == "bob@saint-romain-en-gal.fr"
+    assert author.profile == "elu"
+
+
+async def test_homonyms_are_told_apart_by_departement(agent_factory, store: Store) -> None:
+    claire = agent_factory("claire")
+    await claire.start()
+    await claire.say("Sainte Colombe")
+    assert fr("Il existe 12 collectivités nommées « Sainte-Colombe »") in claire.text
+    await claire.say("Landes")  # the département's name designates the homonym
+    await claire.say("3")
+    await claire.say("Chargée de mission")
+    await claire.say("passer")
+    assert "Sainte-Colombe (Landes)" in claire.text
+
+
+async def test_wrong_answer_to_a_choice_asks_again(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("7")
+    assert "Répondez par un numéro de 1 à 5" in alice.text
+    assert isinstance(alice.question, OutChoices)
+    await alice.say("peut-être")
+    assert "Je n’ai pas compris votre choix" in alice.text
+    await alice.say("besoin")  # an alias of « Décrire un besoin »
+    assert "quel est votre besoin" in alice.text
+
+
+async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Titre provisoire")
+    await alice.say(DESCRIPTION)
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("retour")
+    assert "Décrivez le problème" in alice.text
+    assert "Réponse actuelle" in alice.text
+    await alice.say("!retour")
+    assert "quel est votre besoin" in alice.text
+    await alice.say("/retour")
+    assert "C’est la première question" in alice.text
+    await alice.say("Titre définitif")
+    assert "Décrivez le problème" in alice.text  # the description is asked again, kept
+    await alice.say(DESCRIPTION)
+    await alice.say("2")
+    await alice.say("passer")
+    await alice.say("1")
+    assert "• Titre : Titre définitif" in alice.text
+    assert "Aujourd’hui : (non renseigné)" in alice.text
+
+
+async def test_modifier_from_the_summary_changes_one_field(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice, "Premier titre")
+    await alice.press(alice.option("Modifier"))
+    assert "Quelle réponse voulez-vous modifier" in alice.text
+    await alice.say("Titre")
+    assert fr("Réponse actuelle : « Premier titre »") in alice.text
+    await alice.say("Second titre")
+    assert "Voici votre besoin, avant envoi" in alice.text  # straight back to the summary
+    assert "• Titre : Second titre" in alice.text
+    await alice.say("modifier")
+    await alice.say("Bénéficiaires")
+    await alice.say("4")
+    assert "Bénéficiaires : Les entreprises" in alice.text
+    await alice.say("Envoyer")
+    [stored] = contributions(store)
+    assert stored.title == "Second titre"
+    assert stored.answers["beneficiaries"] == ["entreprises"]
+
+
+async def test_annuler_asks_before_dropping_the_draft(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin")
+    await alice.say("annuler")
+    assert "Abandonner ce brouillon" in alice.text
+    await alice.say("non")
+    assert "on continue" in alice.text
+    assert "Décrivez le problème" in alice.text
+    await alice.say("annuler")
+    await alice.say("oui")
+    assert "Brouillon abandonné" in alice.text
+    assert "Que souhaitez-vous faire" in alice.text
+    await alice.say("annuler")
+    assert "rien à annuler" in alice.text
+    assert contributions(store) == []
+
+
+async def test_second_contribution_and_mes_contributions(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice, "Premier besoin")
+    await alice.say("Envoyer")
+    await describe_need(alice, "Deuxième besoin")
+    await alice.say("Envoyer")
+    assert "B-0002" in alice.text
+    await alice.say("mes contributions")
+    assert "Vos contributions (2)" in alice.text
+    assert "B-0001 — Premier besoin" in alice.text
+    assert "B-0002 — Deuxième besoin" in alice.text
+    assert [c.reference for c in contributions(store)] == ["B-0001", "B-0002"]
+
+
+async def test_a_returning_agent_skips_the_profile(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.start()
+    assert "Ravi de vous retrouver" in alice.text
+    assert "bienvenue" not in alice.text
+
+
+async def test_resume_after_the_engine_is_recreated(
+    agent_factory, services, store: Store, clock, transport
+) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Titre avant redémarrage")
+    await alice.engine.close()
+
+    restarted = Engine(
+        services, Store.open(str(store.engine.url.render_as_string(False))), clock=clock
+    )
+    restarted.register(transport)
+    again = SimulatedAgent(restarted, transport, "alice")
+    await again.say(DESCRIPTION)
+    assert "Qui en bénéficierait" in again.text  # the draft continued where it was
+    await again.say("1")
+    await again.say("passer")
+    await again.say("1")
+    assert "• Titre : Titre avant redémarrage" in again.text
+    await restarted.close()
+    restarted.store.close()
+
+
+async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin commencé lundi")
+    clock.now += timedelta(days=3)
+    await alice.say("bonjour")
+    assert "Vous aviez commencé une contribution le 1er décembre 2026" in alice.text
+    assert "Un besoin commencé lundi" in alice.text
+    await alice.say("Reprendre")
+    assert "Décrivez le problème" in alice.text
+    clock.now += timedelta(days=3)
+    await alice.say("re")
+    await alice.say("Abandonner ce brouillon")
+    assert "Brouillon abandonné" in alice.text
+    assert "Que souhaitez-vous faire" in alice.text
+
+
+async def test_nouvelle_with_a_draft_asks_first(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Brouillon en cours")
+    await alice.say("nouvelle")
+    assert "Vous avez un brouillon en cours" in alice.text
+    await alice.say("non")
+    assert "Décrivez le problème" in alice.text
+    await alice.say("nouvelle")
+    await alice.say("oui")
+    assert "Que souhaitez-vous faire" in alice.text
+
+
+async def test_profile_edited_in_the_middle_of_a_draft(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Besoin en cours")
+    await alice.say("profil")
+    assert "Fonction : Secrétaire de mairie" in alice.text
+    assert "Adresse électronique (privé)" in alice.text
+    await alice.say("Modifier mon profil")
+    assert "Voici votre profil" in alice.text
+    await alice.say("modifier")
+    await alice.say("Fonction")
+    await alice.say("Directrice générale des services")
+    await alice.say("Enregistrer")
+    assert "profil est enregistré" in alice.text
+    assert "Décrivez le problème" in alice.text  # the draft goes on
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", "alice")
+    assert agent is not None and agent.fonction == "Directrice générale des services"
+
+
+async def test_a_stale_button_gets_the_current_question(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    menu = alice.question
+    assert menu is not None
+    await alice.press("besoin", token=menu.token)
+    await alice.press("service", token=menu.token)  # the same keyboard, pressed again
+    assert "question précédente" in alice.text
+    assert "quel est votre besoin" in alice.text
+
+
+async def test_help_explains_the_question_and_the_commands(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("aide")
+    assert "en cas d’homonymes" in alice.text
+    assert "mes contributions" in alice.text
+    assert "Quelle est votre collectivité" in alice.text  # asked again
+
+
+async def test_collecte_closed_keeps_the_draft(agent_factory, clock, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    clock.now += timedelta(days=70)  # past 31 January 2027
+    await alice.say("Envoyer")
+    assert "Voulez-vous la reprendre" in alice.text  # days later, resuming comes first
+    await alice.say("Reprendre")
+    await alice.say("Envoyer")
+    assert "collecte des contributions est close" in alice.text
+    assert "brouillon est conservé" in alice.text
+    assert contributions(store) == []
+    await alice.say("nouvelle")
+    await alice.say("oui")
+    assert "Décrire un besoin" not in alice.text
+
+
+async def test_admin_commands_are_refused_to_agents(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("!stats")
+    assert "réservée aux administrateurs" in alice.text
+    await alice.say("!inconnue")
+    assert fr("Je ne connais pas la commande « !inconnue »") in alice.text
+
+
+async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    await alice.say("Envoyer")
+    admin = agent_factory("admin")
+    await register(admin, "Lyon")
+    await admin.say("!stats")
+    assert "1 besoins et 0 services, de 1 collectivités" in admin.text
+    await admin.say("/export")
+    files = [m for m in admin.last if type(m).__name__ == "OutFile"]
+    assert len(files) == 1
+    content = files[0].content.decode("utf-8-sig")  # type: ignore[attr-defined]
+    assert content.splitlines()[0].startswith("reference;type;titre")
+    assert "B-0001;besoin;Réserver les salles en ligne" in content
