@@ -13,9 +13,8 @@ from config.catalogue import Catalogue
 from config.settings import Settings
 from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier
-from storage.models import Agent
 from storage.referential import Referential
-from storage.store import Tx
+from storage.store import AgentRecord, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class Context:
     services: Services
     tx: Tx
     key: ConversationKey
-    agent: Agent | None
+    agent: AgentRecord | None
     now: datetime
 
     def t(self, key: str, **values: Any) -> str:

@@ -29,7 +29,7 @@ def submit(turn: Turn) -> None:
         return
     answers: dict[str, Any] = form.answers
     thematique = answers["thematique"]
-    contribution = ctx.tx.add_contribution(
+    reference = ctx.tx.add_contribution(
         ctx.agent,
         kind=form.name,
         title=answers["title"],
@@ -41,14 +41,14 @@ def submit(turn: Turn) -> None:
         now=ctx.now,
     )
     ctx.tx.audit(
-        ctx.actor, "contribution.submitted", subject=contribution.reference, kind=form.name
+        ctx.actor, "contribution.submitted", subject=reference, kind=form.name
     )
     state.form = None
     vote = calendar.get("vote")
     turn.say(
         ctx.t(
             f"submit.done.{form.name}",
-            reference=contribution.reference,
+            reference=reference,
             vote_start=french_date(vote.start),
             vote_end=french_date(vote.end),
         )

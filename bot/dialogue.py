@@ -529,7 +529,7 @@ def save_profile(turn: Turn) -> None:
     ref = lookup(ctx, answers["collectivite"]["kind"], answers["collectivite"]["code"])
     first_time = not ctx.has_profile
     agent = ctx.tx.ensure_agent(ctx.key.transport, ctx.key.user)
-    ctx.tx.save_profile(
+    agent = ctx.tx.save_profile(
         agent,
         collectivite=ref,
         profile=answers["profil"],

@@ -20,8 +20,8 @@ from bot.context import Context, Services
 from bot.dialogue import DialogueState, step
 from bot.transport import DeliveryRefused, Transport
 from bot.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
-from storage.models import Delivery, utcnow
-from storage.store import Store
+from storage.models import utcnow
+from storage.store import PendingDelivery, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,9 +39,11 @@ class Engine:
         self.clock = clock
         self._transports: dict[str, Transport] = {}
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
-        # SQLite has one writer at a time: one database thread avoids lock contention.
-        workers = 1 if store.is_sqlite else 8
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recueil-db")
+        # SQLite has one writer at a time and answers in microseconds: its work runs inline,
+        # which spares a thread hand-off per statement. PostgreSQL waits on the network:
+        # its work runs in a pool of threads so the event loop stays free.
+        self._inline = store.is_sqlite
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recueil-db")
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.name] = transport
@@ -50,6 +52,8 @@ class Engine:
         self._executor.shutdown(wait=True)
 
     async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._inline:
+            return function(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
@@ -82,7 +86,7 @@ class Engine:
         finally:
             self._release(key, lock)
 
-    def _turn(self, incoming: Incoming) -> list[Delivery]:
+    def _turn(self, incoming: Incoming) -> list[PendingDelivery]:
         key = incoming.key
         with self.store.transaction() as tx:
             if incoming.event_id is not None and not tx.claim_event(
@@ -100,7 +104,7 @@ class Engine:
             tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
             return tx.pending_for(key)
 
-    async def _deliver(self, key: ConversationKey, pending: list[Delivery]) -> None:
+    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
         transport = self._transports.get(key.transport)
         if transport is None:
             log.warning(
@@ -108,7 +112,6 @@ class Engine:
             )
             return
         for delivery in pending:
-            assert delivery.id is not None
             try:
                 await transport.send(key, outgoing_from_dict(delivery.payload))
             except DeliveryRefused as exc:
@@ -162,10 +165,9 @@ class Engine:
     async def redeliver_pending(self, transport: str | None = None) -> int:
         """Send what a crash or an outage left queued; returns how many were pending."""
         pending = await self._db(self.store.pending_deliveries, transport=transport)
-        by_key: dict[ConversationKey, list[Delivery]] = {}
+        by_key: dict[ConversationKey, list[PendingDelivery]] = {}
         for delivery in pending:
-            key = ConversationKey(delivery.transport, delivery.chat_id, delivery.user_id)
-            by_key.setdefault(key, []).append(delivery)
+            by_key.setdefault(delivery.key, []).append(delivery)
         for key in by_key:
             lock = await self._locked(key)
             try:

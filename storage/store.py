@@ -8,14 +8,14 @@ and writes the state, and queues the replies, all committed together before anyt
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from bot.values import ConversationKey, Outgoing, outgoing_to_dict
@@ -36,7 +36,162 @@ from storage.referential import CollectiviteRef
 
 log = logging.getLogger(__name__)
 
+# How SQLAlchemy stores datetimes in SQLite, for the one statement that bypasses it.
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """A conversation read under its lock: the state to step, and the row to write back."""
+
+    id: int
+    state: dict[str, Any]
+    turns: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """An agent as a dialogue turn sees it (read on every turn, so without the ORM)."""
+
+    id: int
+    transport: str
+    user_id: str
+    collectivite_id: int | None
+    profile: str | None
+    fonction: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """An outgoing message not yet delivered, oldest first."""
+
+    id: int
+    transport: str
+    chat_id: str
+    user_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+    @property
+    def key(self) -> ConversationKey:
+        return ConversationKey(self.transport, self.chat_id, self.user_id)
+
+
+_conversations = Conversation.__table__  # type: ignore[attr-defined]
+_deliveries = Delivery.__table__  # type: ignore[attr-defined]
+_events = InboundEvent.__table__  # type: ignore[attr-defined]
+
+# The statements of a dialogue turn, built once: SQLAlchemy then reuses their compiled form.
+_SELECT_CONVERSATION = (
+    sa.select(_conversations.c.id, _conversations.c.state, _conversations.c.turns)
+    .where(
+        _conversations.c.transport == sa.bindparam("transport"),
+        _conversations.c.chat_id == sa.bindparam("chat_id"),
+        _conversations.c.user_id == sa.bindparam("user_id"),
+    )
+    .with_for_update()
+)
+_UPDATE_CONVERSATION = (
+    _conversations.update()
+    .where(_conversations.c.id == sa.bindparam("conversation_id"))
+    .values(
+        state=sa.bindparam("state"),
+        turns=sa.bindparam("turns"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+_INSERT_DELIVERY = _deliveries.insert()
+_PENDING_FOR = (
+    sa.select(
+        _deliveries.c.id,
+        _deliveries.c.transport,
+        _deliveries.c.chat_id,
+        _deliveries.c.user_id,
+        _deliveries.c.payload,
+        _deliveries.c.attempts,
+    )
+    .where(
+        _deliveries.c.status == "pending",
+        _deliveries.c.transport == sa.bindparam("transport"),
+        _deliveries.c.chat_id == sa.bindparam("chat_id"),
+        _deliveries.c.user_id == sa.bindparam("user_id"),
+    )
+    .order_by(_deliveries.c.id)
+)
+_PENDING_ALL = (
+    sa.select(
+        _deliveries.c.id,
+        _deliveries.c.transport,
+        _deliveries.c.chat_id,
+        _deliveries.c.user_id,
+        _deliveries.c.payload,
+        _deliveries.c.attempts,
+    )
+    .where(_deliveries.c.status == "pending")
+    .order_by(_deliveries.c.id)
+)
+_MARK_SENT = (
+    _deliveries.update()
+    .where(_deliveries.c.id == sa.bindparam("delivery_id"))
+    .values(status="sent", sent_at=sa.bindparam("sent_at"))
+)
+
+
+def _insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextClause:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING 1``, the same on SQLite and PostgreSQL.
+
+    Written as text because SQLAlchemy does not cache the compiled form of its dialects'
+    ``on_conflict_do_nothing()``; the typed bind parameters keep JSON and UTC conversions.
+    """
+    columns = ", ".join(keys)
+    values = ", ".join(f":{key}" for key in keys)
+    return sa.text(
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING 1"
+    ).bindparams(*(sa.bindparam(key, type_=table.c[key].type) for key in keys))
+
+
+_INSERT_IGNORE: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
+_agents = Agent.__table__  # type: ignore[attr-defined]
+_collectivites = Collectivite.__table__  # type: ignore[attr-defined]
+_contributions = Contribution.__table__  # type: ignore[attr-defined]
+_counters = Counter.__table__  # type: ignore[attr-defined]
+_audit = AuditLog.__table__  # type: ignore[attr-defined]
+_SELECT_COLLECTIVITE_ID = sa.select(_collectivites.c.id).where(
+    _collectivites.c.kind == sa.bindparam("kind"), _collectivites.c.code == sa.bindparam("code")
+)
+_UPDATE_PROFILE = (
+    _agents.update()
+    .where(_agents.c.id == sa.bindparam("agent_id"))
+    .values(
+        collectivite_id=sa.bindparam("collectivite_id"),
+        profile=sa.bindparam("profile"),
+        fonction=sa.bindparam("fonction"),
+        email=sa.bindparam("email"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+_NEXT_COUNTER = (
+    _counters.update()
+    .where(_counters.c.name == sa.bindparam("counter"))
+    .values(value=_counters.c.value + 1)
+    .returning(_counters.c.value)
+)
+_INSERT_CONTRIBUTION = _contributions.insert().returning(_contributions.c.id)
+_INSERT_AUDIT = _audit.insert()
+_SELECT_AGENT = sa.select(
+    _agents.c.id,
+    _agents.c.transport,
+    _agents.c.user_id,
+    _agents.c.collectivite_id,
+    _agents.c.profile,
+    _agents.c.fonction,
+    _agents.c.email,
+).where(
+    _agents.c.transport == sa.bindparam("transport"),
+    _agents.c.user_id == sa.bindparam("user_id"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +204,27 @@ class ContributionView:
 
 
 class Tx:
-    """The verbs available inside one transaction."""
+    """The verbs available inside one transaction.
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._dialect = session.get_bind().dialect.name
+    Hot verbs run Core statements on ``connection``; the ORM ``session`` (bound to the same
+    connection and transaction) is only created for the rarer verbs that need it.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def finish(self) -> None:
+        """Write what the session holds before the transaction commits."""
+        if self._session is not None:
+            self._session.flush()
+            self._session.close()
 
     # -- idempotence and conversation state -------------------------------------------
 
@@ -61,13 +232,14 @@ class Tx:
         """Insert a row unless it conflicts with a unique key; 1 if inserted, else 0.
 
         ``RETURNING`` tells the two cases apart on every backend (psycopg reports no
-        row count for ``ON CONFLICT DO NOTHING`` through the ORM session).
+        row count for ``ON CONFLICT DO NOTHING``).
         """
         table = model.__table__
-        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
-        key = next(iter(table.primary_key.columns))
-        statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-        return int(self.session.execute(statement.returning(key)).first() is not None)
+        cache_key = (table.name, tuple(values))
+        statement = _INSERT_IGNORE.get(cache_key)
+        if statement is None:
+            statement = _INSERT_IGNORE[cache_key] = _insert_ignore_statement(table, cache_key[1])
+        return int(self.connection.execute(statement, values).first() is not None)
 
     def claim_event(self, transport: str, event_id: str) -> bool:
         """Record a platform event; False if it was already handled."""
@@ -76,90 +248,105 @@ class Tx:
         )
         return inserted == 1
 
-    def lock_conversation(self, key: ConversationKey) -> Conversation:
-        """Read the conversation row under a row lock (PostgreSQL) or the write lock (SQLite)."""
+    def lock_conversation(self, key: ConversationKey) -> ConversationRow:
+        """Read the conversation under a row lock (PostgreSQL) or the write lock (SQLite)."""
         ident = {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
-        self._insert_ignore(
-            Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
-        )
-        statement = select(Conversation).filter_by(**ident).with_for_update()
-        return self.session.exec(statement).one()
+        row = self.connection.execute(_SELECT_CONVERSATION, ident).first()
+        if row is None:
+            self._insert_ignore(
+                Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
+            )
+            row = self.connection.execute(_SELECT_CONVERSATION, ident).one()
+        return ConversationRow(row.id, row.state or {}, row.turns)
 
-    def save_conversation(self, conversation: Conversation, state: dict[str, Any]) -> None:
-        conversation.state = state
-        conversation.turns += 1
-        conversation.updated_at = utcnow()
-        self.session.add(conversation)
+    def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
+        self.connection.execute(
+            _UPDATE_CONVERSATION,
+            {
+                "conversation_id": conversation.id,
+                "state": state,
+                "turns": conversation.turns + 1,
+                "updated_at": utcnow(),
+            },
+        )
 
     # -- agents and collectivités ---------------------------------------------------------
 
-    def get_agent(self, transport: str, user_id: str) -> Agent | None:
-        statement = select(Agent).where(Agent.transport == transport, Agent.user_id == user_id)
-        return self.session.exec(statement).first()
+    def get_agent(self, transport: str, user_id: str) -> AgentRecord | None:
+        row = self.connection.execute(
+            _SELECT_AGENT, {"transport": transport, "user_id": user_id}
+        ).first()
+        return AgentRecord(*row) if row is not None else None
 
-    def ensure_agent(self, transport: str, user_id: str) -> Agent:
+    def ensure_agent(self, transport: str, user_id: str) -> AgentRecord:
+        """The agent of this transport identity, created if new."""
+        now = utcnow()
+        self._insert_ignore(
+            Agent,
+            {"transport": transport, "user_id": user_id, "created_at": now, "updated_at": now},
+        )
         agent = self.get_agent(transport, user_id)
-        if agent is None:
-            agent = Agent(transport=transport, user_id=user_id)
-            self.session.add(agent)
-            self.session.flush()
+        assert agent is not None
         return agent
 
     def collectivite(self, collectivite_id: int) -> Collectivite | None:
         return self.session.get(Collectivite, collectivite_id)
 
-    def upsert_collectivite(self, ref: CollectiviteRef) -> Collectivite:
-        values = {
-            "kind": ref.kind,
-            "code": ref.code,
-            "name": ref.name,
-            "departement": ref.departement,
-            "siren": ref.siren,
-            "population": ref.population,
-            "created_at": utcnow(),
-        }
-        self._insert_ignore(Collectivite, values)
-        statement = select(Collectivite).where(
-            Collectivite.kind == ref.kind, Collectivite.code == ref.code
+    def upsert_collectivite(self, ref: CollectiviteRef) -> int:
+        """The id of the collectivité's row, created from the referential on first use."""
+        self._insert_ignore(
+            Collectivite,
+            {
+                "kind": ref.kind,
+                "code": ref.code,
+                "name": ref.name,
+                "departement": ref.departement,
+                "siren": ref.siren,
+                "population": ref.population,
+                "created_at": utcnow(),
+            },
         )
-        return self.session.exec(statement).one()
+        found = self.connection.execute(
+            _SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code}
+        )
+        return int(found.scalar_one())
 
     def save_profile(
         self,
-        agent: Agent,
+        agent: AgentRecord,
         *,
         collectivite: CollectiviteRef,
         profile: str,
         fonction: str,
         email: str | None,
-    ) -> Agent:
-        agent.collectivite_id = self.upsert_collectivite(collectivite).id
-        agent.profile = profile
-        agent.fonction = fonction
-        agent.email = email
-        agent.updated_at = utcnow()
-        self.session.add(agent)
-        self.session.flush()
-        return agent
+    ) -> AgentRecord:
+        self.connection.execute(
+            _UPDATE_PROFILE,
+            {
+                "agent_id": agent.id,
+                "collectivite_id": self.upsert_collectivite(collectivite),
+                "profile": profile,
+                "fonction": fonction,
+                "email": email,
+                "updated_at": utcnow(),
+            },
+        )
+        saved = self.get_agent(agent.transport, agent.user_id)
+        assert saved is not None
+        return saved
 
     # -- contributions ------------------------------------------------------------------
 
     def next_reference(self, kind: str) -> str:
         """The next reference number for ``kind``, safe under concurrent writers."""
         self._insert_ignore(Counter, {"name": kind, "value": 0})
-        statement = (
-            sa.update(Counter)
-            .where(col(Counter.name) == kind)
-            .values(value=Counter.value + 1)
-            .returning(col(Counter.value))
-        )
-        value = self.session.execute(statement).scalar_one()
+        value = self.connection.execute(_NEXT_COUNTER, {"counter": kind}).scalar_one()
         width = 3 if kind == "proposal" else 4
         return f"{REFERENCE_PREFIX[kind]}-{value:0{width}d}"
 
     def add_contribution(
         self,
-        agent: Agent,
+        agent: AgentRecord,
         *,
         kind: str,
         title: str,
@@ -169,27 +356,32 @@ class Tx:
         confidence: float | None,
         thematique_source: str,
         now: datetime | None = None,
-    ) -> Contribution:
-        if agent.id is None or agent.collectivite_id is None:
+    ) -> str:
+        """Store a contribution; returns its reference number (``B-0042``)."""
+        if agent.collectivite_id is None:
             raise ValueError("an agent needs a profile before contributing")
         now = now or utcnow()
-        contribution = Contribution(
-            reference=self.next_reference(kind),
-            kind=kind,
-            title=title,
-            description=description,
-            answers=answers,
-            thematique=thematique,
-            thematique_confidence=confidence,
-            thematique_source=thematique_source,
-            author_id=agent.id,
-            collectivite_id=agent.collectivite_id,
-            created_at=now,
-            updated_at=now,
+        reference = self.next_reference(kind)
+        self.connection.execute(
+            _INSERT_CONTRIBUTION,
+            {
+                "reference": reference,
+                "kind": kind,
+                "title": title,
+                "description": description,
+                "answers": answers,
+                "thematique": thematique,
+                "thematique_confidence": confidence,
+                "thematique_source": thematique_source,
+                "status": "soumise",
+                "author_id": agent.id,
+                "collectivite_id": agent.collectivite_id,
+                "proposal_id": None,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        self.session.add(contribution)
-        self.session.flush()
-        return contribution
+        return reference
 
     def contributions_of(self, agent_id: int) -> list[Contribution]:
         statement = (
@@ -236,35 +428,34 @@ class Tx:
         *,
         agent_id: int | None = None,
         campaign: str | None = None,
-    ) -> list[int]:
+    ) -> None:
         """Write outgoing messages to the delivery log; the engine sends them after commit."""
-        rows = [
-            Delivery(
-                transport=key.transport,
-                chat_id=key.chat,
-                user_id=key.user,
-                agent_id=agent_id,
-                campaign=campaign,
-                payload=outgoing_to_dict(message),
-            )
-            for message in messages
-        ]
-        self.session.add_all(rows)
-        self.session.flush()
-        return [row.id for row in rows if row.id is not None]
-
-    def pending_for(self, key: ConversationKey) -> list[Delivery]:
-        statement = (
-            select(Delivery)
-            .where(
-                Delivery.status == "pending",
-                Delivery.transport == key.transport,
-                Delivery.chat_id == key.chat,
-                Delivery.user_id == key.user,
-            )
-            .order_by(col(Delivery.id))
+        if not messages:
+            return
+        now = utcnow()
+        self.connection.execute(
+            _INSERT_DELIVERY,
+            [
+                {
+                    "transport": key.transport,
+                    "chat_id": key.chat,
+                    "user_id": key.user,
+                    "agent_id": agent_id,
+                    "campaign": campaign,
+                    "payload": outgoing_to_dict(message),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for message in messages
+            ],
         )
-        return list(self.session.exec(statement))
+
+    def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
+        rows = self.connection.execute(
+            _PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
+        )
+        return [PendingDelivery(*row) for row in rows]
 
     def queue_push(
         self, key: ConversationKey, agent_id: int, messages: Sequence[Outgoing], campaign: str
@@ -289,7 +480,16 @@ class Tx:
         return added
 
     def audit(self, actor: str, action: str, subject: str | None = None, **details: Any) -> None:
-        self.session.add(AuditLog(actor=actor, action=action, subject=subject, details=details))
+        self.connection.execute(
+            _INSERT_AUDIT,
+            {
+                "at": utcnow(),
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "details": details,
+            },
+        )
 
 
 class Store:
@@ -297,6 +497,11 @@ class Store:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._raw_lock = threading.Lock()
+        self._raw_sqlite: Any = None
+        if engine.dialect.name == "sqlite":
+            # autocommit connection (isolation_level None, set by storage.db)
+            self._raw_sqlite = engine.raw_connection().driver_connection
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool = True) -> Store:
@@ -309,28 +514,51 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
+        if self._raw_sqlite is not None:
+            self._raw_sqlite.close()
         self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield Tx(session)
+        with self.engine.begin() as connection:
+            tx = Tx(connection)
+            try:
+                yield tx
+                tx.finish()
+            finally:
+                if tx._session is not None:
+                    tx._session.close()
 
     # -- deliveries, outside a dialogue turn ----------------------------------------------
 
     def pending_deliveries(
         self, *, key: ConversationKey | None = None, transport: str | None = None
-    ) -> list[Delivery]:
+    ) -> list[PendingDelivery]:
         with self.transaction() as tx:
             if key is not None:
                 return tx.pending_for(key)
-            statement = select(Delivery).where(Delivery.status == "pending")
+            statement = _PENDING_ALL
             if transport is not None:
-                statement = statement.where(Delivery.transport == transport)
-            return list(tx.session.exec(statement.order_by(col(Delivery.id))))
+                statement = statement.where(_deliveries.c.transport == transport)
+            return [PendingDelivery(*row) for row in tx.connection.execute(statement)]
 
     def mark_sent(self, delivery_id: int, at: datetime | None = None) -> None:
-        self._update_delivery(delivery_id, status="sent", sent_at=at or utcnow())
+        """Record one delivery as sent, at once (one autocommitted statement).
+
+        This runs after every message the bot sends. On SQLite it goes straight to the
+        driver: through SQLAlchemy a one-statement transaction costs twenty times more
+        (benchmarks/intake.py, docs/benchmarks.md).
+        """
+        at = at or utcnow()
+        if self._raw_sqlite is None:
+            with self.engine.begin() as connection:
+                connection.execute(_MARK_SENT, {"delivery_id": delivery_id, "sent_at": at})
+            return
+        with self._raw_lock:
+            self._raw_sqlite.execute(
+                "UPDATE delivery SET status = 'sent', sent_at = ? WHERE id = ?",
+                (at.astimezone(UTC).strftime(SQLITE_DATETIME), delivery_id),
+            )
 
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         with self.transaction() as tx:
@@ -343,7 +571,7 @@ class Store:
                 delivery.status = "failed"
             tx.session.add(delivery)
 
-    def mark_blocked(self, delivery: Delivery) -> None:
+    def mark_blocked(self, delivery: PendingDelivery) -> None:
         """The user blocked the bot: stop sending to them, keep the record."""
         with self.transaction() as tx:
             tx.session.execute(
