@@ -14,23 +14,20 @@ import argparse
 import asyncio
 import resource
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sqlalchemy as sa
 
-import sqlalchemy as sa  # noqa: E402
-
-from bot.app import build_services  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.transport import Transport  # noqa: E402
-from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing  # noqa: E402
-from config.settings import Settings, normalize_database_url  # noqa: E402
-from nlp.classifier import Prediction  # noqa: E402
-from storage.store import Store  # noqa: E402
+from bot.app import build_services
+from bot.engine import Engine
+from bot.transport import Transport
+from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing
+from config.settings import Settings, normalize_database_url
+from nlp.classifier import Prediction
+from storage.store import Store
 
 
 class FixedClassifier:
