@@ -69,6 +69,7 @@ def parse_command(text: str) -> ParsedCommand | None:
     word, _, argument = body.partition(" ")
     if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
         word = word.split("@", 1)[0]
+        body = f"{word} {argument}".strip()
     folded = fold(body)
     folded_word = fold(word)
     if folded in _PLAIN_COMMANDS:

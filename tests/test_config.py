@@ -1,0 +1,136 @@
+"""Settings, the message catalogue, the calendar and French typography."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config.calendar import Calendar, Phase, french_date
+from config.catalogue import default_catalogue
+from config.settings import ConfigError, load_settings
+from config.taxonomy import default_taxonomy
+from config.typography import NBSP, NNBSP, french
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(
+        "RECUEIL_ADMINS",
+        "matrix:@alice:agent.collectivites.tchap.gouv.fr, telegram:123456,console:admin",
+    )
+    settings = load_settings()
+    assert settings.is_admin("telegram", "123456")
+    assert settings.is_admin("matrix", "@alice:agent.collectivites.tchap.gouv.fr")
+    assert not settings.is_admin("telegram", "654321")
+    assert settings.effective_database_url == f"sqlite:///{tmp_path.resolve()}/recueil.sqlite3"
+
+
+def test_settings_from_a_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "recueil.toml"
+    config.write_text(
+        'timezone = "Europe/Paris"\nadmins = ["console:chef"]\n'
+        'database_url = "postgresql://u@h/db"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RECUEIL_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.admins == ("console:chef",)
+    assert settings.effective_database_url == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("RECUEIL_ADMINS", "console:autre")  # the environment wins
+    assert load_settings().admins == ("console:autre",)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("RECUEIL_ADMINS", "alice", "transport:identifiant"),
+        ("RECUEIL_TIMEZONE", "Paris", "fuseau horaire inconnu"),
+        ("RECUEIL_RESUME_AFTER_MINUTES", "jamais", "nombre entier"),
+        ("RECUEIL_DATABASE_URL", "mysql://root@localhost/x", "sqlite:/// et postgresql://"),
+        ("RECUEIL_AUTO_MIGRATE", "peut-être", "true ou false"),
+    ],
+)
+def test_invalid_values_are_named_in_french(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert variable in str(error.value)
+    assert fragment in str(error.value)
+
+
+def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECUEIL_TELEGRAM_TOKEN", "123:very-secret")
+    monkeypatch.setenv("RECUEIL_TELEGRAM_WEBHOOK_PORT", "123:very-secret")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "very-secret" not in str(error.value)
+    monkeypatch.delenv("RECUEIL_TELEGRAM_WEBHOOK_PORT")
+    assert "very-secret" not in repr(load_settings())
+
+
+def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECUEIL_CONFIG", "/nulle/part.toml")
+    with pytest.raises(ConfigError, match="RECUEIL_CONFIG"):
+        load_settings()
+
+
+def test_typography() -> None:
+    assert french("Oui ? Non ! Voici : « ceci » ; fin") == (
+        f"Oui{NNBSP}? Non{NNBSP}! Voici{NBSP}: «{NBSP}ceci{NBSP}»{NNBSP}; fin"
+    )
+    assert french("https://exemple.fr:8443/a?b=c") == "https://exemple.fr:8443/a?b=c"
+
+
+def test_every_text_follows_french_typography() -> None:
+    catalogue = default_catalogue()
+    for key in catalogue.keys():
+        text = catalogue.t(key, **{name: "x" for name in catalogue.placeholders(key)})
+        assert not re.search(r" [:;?!»]", text), key
+        assert "« " not in text, key
+
+
+def test_every_message_used_in_the_code_exists() -> None:
+    catalogue = default_catalogue()
+    used: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("config/*.py")]:
+        used.update(re.findall(r"""\.t\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']""", path.read_text()))
+    assert used, "no message keys found: the pattern is wrong"
+    missing = sorted(key for key in used if not catalogue.has(key))
+    assert missing == []
+
+
+def test_the_taxonomy_has_the_fourteen_thematiques() -> None:
+    taxonomy = default_taxonomy()
+    assert len(taxonomy) == 14
+    assert taxonomy.label("mobilite_transports") == "Mobilité / Transports"
+    assert all(item.description and len(item.examples) >= 3 for item in taxonomy)
+
+
+def test_the_calendar_tells_the_phase() -> None:
+    calendar = Calendar.load(ZoneInfo("Europe/Paris"))
+    collecte = calendar.get("collecte")
+    late = datetime(2027, 1, 31, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+    assert calendar.current(late) == collecte
+    after = datetime(2027, 1, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 February in Paris
+    assert calendar.current(after) is None
+    assert calendar.upcoming(after) == calendar.get("vote")
+    assert french_date(date(2027, 2, 1)) == "1er février 2027"
+
+
+def test_a_calendar_with_overlapping_phases_is_refused() -> None:
+    phases = [
+        Phase("collecte", "c", date(2027, 1, 1), date(2027, 2, 1)),
+        Phase("vote", "v", date(2027, 1, 15), date(2027, 3, 1)),
+        Phase("referents", "r", date(2027, 4, 1), date(2027, 5, 1)),
+        Phase("deploiement", "d", date(2027, 6, 1), date(2027, 7, 1)),
+    ]
+    with pytest.raises(ValueError, match="vote starts before collecte ends"):
+        Calendar(phases, ZoneInfo("Europe/Paris"))

@@ -1,0 +1,147 @@
+"""The terminal chat in JSON-lines mode and the CLI, driven as a user's script would."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RECUEIL = [sys.executable, "-m", "bot.cli"]
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env["RECUEIL_DATA_DIR"] = str(tmp_path)
+    env.update(extra)
+    return env
+
+
+class JsonlChat:
+    """``recueil chat --jsonl`` as a subprocess: write one line, read until ``ready``."""
+
+    def __init__(self, tmp_path: Path, user: str) -> None:
+        self.process = subprocess.Popen(
+            [*RECUEIL, "chat", "--jsonl", "--as", user],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=environment(tmp_path),
+        )
+        self.greeting = self._until_ready()
+
+    def _until_ready(self) -> list[dict[str, object]]:
+        assert self.process.stdout is not None
+        replies = []
+        while True:
+            line = self.process.stdout.readline()
+            assert line, f"the bot stopped: {self.process.stderr.read()}"  # type: ignore[union-attr]
+            data = json.loads(line)
+            if data["type"] == "ready":
+                return replies
+            replies.append(data)
+
+    def send(self, payload: dict[str, str] | str) -> list[dict[str, object]]:
+        assert self.process.stdin is not None
+        line = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self._until_ready()
+
+    def say(self, text: str) -> str:
+        return "\n".join(str(r.get("text", "")) for r in self.send({"text": text}))
+
+    def close(self) -> int:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        return self.process.wait(timeout=60)
+
+
+def test_jsonl_chat_end_to_end_then_export(tmp_path: Path) -> None:
+    chat = JsonlChat(tmp_path, "marie")
+    assert any("bienvenue" in str(r["text"]) for r in chat.greeting)
+    assert "Quelle est votre collectivité" in str(chat.greeting[-1]["text"])
+
+    replies = chat.send({"text": "Villeurbanne"})
+    assert replies[-1]["type"] == "choices"
+    assert [c["id"] for c in replies[-1]["choices"]] == ["elu", "agent", "partenaire"]  # type: ignore[index]
+    chat.send({"choice": "agent"})
+    chat.say("Chargée de mission numérique")
+    chat.say("marie@villeurbanne.fr")
+    assert "Décrivez le problème" in (chat.say("1") + chat.say("Horaires de la déchèterie"))
+    assert "Qui en bénéficierait" in chat.say(
+        "Les habitants ne savent pas quand la déchèterie est ouverte et viennent pour rien."
+    )
+    chat.say("habitants")
+    assert "thème" in chat.say("passer")
+    assert "Voici votre besoin, avant envoi" in chat.say("1")  # the first thème offered
+    assert "B-0001" in chat.say("Envoyer")
+    error = chat.send("ceci n'est pas du JSON")
+    assert error == [{"type": "error", "text": error[0]["text"]}]
+    assert chat.close() == 0
+
+    exported = subprocess.run(
+        [*RECUEIL, "export", "--what", "contributions", "--format", "csv"],
+        capture_output=True,
+        env=environment(tmp_path),
+        check=True,
+    ).stdout
+    assert exported.startswith("\ufeff".encode())  # BOM, for spreadsheets
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1
+    assert rows[0]["reference"] == "B-0001"
+    assert rows[0]["collectivite"] == "Villeurbanne"
+    assert rows[0]["collectivite_code"] == "69266"
+    assert rows[0]["auteur_fonction"] == "Chargée de mission numérique"
+    assert "marie@villeurbanne.fr" not in exported.decode("utf-8-sig")  # private
+
+    out = tmp_path / "contributions.json"
+    subprocess.run(
+        [*RECUEIL, "export", "--format", "json", "-o", str(out)],
+        env=environment(tmp_path),
+        check=True,
+        capture_output=True,
+    )
+    [record] = json.loads(out.read_text(encoding="utf-8"))
+    assert record["titre"] == "Horaires de la déchèterie"
+    assert record["beneficiaries"] == ["habitants"]
+
+
+def test_invalid_configuration_is_explained_in_french(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*RECUEIL, "db", "current"],
+        capture_output=True,
+        text=True,
+        env=environment(
+            tmp_path,
+            RECUEIL_TIMEZONE="Lune/Tranquillité",
+            RECUEIL_TELEGRAM_TOKEN="123:secret-token-value",
+            RECUEIL_DATABASE_URL="mysql://x",
+        ),
+    )
+    assert result.returncode == 2
+    assert "RECUEIL_TIMEZONE" in result.stderr
+    assert "RECUEIL_DATABASE_URL" in result.stderr
+    assert "secret-token-value" not in result.stderr
+
+
+@pytest.mark.parametrize("auto", ["false"])
+def test_an_old_schema_says_what_to_run(tmp_path: Path, auto: str) -> None:
+    env = environment(tmp_path, RECUEIL_AUTO_MIGRATE=auto)
+    (tmp_path / "recueil.sqlite3").touch()
+    result = subprocess.run(
+        [*RECUEIL, "chat", "--jsonl"], input="", capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 3
+    assert "recueil db upgrade" in result.stderr
+    upgraded = subprocess.run(
+        [*RECUEIL, "db", "upgrade"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "à jour" in upgraded.stdout

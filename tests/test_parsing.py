@@ -1,0 +1,84 @@
+"""Reading what users type: commands and answers to choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.parsing import Command, Option, match_choice, match_choices, parse_command
+
+OPTIONS = (
+    Option("besoin", "Décrire un besoin"),
+    Option("service", "Présenter un service existant"),
+    Option("mes_contributions", "Voir mes contributions"),
+    Option("oui", "Oui", ("ok", "d accord")),
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "command"),
+    [
+        ("aide", Command.AIDE),
+        ("/aide", Command.AIDE),
+        ("!aide", Command.AIDE),
+        ("  Aide  ", Command.AIDE),
+        ("/aide@RecueilBot", Command.AIDE),
+        ("mes contributions", Command.MES_CONTRIBUTIONS),
+        ("/mes_contributions", Command.MES_CONTRIBUTIONS),
+        ("!Retour", Command.RETOUR),
+        ("annuler", Command.ANNULER),
+        ("Profil", Command.PROFIL),
+        ("/start campagne-2027", Command.START),
+        ("!stats", Command.STATS),
+    ],
+)
+def test_commands_typeable_on_every_platform(typed: str, command: Command) -> None:
+    parsed = parse_command(typed)
+    assert parsed is not None and parsed.command is command
+
+
+def test_start_carries_its_deep_link_parameter() -> None:
+    parsed = parse_command("/start invitation-ABC")
+    assert parsed is not None and parsed.argument == "invitation-ABC"
+
+
+@pytest.mark.parametrize("typed", ["stats", "export", "aide-moi à remplir", "Les aides", ""])
+def test_ordinary_answers_are_not_commands(typed: str) -> None:
+    assert parse_command(typed) is None
+
+
+def test_an_unknown_prefixed_word_is_an_unknown_command() -> None:
+    parsed = parse_command("/supprimer")
+    assert parsed is not None and parsed.command is None and parsed.word == "/supprimer"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("1", "besoin"),
+        (" 2 ", "service"),
+        ("décrire un besoin", "besoin"),
+        ("DECRIRE UN BESOIN", "besoin"),
+        ("présenter", "service"),
+        ("voir", "mes_contributions"),
+        ("ok", "oui"),
+        ("d'accord", "oui"),
+        ("5", None),
+        ("0", None),
+        ("de", None),
+        ("quelque chose", None),
+    ],
+)
+def test_choice_by_number_label_prefix_or_alias(typed: str, expected: str | None) -> None:
+    assert match_choice(typed, OPTIONS) == expected
+
+
+def test_several_choices_at_once() -> None:
+    options = (
+        Option("habitants", "Les habitants"),
+        Option("agents", "Les agents"),
+        Option("associations", "Les associations"),
+    )
+    assert match_choices("1, 3", options) == ["habitants", "associations"]
+    assert match_choices("1 et 2", options) == ["habitants", "agents"]
+    assert match_choices("les habitants", options) == ["habitants"]
+    assert match_choices("1, 9", options) is None

@@ -1,0 +1,195 @@
+"""The storage suite, run on SQLite always and on PostgreSQL when RECUEIL_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from bot.values import Choice, ConversationKey, OutChoices, OutFile, OutText
+from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema
+from storage.models import Agent, Proposal, Support, utcnow
+from storage.referential import default_referential
+from storage.store import Store
+
+KEY = ConversationKey("test", "room", "user")
+
+
+def profiled_agent(store: Store, user: str = "user", commune: str = "Villeurbanne"):  # type: ignore[no-untyped-def]
+    ref = default_referential().search(commune)[0]
+    with store.transaction() as tx:
+        agent = tx.ensure_agent("test", user)
+        return tx.save_profile(agent, collectivite=ref, profile="agent", fonction="DGS", email=None)
+
+
+def test_migrations_build_exactly_the_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+
+
+def test_a_platform_event_is_claimed_once(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.claim_event("matrix", "$event") is True
+        assert tx.claim_event("matrix", "$event") is False
+        assert tx.claim_event("telegram", "$event") is True  # ids of two platforms may collide
+    with store.transaction() as tx:
+        assert tx.claim_event("matrix", "$event") is False
+
+
+def test_a_failed_turn_claims_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.claim_event("matrix", "$lost")
+        raise RuntimeError("crash in the middle of a turn")
+    with store.transaction() as tx:
+        assert tx.claim_event("matrix", "$lost") is True  # handled again after the crash
+
+
+def test_conversation_state_round_trips(store: Store) -> None:
+    with store.transaction() as tx:
+        row = tx.lock_conversation(KEY)
+        assert row.state == {} and row.turns == 0
+        tx.save_conversation(row, {"mode": "menu", "accents": "é à « »"})
+    with store.transaction() as tx:
+        row = tx.lock_conversation(KEY)
+        assert row.state == {"mode": "menu", "accents": "é à « »"}
+        assert row.turns == 1
+
+
+def test_references_are_unique_under_concurrent_writers(store: Store) -> None:
+    agent = profiled_agent(store)
+
+    def add(number: int) -> str:
+        with store.transaction() as tx:
+            return tx.add_contribution(
+                agent,
+                kind="besoin",
+                title=f"T{number}",
+                description="D" * 20,
+                answers={},
+                thematique="citoyennete",
+                confidence=0.5,
+                thematique_source="agent",
+            )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        references = list(pool.map(add, range(40)))
+    assert sorted(references) == [f"B-{n:04d}" for n in range(1, 41)]
+    with store.transaction() as tx:
+        assert tx.next_reference("service") == "S-0001"
+
+
+def test_profile_links_the_collectivite_once(store: Store) -> None:
+    first = profiled_agent(store, "a")
+    second = profiled_agent(store, "b")
+    assert first.collectivite_id == second.collectivite_id
+    with store.transaction() as tx:
+        collectivite = tx.collectivite(first.collectivite_id)  # type: ignore[arg-type]
+    assert collectivite is not None and (collectivite.kind, collectivite.code) == (
+        "commune",
+        "69266",
+    )
+
+
+def test_deliveries_are_kept_in_order_until_sent(store: Store) -> None:
+    messages = [
+        OutText("un"),
+        OutChoices("deux", (Choice("a", "A"),), "3"),
+        OutFile("f.csv", b"\x00\xff", "text/csv", "trois"),
+    ]
+    with store.transaction() as tx:
+        tx.queue(KEY, messages)
+    pending = store.pending_deliveries(key=KEY)
+    assert [p.payload["type"] for p in pending] == ["text", "choices", "file"]
+    store.mark_sent(pending[0].id)
+    store.mark_failed(pending[1].id, "réseau", final=False)
+    left = store.pending_deliveries(key=KEY)
+    assert [p.id for p in left] == [pending[1].id, pending[2].id]
+    assert left[0].attempts == 1
+    store.mark_failed(pending[1].id, "réseau", final=True)
+    assert [p.id for p in store.pending_deliveries()] == [pending[2].id]
+
+
+def test_a_push_is_queued_once_per_agent_and_campaign(store: Store) -> None:
+    agent = profiled_agent(store)
+    with store.transaction() as tx:
+        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 1
+    with store.transaction() as tx:
+        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 0
+    assert len(store.pending_deliveries(key=KEY)) == 1
+
+
+def test_a_blocked_user_is_no_longer_sent_to(store: Store) -> None:
+    record = profiled_agent(store)
+    with store.transaction() as tx:
+        tx.queue(KEY, [OutText("a"), OutText("b")])
+    store.mark_blocked(store.pending_deliveries(key=KEY)[0])
+    assert store.pending_deliveries(key=KEY) == []
+    with store.transaction() as tx:
+        agent = tx.session.get(Agent, record.id)
+        assert agent is not None and agent.blocked_at is not None
+
+
+def test_one_support_per_collectivite_per_proposal(store: Store) -> None:
+    first = profiled_agent(store, "a")
+    colleague = profiled_agent(store, "b")  # same collectivité
+    with store.transaction() as tx:
+        proposal = Proposal(
+            reference="P-001",
+            title="Réservation de salles",
+            description="…",
+            thematique="patrimoine_equipements",
+        )
+        tx.session.add(proposal)
+        tx.session.flush()
+        tx.session.add(
+            Support(
+                proposal_id=proposal.id,
+                collectivite_id=first.collectivite_id,
+                agent_id=first.id,
+                created_at=utcnow(),
+            )
+        )
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.session.add(
+            Support(
+                proposal_id=proposal.id,
+                collectivite_id=colleague.collectivite_id,
+                agent_id=colleague.id,
+                created_at=utcnow(),
+            )
+        )
+
+
+def test_an_old_schema_is_refused_without_auto_migration(database_url: str) -> None:
+    engine = create_db_engine(database_url)
+    try:
+        with pytest.raises(SchemaOutOfDate, match="recueil db upgrade"):
+            ensure_schema(engine, auto_migrate=False)
+        ensure_schema(engine, auto_migrate=True)
+        ensure_schema(engine, auto_migrate=False)  # up to date: nothing to say
+    finally:
+        engine.dispose()
+
+
+def test_contribution_views_join_collectivite_and_author(store: Store) -> None:
+    agent = profiled_agent(store)
+    with store.transaction() as tx:
+        tx.add_contribution(
+            agent,
+            kind="service",
+            title="Portail",
+            description="Un portail.",
+            answers={"url": "https://x.fr"},
+            thematique="citoyennete",
+            confidence=None,
+            thematique_source="agent",
+        )
+    [view] = store.contributions()
+    assert view.contribution.reference == "S-0001"
+    assert view.collectivite.name == "Villeurbanne"
+    assert view.author.fonction == "DGS"
