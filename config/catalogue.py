@@ -38,7 +38,7 @@ class Catalogue:
     def has(self, key: str) -> bool:
         return key in self._templates
 
-    def keys(self) -> list[str]:
+    def all_keys(self) -> list[str]:
         return sorted(self._templates)
 
     def placeholders(self, key: str) -> set[str]:

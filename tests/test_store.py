@@ -1,4 +1,4 @@
-"""The storage suite, run on SQLite always and on PostgreSQL when RECUEIL_TEST_DATABASE_URL is set."""
+"""The storage suite: SQLite always, PostgreSQL when RECUEIL_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
