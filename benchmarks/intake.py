@@ -137,6 +137,14 @@ def fresh_schema(url: str) -> str:
     return f"{url}?options=-csearch_path%3D{schema}"
 
 
+def drop_schema(url: str) -> None:
+    base, _, schema = url.partition("?options=-csearch_path%3D")
+    engine = sa.create_engine(base)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=1000)
@@ -152,7 +160,11 @@ def main() -> None:
         url = fresh_schema(args.database_url)
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
-    asyncio.run(run(url, args.agents, args.concurrency, args.with_classifier))
+    try:
+        asyncio.run(run(url, args.agents, args.concurrency, args.with_classifier))
+    finally:
+        if args.database_url:
+            drop_schema(url)
 
 
 if __name__ == "__main__":
