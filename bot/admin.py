@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.context import Context
 from bot.export import contributions_csv
 from bot.parsing import Command
-from bot.values import OutFile
-
-if TYPE_CHECKING:
-    from bot.dialogue import Turn
+from bot.values import OutFile, Outgoing, OutText
 
 
-def run(turn: Turn, command: Command) -> None:
-    ctx = turn.ctx
+def run(ctx: Context, command: Command) -> list[Outgoing]:
     if not ctx.is_admin:
-        turn.say(ctx.t("admin.refused"))
-        turn.reask()
-        return
+        return [OutText(ctx.t("admin.refused"))]
     ctx.tx.audit(ctx.actor, f"admin.{command.value}")
     if command is Command.STATS:
-        counts = ctx.tx.counts()
-        turn.say(ctx.t("admin.stats", **counts))
-    elif command is Command.EXPORT:
-        views = ctx.tx.contribution_views()
-        content = contributions_csv(views, ctx.services.taxonomy)
-        stamp = ctx.now.strftime("%Y%m%d-%H%M")
-        turn.out.append(
-            OutFile(
-                f"contributions-{stamp}.csv",
-                content,
-                "text/csv",
-                ctx.t("admin.export_caption", count=len(views)),
-            )
-        )
-    turn.reask()
+        return [OutText(ctx.t("admin.stats", **ctx.tx.counts()))]
+    views = ctx.tx.contribution_views()
+    content = contributions_csv(views, ctx.services.taxonomy)
+    stamp = ctx.now.strftime("%Y%m%d-%H%M")
+    caption = ctx.t("admin.export_caption", count=len(views))
+    return [OutFile(f"contributions-{stamp}.csv", content, "text/csv", caption)]

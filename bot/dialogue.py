@@ -470,7 +470,7 @@ def on_menu_choice(turn: Turn, choice: str | None) -> None:
         turn.say(ctx.t(f"intro.{choice}"))
         enter_form(turn, ctx.services.forms[choice].start(ctx.now))
     elif choice == "mes_contributions":
-        contributions.list_mine(turn)
+        list_mine(turn)
         turn.reask()
     elif choice == "profil":
         state.mode = Mode.PROFILE
@@ -518,7 +518,26 @@ def finish_form(turn: Turn) -> None:
     if form.name == "profil":
         save_profile(turn)
     else:
-        contributions.submit(turn)
+        submit(turn)
+
+
+def submit(turn: Turn) -> None:
+    """Store the draft if the collecte is open; otherwise keep it and say why."""
+    ctx, state = turn.ctx, turn.state
+    assert state.form is not None
+    if not ctx.services.calendar.is_open("collecte", ctx.now):
+        turn.say(collecte_closed_text(ctx) + "\n\n" + ctx.t("submit.kept"))
+        return_to_draft(turn)
+        return
+    turn.say(contributions.store(ctx, state.form))
+    state.form = None
+    enter_menu(turn)
+
+
+def list_mine(turn: Turn) -> None:
+    turn.say(contributions.mine(turn.ctx))
+    if has_draft(turn.state):
+        turn.say(turn.ctx.t("mine.draft", title=draft_title(turn.ctx, turn.state)))
 
 
 def save_profile(turn: Turn) -> None:
@@ -597,7 +616,8 @@ def on_command(turn: Turn, parsed: ParsedCommand) -> None:
     elif command is Command.START:
         greet(turn)
     elif command in (Command.STATS, Command.EXPORT):
-        admin.run(turn, command)
+        turn.out.extend(admin.run(ctx, command))
+        turn.reask()
     elif command is Command.AIDE:
         help_text = ""
         if state.mode is Mode.FORM and state.form and state.form.field:
@@ -623,7 +643,7 @@ def on_command(turn: Turn, parsed: ParsedCommand) -> None:
             turn.say(ctx.t("edit.nothing"))
         turn.reask()
     elif command is Command.MES_CONTRIBUTIONS:
-        contributions.list_mine(turn)
+        list_mine(turn)
         turn.reask()
     elif command is Command.NOUVELLE:
         if has_draft(state) and draft(state) and draft(state).answers:  # type: ignore[union-attr]
