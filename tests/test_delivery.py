@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from fake_transport import FakeTransport
+
 from bot.engine import Engine
 from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing, OutText
-from fake_transport import FakeTransport
 
 
 class FlakyTransport(FakeTransport):
