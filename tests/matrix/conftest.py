@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -12,7 +14,14 @@ import pytest
 import pytest_asyncio
 from nio import AsyncClient, AsyncClientConfig
 
-from .synapse_server import SynapseServer
+from bot.app import build_services
+from bot.engine import Engine
+from bot.transports.matrix import MatrixOptions, MatrixTransport
+from bot.values import Incoming
+from config.settings import Settings
+from storage.store import Store
+
+from .synapse_server import RegisteredUser, SynapseServer
 from .synced_client import ClientFactory, SyncedClient
 
 # Encryption on, sync token kept in the store, and no hidden retries: nio's
@@ -94,3 +103,128 @@ async def matrix_client(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator
     yield create
     for client in clients:
         await client.close()
+
+
+# The collection phase is open on this date (config/calendar.toml).
+BOT_CLOCK = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+# Short waits for tests; production keeps the defaults of MatrixOptions.
+TEST_BOT_OPTIONS = MatrixOptions(sync_timeout_ms=10_000, backoff_cap=2.0, ready_timeout=30.0)
+
+
+@dataclass
+class RunningBot:
+    """Recueil on Matrix: a real engine on SQLite and a real ``MatrixTransport``."""
+
+    user: RegisteredUser
+    settings: Settings
+    options: MatrixOptions
+    store: Store
+    engine: Engine = field(init=False)
+    transport: MatrixTransport = field(init=False)
+    task: asyncio.Task[None] | None = None
+    incoming: list[Incoming] = field(default_factory=list)
+    """Every value the transport handed to the engine, in order."""
+    _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+    async def start(self) -> None:
+        """A fresh engine and transport on the same data directory and database."""
+        self.engine = Engine(build_services(self.settings), self.store, clock=lambda: BOT_CLOCK)
+        self.transport = MatrixTransport(
+            self.settings,
+            catalogue=self.engine.services.catalogue,
+            store=self.store,
+            options=self.options,
+        )
+        self.engine.register(self.transport)
+        self.task = asyncio.create_task(self.transport.run(self._handle))
+        ready = asyncio.create_task(self.transport.wait_ready(30.0))
+        await asyncio.wait([self.task, ready], return_when=asyncio.FIRST_COMPLETED)
+        if self.task.done():
+            ready.cancel()
+            self.task.result()  # raises what stopped it
+        await ready
+
+    async def _handle(self, incoming: Incoming) -> None:
+        await self.engine.handle(incoming)
+        self.incoming.append(incoming)
+        async with self._arrivals:
+            self._arrivals.notify_all()
+
+    async def wait_incoming(
+        self, predicate: Callable[[Incoming], bool], what: str, within: float = 30.0
+    ) -> Incoming:
+        """The first incoming value (handled by the engine) matching ``predicate``."""
+        try:
+            async with asyncio.timeout(within), self._arrivals:
+                while True:
+                    for incoming in self.incoming:
+                        if predicate(incoming):
+                            return incoming
+                    await self._arrivals.wait()
+        except TimeoutError:
+            raise AssertionError(f"bot: no {what} within {within}s") from None
+
+    async def stop(self) -> None:
+        if self.task is None:
+            return
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        self.task = None
+        await self.engine.close()
+
+
+BotFactory = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """A factory of running bots: ``await recueil_bot(exempt_from_rate_limits=True)``.
+
+    Keyword arguments: ``exempt_from_rate_limits`` (default False: Synapse's default
+    limits), ``login`` ("token": the registration's access token; "password": a real
+    password login), ``allowed_servers``, ``pacing`` (seconds between requests) and
+    ``options`` (a ``MatrixOptions``).
+    """
+    bots: list[RunningBot] = []
+
+    async def create(
+        *,
+        exempt_from_rate_limits: bool = False,
+        login: str = "token",
+        allowed_servers: tuple[str, ...] = (),
+        pacing: float = 0.0,
+        options: MatrixOptions = TEST_BOT_OPTIONS,
+        start: bool = True,
+    ) -> RunningBot:
+        name = f"recueil-{next(_user_numbers)}"
+        user = await synapse.register(name, exempt_from_rate_limits=exempt_from_rate_limits)
+        data_dir = tmp_path / name
+        credentials: dict[str, object] = (
+            {"matrix_password": user.password}
+            if login == "password"
+            else {"matrix_access_token": user.access_token}
+        )
+        settings = Settings(
+            data_dir=data_dir,
+            matrix_homeserver=synapse.url,
+            matrix_user_id=user.user_id,
+            matrix_allowed_servers=allowed_servers,
+            matrix_seconds_between_requests=pacing,
+            **credentials,
+        )
+        data_dir.mkdir()
+        store = Store.open(f"sqlite:///{data_dir / 'recueil.sqlite3'}")
+        bot = RunningBot(user, settings, options, store)
+        bots.append(bot)
+        if start:
+            await bot.start()
+        return bot
+
+    yield create
+    for bot in bots:
+        await bot.stop()
+        bot.store.close()

@@ -24,6 +24,7 @@ from nio import (
     KeysQueryResponse,
     KeysUploadResponse,
     RoomCreateResponse,
+    RoomMessageText,
     RoomPreset,
     RoomSendResponse,
     SyncResponse,
@@ -185,3 +186,61 @@ async def open_encrypted_dm(inviter: SyncedClient, invitee: SyncedClient) -> str
 
 ClientFactory = Callable[..., Awaitable[SyncedClient]]
 """The ``matrix_client`` fixture: ``await matrix_client("alice", **options)``."""
+
+
+@dataclass
+class BotChat:
+    """An agent's encrypted direct room with the bot, read in order.
+
+    ``expect(fragment)`` waits for the next bot message containing ``fragment`` and
+    returns every bot message since the previous call, so a test checks each reply of a
+    turn, in order, and that nothing else came in between.
+    """
+
+    agent: SyncedClient
+    room_id: str
+    bot_id: str
+    seen: int = 0
+
+    def bot_messages(self) -> list[RoomMessageText]:
+        return [
+            entry.event
+            for entry in self.agent.timeline
+            if entry.room_id == self.room_id
+            and entry.event.sender == self.bot_id
+            and isinstance(entry.event, RoomMessageText)
+        ]
+
+    async def expect(self, fragment: str, within: float = WAIT_SECONDS) -> list[str]:
+        found: list[int] = []
+
+        def arrived() -> bool:
+            bodies = [event.body for event in self.bot_messages()]
+            found[:] = [i for i in range(self.seen, len(bodies)) if fragment in bodies[i]][:1]
+            return bool(found)
+
+        await self.agent.sync_until(arrived, f"bot message with {fragment!r}", within)
+        bodies = [event.body for event in self.bot_messages()]
+        fresh, self.seen = bodies[self.seen : found[0] + 1], found[0] + 1
+        return fresh
+
+    async def say(self, text: str, then: str) -> list[str]:
+        """Send ``text`` and return the bot's replies up to the one containing ``then``."""
+        await self.agent.send(self.room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+        return await self.expect(then)
+
+
+async def open_chat_with_bot(agent: SyncedClient, bot_id: str) -> BotChat:
+    """Open an encrypted direct room with the bot, as Tchap does; the bot joins by itself."""
+    created = await agent.client.room_create(
+        is_direct=True,
+        preset=RoomPreset.trusted_private_chat,
+        invite=[bot_id],
+        initial_state=[EnableEncryptionBuilder().as_dict()],
+    )
+    room_id = check(created, RoomCreateResponse).room_id
+    await agent.sync_until(
+        lambda: room_id in agent.client.rooms and agent.client.rooms[room_id].encrypted,
+        f"encrypted state of {room_id}",
+    )
+    return BotChat(agent, room_id, bot_id)

@@ -1,0 +1,132 @@
+"""Sending room events: encrypted, paced, in order per room, retried without duplicates.
+
+Each event gets one transaction id, reused by every retry: the homeserver answers a
+repeated ``PUT .../send/{type}/{txnId}`` with the event it already stored, so a retry after
+a lost answer never posts twice. ``M_LIMIT_EXCEEDED`` is retried after the advised delay
+for as long as it takes (nothing is dropped); a connection or server error is retried a
+few times with backoff, then raised as :class:`MatrixSendError` so that the engine keeps
+the reply queued; a refusal for good becomes :class:`DeliveryRefused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import aiohttp
+from nio import AsyncClient, LocalProtocolError, RoomSendError, RoomSendResponse, SendRetryError
+
+from bot.transport import DeliveryRefused
+from bot.transports.matrix.errors import MatrixSendError
+from bot.transports.matrix.pacing import Backoff, Pacer
+
+log = logging.getLogger(__name__)
+ResponseT = TypeVar("ResponseT")
+
+LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
+REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON"})
+TRANSIENT_ATTEMPTS = 5
+DEFAULT_RETRY_MS = 5000
+TRANSIENT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError, SendRetryError, ValueError)
+
+
+@dataclass
+class SendStats:
+    """What the sender went through; read by tests and logs."""
+
+    sent: int = 0
+    rate_limited: int = 0
+    transient_failures: int = 0
+
+
+class Sender:
+    """Sends events for one nio client; the client must run encryption (``olm``)."""
+
+    def __init__(self, client: AsyncClient, pacer: Pacer, backoff_cap: float = 30.0) -> None:
+        self.client = client
+        self.pacer = pacer
+        self.backoff_cap = backoff_cap
+        self.stats = SendStats()
+        self._room_locks: dict[str, asyncio.Lock] = {}
+
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Send one event to ``room_id`` after the ones already queued there; its event id."""
+        lock = self._room_locks.setdefault(room_id, asyncio.Lock())
+        async with lock:
+            return await self._send(room_id, event_type, content, tx_id=str(uuid4()))
+
+    async def _send(
+        self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str
+    ) -> str:
+        # A room unknown to nio cannot be sent to; one whose encryption nio has not
+        # synced would get clear text: both are ruled out before the first send.
+        room = self.client.rooms.get(room_id)
+        if self.client.olm is None:
+            raise MatrixSendError("encryption is not loaded: refusing to send in clear text")
+        if room is None:
+            raise DeliveryRefused(f"the bot is not in room {room_id}")
+        backoff = Backoff(base=0.5, cap=self.backoff_cap)
+        while True:
+            await self.pacer.wait()
+            try:
+                response = await self.client.room_send(
+                    room_id,
+                    event_type,
+                    copy.deepcopy(content),  # nio moves m.relates_to out of what it encrypts
+                    tx_id=tx_id,
+                    ignore_unverified_devices=True,
+                )
+            except LocalProtocolError as exc:
+                raise DeliveryRefused(f"cannot send to {room_id}: {exc}") from exc
+            except TRANSIENT_ERRORS as exc:
+                response = None
+                error = repr(exc)
+            if isinstance(response, RoomSendResponse):
+                self.stats.sent += 1
+                return response.event_id
+            if isinstance(response, RoomSendError):
+                if response.status_code == LIMIT_EXCEEDED:
+                    delay = (response.retry_after_ms or DEFAULT_RETRY_MS) / 1000
+                    self.stats.rate_limited += 1
+                    log.info("rate limited in %s: retrying %s in %.1fs", room_id, tx_id, delay)
+                    self.pacer.hold(delay)
+                    continue
+                if response.status_code in REFUSED:
+                    raise DeliveryRefused(f"{room_id}: {response.status_code} {response.message}")
+                error = f"{response.status_code} {response.message}"
+            self.stats.transient_failures += 1
+            if backoff.failures >= TRANSIENT_ATTEMPTS:
+                raise MatrixSendError(f"{room_id}: {error}")
+            delay = backoff.next_delay()
+            log.warning(
+                "send to %s failed (%s): retrying %s in %.1fs", room_id, error, tx_id, delay
+            )
+            await asyncio.sleep(delay)
+
+    async def call(self, request: Callable[[], Awaitable[ResponseT]]) -> ResponseT:
+        """Run another paced request (join, leave), waiting out rate limits.
+
+        Connection errors are retried a few times with backoff; the last response
+        (possibly an error value) is returned for the caller to check.
+        """
+        backoff = Backoff(base=0.5, cap=self.backoff_cap)
+        while True:
+            await self.pacer.wait()
+            try:
+                response = await request()
+            except TRANSIENT_ERRORS:
+                if backoff.failures >= TRANSIENT_ATTEMPTS:
+                    raise
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            if getattr(response, "status_code", None) == LIMIT_EXCEEDED:
+                retry_ms = getattr(response, "retry_after_ms", None) or DEFAULT_RETRY_MS
+                self.stats.rate_limited += 1
+                self.pacer.hold(retry_ms / 1000)
+                continue
+            return response
