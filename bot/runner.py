@@ -8,6 +8,7 @@ import logging
 import signal
 
 from bot.app import build_engine
+from bot.scheduler import build_scheduler
 from bot.transports.console import ConsoleTransport
 from config.settings import Settings
 
@@ -20,13 +21,15 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
     if settings.matrix_homeserver:
         from bot.transports.matrix import MatrixTransport
 
-        matrix = MatrixTransport(settings, catalogue=engine.services.catalogue)
+        matrix = MatrixTransport(settings, catalogue=engine.services.catalogue, store=engine.store)
         engine.register(matrix)
         runners.append(matrix.run(engine.handle))
     if settings.telegram_token:
         from bot.transports.telegram import TelegramTransport
 
-        telegram = TelegramTransport(settings, catalogue=engine.services.catalogue)
+        telegram = TelegramTransport(
+            settings, catalogue=engine.services.catalogue, store=engine.store
+        )
         engine.register(telegram)
         runners.append(telegram.run(engine.handle))
     if not runners:
@@ -44,12 +47,16 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     try:
-        await engine.redeliver_pending()
+        # Transports start first: Matrix sends only once its first sync knows the rooms.
         tasks = [asyncio.create_task(runner) for runner in runners]
+        await engine.redeliver_pending()
+        scheduler = build_scheduler(engine, settings)
+        scheduler.start()
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in [*tasks, stopper]:
             task.cancel()
+        scheduler.shutdown(wait=False)
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception():
                 raise task.exception()  # type: ignore[misc]

@@ -93,6 +93,7 @@ class FakeBotApi(BotApiMethods):
         self._faults: list[_Fault] = []
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._poll_generation = 0
+        self._held = False
         self._pending_polls = 0
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -257,6 +258,47 @@ class FakeBotApi(BotApiMethods):
         error = TelegramApiError(code, description)
         self._faults.append(_Fault(method.lower() if method else None, error, n))
 
+    def hold_updates(self) -> None:
+        """Deliver no update until ``release_updates``: what a slow network does.
+
+        Actions queued meanwhile reach the bot in one batch, e.g. two presses of a button
+        before the bot could remove it.
+        """
+        self._held = True
+
+    async def release_updates(self) -> None:
+        async with self._changed:
+            self._held = False
+            self._changed.notify_all()
+
+    async def user_sends_attachment(
+        self, user: FakeUser | int, kind: str, *, caption: str | None = None
+    ) -> int:
+        """Queue a message carrying a ``photo``, ``document``, ``voice`` or ``sticker``."""
+        files: dict[str, Any] = {
+            "photo": [{"file_id": "P1", "file_unique_id": "UP1", "width": 1, "height": 1}],
+            "document": {"file_id": "D1", "file_unique_id": "UD1", "file_name": "note.pdf"},
+            "voice": {"file_id": "V1", "file_unique_id": "UV1", "duration": 3},
+            "sticker": {
+                "file_id": "S1",
+                "file_unique_id": "US1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        }
+        async with self._changed:
+            sender = self._user(user)
+            message = self._new_message(sender.id, sender.id, from_bot=False, kind=kind)
+            data = self._message_to_api(message)
+            data["from"] = sender.to_api()
+            data[kind] = files[kind]
+            if caption is not None:
+                data["caption"] = caption
+            return self._push_update({"message": data})
+
     async def user_sends_text(
         self, user: FakeUser | int, text: str, *, chat_id: int | None = None
     ) -> int:
@@ -375,6 +417,7 @@ class FakeBotApi(BotApiMethods):
                     params=dict(params.values),
                     uploaded_files=tuple(params.files),
                     status=status,
+                    at=self.clock(),
                 )
             )
             self._changed.notify_all()
@@ -485,7 +528,7 @@ class FakeBotApi(BotApiMethods):
                 async with asyncio.timeout(timeout):
                     await self._changed.wait_for(
                         lambda: (
-                            bool(self._deliverable())
+                            (bool(self._deliverable()) and not self._held)
                             or self._closing
                             or generation != self._poll_generation
                         )
@@ -501,4 +544,4 @@ class FakeBotApi(BotApiMethods):
                     "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
-            return self._deliverable()[:limit]
+            return [] if self._held else self._deliverable()[:limit]

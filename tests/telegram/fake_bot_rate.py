@@ -19,6 +19,7 @@ Clocks:
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from bisect import bisect_right
@@ -147,3 +148,25 @@ def retry_after(sends: list[SendRecord], chat_id: int, now: float, limits: RateL
     if not waits:
         return 0
     return max(1, math.ceil(max(waits)))
+
+
+class VirtualClock:
+    """Time that moves only when someone sleeps on it: the whole schedule, no waiting.
+
+    Give it to the server (``clock=``) and to the client's rate limiter (``clock=`` and
+    ``sleep=``). The limiter sleeps only until the earliest moment something can change, so
+    jumping there at once runs the same schedule as real time, with zero latency and jitter.
+    Time is kept in whole nanoseconds and each sleep lands one nanosecond past its target,
+    so a wake-up is never a rounding error short of the instant it waited for.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._ns = round(start * 1e9)
+
+    def __call__(self) -> float:
+        return self._ns / 1e9
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._ns += math.ceil(seconds * 1e9) + 1
+        await asyncio.sleep(0)

@@ -174,3 +174,4 @@ class ApiCall:
     params: JsonDict
     uploaded_files: tuple[str, ...]
     status: int = 200
+    at: float = 0.0  # the server's clock when answered
