@@ -39,6 +39,7 @@ class Context:
     key: ConversationKey
     agent: AgentRecord | None
     now: datetime
+    platform_email: str | None = None  # what the platform says of the user (Tchap)
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)

@@ -365,6 +365,7 @@ def save_profile(turn: Turn) -> None:
         profile=answers["profil"],
         fonction=answers["fonction"],
         email=answers.get("email"),
+        platform_email=ctx.platform_email,
     )
     ctx.agent = agent
     ctx.tx.audit(

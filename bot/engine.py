@@ -96,8 +96,14 @@ class Engine:
                 return []
             conversation = tx.lock_conversation(key)
             state = DialogueState.model_validate(conversation.state or {})
+            transport = self._transports.get(key.transport)
             ctx = Context(
-                self.services, tx, key, tx.get_agent(key.transport, key.user), self.clock()
+                self.services,
+                tx,
+                key,
+                tx.get_agent(key.transport, key.user),
+                self.clock(),
+                platform_email=transport.email_of(key.user) if transport else None,
             )
             replies = step(ctx, state, incoming)
             tx.save_conversation(conversation, state.model_dump(mode="json"))

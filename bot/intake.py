@@ -20,7 +20,8 @@ from bot.forms import (
     Reject,
     TextField,
 )
-from bot.parsing import Option, clean_text, text_problem
+from bot.identity import collectivite_from_email
+from bot.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
 from storage.referential import CollectiviteKind, CollectiviteRef, normalize
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 TITLE_MAX = 120
 DESCRIPTION_MAX = 4000
 NONE_OF_THESE = "aucune"
+SUGGESTION_YES, SUGGESTION_NO = "suggestion_oui", "suggestion_non"
 CANDIDATES_SHOWN = 6
 
 
@@ -75,7 +77,31 @@ class CollectiviteField(FormField):
     département; an inexact name offers the closest candidates.
     """
 
+    def _suggestion(self, ctx: Context, state: FormState) -> CollectiviteRef | None:
+        """The collectivité the platform's email points to, until the agent declines it."""
+        if not ctx.platform_email or state.sub or self.name in state.answers:
+            return None
+        return collectivite_from_email(ctx.platform_email, ctx.services.referential)
+
     def question(self, ctx: Context, state: FormState) -> Question:
+        suggestion = self._suggestion(ctx, state)
+        if suggestion is not None:
+            return Question(
+                ctx.t(
+                    "form.profil.collectivite.suggested",
+                    email=ctx.platform_email,
+                    label=suggestion.label,
+                ),
+                (
+                    Option(
+                        SUGGESTION_YES, ctx.t("form.profil.collectivite.suggested_yes"), YES_ALIASES
+                    ),
+                    Option(
+                        SUGGESTION_NO, ctx.t("form.profil.collectivite.suggested_no"), NO_ALIASES
+                    ),
+                ),
+                free_text=True,
+            )
         candidates = [lookup(ctx, *c) for c in state.sub.get("candidates", [])]
         if not candidates:
             return Question(self.prompt(ctx, state.name))
@@ -93,6 +119,12 @@ class CollectiviteField(FormField):
         return Question(text, tuple(options), free_text=True)
 
     def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
+        suggestion = self._suggestion(ctx, state)
+        if suggestion is not None and answer.choice_ids == (SUGGESTION_YES,):
+            return Accept(collectivite_value(suggestion))
+        if suggestion is not None and answer.choice_ids == (SUGGESTION_NO,):
+            state.sub = {"declined": True}
+            return AskAgain()
         candidates = state.sub.get("candidates", [])
         if answer.choice_ids and candidates:
             choice = answer.choice_ids[0]

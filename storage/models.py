@@ -76,6 +76,8 @@ class Agent(SQLModel, table=True):
     profile: str | None = Field(default=None, max_length=16)  # elu, agent, partenaire
     fonction: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)  # private
+    # private: the address the platform vouches for (a Tchap id encodes it), for the vote
+    platform_email: str | None = Field(default=None, max_length=320)
     blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
     created_at: datetime = _ts()
     updated_at: datetime = _ts()

@@ -169,6 +169,7 @@ _UPDATE_PROFILE = (
         profile=sa.bindparam("profile"),
         fonction=sa.bindparam("fonction"),
         email=sa.bindparam("email"),
+        platform_email=sa.bindparam("platform_email"),
         updated_at=sa.bindparam("updated_at"),
     )
 )
@@ -319,6 +320,7 @@ class Tx:
         profile: str,
         fonction: str,
         email: str | None,
+        platform_email: str | None = None,
     ) -> AgentRecord:
         self.connection.execute(
             _UPDATE_PROFILE,
@@ -328,6 +330,7 @@ class Tx:
                 "profile": profile,
                 "fonction": fonction,
                 "email": email,
+                "platform_email": platform_email,
                 "updated_at": utcnow(),
             },
         )

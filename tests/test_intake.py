@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fake_transport import SimulatedAgent
+from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
 from bot.engine import Engine
@@ -371,3 +371,38 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
     content = files[0].content.decode("utf-8-sig")  # type: ignore[attr-defined]
     assert content.splitlines()[0].startswith("reference;type;titre")
     assert "B-0001;besoin;Réserver les salles en ligne" in content
+
+
+class TchapLikeTransport(FakeTransport):
+    """A platform whose user ids reveal a professional email, as Tchap's do."""
+
+    def email_of(self, user_id: str) -> str | None:
+        return f"{user_id}@villeurbanne.fr"
+
+
+async def test_the_platform_email_suggests_the_collectivite(services, store, clock) -> None:
+    engine = Engine(services, store, clock=clock)
+    transport = TchapLikeTransport()
+    engine.register(transport)
+    jean = SimulatedAgent(engine, transport, "jean.dupont")
+    await jean.start()
+    assert fr("Votre adresse professionnelle (jean.dupont@villeurbanne.fr) indique") in jean.text
+    assert "Villeurbanne (Rhône)" in jean.text
+    await jean.say("oui")
+    assert "Vous êtes" in jean.text
+    await jean.say("1")
+    await jean.say("Maire adjoint")
+    await jean.say("passer")
+    assert "profil est enregistré (Villeurbanne (Rhône))" in jean.text
+    with store.transaction() as tx:
+        agent = tx.session.exec(select(Agent).where(Agent.user_id == "jean.dupont")).one()
+    assert agent.platform_email == "jean.dupont@villeurbanne.fr"  # kept, privately
+    assert agent.email is None
+
+    marie = SimulatedAgent(engine, transport, "marie")
+    await marie.start()
+    await marie.say("Non, une autre")
+    assert "Quelle est votre collectivité" in marie.text
+    await marie.say("Lyon")
+    assert "Vous êtes" in marie.text
+    await engine.close()

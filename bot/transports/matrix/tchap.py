@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import re
 
+from bot.identity import collectivite_from_email
 from storage.referential import CollectiviteRef, Referential
 
 TCHAP_SERVER = re.compile(r"(^|\.)tchap\.gouv\.fr$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _TLD = re.compile(r"^[a-z]{2,24}$")
 _LOCAL = re.compile(r"^[a-z0-9._+'-]+$")
-# Email domains that say nothing about the employer.
-GENERIC_DOMAINS = frozenset(
-    {"gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr", "yahoo.fr"}
-    | {"hotmail.fr", "hotmail.com", "outlook.fr", "outlook.com", "gouv.fr", "interieur.gouv.fr"}
-)
-# Words that prefix a commune's name in its domain: mairie-villeurbanne.fr, ville-lyon.fr.
-_DOMAIN_PREFIXES = ("mairie-", "ville-de-", "ville-", "commune-de-", "commune-", "cc-", "ca-")
 
 
 def split_user_id(user_id: str) -> tuple[str, str] | None:
@@ -84,17 +78,6 @@ def email_from_user_id(user_id: str) -> str | None:
     return candidates[0] if candidates else None
 
 
-def _names_from_domain(domain: str) -> list[str]:
-    """What a collectivité's name may look like in its domain, best guess first."""
-    labels = domain.split(".")
-    stem = labels[-2] if len(labels) >= 2 else domain
-    names = [stem]
-    for prefix in _DOMAIN_PREFIXES:
-        if stem.startswith(prefix) and len(stem) > len(prefix):
-            names.insert(0, stem[len(prefix) :])
-    return [name.replace("-", " ") for name in names]
-
-
 def suggest_collectivite(user_id: str, referential: Referential) -> CollectiviteRef | None:
     """The collectivité a Tchap agent's email domain points to, if exactly one does.
 
@@ -105,11 +88,7 @@ def suggest_collectivite(user_id: str, referential: Referential) -> Collectivite
     agent: never a verified fact.
     """
     for email in email_candidates(user_id):
-        domain = email.split("@", 1)[1]
-        if domain in GENERIC_DOMAINS:
-            continue
-        for name in _names_from_domain(domain):
-            found = referential.search(name, limit=2)
-            if len(found) == 1:
-                return found[0]
+        found = collectivite_from_email(email, referential)
+        if found is not None:
+            return found
     return None

@@ -46,6 +46,7 @@ from bot.transports.matrix.rendering import inert, text_content
 from bot.transports.matrix.rooms import Invitation, read_invitation, server_allowed, server_of
 from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender
 from bot.transports.matrix.state import BotState, RoomInfo, StateFile
+from bot.transports.matrix.tchap import email_from_user_id
 from bot.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutPoll
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -113,6 +114,9 @@ class MatrixTransport(Transport):
         self._greeting: set[str] = set()  # greetings being sent
 
     # -- what the engine calls -------------------------------------------------------
+
+    def email_of(self, user_id: str) -> str | None:
+        return email_from_user_id(user_id)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:
         await self._send(key.chat, "m.room.message", text_content(text))
