@@ -14,6 +14,8 @@ def run(ctx: Context, command: Command) -> list[Outgoing]:
     ctx.tx.audit(ctx.actor, f"admin.{command.value}")
     if command is Command.STATS:
         return [OutText(ctx.t("admin.stats", **ctx.tx.counts()))]
+    if not ctx.can_send_files:
+        return [OutText(ctx.t("admin.export_no_files"))]
     views = ctx.tx.contribution_views()
     content = contributions_csv(views, ctx.services.taxonomy)
     stamp = ctx.now.strftime("%Y%m%d-%H%M")

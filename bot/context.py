@@ -40,6 +40,7 @@ class Context:
     agent: AgentRecord | None
     now: datetime
     platform_email: str | None = None  # what the platform says of the user (Tchap)
+    can_send_files: bool = True
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)

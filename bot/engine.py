@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from bot.context import Context, Services
 from bot.dialogue import DialogueState, step
-from bot.transport import DeliveryRefused, Transport
+from bot.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
 from storage.models import utcnow
 from storage.store import PendingDelivery, Store
@@ -104,6 +104,7 @@ class Engine:
                 tx.get_agent(key.transport, key.user),
                 self.clock(),
                 platform_email=transport.email_of(key.user) if transport else None,
+                can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
             replies = step(ctx, state, incoming)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
@@ -120,6 +121,11 @@ class Engine:
         for delivery in pending:
             try:
                 await transport.send(key, outgoing_from_dict(delivery.payload))
+            except UnsupportedMessage as exc:
+                # a programming error, not an outage: say it loudly, never retry it
+                log.error("delivery %s to %s cannot be rendered: %s", delivery.id, key, exc)
+                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=True)
+                continue
             except DeliveryRefused as exc:
                 log.info("delivery to %s refused: %s", key, exc)
                 await self._db(self.store.mark_blocked, delivery)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fake_transport import FakeTransport
+from fake_transport import FakeTransport, SimulatedAgent
+from test_intake import register
 
 from bot.engine import Engine
-from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing, OutText
+from bot.transport import Capability, Transport
+from bot.values import ConversationKey, IncomingStart, IncomingText, OutFile, Outgoing, OutText
 
 
 class FlakyTransport(FakeTransport):
@@ -76,4 +78,43 @@ async def test_a_crashing_turn_apologises_and_keeps_the_draft(services, store, c
     assert isinstance(apology, OutText) and "Rien de ce que vous aviez saisi" in apology.text
     await engine.handle(IncomingText(key=KEY, event_id="2", text="Villeurbanne"))
     assert "Vous êtes" in getattr(transport.pop(KEY)[-1], "text", "")  # same event, handled
+    await engine.close()
+
+
+class TextOnlyTransport(FakeTransport):
+    """A platform that cannot carry files, rendering through the base class."""
+
+    capabilities = frozenset()
+
+    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+        await Transport.send(self, key, message)
+
+
+async def test_an_unrenderable_value_fails_loudly_without_blocking(services, store, clock) -> None:
+    engine = Engine(services, store, clock=clock)
+    transport = TextOnlyTransport()
+    engine.register(transport)
+    with store.transaction() as tx:
+        agent = tx.ensure_agent("test", "lea")
+    await engine.push(
+        [(KEY, agent.id)],
+        [OutFile("export.csv", b"a;b", "text/csv"), OutText("Le vote est ouvert.")],
+        campaign="essai",
+    )
+    assert [getattr(m, "text", None) for m in transport.pop(KEY)] == ["Le vote est ouvert."]
+    assert store.pending_deliveries() == []  # the file is marked failed, not retried forever
+
+
+class NoFilesTransport(FakeTransport):
+    capabilities = frozenset({Capability.BUTTONS, Capability.POLLS})
+
+
+async def test_admin_export_explains_when_files_cannot_be_sent(services, store, clock) -> None:
+    engine = Engine(services, store, clock=clock)
+    transport = NoFilesTransport()
+    engine.register(transport)
+    admin = SimulatedAgent(engine, transport, "admin")
+    await register(admin, "Lyon")
+    await admin.say("!export")
+    assert "recueil export --format csv" in admin.text
     await engine.close()
