@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.forms import Form
 from bot.values import ConversationKey
@@ -15,6 +15,9 @@ from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier
 from storage.referential import Referential
 from storage.store import AgentRecord, Tx
+
+if TYPE_CHECKING:
+    from bot.recurrence import SimilarIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class Services:
     referential: Referential
     classifier: Classifier
     forms: dict[str, Form]
+    similar: SimilarIndex | None = None  # same-need search; None: the step is skipped
 
 
 @dataclass(slots=True)

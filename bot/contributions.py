@@ -6,10 +6,11 @@ from typing import Any
 
 from bot.context import Context
 from bot.forms import FormState
+from bot.recurrence import contribution_text
 from config.calendar import french_date
 
 # Fields stored in their own columns; every other answer goes to ``Contribution.answers``.
-COLUMNS = ("title", "description", "thematique")
+COLUMNS = ("title", "description", "thematique", "same_as")
 
 
 def store(ctx: Context, form: FormState) -> str:
@@ -17,7 +18,7 @@ def store(ctx: Context, form: FormState) -> str:
     assert ctx.agent is not None
     answers: dict[str, Any] = form.answers
     thematique = answers["thematique"]
-    reference = ctx.tx.add_contribution(
+    contribution_id, reference = ctx.tx.add_contribution(
         ctx.agent,
         kind=form.name,
         title=answers["title"],
@@ -26,8 +27,11 @@ def store(ctx: Context, form: FormState) -> str:
         thematique=thematique["id"],
         confidence=thematique.get("confidence"),
         thematique_source=thematique.get("source", "agent"),
+        same_as_id=answers.get("same_as"),
         now=ctx.now,
     )
+    if ctx.services.similar is not None:
+        ctx.services.similar.add(contribution_id, form.name, contribution_text(form))
     ctx.tx.audit(ctx.actor, "contribution.submitted", subject=reference, kind=form.name)
     vote = ctx.services.calendar.get("vote")
     return ctx.t(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import admin, contributions
+from bot import admin, contributions, recurrence
 from bot.context import Context
 from bot.forms import Accept, Answer, AskAgain, ChoiceField, Form, FormState, Question, Reject
 from bot.intake import lookup
@@ -262,6 +262,13 @@ def on_answer(turn: Turn, answer: Answer) -> None:
                 if state.suspended is not None and state.form is None:
                     state.form, state.suspended = state.suspended, None
                 return_to_draft(turn)
+        case Mode.SIMILAR:
+            if choice is None or state.form is None:
+                turn.say(ctx.t("input.choice_unknown"))
+            else:
+                turn.say(recurrence.answer(ctx, state.form, choice))
+                state.mode = Mode.SUMMARY
+            turn.reask()
         case Mode.PROFILE:
             if choice == "modifier":
                 edit_profile(turn)
@@ -319,8 +326,17 @@ def on_field_answer(turn: Turn, answer: Answer) -> None:
             state.mode = Mode.FORM if form.field is not None else Mode.SUMMARY
             if form.field is None and not form.confirm:
                 finish_form(turn)
-            else:
-                turn.reask()
+                return
+            if (
+                form.field is None
+                and form.name in CONTRIBUTION_FORMS
+                and ("same_as" not in form.answers)
+            ):
+                for note in recurrence.look_for_recurrence(ctx, form):
+                    turn.say(note)
+                if form.sub.get("similar"):
+                    state.mode = Mode.SIMILAR
+            turn.reask()
 
 
 def finish_form(turn: Turn) -> None:

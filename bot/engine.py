@@ -9,8 +9,9 @@ so a crash at any point loses no answer and a restart resends only what was not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -57,25 +58,25 @@ class Engine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
-    async def _locked(self, key: ConversationKey) -> asyncio.Lock:
+    @contextlib.asynccontextmanager
+    async def _conversation_lock(self, key: ConversationKey) -> AsyncIterator[None]:
+        """One turn or delivery at a time per conversation, in arrival order."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
-        await lock.acquire()
-        return lock
-
-    def _release(self, key: ConversationKey, lock: asyncio.Lock) -> None:
-        lock.release()
-        _, users = self._locks[key]
-        if users <= 1:
-            del self._locks[key]
-        else:
-            self._locks[key] = (lock, users - 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            _, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
         key = incoming.key
-        lock = await self._locked(key)
-        try:
+        async with self._conversation_lock(key):
             try:
                 pending = await self._db(self._turn, incoming)
             except Exception:
@@ -83,8 +84,6 @@ class Engine:
                 await self._send_apology(key)
                 return
             await self._deliver(key, pending)
-        finally:
-            self._release(key, lock)
 
     def _turn(self, incoming: Incoming) -> list[PendingDelivery]:
         key = incoming.key
@@ -101,15 +100,16 @@ class Engine:
                 self.services,
                 tx,
                 key,
-                tx.get_agent(key.transport, key.user),
+                conversation.agent,
                 self.clock(),
                 platform_email=transport.email_of(key.user) if transport else None,
                 can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
             replies = step(ctx, state, incoming)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
-            tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
-            return tx.pending_for(key)
+            queued = tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
+            # replies of an earlier turn that failed to go out must go first
+            return tx.pending_for(key) if conversation.has_pending else queued
 
     async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
         transport = self._transports.get(key.transport)
@@ -151,28 +151,31 @@ class Engine:
         conversation by conversation, each in order; the transport paces itself.
         Returns how many messages were newly queued.
         """
-        queued = 0
-        for key, agent_id in recipients:
-            queued += await self._db(self._queue_push, key, agent_id, messages, campaign)
+        queued = await self._db(self._queue_push, recipients, messages, campaign)
         limit = asyncio.Semaphore(concurrency)
 
         async def deliver(key: ConversationKey) -> None:
             async with limit:
-                lock = await self._locked(key)
-                try:
-                    fresh = await self._db(self.store.pending_deliveries, key=key)
-                    await self._deliver(key, fresh)
-                finally:
-                    self._release(key, lock)
+                await self._flush(key)
 
         await asyncio.gather(*(deliver(key) for key in dict.fromkeys(k for k, _ in recipients)))
         return queued
 
     def _queue_push(
-        self, key: ConversationKey, agent_id: int, messages: Sequence[Outgoing], campaign: str
+        self,
+        recipients: Sequence[tuple[ConversationKey, int]],
+        messages: Sequence[Outgoing],
+        campaign: str,
     ) -> int:
         with self.store.transaction() as tx:
-            return tx.queue_push(key, agent_id, messages, campaign)
+            return sum(
+                tx.queue_push(key, agent_id, messages, campaign) for key, agent_id in recipients
+            )
+
+    async def _flush(self, key: ConversationKey) -> None:
+        """Deliver what waits for ``key``, under its lock."""
+        async with self._conversation_lock(key):
+            await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
 
     async def redeliver_pending(self, transport: str | None = None) -> int:
         """Send what a crash or an outage left queued; returns how many were pending."""
@@ -181,12 +184,7 @@ class Engine:
         for delivery in pending:
             by_key.setdefault(delivery.key, []).append(delivery)
         for key in by_key:
-            lock = await self._locked(key)
-            try:
-                fresh = await self._db(self.store.pending_deliveries, key=key)
-                await self._deliver(key, fresh)
-            finally:
-                self._release(key, lock)
+            await self._flush(key)
         return len(pending)
 
     async def _send_apology(self, key: ConversationKey) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import recurrence
 from bot.context import Context
 from bot.forms import FormState, Question
 from bot.intake import collectivite_value, lookup
@@ -52,6 +53,8 @@ def current_question(ctx: Context, state: DialogueState) -> Question:
             )
         case Mode.PROFILE:
             return profile_question(ctx, state)
+        case Mode.SIMILAR if form is not None:
+            return recurrence.question(ctx, form)
         case _:
             return menu_question(ctx, state)
 
@@ -122,12 +125,12 @@ def summary_lines(ctx: Context, form_name: str, answers: dict[str, Any]) -> str:
 
 
 def summary_question(ctx: Context, form: FormState) -> Question:
+    lines = summary_lines(ctx, form.name, form.answers)
+    same_as = recurrence.summary_line(ctx, form)
+    if same_as:
+        lines += f"\n• {same_as}"
     text = "\n\n".join(
-        (
-            ctx.t(f"summary.title.{form.name}"),
-            summary_lines(ctx, form.name, form.answers),
-            ctx.t(f"summary.public.{form.name}"),
-        )
+        (ctx.t(f"summary.title.{form.name}"), lines, ctx.t(f"summary.public.{form.name}"))
     )
     return Question(
         text,

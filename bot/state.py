@@ -23,6 +23,7 @@ class Mode(StrEnum):
     CONFIRM_NEW = "confirm_new"
     RESUME = "resume"
     PROFILE = "profile"
+    SIMILAR = "similar"
 
 
 class ShownOption(BaseModel):

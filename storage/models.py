@@ -99,6 +99,8 @@ class Contribution(SQLModel, table=True):
     author_id: int = Field(foreign_key="agent.id", index=True)
     collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    # the earlier contribution, from another collectivité, that the agent said is the same
+    same_as_id: int | None = Field(default=None, foreign_key="contribution.id", index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -48,6 +48,8 @@ class ConversationRow:
     id: int
     state: dict[str, Any]
     turns: int
+    agent: AgentRecord | None  # the agent of this transport identity, if known
+    has_pending: bool  # replies of an earlier turn still wait to be delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +83,47 @@ class PendingDelivery:
 
 _conversations = Conversation.__table__  # type: ignore[attr-defined]
 _deliveries = Delivery.__table__  # type: ignore[attr-defined]
+_agents = Agent.__table__  # type: ignore[attr-defined]
 _events = InboundEvent.__table__  # type: ignore[attr-defined]
 
 # The statements of a dialogue turn, built once: SQLAlchemy then reuses their compiled form.
+# One statement reads what a turn needs: the state, the agent, whether replies still wait.
 _SELECT_CONVERSATION = (
-    sa.select(_conversations.c.id, _conversations.c.state, _conversations.c.turns)
+    sa.select(
+        _conversations.c.id,
+        _conversations.c.state,
+        _conversations.c.turns,
+        sa.exists()
+        .where(
+            _deliveries.c.status == "pending",
+            _deliveries.c.transport == _conversations.c.transport,
+            _deliveries.c.chat_id == _conversations.c.chat_id,
+            _deliveries.c.user_id == _conversations.c.user_id,
+        )
+        .label("has_pending"),
+        _agents.c.id.label("agent_id"),
+        _agents.c.transport.label("agent_transport"),
+        _agents.c.user_id.label("agent_user_id"),
+        _agents.c.collectivite_id,
+        _agents.c.profile,
+        _agents.c.fonction,
+        _agents.c.email,
+    )
+    .select_from(
+        _conversations.outerjoin(
+            _agents,
+            sa.and_(
+                _agents.c.transport == _conversations.c.transport,
+                _agents.c.user_id == _conversations.c.user_id,
+            ),
+        )
+    )
     .where(
         _conversations.c.transport == sa.bindparam("transport"),
         _conversations.c.chat_id == sa.bindparam("chat_id"),
         _conversations.c.user_id == sa.bindparam("user_id"),
     )
-    .with_for_update()
+    .with_for_update(of=_conversations)
 )
 _UPDATE_CONVERSATION = (
     _conversations.update()
@@ -102,34 +134,27 @@ _UPDATE_CONVERSATION = (
         updated_at=sa.bindparam("updated_at"),
     )
 )
-_INSERT_DELIVERY = _deliveries.insert()
+# The columns of a PendingDelivery, in its order.
+_PENDING_COLUMNS = (
+    _deliveries.c.id,
+    _deliveries.c.transport,
+    _deliveries.c.chat_id,
+    _deliveries.c.user_id,
+    _deliveries.c.payload,
+    _deliveries.c.attempts,
+)
+_INSERT_DELIVERY = _deliveries.insert().returning(*_PENDING_COLUMNS)
+_PENDING_ALL = (
+    sa.select(*_PENDING_COLUMNS).where(_deliveries.c.status == "pending").order_by(_deliveries.c.id)
+)
 _PENDING_FOR = (
-    sa.select(
-        _deliveries.c.id,
-        _deliveries.c.transport,
-        _deliveries.c.chat_id,
-        _deliveries.c.user_id,
-        _deliveries.c.payload,
-        _deliveries.c.attempts,
-    )
+    sa.select(*_PENDING_COLUMNS)
     .where(
         _deliveries.c.status == "pending",
         _deliveries.c.transport == sa.bindparam("transport"),
         _deliveries.c.chat_id == sa.bindparam("chat_id"),
         _deliveries.c.user_id == sa.bindparam("user_id"),
     )
-    .order_by(_deliveries.c.id)
-)
-_PENDING_ALL = (
-    sa.select(
-        _deliveries.c.id,
-        _deliveries.c.transport,
-        _deliveries.c.chat_id,
-        _deliveries.c.user_id,
-        _deliveries.c.payload,
-        _deliveries.c.attempts,
-    )
-    .where(_deliveries.c.status == "pending")
     .order_by(_deliveries.c.id)
 )
 _MARK_SENT = (
@@ -153,7 +178,6 @@ def _insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextC
 
 
 _INSERT_IGNORE: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
-_agents = Agent.__table__  # type: ignore[attr-defined]
 _collectivites = Collectivite.__table__  # type: ignore[attr-defined]
 _contributions = Contribution.__table__  # type: ignore[attr-defined]
 _counters = Counter.__table__  # type: ignore[attr-defined]
@@ -193,6 +217,20 @@ _SELECT_AGENT = sa.select(
     _agents.c.transport == sa.bindparam("transport"),
     _agents.c.user_id == sa.bindparam("user_id"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionSummary:
+    """What the dialogue shows of someone else's contribution: title and collectivité."""
+
+    id: int
+    reference: str
+    kind: str
+    title: str
+    collectivite_id: int
+    collectivite_kind: str
+    collectivite_code: str
+    url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +296,20 @@ class Tx:
                 Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
             )
             row = self.connection.execute(_SELECT_CONVERSATION, ident).one()
-        return ConversationRow(row.id, row.state or {}, row.turns)
+        agent = (
+            AgentRecord(
+                row.agent_id,
+                row.agent_transport,
+                row.agent_user_id,
+                row.collectivite_id,
+                row.profile,
+                row.fonction,
+                row.email,
+            )
+            if row.agent_id is not None
+            else None
+        )
+        return ConversationRow(row.id, row.state or {}, row.turns, agent, bool(row.has_pending))
 
     def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
         self.connection.execute(
@@ -358,14 +409,15 @@ class Tx:
         thematique: str,
         confidence: float | None,
         thematique_source: str,
+        same_as_id: int | None = None,
         now: datetime | None = None,
-    ) -> str:
-        """Store a contribution; returns its reference number (``B-0042``)."""
+    ) -> tuple[int, str]:
+        """Store a contribution; returns its id and reference number (``B-0042``)."""
         if agent.collectivite_id is None:
             raise ValueError("an agent needs a profile before contributing")
         now = now or utcnow()
         reference = self.next_reference(kind)
-        self.connection.execute(
+        inserted = self.connection.execute(
             _INSERT_CONTRIBUTION,
             {
                 "reference": reference,
@@ -380,11 +432,58 @@ class Tx:
                 "author_id": agent.id,
                 "collectivite_id": agent.collectivite_id,
                 "proposal_id": None,
+                "same_as_id": same_as_id,
                 "created_at": now,
                 "updated_at": now,
             },
         )
-        return reference
+        return int(inserted.scalar_one()), reference
+
+    def contribution_summaries(self, ids: Sequence[int]) -> list[ContributionSummary]:
+        """The contributions of ``ids``, in that order (unknown ids are left out)."""
+        if not ids:
+            return []
+        statement = (
+            sa.select(
+                _contributions.c.id,
+                _contributions.c.reference,
+                _contributions.c.kind,
+                _contributions.c.title,
+                _collectivites.c.id,
+                _collectivites.c.kind,
+                _collectivites.c.code,
+                _contributions.c.answers,
+            )
+            .join(_collectivites, _collectivites.c.id == _contributions.c.collectivite_id)
+            .where(_contributions.c.id.in_(list(ids)))
+        )
+        found = {}
+        for row in self.connection.execute(statement):
+            contribution_id, reference, kind, title, coll_id, coll_kind, coll_code, answers = row
+            found[contribution_id] = ContributionSummary(
+                contribution_id,
+                reference,
+                kind,
+                title,
+                coll_id,
+                coll_kind,
+                coll_code,
+                (answers or {}).get("url"),
+            )
+        return [found[i] for i in ids if i in found]
+
+    def contribution_texts(self) -> list[tuple[int, str, str]]:
+        """(id, kind, title and description) of every contribution, for the search index."""
+        statement = sa.select(
+            _contributions.c.id,
+            _contributions.c.kind,
+            _contributions.c.title,
+            _contributions.c.description,
+        ).order_by(_contributions.c.id)
+        return [
+            (row.id, row.kind, f"{row.title}\n{row.description}")
+            for row in self.connection.execute(statement)
+        ]
 
     def contributions_of(self, agent_id: int) -> list[Contribution]:
         statement = (
@@ -431,12 +530,12 @@ class Tx:
         *,
         agent_id: int | None = None,
         campaign: str | None = None,
-    ) -> None:
+    ) -> list[PendingDelivery]:
         """Write outgoing messages to the delivery log; the engine sends them after commit."""
         if not messages:
-            return
+            return []
         now = utcnow()
-        self.connection.execute(
+        rows = self.connection.execute(
             _INSERT_DELIVERY,
             [
                 {
@@ -453,6 +552,7 @@ class Tx:
                 for message in messages
             ],
         )
+        return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
 
     def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
         rows = self.connection.execute(

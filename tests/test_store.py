@@ -74,7 +74,7 @@ def test_references_are_unique_under_concurrent_writers(store: Store) -> None:
                 thematique="citoyennete",
                 confidence=0.5,
                 thematique_source="agent",
-            )
+            )[1]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         references = list(pool.map(add, range(40)))

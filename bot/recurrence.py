@@ -1,0 +1,121 @@
+"""Recurrence: before the summary, show the same need already described elsewhere.
+
+A need described by several collectivités is worth funding; an agent who recognises theirs
+joins it (their own wording kept, their collectivité recorded as sharing it). For a need,
+existing services that may answer it are shown too. The search itself is ``nlp``'s.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.context import Context
+from bot.forms import FormState, Question
+from bot.intake import lookup
+from bot.parsing import Option
+from storage.store import ContributionSummary
+
+SHOWN = 3
+NONE_OF_THEM = "aucun"
+
+
+class SimilarIndex(Protocol):
+    """Contributions searchable by meaning; ids are the database's."""
+
+    def add(self, contribution_id: int, kind: str, text: str) -> None: ...
+
+    def search(self, text: str, kind: str, limit: int = 3) -> list[tuple[int, float]]: ...
+
+
+def contribution_text(form: FormState) -> str:
+    return f"{form.answers.get('title', '')}\n{form.answers.get('description', '')}"
+
+
+def _others(ctx: Context, form: FormState, kind: str) -> list[ContributionSummary]:
+    """Contributions of ``kind`` by other collectivités that the index finds close."""
+    index = ctx.services.similar
+    if index is None:
+        return []
+    hits = index.search(contribution_text(form), kind, limit=SHOWN + 2)
+    own = ctx.agent.collectivite_id if ctx.agent else None
+    found = ctx.tx.contribution_summaries([contribution_id for contribution_id, _ in hits])
+    return [s for s in found if s.collectivite_id != own][:SHOWN]
+
+
+def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
+    """Search once, when the form is complete: returns texts to say before going on.
+
+    Candidates of the same kind are kept in ``form.sub`` for the question; services that
+    may answer a need are said at once, and remembered in the answers.
+    """
+    notes: list[str] = []
+    if form.name == "besoin" and "services_suggested" not in form.answers:
+        services = _others(ctx, form, "service")
+        form.answers["services_suggested"] = [s.reference for s in services]
+        if services:
+            items = "\n".join(
+                ctx.t(
+                    "recurrence.service_item",
+                    title=s.title,
+                    collectivite=label(ctx, s),
+                    url=f" — {s.url}" if s.url else "",
+                )
+                for s in services
+            )
+            notes.append(ctx.t("recurrence.services", items=items))
+    same = _others(ctx, form, form.name)
+    if same:
+        form.sub = {"similar": [s.id for s in same]}
+    else:
+        form.answers["same_as"] = None
+    return notes
+
+
+def label(ctx: Context, summary: ContributionSummary) -> str:
+    return lookup(ctx, summary.collectivite_kind, summary.collectivite_code).label
+
+
+def question(ctx: Context, form: FormState) -> Question:
+    shown = ctx.tx.contribution_summaries(form.sub.get("similar", []))
+    kind = ctx.t(f"recurrence.kind.{form.name}")
+    if len(shown) == 1:
+        [only] = shown
+        return Question(
+            ctx.t("recurrence.one", collectivite=label(ctx, only), kind=kind, title=only.title),
+            (
+                Option(f"s{only.id}", ctx.t("recurrence.join")),
+                Option(NONE_OF_THEM, ctx.t("recurrence.own")),
+            ),
+        )
+    options = [
+        Option(f"s{s.id}", ctx.t("recurrence.item", title=s.title, collectivite=label(ctx, s)))
+        for s in shown
+    ]
+    options.append(Option(NONE_OF_THEM, ctx.t("recurrence.none_of_them")))
+    return Question(ctx.t("recurrence.many", kind=kind), tuple(options))
+
+
+def answer(ctx: Context, form: FormState, choice: str) -> str:
+    """Record the agent's answer; returns what to say."""
+    form.sub = {}
+    if choice == NONE_OF_THEM:
+        form.answers["same_as"] = None
+        return ""
+    form.answers["same_as"] = int(choice.removeprefix("s"))
+    return ctx.t("recurrence.joined", kind=ctx.t(f"recurrence.kind.{form.name}"))
+
+
+def summary_line(ctx: Context, form: FormState) -> str:
+    same_as = form.answers.get("same_as")
+    if not same_as:
+        return ""
+    found = ctx.tx.contribution_summaries([same_as])
+    if not found:
+        return ""
+    joined = found[0]
+    return ctx.t(
+        "recurrence.summary",
+        kind=ctx.t(f"recurrence.kind.{form.name}"),
+        title=joined.title,
+        collectivite=label(ctx, joined),
+    )
