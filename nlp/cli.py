@@ -1,0 +1,232 @@
+"""``recueil nlp``: train, classify, evaluate, and compare contributions.
+
+``add_commands`` adds the ``nlp`` command to the ``recueil`` parser; handlers take
+``(settings, args)`` like the other commands. ``python -m nlp.cli`` runs them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from config.taxonomy import Taxonomy
+from nlp.evaluation import report, split_at
+from nlp.loading import load_similarity
+from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
+from nlp.training import HELDOUT_FILE, TRAIN_FILE, build_model, read_labelled
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``nlp`` and its subcommands to an ``argparse`` subparsers object."""
+    nlp = subparsers.add_parser("nlp", help="classifieur de thématiques et contributions proches")
+    commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="SOUS-COMMANDE")
+
+    train = commands.add_parser("train", help="réentraîner le modèle depuis nlp/data")
+    train.add_argument("--data", type=Path, default=TRAIN_FILE, help="exemples étiquetés")
+    train.add_argument("--output", type=Path, default=MODEL_DIR, help="dossier du modèle")
+    train.add_argument("--folds", type=int, default=5, help="plis de la calibration")
+    train.set_defaults(handler=cmd_train)
+
+    classify = commands.add_parser(
+        "classify", help='lignes JSON {"id", "text"} ou texte brut sur l’entrée'
+    )
+    classify.add_argument("--model", type=Path, default=MODEL_DIR)
+    classify.set_defaults(handler=cmd_classify)
+
+    evaluate = commands.add_parser("eval", help="mesures sur un jeu étiqueté (held-out)")
+    evaluate.add_argument("file", nargs="?", type=Path, default=HELDOUT_FILE)
+    evaluate.add_argument("--model", type=Path, default=MODEL_DIR)
+    evaluate.add_argument("--json", action="store_true", help="résultat en JSON")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    same = commands.add_parser("same", help='lignes JSON {"a", "b"} : même besoin ?')
+    same.add_argument("--model", type=Path, default=MODEL_DIR)
+    same.set_defaults(handler=cmd_same)
+
+
+def _taxonomy(settings: object) -> Taxonomy:
+    return Taxonomy.load(getattr(settings, "taxonomy_file", None))
+
+
+def cmd_train(settings: object, args: argparse.Namespace) -> int:
+    build_model(
+        args.output,
+        _taxonomy(settings),
+        args.data,
+        calibration_folds=args.folds,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    return 0
+
+
+def _lines(stream: TextIO) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, 1):
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield number, line
+
+
+def _emit(out: TextIO, value: object) -> None:
+    out.write(json.dumps(value, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def classify_lines(
+    classifier: SpacyClassifier, stream: TextIO, out: TextIO, batch: int = 64
+) -> int:
+    """JSON lines ``{"id", "text"}`` (or plain text lines) in, one JSON line out each."""
+    pending: list[tuple[object, str]] = []
+    count = 0
+
+    def flush() -> None:
+        predictions = classifier.predict_many([text for _, text in pending])
+        for (item_id, _), prediction in zip(pending, predictions, strict=True):
+            best, score = prediction.best
+            _emit(
+                out,
+                {
+                    "id": item_id,
+                    "thematique": best,
+                    "score": round(score, 4),
+                    "top": [[tid, round(s, 4)] for tid, s in prediction.top(3)],
+                },
+            )
+        pending.clear()
+
+    for number, line in _lines(stream):
+        item_id: object = number
+        text = line
+        if line.lstrip().startswith("{"):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                data = None
+            if isinstance(data, dict):
+                item_id = data.get("id", number)
+                text = str(data.get("text") or "")
+        pending.append((item_id, text))
+        count += 1
+        # Interactive use (a terminal) answers line by line; a pipe is batched.
+        if len(pending) >= batch or stream.isatty():
+            flush()
+    if pending:
+        flush()
+    return count
+
+
+def cmd_classify(settings: object, args: argparse.Namespace) -> int:
+    classify_lines(SpacyClassifier.load(args.model), sys.stdin, sys.stdout)
+    return 0
+
+
+def evaluate_file(classifier: SpacyClassifier, path: Path, taxonomy: Taxonomy) -> dict[str, Any]:
+    rows = read_labelled(path, taxonomy)
+    texts = [row.text for row in rows]
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    predictions = classifier.predict_many(texts)
+    cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+    ranked = [p.ranked for p in predictions]
+    gold = [row.label for row in rows]
+    scores = report(gold, ranked, list(taxonomy.ids))
+    split = split_at(gold, ranked, classifier.threshold)
+    return {
+        "file": str(path),
+        "count": scores.count,
+        "accuracy": round(scores.accuracy, 4),
+        "macro_f1": round(scores.macro_f1, 4),
+        "top3": round(scores.top3, 4),
+        "log_loss": round(scores.log_loss, 4),
+        "threshold": classifier.threshold,
+        "confident": {"count": split.above, "accuracy": round(split.above_accuracy, 4)},
+        "uncertain": {"count": split.below, "accuracy": round(split.below_accuracy, 4)},
+        "per_thematique": {
+            label: {
+                "precision": round(c.precision, 4),
+                "recall": round(c.recall, 4),
+                "f1": round(c.f1, 4),
+                "support": c.support,
+            }
+            for label, c in scores.per_class.items()
+        },
+        "confusions": [[g, p, n] for g, p, n in scores.confusions],
+        "throughput": {
+            "texts_per_cpu_second": round(len(texts) / cpu) if cpu else None,
+            "texts_per_second": round(len(texts) / wall) if wall else None,
+        },
+    }
+
+
+def format_evaluation(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['file']} : {result['count']} textes",
+        f"exactitude {result['accuracy']:.3f}   macro-F1 {result['macro_f1']:.3f}   "
+        f"top-3 {result['top3']:.3f}",
+        f"seuil de confiance {result['threshold']:.2f} : "
+        f"{result['confident']['count']} confiants (exactitude "
+        f"{result['confident']['accuracy']:.3f}), {result['uncertain']['count']} incertains "
+        f"(exactitude {result['uncertain']['accuracy']:.3f})",
+        "",
+        f"{'thématique':<28} {'précision':>9} {'rappel':>7} {'F1':>6} {'n':>4}",
+    ]
+    for label, c in result["per_thematique"].items():
+        lines.append(
+            f"{label:<28} {c['precision']:>9.3f} {c['recall']:>7.3f} {c['f1']:>6.3f} "
+            f"{c['support']:>4}"
+        )
+    lines += ["", "confusions (vraie -> prédite : nombre)"]
+    lines += [f"  {g} -> {p} : {n}" for g, p, n in result["confusions"][:15]]
+    rate = result["throughput"]
+    lines += [
+        "",
+        f"débit : {rate['texts_per_cpu_second']} textes par seconde CPU "
+        f"({rate['texts_per_second']} par seconde réelle)",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_eval(settings: object, args: argparse.Namespace) -> int:
+    result = evaluate_file(SpacyClassifier.load(args.model), args.file, _taxonomy(settings))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(format_evaluation(result))
+    return 0
+
+
+def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
+    """JSON lines ``{"a", "b"}`` in, ``{"score", "same"}`` out."""
+    similarity = load_similarity(model)
+    count = 0
+    for _, line in _lines(stream):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            _emit(out, {"error": 'attendu : {"a": ..., "b": ...}'})
+            continue
+        score, same = similarity.same(str(data.get("a") or ""), str(data.get("b") or ""))
+        _emit(out, {"score": score, "same": same})
+        count += 1
+    return count
+
+
+def cmd_same(settings: object, args: argparse.Namespace) -> int:
+    same_lines(args.model, sys.stdin, sys.stdout)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nlp.cli")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["nlp", *(argv if argv is not None else sys.argv[1:])])
+    return int(args.handler(None, args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

