@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from bot.context import Services
 from bot.engine import Engine
 from bot.intake import build_forms
@@ -9,9 +12,13 @@ from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings
 from config.taxonomy import Taxonomy
-from nlp.classifier import Classifier, KeywordClassifier
+from nlp.classifier import Classifier
+from nlp.loading import load_classifier, load_similarity
+from nlp.similarity import SimilarityIndex
 from storage.referential import default_referential
 from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, classifier: Classifier | None = None) -> Services:
@@ -22,7 +29,7 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         taxonomy=taxonomy,
         calendar=Calendar.load(settings.zone, settings.calendar_file),
         referential=default_referential(),
-        classifier=classifier or KeywordClassifier(taxonomy),
+        classifier=classifier or load_classifier(taxonomy),
         forms=build_forms(),
     )
 
@@ -31,5 +38,22 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.effective_database_url, auto_migrate=settings.auto_migrate)
 
 
+def similarity_index(store: Store) -> SimilarityIndex[int] | None:
+    """The same-need index, filled with every stored contribution (the database is the truth).
+
+    None, with a logged warning, when no similarity model ships: the step is then skipped.
+    """
+    try:
+        index = SimilarityIndex[int](load_similarity())
+    except FileNotFoundError as exc:
+        log.warning("same-need search disabled: %s", exc)
+        return None
+    with store.transaction() as tx:
+        index.add_many(tx.contribution_texts())
+    return index
+
+
 def build_engine(settings: Settings) -> Engine:
-    return Engine(build_services(settings), open_store(settings))
+    store = open_store(settings)
+    services = replace(build_services(settings), similar=similarity_index(store))
+    return Engine(services, store)

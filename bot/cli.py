@@ -10,10 +10,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.app import build_engine, build_services, open_store
-from bot.export import contributions_csv, contributions_json
+from bot.app import build_engine, open_store
+from bot.export import (
+    CLUSTER_COLUMNS,
+    CONTRIBUTION_COLUMNS,
+    cluster_records,
+    contribution_records,
+    to_csv,
+    to_json,
+)
 from bot.transports.console import ConsoleTransport
 from config.settings import ConfigError, Settings, load_settings
+from config.taxonomy import Taxonomy
+from nlp.cli import add_commands as add_nlp_commands
 from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
 
 log = logging.getLogger("recueil")
@@ -68,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(handler=cmd_chat)
 
     export = commands.add_parser("export", help="exporter les contributions")
-    export.add_argument("--what", choices=["contributions"], default="contributions")
+    export.add_argument(
+        "--what",
+        choices=["contributions", "clusters"],
+        default="contributions",
+        help="contributions, ou clusters : chaque besoin avec les collectivités qui le partagent",
+    )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument(
         "-o",
@@ -78,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fichier de sortie (par défaut : la sortie standard)",
     )
     export.set_defaults(handler=cmd_export)
+
+    add_nlp_commands(commands)
 
     db = commands.add_parser("db", help="base de données : version et migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -127,17 +143,18 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         views = store.contributions()
     finally:
         store.close()
-    taxonomy = build_services(settings).taxonomy
-    if args.format == "csv":
-        content = contributions_csv(views, taxonomy)
+    taxonomy = Taxonomy.load(settings.taxonomy_file)
+    if args.what == "clusters":
+        records, columns = cluster_records(views, taxonomy), CLUSTER_COLUMNS
     else:
-        content = contributions_json(views, taxonomy)
+        records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
+    content = to_csv(records, columns) if args.format == "csv" else to_json(records)
     if args.output is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
     else:
         args.output.write_bytes(content)
-        print(f"{len(views)} contributions exportées dans {args.output}", file=sys.stderr)
+        print(f"{len(records)} lignes exportées dans {args.output}", file=sys.stderr)
     return 0
 
 

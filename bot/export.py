@@ -1,7 +1,8 @@
-"""Exports of the contributions: CSV for French spreadsheets, and JSON.
+"""Exports for administrators: contributions, and clusters of the same need.
 
-One row per contribution with the collectivité's name and code, the author's public fields
-(profile and fonction; the email is private and never exported) and the thématique.
+CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. A contribution row
+carries the collectivité's name and code, the author's public fields (profile and fonction;
+the email is private and never exported) and the thématique id and label.
 """
 
 from __future__ import annotations
@@ -15,38 +16,103 @@ from config.taxonomy import Taxonomy
 from storage.store import ContributionView
 
 ANSWER_COLUMNS = ("beneficiaries", "current_handling", "url", "open_source", "users", "funding")
+CONTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "type",
+    "titre",
+    "description",
+    "thematique",
+    "thematique_libelle",
+    "thematique_confiance",
+    "thematique_source",
+    "statut",
+    "date",
+    "collectivite",
+    "collectivite_type",
+    "collectivite_code",
+    "departement",
+    "auteur_profil",
+    "auteur_fonction",
+    "meme_besoin_que",
+    *ANSWER_COLUMNS,
+)
+CLUSTER_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "type",
+    "titre",
+    "thematique",
+    "nombre_collectivites",
+    "collectivites",
+    "contributions",
+)
 
 
-def contribution_record(view: ContributionView, taxonomy: Taxonomy) -> dict[str, Any]:
-    c, coll, author = view.contribution, view.collectivite, view.author
-    record: dict[str, Any] = {
-        "reference": c.reference,
-        "type": c.kind,
-        "titre": c.title,
-        "description": c.description,
-        "thematique": c.thematique,
-        "thematique_libelle": taxonomy.label(c.thematique),
-        "thematique_confiance": c.thematique_confidence,
-        "thematique_source": c.thematique_source,
-        "statut": c.status,
-        "date": c.created_at.isoformat(timespec="seconds"),
-        "collectivite": coll.name,
-        "collectivite_type": coll.kind,
-        "collectivite_code": coll.code,
-        "departement": coll.departement,
-        "auteur_profil": author.profile,
-        "auteur_fonction": author.fonction,
-    }
-    for name in ANSWER_COLUMNS:
-        record[name] = c.answers.get(name)
-    return record
+def contribution_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    references = {v.contribution.id: v.contribution.reference for v in views}
+    records = []
+    for view in views:
+        c, coll, author = view.contribution, view.collectivite, view.author
+        record: dict[str, Any] = {
+            "reference": c.reference,
+            "type": c.kind,
+            "titre": c.title,
+            "description": c.description,
+            "thematique": c.thematique,
+            "thematique_libelle": taxonomy.label(c.thematique),
+            "thematique_confiance": c.thematique_confidence,
+            "thematique_source": c.thematique_source,
+            "statut": c.status,
+            "date": c.created_at.isoformat(timespec="seconds"),
+            "collectivite": coll.name,
+            "collectivite_type": coll.kind,
+            "collectivite_code": coll.code,
+            "departement": coll.departement,
+            "auteur_profil": author.profile,
+            "auteur_fonction": author.fonction,
+            "meme_besoin_que": references.get(c.same_as_id) if c.same_as_id else None,
+        }
+        for name in ANSWER_COLUMNS:
+            record[name] = c.answers.get(name)
+        records.append(record)
+    return records
 
 
-def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> bytes:
+def cluster_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    """One row per need (or service) with every collectivité that described or joined it."""
+    by_id = {v.contribution.id: v for v in views}
+
+    def root(view: ContributionView) -> ContributionView:
+        seen = set()
+        while view.contribution.same_as_id in by_id and view.contribution.id not in seen:
+            seen.add(view.contribution.id)
+            view = by_id[view.contribution.same_as_id]
+        return view
+
+    groups: dict[int | None, list[ContributionView]] = {}
+    for view in views:
+        groups.setdefault(root(view).contribution.id, []).append(view)
+    records: list[dict[str, Any]] = []
+    for members in groups.values():
+        head = members[0].contribution
+        names = list(dict.fromkeys(m.collectivite.name for m in members))
+        records.append(
+            {
+                "reference": head.reference,
+                "type": head.kind,
+                "titre": head.title,
+                "thematique": taxonomy.label(head.thematique),
+                "nombre_collectivites": len(names),
+                "collectivites": names,
+                "contributions": [m.contribution.reference for m in members],
+            }
+        )
+    records.sort(key=lambda r: (-len(r["collectivites"]), str(r["reference"])))
+    return records
+
+
+def to_csv(records: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
     """UTF-8 with BOM and ``;`` separators, as French spreadsheets expect."""
     buffer = io.StringIO()
-    records = [contribution_record(v, taxonomy) for v in views]
-    columns = list(records[0]) if records else list(_empty_columns())
     writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     for record in records:
@@ -54,34 +120,15 @@ def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> byte
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def contributions_json(views: list[ContributionView], taxonomy: Taxonomy) -> bytes:
-    records = [contribution_record(v, taxonomy) for v in views]
+def to_json(records: list[dict[str, Any]]) -> bytes:
     return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> bytes:
+    return to_csv(contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS)
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else value
-
-
-def _empty_columns() -> list[str]:
-    return [
-        "reference",
-        "type",
-        "titre",
-        "description",
-        "thematique",
-        "thematique_libelle",
-        "thematique_confiance",
-        "thematique_source",
-        "statut",
-        "date",
-        "collectivite",
-        "collectivite_type",
-        "collectivite_code",
-        "departement",
-        "auteur_profil",
-        "auteur_fonction",
-        *ANSWER_COLUMNS,
-    ]

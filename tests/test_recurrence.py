@@ -1,0 +1,161 @@
+"""Recurrence in the conversation: the same need described elsewhere is offered to join."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest_asyncio
+from fake_transport import FakeTransport, SimulatedAgent
+from sqlmodel import select
+from test_intake import register
+
+from bot.app import similarity_index
+from bot.engine import Engine
+from bot.export import CLUSTER_COLUMNS, cluster_records, contribution_records, to_csv
+from storage.models import Contribution
+from storage.store import Store
+
+SALLES = (
+    "Réserver les salles municipales en ligne",
+    "Les associations réservent les salles municipales par téléphone auprès de l’accueil ; "
+    "nous voulons un calendrier de réservation des salles en ligne.",
+)
+SALLES_AUTREMENT = (
+    "Réservation en ligne des salles municipales",
+    "Aujourd’hui la réservation des salles municipales se fait par téléphone : il faudrait "
+    "un calendrier en ligne pour que les associations réservent les salles elles-mêmes.",
+)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def engine_with_search(services, store: Store, clock) -> AsyncIterator[Engine]:  # type: ignore[no-untyped-def]
+    engine = Engine(replace(services, similar=similarity_index(store)), store, clock=clock)
+    engine.register(FakeTransport())
+    yield engine
+    await engine.close()
+
+
+def agent(engine: Engine, user: str) -> SimulatedAgent:
+    return SimulatedAgent(engine, engine._transports["test"], user)  # type: ignore[arg-type]
+
+
+async def describe(someone: SimulatedAgent, title: str, description: str) -> None:
+    """From the menu to the step after the thématique."""
+    await someone.say("Décrire un besoin")
+    await someone.say(title)
+    await someone.say(description)
+    await someone.say("1")
+    await someone.say("passer")
+    await someone.say("1")  # the thématique offered first
+
+
+def stored(store: Store) -> list[Contribution]:
+    with store.transaction() as tx:
+        return list(tx.session.exec(select(Contribution).order_by(Contribution.id)))
+
+
+async def test_a_second_collectivite_joins_the_same_need(engine_with_search, store) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    assert "Voici votre besoin, avant envoi" in alice.text  # nothing similar yet
+    await alice.say("Envoyer")
+
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    assert "Villeurbanne (Rhône) a déjà décrit un besoin proche" in bob.text
+    assert SALLES[0] in bob.text
+    await bob.say("1")  # « Oui, c’est le même : m’y associer »
+    assert "votre collectivité sera associée à ce besoin" in bob.text
+    assert "• Même besoin que" in bob.text
+    await bob.say("Envoyer")
+    first, second = stored(store)
+    assert second.same_as_id == first.id
+    assert second.description == SALLES_AUTREMENT[1]  # their own wording kept
+
+
+async def test_declining_keeps_a_separate_need(engine_with_search, store) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *SALLES_AUTREMENT)
+    assert "a déjà décrit un besoin proche" in claire.text
+    await claire.say("Non, le mien est différent")
+    assert "Voici votre besoin, avant envoi" in claire.text
+    assert "Même besoin que" not in claire.text
+    await claire.say("Envoyer")
+    assert stored(store)[1].same_as_id is None
+
+
+async def test_own_collectivite_is_not_offered_and_services_are(engine_with_search) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    colleague = agent(engine_with_search, "colleague")
+    await register(colleague, "Villeurbanne")
+    await describe(colleague, *SALLES_AUTREMENT)
+    assert "a déjà décrit" not in colleague.text  # the same collectivité: not a recurrence
+    await colleague.say("Envoyer")
+
+    provider = agent(engine_with_search, "provider")
+    await register(provider, "Grenoble")
+    await provider.say("Présenter un service existant")
+    await provider.say("Calendrier de réservation des salles municipales")
+    await provider.say(
+        "Les associations réservent en ligne les salles municipales dans un calendrier partagé."
+    )
+    await provider.say("https://salles.grenoble.fr")
+    await provider.say("oui")
+    await provider.say("La nôtre")
+    await provider.say("Le déployer ailleurs")
+    await provider.say("1")
+    await provider.say("Envoyer")
+
+    dana = agent(engine_with_search, "dana")
+    await register(dana, "Lyon")
+    await describe(dana, *SALLES_AUTREMENT)
+    assert "ont déjà un service qui pourrait répondre à ce besoin" in dana.text
+    assert "Calendrier de réservation des salles municipales" in dana.text
+    assert "https://salles.grenoble.fr" in dana.text
+
+
+async def test_the_index_is_rebuilt_from_the_database(engine_with_search, store) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    rebuilt = similarity_index(store)
+    assert rebuilt is not None and len(rebuilt) == 1
+    [(found, _score)] = rebuilt.search(SALLES_AUTREMENT[0] + "\n" + SALLES_AUTREMENT[1], "besoin")
+    assert found == stored(store)[0].id
+
+
+async def test_administrators_see_the_clusters(engine_with_search, store, tmp_path) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")
+    await bob.say("Envoyer")
+
+    views = store.contributions()
+    taxonomy = engine_with_search.services.taxonomy
+    [cluster] = cluster_records(views, taxonomy)
+    assert cluster["reference"] == "B-0001"
+    assert cluster["collectivites"] == ["Villeurbanne", "Grenoble"]
+    assert cluster["contributions"] == ["B-0001", "B-0002"]
+    rows = contribution_records(views, taxonomy)
+    assert [r["meme_besoin_que"] for r in rows] == [None, "B-0001"]
+    csv_text = to_csv([cluster], CLUSTER_COLUMNS).decode("utf-8-sig")
+    assert "B-0001;besoin;Réserver les salles municipales en ligne" in csv_text
+    assert "2;Villeurbanne, Grenoble;B-0001, B-0002" in csv_text
