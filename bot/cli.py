@@ -36,12 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    quiet = args.command == "chat"
+    # In the terminal chat the journal would mix with the conversation: warnings only.
+    terminal = args.command == "chat" or (
+        args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
+    )
     logging.basicConfig(
-        level=logging.WARNING if quiet else settings.log_level,
+        level=logging.WARNING if terminal else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a minute otherwise
     try:
         return int(args.handler(settings, args) or 0)
     except SchemaOutOfDate as exc:
