@@ -14,10 +14,14 @@ import argparse
 import asyncio
 import resource
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+# benchmarks/nlp.py shares its name with the nlp package: the repository comes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
@@ -26,6 +30,7 @@ from bot.engine import Engine
 from bot.transport import Transport
 from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing
 from config.settings import Settings, normalize_database_url
+from config.taxonomy import Taxonomy
 from nlp.classifier import Prediction
 from storage.store import Store
 
@@ -87,9 +92,8 @@ async def agent(engine: Engine, number: int, latencies: list[float]) -> None:
 
 async def run(url: str, agents: int, concurrency: int, with_classifier: bool) -> None:
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
-    services = build_services(settings)
-    if not with_classifier:
-        services = build_services(settings, FixedClassifier(services.taxonomy.ids))
+    fixed = None if with_classifier else FixedClassifier(Taxonomy.load(settings.taxonomy_file).ids)
+    services = build_services(settings, fixed)
     store = Store.open(url)
     engine = Engine(services, store)
     transport = CountingTransport()

@@ -20,6 +20,10 @@ import string
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+# benchmarks/nlp.py shares its name with the nlp package: the repository comes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from storage.referential import DATA_FILE, Referential
 
