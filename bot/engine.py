@@ -9,9 +9,8 @@ so a crash at any point loses no answer and a restart resends only what was not 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 
 from bot.context import Context, Services
 from bot.dialogue import DialogueState, step
+from bot.locks import KeyedLocks
 from bot.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
 from storage.models import utcnow
@@ -39,7 +39,7 @@ class Engine:
         self.store = store
         self.clock = clock
         self._transports: dict[str, Transport] = {}
-        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+        self._conversation_lock = KeyedLocks[ConversationKey]()
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
         # which spares a thread hand-off per statement. PostgreSQL waits on the network:
         # its work runs in a pool of threads so the event loop stays free.
@@ -57,21 +57,6 @@ class Engine:
             return function(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
-
-    @contextlib.asynccontextmanager
-    async def _conversation_lock(self, key: ConversationKey) -> AsyncIterator[None]:
-        """One turn or delivery at a time per conversation, in arrival order."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            _, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""

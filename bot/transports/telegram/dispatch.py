@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from telegram import Update
 
+from bot.locks import KeyedLocks
 from bot.transport import IncomingHandler
 from bot.transports.telegram.context import handling_update, replying_to
 from bot.transports.telegram.updates import UpdateRouter, lane
@@ -25,7 +26,7 @@ class Dispatcher:
     def __init__(self, router: UpdateRouter, handle: IncomingHandler) -> None:
         self.router = router
         self.handle = handle
-        self._lanes: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._lanes = KeyedLocks[int]()
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         lanes: dict[int, list[Update]] = {}
@@ -35,18 +36,8 @@ class Dispatcher:
 
     async def process_one(self, update: Update) -> None:
         """For the webhook, where Telegram may send a chat's updates concurrently."""
-        key = lane(update)
-        lock, users = self._lanes.get(key, (asyncio.Lock(), 0))
-        self._lanes[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await self._process(update)
-        finally:
-            lock, users = self._lanes[key]
-            if users <= 1:
-                del self._lanes[key]
-            else:
-                self._lanes[key] = (lock, users - 1)
+        async with self._lanes(lane(update)):
+            await self._process(update)
 
     async def _run_lane(self, updates: list[Update]) -> None:
         for update in updates:
