@@ -34,7 +34,9 @@ def current_question(ctx: Context, state: DialogueState) -> Question:
             options.append(Option("retour", ctx.t("edit.back")))
             return Question(ctx.t("edit.which"), tuple(options))
         case Mode.CONFIRM_CANCEL:
-            return yes_no(ctx, ctx.t("cancel.confirm"), "cancel.yes", "cancel.no")
+            profile = form is not None and form.name == "profil"
+            text = ctx.t("cancel.confirm_profile" if profile else "cancel.confirm")
+            return yes_no(ctx, text, "cancel.yes", "cancel.no")
         case Mode.CONFIRM_NEW:
             return yes_no(
                 ctx, ctx.t("new.confirm", title=draft_title(ctx, state)), "new.yes", "new.no"
