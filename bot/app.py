@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.context import Services
 from bot.engine import Engine
 from bot.intake import build_forms
+from bot.recurrence import SerializedIndex
 from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -38,7 +39,7 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.effective_database_url, auto_migrate=settings.auto_migrate)
 
 
-def similarity_index(store: Store) -> SimilarityIndex[int] | None:
+def similarity_index(store: Store) -> SerializedIndex | None:
     """The same-need index, filled with every stored contribution (the database is the truth).
 
     None, with a logged warning, when no similarity model ships: the step is then skipped.
@@ -50,7 +51,7 @@ def similarity_index(store: Store) -> SimilarityIndex[int] | None:
         return None
     with store.transaction() as tx:
         index.add_many(tx.contribution_texts())
-    return index
+    return SerializedIndex(index)
 
 
 def build_engine(settings: Settings) -> Engine:

@@ -7,6 +7,7 @@ existing services that may answer it are shown too. The search itself is ``nlp``
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from bot.context import Context
@@ -25,6 +26,26 @@ class SimilarIndex(Protocol):
     def add(self, contribution_id: int, kind: str, text: str) -> None: ...
 
     def search(self, text: str, kind: str, limit: int = 3) -> list[tuple[int, float]]: ...
+
+
+class SerializedIndex:
+    """An index shared by the database threads (PostgreSQL): one operation at a time."""
+
+    def __init__(self, index: SimilarIndex) -> None:
+        self._index = index
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._index)  # type: ignore[arg-type]
+
+    def add(self, contribution_id: int, kind: str, text: str) -> None:
+        with self._lock:
+            self._index.add(contribution_id, kind, text)
+
+    def search(self, text: str, kind: str, limit: int = 3) -> list[tuple[int, float]]:
+        with self._lock:
+            return self._index.search(text, kind, limit)
 
 
 def contribution_text(form: FormState) -> str:

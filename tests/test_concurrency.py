@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
-from fake_transport import SimulatedAgent
+from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
+from bot.app import similarity_index
+from bot.engine import Engine
 from storage.models import Agent, Contribution
 
 AGENTS = 200
@@ -33,9 +36,14 @@ async def full_intake(agent: SimulatedAgent, number: int) -> None:
     assert "B-" in agent.text
 
 
-async def test_200_conversations_interleaved(agent_factory, store) -> None:
-    agents = [agent_factory(f"agent{n}") for n in range(AGENTS)]
+async def test_200_conversations_interleaved(services, store, clock) -> None:
+    # with the same-need index, shared by the database threads on PostgreSQL
+    engine = Engine(replace(services, similar=similarity_index(store)), store, clock=clock)
+    transport = FakeTransport()
+    engine.register(transport)
+    agents = [SimulatedAgent(engine, transport, f"agent{n}") for n in range(AGENTS)]
     await asyncio.gather(*(full_intake(agent, n) for n, agent in enumerate(agents)))
+    await engine.close()
     with store.transaction() as tx:
         rows = tx.session.exec(select(Contribution, Agent).join(Agent)).all()
     assert len(rows) == AGENTS
