@@ -46,20 +46,25 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # Transports start first: Matrix sends only once its first sync knows the rooms.
+    tasks = [asyncio.create_task(runner) for runner in runners]
+    scheduler = build_scheduler(engine, settings)
     try:
-        # Transports start first: Matrix sends only once its first sync knows the rooms.
-        tasks = [asyncio.create_task(runner) for runner in runners]
         await engine.redeliver_pending()
-        scheduler = build_scheduler(engine, settings)
         scheduler.start()
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for task in [*tasks, stopper]:
-            task.cancel()
-        scheduler.shutdown(wait=False)
+        stopper.cancel()
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception():
                 raise task.exception()  # type: ignore[misc]
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        # Let the transports finish what they were doing (a database write in a thread,
+        # closing a connection) before the store they use is closed under them.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await engine.close()
         engine.store.close()
