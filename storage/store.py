@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +18,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.values import ConversationKey, Outgoing, outgoing_to_dict
+from storage import statements as sql
 from storage.db import create_db_engine, ensure_schema
 from storage.models import (
     Agent,
-    AuditLog,
     Collectivite,
     Contribution,
     Conversation,
@@ -32,214 +31,30 @@ from storage.models import (
     PlatformMessage,
     utcnow,
 )
+from storage.records import (
+    AgentRecord,
+    ContributionSummary,
+    ContributionView,
+    ConversationRow,
+    PendingDelivery,
+)
 from storage.referential import CollectiviteRef
+
+__all__ = [
+    "AgentRecord",
+    "ContributionSummary",
+    "ContributionView",
+    "ConversationRow",
+    "PendingDelivery",
+    "Store",
+    "Tx",
+]
 
 log = logging.getLogger(__name__)
 
 # How SQLAlchemy stores datetimes in SQLite, for the one statement that bypasses it.
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P"}
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationRow:
-    """A conversation read under its lock: the state to step, and the row to write back."""
-
-    id: int
-    state: dict[str, Any]
-    turns: int
-    agent: AgentRecord | None  # the agent of this transport identity, if known
-    has_pending: bool  # replies of an earlier turn still wait to be delivered
-
-
-@dataclass(frozen=True, slots=True)
-class AgentRecord:
-    """An agent as a dialogue turn sees it (read on every turn, so without the ORM)."""
-
-    id: int
-    transport: str
-    user_id: str
-    collectivite_id: int | None
-    profile: str | None
-    fonction: str | None
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PendingDelivery:
-    """An outgoing message not yet delivered, oldest first."""
-
-    id: int
-    transport: str
-    chat_id: str
-    user_id: str
-    payload: dict[str, Any]
-    attempts: int
-
-    @property
-    def key(self) -> ConversationKey:
-        return ConversationKey(self.transport, self.chat_id, self.user_id)
-
-
-_conversations = Conversation.__table__  # type: ignore[attr-defined]
-_deliveries = Delivery.__table__  # type: ignore[attr-defined]
-_agents = Agent.__table__  # type: ignore[attr-defined]
-_events = InboundEvent.__table__  # type: ignore[attr-defined]
-
-# The statements of a dialogue turn, built once: SQLAlchemy then reuses their compiled form.
-# One statement reads what a turn needs: the state, the agent, whether replies still wait.
-_SELECT_CONVERSATION = (
-    sa.select(
-        _conversations.c.id,
-        _conversations.c.state,
-        _conversations.c.turns,
-        sa.exists()
-        .where(
-            _deliveries.c.status == "pending",
-            _deliveries.c.transport == _conversations.c.transport,
-            _deliveries.c.chat_id == _conversations.c.chat_id,
-            _deliveries.c.user_id == _conversations.c.user_id,
-        )
-        .label("has_pending"),
-        _agents.c.id.label("agent_id"),
-        _agents.c.transport.label("agent_transport"),
-        _agents.c.user_id.label("agent_user_id"),
-        _agents.c.collectivite_id,
-        _agents.c.profile,
-        _agents.c.fonction,
-        _agents.c.email,
-    )
-    .select_from(
-        _conversations.outerjoin(
-            _agents,
-            sa.and_(
-                _agents.c.transport == _conversations.c.transport,
-                _agents.c.user_id == _conversations.c.user_id,
-            ),
-        )
-    )
-    .where(
-        _conversations.c.transport == sa.bindparam("transport"),
-        _conversations.c.chat_id == sa.bindparam("chat_id"),
-        _conversations.c.user_id == sa.bindparam("user_id"),
-    )
-    .with_for_update(of=_conversations)
-)
-_UPDATE_CONVERSATION = (
-    _conversations.update()
-    .where(_conversations.c.id == sa.bindparam("conversation_id"))
-    .values(
-        state=sa.bindparam("state"),
-        turns=sa.bindparam("turns"),
-        updated_at=sa.bindparam("updated_at"),
-    )
-)
-# The columns of a PendingDelivery, in its order.
-_PENDING_COLUMNS = (
-    _deliveries.c.id,
-    _deliveries.c.transport,
-    _deliveries.c.chat_id,
-    _deliveries.c.user_id,
-    _deliveries.c.payload,
-    _deliveries.c.attempts,
-)
-_INSERT_DELIVERY = _deliveries.insert().returning(*_PENDING_COLUMNS)
-_PENDING_ALL = (
-    sa.select(*_PENDING_COLUMNS).where(_deliveries.c.status == "pending").order_by(_deliveries.c.id)
-)
-_PENDING_FOR = (
-    sa.select(*_PENDING_COLUMNS)
-    .where(
-        _deliveries.c.status == "pending",
-        _deliveries.c.transport == sa.bindparam("transport"),
-        _deliveries.c.chat_id == sa.bindparam("chat_id"),
-        _deliveries.c.user_id == sa.bindparam("user_id"),
-    )
-    .order_by(_deliveries.c.id)
-)
-_MARK_SENT = (
-    _deliveries.update()
-    .where(_deliveries.c.id == sa.bindparam("delivery_id"))
-    .values(status="sent", sent_at=sa.bindparam("sent_at"))
-)
-
-
-def _insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextClause:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING 1``, the same on SQLite and PostgreSQL.
-
-    Written as text because SQLAlchemy does not cache the compiled form of its dialects'
-    ``on_conflict_do_nothing()``; the typed bind parameters keep JSON and UTC conversions.
-    """
-    columns = ", ".join(keys)
-    values = ", ".join(f":{key}" for key in keys)
-    return sa.text(
-        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING 1"
-    ).bindparams(*(sa.bindparam(key, type_=table.c[key].type) for key in keys))
-
-
-_INSERT_IGNORE: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
-_collectivites = Collectivite.__table__  # type: ignore[attr-defined]
-_contributions = Contribution.__table__  # type: ignore[attr-defined]
-_counters = Counter.__table__  # type: ignore[attr-defined]
-_audit = AuditLog.__table__  # type: ignore[attr-defined]
-_SELECT_COLLECTIVITE_ID = sa.select(_collectivites.c.id).where(
-    _collectivites.c.kind == sa.bindparam("kind"), _collectivites.c.code == sa.bindparam("code")
-)
-_UPDATE_PROFILE = (
-    _agents.update()
-    .where(_agents.c.id == sa.bindparam("agent_id"))
-    .values(
-        collectivite_id=sa.bindparam("collectivite_id"),
-        profile=sa.bindparam("profile"),
-        fonction=sa.bindparam("fonction"),
-        email=sa.bindparam("email"),
-        platform_email=sa.bindparam("platform_email"),
-        updated_at=sa.bindparam("updated_at"),
-    )
-)
-_NEXT_COUNTER = (
-    _counters.update()
-    .where(_counters.c.name == sa.bindparam("counter"))
-    .values(value=_counters.c.value + 1)
-    .returning(_counters.c.value)
-)
-_INSERT_CONTRIBUTION = _contributions.insert().returning(_contributions.c.id)
-_INSERT_AUDIT = _audit.insert()
-_SELECT_AGENT = sa.select(
-    _agents.c.id,
-    _agents.c.transport,
-    _agents.c.user_id,
-    _agents.c.collectivite_id,
-    _agents.c.profile,
-    _agents.c.fonction,
-    _agents.c.email,
-).where(
-    _agents.c.transport == sa.bindparam("transport"),
-    _agents.c.user_id == sa.bindparam("user_id"),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ContributionSummary:
-    """What the dialogue shows of someone else's contribution: title and collectivité."""
-
-    id: int
-    reference: str
-    kind: str
-    title: str
-    collectivite_id: int
-    collectivite_kind: str
-    collectivite_code: str
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ContributionView:
-    """A contribution with its collectivité and author, for listings and exports."""
-
-    contribution: Contribution
-    collectivite: Collectivite
-    author: Agent
 
 
 class Tx:
@@ -275,9 +90,11 @@ class Tx:
         """
         table = model.__table__
         cache_key = (table.name, tuple(values))
-        statement = _INSERT_IGNORE.get(cache_key)
+        statement = sql.INSERT_IGNORE.get(cache_key)
         if statement is None:
-            statement = _INSERT_IGNORE[cache_key] = _insert_ignore_statement(table, cache_key[1])
+            statement = sql.INSERT_IGNORE[cache_key] = sql.insert_ignore_statement(
+                table, cache_key[1]
+            )
         return int(self.connection.execute(statement, values).first() is not None)
 
     def claim_event(self, transport: str, event_id: str) -> bool:
@@ -290,12 +107,12 @@ class Tx:
     def lock_conversation(self, key: ConversationKey) -> ConversationRow:
         """Read the conversation under a row lock (PostgreSQL) or the write lock (SQLite)."""
         ident = {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
-        row = self.connection.execute(_SELECT_CONVERSATION, ident).first()
+        row = self.connection.execute(sql.SELECT_CONVERSATION, ident).first()
         if row is None:
             self._insert_ignore(
                 Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
             )
-            row = self.connection.execute(_SELECT_CONVERSATION, ident).one()
+            row = self.connection.execute(sql.SELECT_CONVERSATION, ident).one()
         agent = (
             AgentRecord(
                 row.agent_id,
@@ -313,7 +130,7 @@ class Tx:
 
     def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
         self.connection.execute(
-            _UPDATE_CONVERSATION,
+            sql.UPDATE_CONVERSATION,
             {
                 "conversation_id": conversation.id,
                 "state": state,
@@ -326,7 +143,7 @@ class Tx:
 
     def get_agent(self, transport: str, user_id: str) -> AgentRecord | None:
         row = self.connection.execute(
-            _SELECT_AGENT, {"transport": transport, "user_id": user_id}
+            sql.SELECT_AGENT, {"transport": transport, "user_id": user_id}
         ).first()
         return AgentRecord(*row) if row is not None else None
 
@@ -359,7 +176,7 @@ class Tx:
             },
         )
         found = self.connection.execute(
-            _SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code}
+            sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code}
         )
         return int(found.scalar_one())
 
@@ -374,7 +191,7 @@ class Tx:
         platform_email: str | None = None,
     ) -> AgentRecord:
         self.connection.execute(
-            _UPDATE_PROFILE,
+            sql.UPDATE_PROFILE,
             {
                 "agent_id": agent.id,
                 "collectivite_id": self.upsert_collectivite(collectivite),
@@ -394,7 +211,7 @@ class Tx:
     def next_reference(self, kind: str) -> str:
         """The next reference number for ``kind``, safe under concurrent writers."""
         self._insert_ignore(Counter, {"name": kind, "value": 0})
-        value = self.connection.execute(_NEXT_COUNTER, {"counter": kind}).scalar_one()
+        value = self.connection.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
         width = 3 if kind == "proposal" else 4
         return f"{REFERENCE_PREFIX[kind]}-{value:0{width}d}"
 
@@ -418,7 +235,7 @@ class Tx:
         now = now or utcnow()
         reference = self.next_reference(kind)
         inserted = self.connection.execute(
-            _INSERT_CONTRIBUTION,
+            sql.INSERT_CONTRIBUTION,
             {
                 "reference": reference,
                 "kind": kind,
@@ -445,17 +262,17 @@ class Tx:
             return []
         statement = (
             sa.select(
-                _contributions.c.id,
-                _contributions.c.reference,
-                _contributions.c.kind,
-                _contributions.c.title,
-                _collectivites.c.id,
-                _collectivites.c.kind,
-                _collectivites.c.code,
-                _contributions.c.answers,
+                sql.contributions.c.id,
+                sql.contributions.c.reference,
+                sql.contributions.c.kind,
+                sql.contributions.c.title,
+                sql.collectivites.c.id,
+                sql.collectivites.c.kind,
+                sql.collectivites.c.code,
+                sql.contributions.c.answers,
             )
-            .join(_collectivites, _collectivites.c.id == _contributions.c.collectivite_id)
-            .where(_contributions.c.id.in_(list(ids)))
+            .join(sql.collectivites, sql.collectivites.c.id == sql.contributions.c.collectivite_id)
+            .where(sql.contributions.c.id.in_(list(ids)))
         )
         found = {}
         for row in self.connection.execute(statement):
@@ -475,11 +292,11 @@ class Tx:
     def contribution_texts(self) -> list[tuple[int, str, str]]:
         """(id, kind, title and description) of every contribution, for the search index."""
         statement = sa.select(
-            _contributions.c.id,
-            _contributions.c.kind,
-            _contributions.c.title,
-            _contributions.c.description,
-        ).order_by(_contributions.c.id)
+            sql.contributions.c.id,
+            sql.contributions.c.kind,
+            sql.contributions.c.title,
+            sql.contributions.c.description,
+        ).order_by(sql.contributions.c.id)
         return [
             (row.id, row.kind, f"{row.title}\n{row.description}")
             for row in self.connection.execute(statement)
@@ -536,7 +353,7 @@ class Tx:
             return []
         now = utcnow()
         rows = self.connection.execute(
-            _INSERT_DELIVERY,
+            sql.INSERT_DELIVERY,
             [
                 {
                     "transport": key.transport,
@@ -556,7 +373,7 @@ class Tx:
 
     def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
         rows = self.connection.execute(
-            _PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
+            sql.PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
         )
         return [PendingDelivery(*row) for row in rows]
 
@@ -584,7 +401,7 @@ class Tx:
 
     def audit(self, actor: str, action: str, subject: str | None = None, **details: Any) -> None:
         self.connection.execute(
-            _INSERT_AUDIT,
+            sql.INSERT_AUDIT,
             {
                 "at": utcnow(),
                 "actor": actor,
@@ -640,9 +457,9 @@ class Store:
         with self.transaction() as tx:
             if key is not None:
                 return tx.pending_for(key)
-            statement = _PENDING_ALL
+            statement = sql.PENDING_ALL
             if transport is not None:
-                statement = statement.where(_deliveries.c.transport == transport)
+                statement = statement.where(sql.deliveries.c.transport == transport)
             return [PendingDelivery(*row) for row in tx.connection.execute(statement)]
 
     def mark_sent(self, delivery_id: int, at: datetime | None = None) -> None:
@@ -655,7 +472,7 @@ class Store:
         at = at or utcnow()
         if self._raw_sqlite is None:
             with self.engine.begin() as connection:
-                connection.execute(_MARK_SENT, {"delivery_id": delivery_id, "sent_at": at})
+                connection.execute(sql.MARK_SENT, {"delivery_id": delivery_id, "sent_at": at})
             return
         with self._raw_lock:
             self._raw_sqlite.execute(

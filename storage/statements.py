@@ -1,0 +1,156 @@
+"""The SQL of the hot path, built once so that SQLAlchemy reuses its compiled form.
+
+Tables are taken from the SQLModel models; every statement takes bind parameters.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.models import (
+    Agent,
+    AuditLog,
+    Collectivite,
+    Contribution,
+    Conversation,
+    Counter,
+    Delivery,
+    InboundEvent,
+)
+
+conversations = Conversation.__table__  # type: ignore[attr-defined]
+deliveries = Delivery.__table__  # type: ignore[attr-defined]
+agents = Agent.__table__  # type: ignore[attr-defined]
+events = InboundEvent.__table__  # type: ignore[attr-defined]
+
+# The statements of a dialogue turn, built once: SQLAlchemy then reuses their compiled form.
+# One statement reads what a turn needs: the state, the agent, whether replies still wait.
+SELECT_CONVERSATION = (
+    sa.select(
+        conversations.c.id,
+        conversations.c.state,
+        conversations.c.turns,
+        sa.exists()
+        .where(
+            deliveries.c.status == "pending",
+            deliveries.c.transport == conversations.c.transport,
+            deliveries.c.chat_id == conversations.c.chat_id,
+            deliveries.c.user_id == conversations.c.user_id,
+        )
+        .label("has_pending"),
+        agents.c.id.label("agent_id"),
+        agents.c.transport.label("agent_transport"),
+        agents.c.user_id.label("agent_user_id"),
+        agents.c.collectivite_id,
+        agents.c.profile,
+        agents.c.fonction,
+        agents.c.email,
+    )
+    .select_from(
+        conversations.outerjoin(
+            agents,
+            sa.and_(
+                agents.c.transport == conversations.c.transport,
+                agents.c.user_id == conversations.c.user_id,
+            ),
+        )
+    )
+    .where(
+        conversations.c.transport == sa.bindparam("transport"),
+        conversations.c.chat_id == sa.bindparam("chat_id"),
+        conversations.c.user_id == sa.bindparam("user_id"),
+    )
+    .with_for_update(of=conversations)
+)
+UPDATE_CONVERSATION = (
+    conversations.update()
+    .where(conversations.c.id == sa.bindparam("conversation_id"))
+    .values(
+        state=sa.bindparam("state"),
+        turns=sa.bindparam("turns"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+# The columns of a PendingDelivery, in its order.
+PENDING_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.transport,
+    deliveries.c.chat_id,
+    deliveries.c.user_id,
+    deliveries.c.payload,
+    deliveries.c.attempts,
+)
+INSERT_DELIVERY = deliveries.insert().returning(*PENDING_COLUMNS)
+PENDING_ALL = (
+    sa.select(*PENDING_COLUMNS).where(deliveries.c.status == "pending").order_by(deliveries.c.id)
+)
+PENDING_FOR = (
+    sa.select(*PENDING_COLUMNS)
+    .where(
+        deliveries.c.status == "pending",
+        deliveries.c.transport == sa.bindparam("transport"),
+        deliveries.c.chat_id == sa.bindparam("chat_id"),
+        deliveries.c.user_id == sa.bindparam("user_id"),
+    )
+    .order_by(deliveries.c.id)
+)
+MARK_SENT = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("delivery_id"))
+    .values(status="sent", sent_at=sa.bindparam("sent_at"))
+)
+
+
+def insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextClause:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING 1``, the same on SQLite and PostgreSQL.
+
+    Written as text because SQLAlchemy does not cache the compiled form of its dialects'
+    ``on_conflict_do_nothing()``; the typed bind parameters keep JSON and UTC conversions.
+    """
+    columns = ", ".join(keys)
+    values = ", ".join(f":{key}" for key in keys)
+    return sa.text(
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING 1"
+    ).bindparams(*(sa.bindparam(key, type_=table.c[key].type) for key in keys))
+
+
+INSERT_IGNORE: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
+collectivites = Collectivite.__table__  # type: ignore[attr-defined]
+contributions = Contribution.__table__  # type: ignore[attr-defined]
+counters = Counter.__table__  # type: ignore[attr-defined]
+audit = AuditLog.__table__  # type: ignore[attr-defined]
+SELECT_COLLECTIVITE_ID = sa.select(collectivites.c.id).where(
+    collectivites.c.kind == sa.bindparam("kind"), collectivites.c.code == sa.bindparam("code")
+)
+UPDATE_PROFILE = (
+    agents.update()
+    .where(agents.c.id == sa.bindparam("agent_id"))
+    .values(
+        collectivite_id=sa.bindparam("collectivite_id"),
+        profile=sa.bindparam("profile"),
+        fonction=sa.bindparam("fonction"),
+        email=sa.bindparam("email"),
+        platform_email=sa.bindparam("platform_email"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+NEXT_COUNTER = (
+    counters.update()
+    .where(counters.c.name == sa.bindparam("counter"))
+    .values(value=counters.c.value + 1)
+    .returning(counters.c.value)
+)
+INSERT_CONTRIBUTION = contributions.insert().returning(contributions.c.id)
+INSERT_AUDIT = audit.insert()
+SELECT_AGENT = sa.select(
+    agents.c.id,
+    agents.c.transport,
+    agents.c.user_id,
+    agents.c.collectivite_id,
+    agents.c.profile,
+    agents.c.fonction,
+    agents.c.email,
+).where(
+    agents.c.transport == sa.bindparam("transport"),
+    agents.c.user_id == sa.bindparam("user_id"),
+)
