@@ -418,10 +418,13 @@ class Store:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._raw_lock = threading.Lock()
+        self._raw_checkout: Any = None
         self._raw_sqlite: Any = None
         if engine.dialect.name == "sqlite":
-            # autocommit connection (isolation_level None, set by storage.db)
-            self._raw_sqlite = engine.raw_connection().driver_connection
+            # A pool connection kept checked out for the store's life, so that no other
+            # thread is ever handed it (autocommit: isolation_level None, set by storage.db).
+            self._raw_checkout = engine.raw_connection()
+            self._raw_sqlite = self._raw_checkout.driver_connection
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool = True) -> Store:
@@ -434,8 +437,10 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
-        if self._raw_sqlite is not None:
-            self._raw_sqlite.close()
+        if self._raw_checkout is not None:
+            with self._raw_lock:
+                self._raw_checkout.close()  # back to the pool, closed by dispose()
+                self._raw_checkout = self._raw_sqlite = None
         self.engine.dispose()
 
     @contextmanager
@@ -470,15 +475,15 @@ class Store:
         (benchmarks/intake.py, docs/benchmarks.md).
         """
         at = at or utcnow()
-        if self._raw_sqlite is None:
-            with self.engine.begin() as connection:
-                connection.execute(sql.MARK_SENT, {"delivery_id": delivery_id, "sent_at": at})
-            return
         with self._raw_lock:
-            self._raw_sqlite.execute(
-                "UPDATE delivery SET status = 'sent', sent_at = ? WHERE id = ?",
-                (at.astimezone(UTC).strftime(SQLITE_DATETIME), delivery_id),
-            )
+            if self._raw_sqlite is not None:
+                self._raw_sqlite.execute(
+                    "UPDATE delivery SET status = 'sent', sent_at = ? WHERE id = ?",
+                    (at.astimezone(UTC).strftime(SQLITE_DATETIME), delivery_id),
+                )
+                return
+        with self.engine.begin() as connection:
+            connection.execute(sql.MARK_SENT, {"delivery_id": delivery_id, "sent_at": at})
 
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         with self.transaction() as tx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -193,3 +194,17 @@ def test_contribution_views_join_collectivite_and_author(store: Store) -> None:
     assert view.contribution.reference == "S-0001"
     assert view.collectivite.name == "Villeurbanne"
     assert view.author.fonction == "DGS"
+
+
+def test_the_sent_marks_connection_is_never_lent_to_another_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # It used to go back to the pool while still in use: two threads then shared one SQLite
+    # connection, and `recueil run` crashed (segfault) when a transport wrote as it stopped.
+    store = Store.open(f"sqlite:///{tmp_path / 'marks.sqlite3'}")
+    try:
+        gc.collect()
+        lent = [store.engine.raw_connection() for _ in range(3)]
+        assert all(c.driver_connection is not store._raw_sqlite for c in lent)
+        for connection in lent:
+            connection.close()
+    finally:
+        store.close()
