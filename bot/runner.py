@@ -66,8 +66,5 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
         # Let the transports finish what they were doing (a database write in a thread,
         # closing a connection) before the store they use is closed under them.
         await asyncio.gather(*tasks, return_exceptions=True)
-        # A cancelled task does not stop the thread it was awaiting (asyncio.to_thread):
-        # wait for those threads too.
-        await loop.shutdown_default_executor()
         await engine.close()
         engine.store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,6 +29,52 @@ from bot.values import (
 from config.catalogue import Catalogue
 
 MAX_LINE = 1_000_000  # a longer line is cut here; the dialogue then refuses it as too long
+
+
+class FdLines:
+    """Lines read from a file descriptor as it becomes readable, without a blocking thread.
+
+    A thread blocked in ``input()`` cannot be cancelled: Ctrl-C or SIGTERM would wait for
+    the next Enter. Waiting on the event loop can be, and the descriptor stays blocking
+    (no change to the terminal's mode).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.eof = False
+
+    async def _readable(self) -> None:
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(self.fd, wake)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self.fd)
+
+    async def readline(self) -> str | None:
+        """The next line (with its newline), or None at the end of input."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0 or len(self.buffer) >= MAX_LINE or (self.eof and self.buffer):
+                cut = end + 1 if end >= 0 else len(self.buffer)
+                line = bytes(self.buffer[:cut])
+                del self.buffer[:cut]
+                return line.decode("utf-8", errors="replace")
+            if self.eof:
+                return None
+            await self._readable()
+            chunk = os.read(self.fd, 65536)
+            if chunk:
+                self.buffer += chunk
+            else:
+                self.eof = True
 
 
 class ConsoleTransport(Transport):
@@ -52,6 +99,7 @@ class ConsoleTransport(Transport):
         self.jsonl = jsonl
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        self._lines: FdLines | None = None
 
     def _write(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -93,12 +141,15 @@ class ConsoleTransport(Transport):
 
     async def _read_line(self) -> str | None:
         if not self.jsonl and self.stdin.isatty():
+            self.stdout.write("\nvous › ")
+            self.stdout.flush()
+        if self._lines is None:
             try:
-                return await asyncio.to_thread(input, "\nvous › ")
-            except EOFError:
-                return None
-        line = await asyncio.to_thread(self.stdin.readline, MAX_LINE)
-        return line or None
+                self._lines = FdLines(self.stdin.fileno())
+            except (AttributeError, OSError, ValueError):  # not a file: a test's StringIO
+                line = await asyncio.to_thread(self.stdin.readline, MAX_LINE)
+                return line or None
+        return await self._lines.readline()
 
     def _parse(self, line: str) -> IncomingText | IncomingChoice | None:
         if not self.jsonl:
