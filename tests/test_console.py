@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,21 @@ def test_an_old_schema_says_what_to_run(tmp_path: Path, auto: str) -> None:
         [*RECUEIL, "db", "upgrade"], capture_output=True, text=True, env=env, check=True
     )
     assert "à jour" in upgraded.stdout
+
+
+def test_recueil_run_in_the_terminal_stops_on_sigterm_while_waiting(tmp_path: Path) -> None:
+    # It used to wait for one more line: the reading thread could not be interrupted.
+    process = subprocess.Popen(
+        [*RECUEIL, "run", "--as", "paul"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=environment(tmp_path),
+    )
+    assert process.stdout is not None
+    while "Quelle est votre collectivité" not in process.stdout.readline():
+        pass  # the bot greeted and now waits for input; stdin stays open
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
