@@ -20,8 +20,6 @@ from bot.parsing import Option, TextProblem, clean_text, text_problem
 if TYPE_CHECKING:
     from bot.context import Context
 
-SKIP = "passer"
-
 
 @dataclass(frozen=True, slots=True)
 class Question:

@@ -6,7 +6,6 @@ import itertools
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -60,18 +59,9 @@ class Calendar:
     def is_open(self, phase_id: str, now: datetime) -> bool:
         return self.get(phase_id).contains(self.today(now))
 
-    def next_after(self, phase_id: str) -> Phase | None:
-        index = PHASE_IDS.index(phase_id)
-        return self.phases[index + 1] if index + 1 < len(self.phases) else None
-
     def upcoming(self, now: datetime) -> Phase | None:
         day = self.today(now)
         return next((phase for phase in self.phases if phase.start > day), None)
-
-
-@cache
-def default_calendar(timezone: str = "Europe/Paris") -> Calendar:
-    return Calendar.load(ZoneInfo(timezone))
 
 
 MONTHS = (
