@@ -1,11 +1,17 @@
-"""Administrators' chat commands (``!stats``, ``!export``), refused to everyone else."""
+"""Administrators' chat commands (``!stats``, ``!export``, ``!recurrences``), refused to others."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.context import Context
-from bot.export import contributions_csv
+from bot.export import cluster_records, contributions_csv
+from bot.matches import match_records
 from bot.parsing import Command
 from bot.values import OutFile, Outgoing, OutText
+
+SHARED_SHOWN = 10
+"""Shared needs listed by ``!recurrences``; the export has them all."""
 
 
 def run(ctx: Context, command: Command) -> list[Outgoing]:
@@ -13,7 +19,9 @@ def run(ctx: Context, command: Command) -> list[Outgoing]:
         return [OutText(ctx.t("admin.refused"))]
     ctx.tx.audit(ctx.actor, f"admin.{command.value}")
     if command is Command.STATS:
-        return [OutText(ctx.t("admin.stats", **ctx.tx.counts()))]
+        return [OutText(stats(ctx))]
+    if command is Command.RECURRENCES:
+        return [OutText(recurrences(ctx))]
     if not ctx.can_send_files:
         return [OutText(ctx.t("admin.export_no_files"))]
     views = ctx.tx.contribution_views()
@@ -21,3 +29,44 @@ def run(ctx: Context, command: Command) -> list[Outgoing]:
     stamp = ctx.now.strftime("%Y%m%d-%H%M")
     caption = ctx.t("admin.export_caption", count=len(views))
     return [OutFile(f"contributions-{stamp}.csv", content, "text/csv", caption)]
+
+
+def stats(ctx: Context) -> str:
+    views = ctx.tx.contribution_views()
+    shared = _shared(cluster_records(views, ctx.services.taxonomy))
+    matches = match_records(views)
+    questions = {m["contribution"] for m in matches}
+    joined = {m["contribution"] for m in matches if m["associee"]}
+    return ctx.t(
+        "admin.stats",
+        **ctx.tx.counts(),
+        shared=len(shared),
+        proposed=len(questions),
+        joined=len(joined),
+    )
+
+
+def recurrences(ctx: Context) -> str:
+    """The needs and services shared by several collectivités, the most shared first."""
+    shared = _shared(cluster_records(ctx.tx.contribution_views(), ctx.services.taxonomy))
+    if not shared:
+        return ctx.t("admin.recurrences.none")
+    lines = [ctx.t("admin.recurrences.title", count=len(shared))]
+    for record in shared[:SHARED_SHOWN]:
+        lines.append(
+            ctx.t(
+                "admin.recurrences.item",
+                reference=record["reference"],
+                kind=ctx.t(f"recurrence.kind.{record['type']}"),
+                title=record["titre"],
+                count=record["nombre_collectivites"],
+                names=", ".join(record["collectivites"]),
+            )
+        )
+    if len(shared) > SHARED_SHOWN:
+        lines.append(ctx.t("admin.recurrences.more", count=len(shared) - SHARED_SHOWN))
+    return "\n".join(lines)
+
+
+def _shared(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c for c in clusters if c["nombre_collectivites"] > 1]

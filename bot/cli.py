@@ -19,9 +19,11 @@ from bot.export import (
     to_csv,
     to_json,
 )
+from bot.matches import MATCH_COLUMNS, feedback, match_records, render
 from bot.transports.console import ConsoleTransport
 from config.settings import ConfigError, Settings, load_settings
 from config.taxonomy import Taxonomy
+from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
 from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
 
@@ -83,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter les contributions")
     export.add_argument(
         "--what",
-        choices=["contributions", "clusters"],
+        choices=["contributions", "clusters", "matches"],
         default="contributions",
-        help="contributions, ou clusters : chaque besoin avec les collectivités qui le partagent",
+        help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
+        "matches : les besoins proches montrés aux agents et leurs réponses",
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument(
@@ -97,7 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=cmd_export)
 
-    add_nlp_commands(commands)
+    nlp_commands = add_nlp_commands(commands)
+    matches = nlp_commands.add_parser(
+        "feedback",
+        help="précision du même besoin d’après les réponses des agents (base de données)",
+    )
+    matches.set_defaults(handler=cmd_feedback)
 
     db = commands.add_parser("db", help="base de données : version et migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -150,6 +158,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     taxonomy = Taxonomy.load(settings.taxonomy_file)
     if args.what == "clusters":
         records, columns = cluster_records(views, taxonomy), CLUSTER_COLUMNS
+    elif args.what == "matches":
+        records, columns = match_records(views), MATCH_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
     content = to_csv(records, columns) if args.format == "csv" else to_json(records)
@@ -159,6 +169,19 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     else:
         args.output.write_bytes(content)
         print(f"{len(records)} lignes exportées dans {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    from nlp.loading import load_similarity
+
+    store = open_store(settings)
+    try:
+        records = match_records(store.contributions())
+    finally:
+        store.close()
+    threshold = load_similarity().threshold
+    print(french(render(feedback(records, threshold), threshold)))
     return 0
 
 

@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.forms import Accept, Answer, AskAgain, ChoiceField, Form, FormState, Question, Reject
 from bot.intake import lookup
 from bot.parsing import (
+    ADMIN_COMMANDS,
     Command,
     Option,
     ParsedCommand,
@@ -443,7 +444,7 @@ def on_command(turn: Turn, parsed: ParsedCommand) -> None:
         turn.reask()
     elif command is Command.START:
         greet(turn)
-    elif command in (Command.STATS, Command.EXPORT):
+    elif command in ADMIN_COMMANDS:
         turn.out.extend(admin.run(ctx, command))
         turn.reask()
     elif command is Command.AIDE:
@@ -454,7 +455,8 @@ def on_command(turn: Turn, parsed: ParsedCommand) -> None:
                 .field(state.form.field)
                 .help(ctx, state.form.name)
             )
-        turn.say("\n\n".join(filter(None, (help_text, ctx.t("help.general")))))
+        admin_help = ctx.t("help.admin") if ctx.is_admin else ""
+        turn.say("\n\n".join(filter(None, (help_text, ctx.t("help.general"), admin_help))))
         turn.reask()
     elif command is Command.ANNULER:
         if in_form:

@@ -22,9 +22,10 @@ class Command(StrEnum):
     # administrators only; recognised only with a leading / or !
     STATS = "stats"
     EXPORT = "export"
+    RECURRENCES = "recurrences"
 
 
-ADMIN_COMMANDS = frozenset({Command.STATS, Command.EXPORT})
+ADMIN_COMMANDS = frozenset({Command.STATS, Command.EXPORT, Command.RECURRENCES})
 _ALIASES = {
     "help": Command.AIDE,
     "?": Command.AIDE,
@@ -36,6 +37,10 @@ _ALIASES = {
     "mon profil": Command.PROFIL,
     "precedent": Command.RETOUR,
     "retour arriere": Command.RETOUR,
+}
+_ADMIN_WORDS = {c.value: c for c in ADMIN_COMMANDS} | {
+    "grappes": Command.RECURRENCES,
+    "clusters": Command.RECURRENCES,
 }
 _PLAIN_COMMANDS = {c.value: c for c in Command if c not in ADMIN_COMMANDS and c != Command.START}
 
@@ -80,8 +85,8 @@ def parse_command(text: str) -> ParsedCommand | None:
         return None
     if folded_word in {"start", "demarrer"}:
         return ParsedCommand(Command.START, word, argument.strip())
-    if folded_word in {c.value for c in ADMIN_COMMANDS}:
-        return ParsedCommand(Command(folded_word), word, argument.strip())
+    if folded_word in _ADMIN_WORDS:
+        return ParsedCommand(_ADMIN_WORDS[folded_word], word, argument.strip())
     if re.fullmatch(r"[A-Za-z_][\w-]{0,31}", word):
         return ParsedCommand(None, stripped[0] + word)
     return None

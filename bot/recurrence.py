@@ -18,6 +18,8 @@ from storage.store import ContributionSummary
 
 SHOWN = 3
 NONE_OF_THEM = "aucun"
+SHOWN_KEY = "similar_shown"
+"""The answer that keeps what was shown: ``[{"id", "score", "joined"}, ...]``."""
 
 
 class SimilarIndex(Protocol):
@@ -52,15 +54,15 @@ def contribution_text(form: FormState) -> str:
     return f"{form.answers.get('title', '')}\n{form.answers.get('description', '')}"
 
 
-def _others(ctx: Context, form: FormState, kind: str) -> list[ContributionSummary]:
-    """Contributions of ``kind`` by other collectivités that the index finds close."""
+def _others(ctx: Context, form: FormState, kind: str) -> list[tuple[ContributionSummary, float]]:
+    """Contributions of ``kind`` by other collectivités that the index finds close, scored."""
     index = ctx.services.similar
     if index is None:
         return []
-    hits = index.search(contribution_text(form), kind, limit=SHOWN + 2)
+    hits = dict(index.search(contribution_text(form), kind, limit=SHOWN + 2))
     own = ctx.agent.collectivite_id if ctx.agent else None
-    found = ctx.tx.contribution_summaries([contribution_id for contribution_id, _ in hits])
-    return [s for s in found if s.collectivite_id != own][:SHOWN]
+    found = ctx.tx.contribution_summaries(list(hits))
+    return [(s, hits[s.id]) for s in found if s.collectivite_id != own][:SHOWN]
 
 
 def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
@@ -71,7 +73,7 @@ def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
     """
     notes: list[str] = []
     if form.name == "besoin" and "services_suggested" not in form.answers:
-        services = _others(ctx, form, "service")
+        services = [s for s, _ in _others(ctx, form, "service")]
         form.answers["services_suggested"] = [s.reference for s in services]
         if services:
             items = "\n".join(
@@ -86,7 +88,10 @@ def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
             notes.append(ctx.t("recurrence.services", items=items))
     same = _others(ctx, form, form.name)
     if same:
-        form.sub = {"similar": [s.id for s in same]}
+        form.sub = {
+            "similar": [s.id for s, _ in same],
+            "scores": [round(score, 4) for _, score in same],
+        }
     else:
         form.answers["same_as"] = None
     return notes
@@ -117,12 +122,21 @@ def question(ctx: Context, form: FormState) -> Question:
 
 
 def answer(ctx: Context, form: FormState, choice: str) -> str:
-    """Record the agent's answer; returns what to say."""
+    """Record the agent's answer; returns what to say.
+
+    What was shown, with its scores, stays in the answers (``SHOWN_KEY``): the agents' answers
+    measure the detection's precision on real contributions (``recueil nlp feedback``).
+    """
+    shown, scores = form.sub.get("similar", []), form.sub.get("scores", [])
+    joined = None if choice == NONE_OF_THEM else int(choice.removeprefix("s"))
     form.sub = {}
-    if choice == NONE_OF_THEM:
-        form.answers["same_as"] = None
+    form.answers[SHOWN_KEY] = [
+        {"id": contribution_id, "score": score, "joined": contribution_id == joined}
+        for contribution_id, score in zip(shown, scores, strict=False)
+    ]
+    form.answers["same_as"] = joined
+    if joined is None:
         return ""
-    form.answers["same_as"] = int(choice.removeprefix("s"))
     return ctx.t("recurrence.joined", kind=ctx.t(f"recurrence.kind.{form.name}"))
 
 

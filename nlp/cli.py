@@ -21,8 +21,11 @@ from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
 from nlp.training import HELDOUT_FILE, TRAIN_FILE, build_model, read_labelled
 
 
-def add_commands(subparsers: Any) -> None:
-    """Add ``nlp`` and its subcommands to an ``argparse`` subparsers object."""
+def add_commands(subparsers: Any) -> Any:
+    """Add ``nlp`` and its subcommands to an ``argparse`` subparsers object.
+
+    Returns the ``nlp`` subparsers, for commands that need more than ``nlp`` (the database).
+    """
     nlp = subparsers.add_parser("nlp", help="classifieur de thématiques et contributions proches")
     commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="SOUS-COMMANDE")
 
@@ -47,6 +50,7 @@ def add_commands(subparsers: Any) -> None:
     same = commands.add_parser("same", help='lignes JSON {"a", "b"} : même besoin ?')
     same.add_argument("--model", type=Path, default=MODEL_DIR)
     same.set_defaults(handler=cmd_same)
+    return commands
 
 
 def _taxonomy(settings: object) -> Taxonomy:

@@ -164,3 +164,61 @@ def test_recueil_run_in_the_terminal_stops_on_sigterm_while_waiting(tmp_path: Pa
         pass  # the bot greeted and now waits for input; stdin stays open
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
+
+
+def describe_in_chat(tmp_path: Path, user: str, commune: str, title: str, text: str) -> JsonlChat:
+    """A new agent's profile, then a need up to the question after the thème."""
+    chat = JsonlChat(tmp_path, user)
+    chat.send({"text": commune})
+    chat.send({"choice": "agent"})
+    chat.say("Secrétaire de mairie")
+    chat.say("passer")
+    chat.say("1")
+    chat.say(title)
+    chat.say(text)
+    chat.say("habitants")
+    chat.say("passer")
+    return chat
+
+
+def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) -> None:
+    first = describe_in_chat(
+        tmp_path,
+        "marie",
+        "Villeurbanne",
+        "Horaires de la déchèterie",
+        "Les habitants ne savent pas quand la déchèterie est ouverte et viennent pour rien.",
+    )
+    assert "Voici votre besoin, avant envoi" in first.say("1")
+    assert "B-0001" in first.say("Envoyer")
+    assert first.close() == 0
+    second = describe_in_chat(
+        tmp_path,
+        "paul",
+        "Grenoble",
+        "Horaires d'ouverture de la déchèterie en ligne",
+        "Nos habitants viennent à la déchèterie quand elle est fermée : ils ne connaissent pas "
+        "les horaires d'ouverture.",
+    )
+    assert "a déjà décrit un besoin proche" in second.say("1")
+    assert "sera associée à ce besoin" in second.say("1")
+    assert "B-0002" in second.say("Envoyer")
+    assert second.close() == 0
+
+    report = subprocess.run(
+        [*RECUEIL, "nlp", "feedback"],
+        capture_output=True,
+        text=True,
+        env=environment(tmp_path),
+        check=True,
+    ).stdout
+    assert "Contributions pour lesquelles un rapprochement a été proposé\u00a0: 1" in report
+    assert "Agents qui se sont associés à un besoin proposé\u00a0: 1 (1,00)" in report
+    exported = subprocess.run(
+        [*RECUEIL, "export", "--what", "matches", "--format", "json"],
+        capture_output=True,
+        env=environment(tmp_path),
+        check=True,
+    ).stdout
+    [row] = json.loads(exported)
+    assert (row["contribution"], row["proche_de"], row["associee"]) == ("B-0002", "B-0001", True)

@@ -13,6 +13,9 @@ from test_intake import register
 from bot.app import similarity_index
 from bot.engine import Engine
 from bot.export import CLUSTER_COLUMNS, cluster_records, contribution_records, to_csv
+from bot.matches import feedback, match_records, render
+from bot.recurrence import SHOWN_KEY
+from config.typography import french as fr
 from storage.models import Contribution
 from storage.store import Store
 
@@ -159,3 +162,89 @@ async def test_administrators_see_the_clusters(engine_with_search, store, tmp_pa
     csv_text = to_csv([cluster], CLUSTER_COLUMNS).decode("utf-8-sig")
     assert "B-0001;besoin;Réserver les salles municipales en ligne" in csv_text
     assert "2;Villeurbanne, Grenoble;B-0001, B-0002" in csv_text
+
+
+async def test_what_was_shown_and_the_answer_are_kept_with_the_contribution(
+    engine_with_search, store
+) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")
+    await bob.say("Envoyer")
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *SALLES_AUTREMENT)
+    await claire.say("Aucun, le mien est différent")
+    await claire.say("Envoyer")
+
+    first, second, third = stored(store)
+    [shown_to_bob] = second.answers[SHOWN_KEY]
+    assert shown_to_bob["id"] == first.id and shown_to_bob["joined"] is True
+    assert 0.29 <= shown_to_bob["score"] <= 1.0
+    assert first.answers.get(SHOWN_KEY) is None  # nothing was shown to the first one
+    assert [s["joined"] for s in third.answers[SHOWN_KEY]] == [False, False]
+
+    records = match_records(store.contributions())
+    assert [(r["contribution"], r["rang"], r["proche_de"], r["associee"]) for r in records] == [
+        ("B-0002", 1, "B-0001", True),
+        ("B-0003", 1, records[1]["proche_de"], False),
+        ("B-0003", 2, records[2]["proche_de"], False),
+    ]
+    assert {records[1]["proche_de"], records[2]["proche_de"]} == {"B-0001", "B-0002"}
+    result = feedback(records, threshold=0.29)
+    assert (result.questions, result.joined, result.shown, result.first_joined) == (2, 1, 3, 1)
+    assert sum(band.shown for band in result.bands) == 2
+    report = render(result, 0.29)
+    assert "Agents qui se sont associés à un besoin proposé : 1 (0,50)" in report
+
+
+def test_the_feedback_report_says_when_nothing_was_shown() -> None:
+    report = render(feedback([], threshold=0.29), 0.29)
+    assert "Aucun rapprochement n’a encore été proposé" in report
+
+
+async def test_administrators_list_the_shared_needs_in_chat(engine_with_search, store) -> None:
+    admin = agent(engine_with_search, "admin")
+    await register(admin, "Nantes")
+    await admin.say("!recurrences")
+    assert "Aucun besoin ni service n’est encore partagé" in admin.text
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")
+    await bob.say("Envoyer")
+
+    await admin.say("!grappes")
+    assert fr("Besoins et services partagés par plusieurs collectivités (1)") in admin.text
+    assert (
+        fr("• B-0001, besoin « Réserver les salles municipales en ligne » : 2 collectivités")
+        in admin.text
+    )
+    assert "(Villeurbanne, Grenoble)" in admin.text
+    await admin.say("!stats")
+    assert fr("Rapprochements proposés aux agents : 1, acceptés : 1.") in admin.text
+    await bob.say("!recurrences")
+    assert "réservée aux administrateurs" in bob.text
+    await bob.say("Grappes")  # without the prefix a word stays a word, not a command
+    assert "Je ne connais pas la commande" not in bob.text
+
+
+async def test_only_administrators_see_the_administration_commands_in_the_help(
+    engine_with_search,
+) -> None:
+    admin, alice = agent(engine_with_search, "admin"), agent(engine_with_search, "alice")
+    await admin.start()
+    await admin.say("aide")
+    assert fr("!recurrences : les besoins partagés") in admin.text
+    await alice.start()
+    await alice.say("aide")
+    assert "mes contributions" in alice.text and "!recurrences" not in alice.text
