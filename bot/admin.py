@@ -1,9 +1,14 @@
-"""Administrators' chat commands (``!stats``, ``!export``, ``!recurrences``), refused to others."""
+"""Administrators' chat commands, refused to everyone else.
+
+``!stats``, ``!export``, ``!recurrences`` (the shared needs), ``!regrouper B-0005 B-0001`` and
+``!separer B-0005`` (correct the groups of the same need by hand).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot import regroup
 from bot.context import Context
 from bot.export import cluster_records, contributions_csv
 from bot.matches import match_records
@@ -14,7 +19,7 @@ SHARED_SHOWN = 10
 """Shared needs listed by ``!recurrences``; the export has them all."""
 
 
-def run(ctx: Context, command: Command) -> list[Outgoing]:
+def run(ctx: Context, command: Command, argument: str = "") -> list[Outgoing]:
     if not ctx.is_admin:
         return [OutText(ctx.t("admin.refused"))]
     ctx.tx.audit(ctx.actor, f"admin.{command.value}")
@@ -22,6 +27,8 @@ def run(ctx: Context, command: Command) -> list[Outgoing]:
         return [OutText(stats(ctx))]
     if command is Command.RECURRENCES:
         return [OutText(recurrences(ctx))]
+    if command in (Command.REGROUPER, Command.SEPARER):
+        return [OutText(regrouping(ctx, command, argument.replace(",", " ").split()))]
     if not ctx.can_send_files:
         return [OutText(ctx.t("admin.export_no_files"))]
     views = ctx.tx.contribution_views()
@@ -66,6 +73,14 @@ def recurrences(ctx: Context) -> str:
     if len(shared) > SHARED_SHOWN:
         lines.append(ctx.t("admin.recurrences.more", count=len(shared) - SHARED_SHOWN))
     return "\n".join(lines)
+
+
+def regrouping(ctx: Context, command: Command, references: list[str]) -> str:
+    expected = 2 if command is Command.REGROUPER else 1
+    if len(references) != expected:
+        return ctx.t("regroup.usage")
+    with_reference = references[1] if command is Command.REGROUPER else None
+    return regroup.apply(ctx.tx, ctx.t, ctx.actor, references[0], with_reference)[1]
 
 
 def _shared(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:

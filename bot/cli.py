@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import regroup
 from bot.app import build_engine, open_store
 from bot.export import (
     CLUSTER_COLUMNS,
@@ -20,11 +21,14 @@ from bot.export import (
     to_json,
 )
 from bot.matches import MATCH_COLUMNS, feedback, match_records, render
+from bot.regroup import CANDIDATE_COLUMNS, CANDIDATE_MIN_SCORE, candidate_records
 from bot.transports.console import ConsoleTransport
+from config.catalogue import Catalogue
 from config.settings import ConfigError, Settings, load_settings
 from config.taxonomy import Taxonomy
 from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
+from nlp.loading import load_similarity
 from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
 
 log = logging.getLogger("recueil")
@@ -85,10 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter les contributions")
     export.add_argument(
         "--what",
-        choices=["contributions", "clusters", "matches"],
+        choices=["contributions", "clusters", "matches", "candidates"],
         default="contributions",
         help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
-        "matches : les besoins proches montrés aux agents et leurs réponses",
+        "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
+        "paires qui décrivent peut-être le même besoin, à vérifier",
+    )
+    export.add_argument(
+        "--min-score",
+        type=float,
+        default=CANDIDATE_MIN_SCORE,
+        help=f"candidates : score minimal (par défaut {CANDIDATE_MIN_SCORE})",
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument(
@@ -106,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="précision du même besoin d’après les réponses des agents (base de données)",
     )
     matches.set_defaults(handler=cmd_feedback)
+
+    regrouping = commands.add_parser(
+        "regroup", help="rattacher une contribution au groupe d’une autre (même besoin)"
+    )
+    regrouping.add_argument("reference", help="la contribution à rattacher, par exemple B-0005")
+    target = regrouping.add_mutually_exclusive_group(required=True)
+    target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
+    target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
+    regrouping.set_defaults(handler=cmd_regroup)
 
     db = commands.add_parser("db", help="base de données : version et migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -160,6 +180,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         records, columns = cluster_records(views, taxonomy), CLUSTER_COLUMNS
     elif args.what == "matches":
         records, columns = match_records(views), MATCH_COLUMNS
+    elif args.what == "candidates":
+        records = candidate_records(views, load_similarity(), args.min_score)
+        columns = CANDIDATE_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
     content = to_csv(records, columns) if args.format == "csv" else to_json(records)
@@ -172,9 +195,25 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
-    from nlp.loading import load_similarity
+def cmd_regroup(settings: Settings, args: argparse.Namespace) -> int:
+    catalogue = Catalogue.load(settings.messages_file)
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            ok, message = regroup.apply(
+                tx,
+                catalogue.t,
+                f"cli:{default_user()}",
+                args.reference,
+                None if args.alone else args.with_reference,
+            )
+    finally:
+        store.close()
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
+
+def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         records = match_records(store.contributions())

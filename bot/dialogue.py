@@ -445,7 +445,7 @@ def on_command(turn: Turn, parsed: ParsedCommand) -> None:
     elif command is Command.START:
         greet(turn)
     elif command in ADMIN_COMMANDS:
-        turn.out.extend(admin.run(ctx, command))
+        turn.out.extend(admin.run(ctx, command, parsed.argument))
         turn.reask()
     elif command is Command.AIDE:
         help_text = ""

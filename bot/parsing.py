@@ -23,9 +23,13 @@ class Command(StrEnum):
     STATS = "stats"
     EXPORT = "export"
     RECURRENCES = "recurrences"
+    REGROUPER = "regrouper"
+    SEPARER = "separer"
 
 
-ADMIN_COMMANDS = frozenset({Command.STATS, Command.EXPORT, Command.RECURRENCES})
+ADMIN_COMMANDS = frozenset(
+    {Command.STATS, Command.EXPORT, Command.RECURRENCES, Command.REGROUPER, Command.SEPARER}
+)
 _ALIASES = {
     "help": Command.AIDE,
     "?": Command.AIDE,

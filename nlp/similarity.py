@@ -153,19 +153,26 @@ class SimilarityIndex(Generic[Id]):
             self._kinds[kind].remove(contribution_id)
 
     def search(
-        self, text: str, kind: str, limit: int = 3, *, exclude: Iterable[Id] = ()
+        self,
+        text: str,
+        kind: str,
+        limit: int = 3,
+        *,
+        exclude: Iterable[Id] = (),
+        min_score: float | None = None,
     ) -> list[tuple[Id, float]]:
         """Stored contributions of ``kind`` describing the same need, best first.
 
         For a need, ``search(text, "service")`` gives the declared services that may answer
-        it (same threshold; see docs/nlp.md for what was and was not measured).
+        it (same threshold; see docs/nlp.md for what was and was not measured). A lower
+        ``min_score`` than the threshold finds candidates for a person to review.
         """
         index = self._kinds.get(kind)
         query = self.similarity.analyzer.vector(text)
         if index is None or not query or limit <= 0:
             return []
         scores = index.scores(query)
-        threshold = self.similarity.threshold
+        threshold = self.similarity.threshold if min_score is None else min_score
         rows = numpy.flatnonzero(scores >= threshold)
         excluded = set(exclude)
         found = [

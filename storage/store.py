@@ -302,6 +302,27 @@ class Tx:
             for row in self.connection.execute(statement)
         ]
 
+    def contribution_by_reference(self, reference: str) -> Contribution | None:
+        statement = select(Contribution).where(Contribution.reference == reference.upper())
+        return self.session.exec(statement).first()
+
+    def same_as_links(self, kind: str) -> dict[int, tuple[int | None, int]]:
+        """Every contribution of ``kind``: id → (the one it was joined to, its collectivité)."""
+        c = sql.contributions.c
+        statement = sa.select(c.id, c.same_as_id, c.collectivite_id).where(c.kind == kind)
+        return {
+            row.id: (row.same_as_id, row.collectivite_id)
+            for row in self.connection.execute(statement)
+        }
+
+    def set_same_as(self, contribution_id: int, same_as_id: int | None) -> None:
+        """Record (or, with None, undo) that a contribution describes the same need as another."""
+        self.connection.execute(
+            sa.update(sql.contributions)
+            .where(sql.contributions.c.id == contribution_id)
+            .values(same_as_id=same_as_id, updated_at=utcnow())
+        )
+
     def contributions_of(self, agent_id: int) -> list[Contribution]:
         statement = (
             select(Contribution)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from fake_transport import FakeTransport, SimulatedAgent
 
-from bot.app import build_services
+from bot.app import build_services, similarity_index
 from bot.engine import Engine
 from bot.values import Outgoing
 from config.settings import Settings, normalize_database_url
@@ -83,6 +84,14 @@ def settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def services(settings: Settings):  # type: ignore[no-untyped-def]
     return build_services(settings)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def engine_with_search(services, store: Store, clock: Clock) -> AsyncIterator[Engine]:  # type: ignore[no-untyped-def]
+    engine = Engine(replace(services, similar=similarity_index(store)), store, clock=clock)
+    engine.register(FakeTransport())
+    yield engine
+    await engine.close()
 
 
 @pytest_asyncio.fixture(loop_scope="function")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
-
-import pytest_asyncio
-from fake_transport import FakeTransport, SimulatedAgent
+from fake_transport import SimulatedAgent
 from sqlmodel import select
 from test_intake import register
 
@@ -29,14 +25,6 @@ SALLES_AUTREMENT = (
     "Aujourd’hui la réservation des salles municipales se fait par téléphone : il faudrait "
     "un calendrier en ligne pour que les associations réservent les salles elles-mêmes.",
 )
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def engine_with_search(services, store: Store, clock) -> AsyncIterator[Engine]:  # type: ignore[no-untyped-def]
-    engine = Engine(replace(services, similar=similarity_index(store)), store, clock=clock)
-    engine.register(FakeTransport())
-    yield engine
-    await engine.close()
 
 
 def agent(engine: Engine, user: str) -> SimulatedAgent:
