@@ -27,6 +27,7 @@ DATA_DIR = Path(__file__).with_name("data")
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
 PAIRS_FILE = DATA_DIR / "pairs.jsonl"
+PAIRS_TEST_FILE = DATA_DIR / "pairs_test.jsonl"
 
 SEED = 20210
 """Every random choice of training derives from this seed."""
