@@ -232,7 +232,7 @@ async def test_only_administrators_see_the_administration_commands_in_the_help(
     admin, alice = agent(engine_with_search, "admin"), agent(engine_with_search, "alice")
     await admin.start()
     await admin.say("aide")
-    assert fr("!recurrences : les besoins partagés") in admin.text
+    assert fr("« !recurrences » : les besoins partagés") in admin.text
     await alice.start()
     await alice.say("aide")
     assert "mes contributions" in alice.text and "!recurrences" not in alice.text
