@@ -46,6 +46,20 @@ def stored(store: Store) -> list[Contribution]:
         return list(tx.session.exec(select(Contribution).order_by(Contribution.id)))
 
 
+async def bob_joins_alice(engine: Engine) -> tuple[SimulatedAgent, SimulatedAgent]:
+    """Alice (Villeurbanne) describes a need; Bob (Grenoble) words it otherwise and joins it."""
+    alice = agent(engine, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")
+    await bob.say("Envoyer")
+    return alice, bob
+
+
 async def test_a_second_collectivite_joins_the_same_need(engine_with_search, store) -> None:
     alice = agent(engine_with_search, "alice")
     await register(alice, "Villeurbanne")
@@ -129,15 +143,7 @@ async def test_the_index_is_rebuilt_from_the_database(engine_with_search, store)
 
 
 async def test_administrators_see_the_clusters(engine_with_search, store, tmp_path) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
-    bob = agent(engine_with_search, "bob")
-    await register(bob, "Grenoble")
-    await describe(bob, *SALLES_AUTREMENT)
-    await bob.say("1")
-    await bob.say("Envoyer")
+    await bob_joins_alice(engine_with_search)
 
     views = store.contributions()
     taxonomy = engine_with_search.services.taxonomy
@@ -155,15 +161,7 @@ async def test_administrators_see_the_clusters(engine_with_search, store, tmp_pa
 async def test_what_was_shown_and_the_answer_are_kept_with_the_contribution(
     engine_with_search, store
 ) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
-    bob = agent(engine_with_search, "bob")
-    await register(bob, "Grenoble")
-    await describe(bob, *SALLES_AUTREMENT)
-    await bob.say("1")
-    await bob.say("Envoyer")
+    await bob_joins_alice(engine_with_search)
     claire = agent(engine_with_search, "claire")
     await register(claire, "Lyon")
     await describe(claire, *SALLES_AUTREMENT)
@@ -201,15 +199,7 @@ async def test_administrators_list_the_shared_needs_in_chat(engine_with_search, 
     await register(admin, "Nantes")
     await admin.say("!recurrences")
     assert "Aucun besoin ni service n’est encore partagé" in admin.text
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
-    bob = agent(engine_with_search, "bob")
-    await register(bob, "Grenoble")
-    await describe(bob, *SALLES_AUTREMENT)
-    await bob.say("1")
-    await bob.say("Envoyer")
+    _, bob = await bob_joins_alice(engine_with_search)
 
     await admin.say("!grappes")
     assert fr("Besoins et services partagés par plusieurs collectivités (1)") in admin.text
