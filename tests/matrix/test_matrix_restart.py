@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from bot.transports.matrix.identity import credentials_path
+from bot.values import IncomingText
 
-from .conftest import BotFactory
+from .conftest import TEST_BOT_OPTIONS, BotFactory
 from .synapse_server import SynapseServer
 from .synced_client import ClientFactory, open_chat_with_bot
 
@@ -62,3 +64,28 @@ async def test_homeserver_restart_is_survived_by_reconnecting(
     assert stats.failures >= 1  # it noticed the outage...
     assert stats.syncs > syncs  # ...and synced again after it
     assert bot.task is not None and not bot.task.done()
+
+
+async def test_messages_beyond_the_timeline_limit_sent_while_down_are_all_answered(
+    synapse: SynapseServer, matrix_client: ClientFactory, recueil_bot: BotFactory
+) -> None:
+    # The first sync after the restart returns 3 events per room: the 3 older ones that
+    # arrived while the bot was down are only reachable by reading the room back.
+    options = replace(TEST_BOT_OPTIONS, timeline_limit=3)
+    bot = await recueil_bot(exempt_from_rate_limits=True, options=options)
+    agent = await matrix_client("agent", exempt_from_rate_limits=True)
+    chat = await open_chat_with_bot(agent, bot.user_id)
+    await chat.expect("Quelle est votre collectivité")
+
+    await bot.stop()
+    sent = ["Villeurbanne", "2", "DGS", "passer", "1", "Horaires de la déchèterie"]
+    for text in sent:
+        await agent.send(chat.room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+    await bot.start()
+
+    await chat.expect("Décrivez le problème")  # the answer to the sixth message
+    handled = [i.text for i in bot.incoming if isinstance(i, IncomingText)]
+    assert handled == sent  # every one, once, in the order sent
+    bodies = [m.body for m in chat.bot_messages()]
+    for question in ("Vous êtes", "Quelle est votre fonction", "peut-elle vous recontacter"):
+        assert sum(question in body for body in bodies) == 1, question

@@ -36,6 +36,7 @@ from nio.responses import RoomInfo as NioRoomInfo
 
 from bot.transport import Capability, IncomingHandler, Transport, render_poll
 from bot.transports.matrix import polls
+from bot.transports.matrix.backfill import missed_events
 from bot.transports.matrix.decryption import Undecryptable
 from bot.transports.matrix.dispatch import Batch, Dispatcher
 from bot.transports.matrix.errors import MatrixSendError, MatrixStartupError
@@ -66,6 +67,8 @@ class MatrixOptions:
     undecryptable_grace: float = 60.0
     backoff_cap: float = 60.0
     ready_timeout: float = 120.0
+    backfill_pages: int = 20
+    """Pages of 100 events read back when a sync skipped some (see :mod:`.backfill`)."""
 
 
 @dataclass
@@ -248,7 +251,7 @@ class MatrixTransport(Transport):
             self.sync_stats.syncs += 1
             await self._encryption_chores(client)
             batch = dispatcher.open_batch(response.next_batch)
-            self._process(client, response, batch, dispatcher, history=not first_start)
+            self._process(client, response, batch, dispatcher, history=not first_start, since=since)
             dispatcher.seal(batch)
             self.undecryptable.retry()
             since, full_state, first_start = response.next_batch, False, False
@@ -279,6 +282,7 @@ class MatrixTransport(Transport):
         dispatcher: Dispatcher,
         *,
         history: bool,
+        since: str | None,
     ) -> None:
         for room_id, invite in response.rooms.invite.items():
             invitation = read_invitation(room_id, invite, client.user_id)
@@ -294,7 +298,7 @@ class MatrixTransport(Transport):
                 lane = (room_id, info.peer)
                 dispatcher.submit(batch, lane, partial(self._greet, room_id, info))
             if history and info.direct:
-                self._dispatch_timeline(client, room_id, joined, batch, dispatcher)
+                self._dispatch_timeline(client, room_id, joined, batch, dispatcher, since)
         for room_id in response.rooms.leave:
             if self._state.rooms.pop(room_id, None) is not None:
                 self._state_file.save(self._state)
@@ -306,14 +310,36 @@ class MatrixTransport(Transport):
         joined: NioRoomInfo,
         batch: Batch,
         dispatcher: Dispatcher,
+        since: str | None,
     ) -> None:
-        if joined.timeline.limited and self._state.rooms[room_id].greeted:
-            log.warning("room %s: more events than the timeline limit, older ones skipped", room_id)
-        for event in joined.timeline.events:
+        info = self._state.rooms[room_id]
+        timeline = joined.timeline
+        if timeline.limited and info.greeted and since and timeline.prev_batch:
+            # Before this sync's events, in the same lane: the ones it left out.
+            job = partial(self._backfill, client, room_id, timeline.prev_batch, since)
+            dispatcher.submit(batch, (room_id, info.peer), job)
+        for event in timeline.events:
             if event.sender == client.user_id:
                 continue
             lane = (room_id, event.sender)
             dispatcher.submit(batch, lane, partial(self._on_event, room_id, event))
+
+    async def _backfill(
+        self, client: AsyncClient, room_id: str, prev_batch: str, since: str
+    ) -> None:
+        assert self._sender is not None
+        missed = await missed_events(
+            client,
+            self._sender,
+            room_id,
+            prev_batch,
+            since,
+            pages=self.options.backfill_pages,
+            backoff_cap=self.options.backoff_cap,
+        )
+        for event in missed:
+            if event.sender != client.user_id:
+                await self._on_event(room_id, event)
 
     async def _on_event(self, room_id: str, event: Event) -> None:
         assert self._handle is not None
