@@ -42,8 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    # In the terminal chat the journal would mix with the conversation: warnings only.
-    terminal = args.command == "chat" or (
+    # In the terminal chat the journal would mix with the conversation, and one-shot
+    # commands print their own result: warnings only.
+    terminal = args.command in ("chat", "export", "nlp", "regroup") or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
     logging.basicConfig(
