@@ -75,6 +75,7 @@ def script(number: int) -> list[str]:
         "1, 3",
         "passer",
         "1",
+        "3",  # what the service should mainly allow
         "Envoyer",
     ]
 

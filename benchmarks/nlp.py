@@ -91,11 +91,16 @@ def synthetic(texts: list[str], count: int, rng: random.Random) -> list[str]:
     return out
 
 
-def pair_figures(similarity: Similarity, path: Path) -> dict[str, float]:
+def pair_figures(similarity: Similarity, path: Path, usages: bool) -> dict[str, float]:
+    """Precision and recall of the conversation's rule; with ``usages``, as agents answer."""
     pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
     tp = fp = fn = 0
     for pair in pairs:
-        _, same = similarity.same(pair["a"], pair["b"])
+        known = [
+            u if usages and u != "autre" else None
+            for u in (pair.get("usage_a"), pair.get("usage_b"))
+        ]
+        _, same = similarity.same(pair["a"], pair["b"], *known)
         tp += same and pair["same"]
         fp += same and not pair["same"]
         fn += (not same) and pair["same"]
@@ -158,11 +163,13 @@ def main() -> None:
         ("pairs.jsonl (dev since session 2)", PAIRS_FILE),
         ("pairs_test.jsonl (held out)", PAIRS_TEST_FILE),
     ):
-        figures = pair_figures(similarity, path)
-        print(
-            f"same need, {name} ({figures['pairs']}), threshold {similarity.threshold:.2f}: "
-            f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f}"
-        )
+        for usages in (False, True):
+            figures = pair_figures(similarity, path, usages)
+            rule = "words and usages" if usages else "words only"
+            print(
+                f"same need, {name} ({figures['pairs']}), {rule}: "
+                f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f}"
+            )
 
     pool = synthetic(train_texts, max(args.sizes), rng)
     queries = synthetic(train_texts, args.queries, rng) + rng.sample(train_texts, args.queries)

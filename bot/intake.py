@@ -230,6 +230,36 @@ class ThematiqueField(FormField):
         return ctx.services.taxonomy.label(value["id"])
 
 
+USAGES = (
+    "informer",
+    "signaler",
+    "reserver",
+    "inscrire",
+    "payer",
+    "demarche",
+    "trouver",
+    "participer",
+    "relier",
+    "vendre",
+    "gerer",
+    "accompagner",
+    "autre",
+)
+"""What a service is mainly for: two needs with the same subject but another usage differ
+(booking the hall is not tracking its cleaning). ``bot.recurrence`` compares them."""
+OTHER_USAGE = "autre"
+
+
+class UsageField(ChoiceField):
+    """What the service should mainly allow; the same options for needs and services."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, options=USAGES)
+
+    def options(self, ctx: Context, form: str) -> tuple[Option, ...]:
+        return tuple(Option(u, ctx.t(f"usage.options.{u}")) for u in self.option_ids)
+
+
 def build_forms() -> dict[str, Form]:
     """The three forms of the collecte. Adding a question is adding a field here."""
     profil = Form(
@@ -258,6 +288,7 @@ def build_forms() -> dict[str, Form]:
             ),
             TextField("current_handling", max_length=DESCRIPTION_MAX, optional=True),
             ThematiqueField("thematique", text_fields=("title", "description", "current_handling")),
+            UsageField("usage"),
         ),
     )
     service = Form(
@@ -274,6 +305,7 @@ def build_forms() -> dict[str, Form]:
             TextField("users", max_length=1000, min_length=2),
             TextField("funding", max_length=DESCRIPTION_MAX, min_length=5),
             ThematiqueField("thematique", text_fields=("title", "description", "funding")),
+            UsageField("usage"),
         ),
     )
     return {form.name: form for form in (profil, besoin, service)}

@@ -12,11 +12,13 @@ from typing import Protocol
 
 from bot.context import Context
 from bot.forms import FormState, Question
-from bot.intake import lookup
+from bot.intake import OTHER_USAGE, lookup
 from bot.parsing import Option
 from storage.store import ContributionSummary
 
 SHOWN = 3
+CANDIDATES = 20
+"""Read from the index before the usages decide; more than shown, as some are left out."""
 NONE_OF_THEM = "aucun"
 SHOWN_KEY = "similar_shown"
 """The answer that keeps what was shown: ``[{"id", "score", "joined"}, ...]``."""
@@ -27,7 +29,14 @@ class SimilarIndex(Protocol):
 
     def add(self, contribution_id: int, kind: str, text: str) -> None: ...
 
-    def search(self, text: str, kind: str, limit: int = 3) -> list[tuple[int, float]]: ...
+    def search(
+        self, text: str, kind: str, limit: int = 3, *, min_score: float | None = None
+    ) -> list[tuple[int, float]]: ...
+
+    def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool: ...
+
+    @property
+    def lowest_threshold(self) -> float: ...
 
 
 class SerializedIndex:
@@ -45,9 +54,18 @@ class SerializedIndex:
         with self._lock:
             self._index.add(contribution_id, kind, text)
 
-    def search(self, text: str, kind: str, limit: int = 3) -> list[tuple[int, float]]:
+    def search(
+        self, text: str, kind: str, limit: int = 3, *, min_score: float | None = None
+    ) -> list[tuple[int, float]]:
         with self._lock:
-            return self._index.search(text, kind, limit)
+            return self._index.search(text, kind, limit, min_score=min_score)
+
+    def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
+        return self._index.decide(score, usage_a, usage_b)
+
+    @property
+    def lowest_threshold(self) -> float:
+        return self._index.lowest_threshold
 
 
 def contribution_text(form: FormState) -> str:
@@ -55,14 +73,29 @@ def contribution_text(form: FormState) -> str:
 
 
 def _others(ctx: Context, form: FormState, kind: str) -> list[tuple[ContributionSummary, float]]:
-    """Contributions of ``kind`` by other collectivités that the index finds close, scored."""
+    """Contributions of ``kind`` by other collectivités describing the same need, scored.
+
+    The words find candidates; the usages the authors chose (what the service is mainly
+    for) then decide, so that the same subject with another purpose is not offered.
+    """
     index = ctx.services.similar
     if index is None:
         return []
-    hits = dict(index.search(contribution_text(form), kind, limit=SHOWN + 2))
+    text = contribution_text(form)
+    hits = dict(index.search(text, kind, limit=CANDIDATES, min_score=index.lowest_threshold))
     own = ctx.agent.collectivite_id if ctx.agent else None
-    found = ctx.tx.contribution_summaries(list(hits))
-    return [(s, hits[s.id]) for s in found if s.collectivite_id != own][:SHOWN]
+    usage = known_usage(form.answers.get("usage"))
+    found = [
+        (s, hits[s.id])
+        for s in ctx.tx.contribution_summaries(list(hits))
+        if s.collectivite_id != own and index.decide(hits[s.id], usage, known_usage(s.usage))
+    ]
+    return found[:SHOWN]
+
+
+def known_usage(usage: object) -> str | None:
+    """A usage that can be compared: "other" and missing (older contributions) are not."""
+    return usage if isinstance(usage, str) and usage != OTHER_USAGE else None
 
 
 def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:

@@ -135,9 +135,11 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "reference_a",
     "titre_a",
     "collectivite_a",
+    "usage_a",
     "reference_b",
     "titre_b",
     "collectivite_b",
+    "usage_b",
     "refuse_par_agent",
 )
 
@@ -147,8 +149,10 @@ def candidate_records(
 ) -> list[dict[str, Any]]:
     """Pairs that may describe the same need and are not grouped yet, for a person to review.
 
-    Pairs within one collectivité are left out, as in the conversation. ``refuse_par_agent``
-    says the pair was shown to the second author, who said it was a different need.
+    Pairs within one collectivité are left out, as in the conversation; the usages are not
+    compared (two agents may describe one need with different usages), only shown.
+    ``refuse_par_agent`` says the pair was shown to the second author, who said it was a
+    different need.
     """
     by_id = {v.contribution.id: v for v in views}
     index = SimilarityIndex[int](similarity)
@@ -192,9 +196,11 @@ def candidate_records(
                 "reference_a": a.contribution.reference,
                 "titre_a": a.contribution.title,
                 "collectivite_a": a.collectivite.name,
+                "usage_a": (a.contribution.answers or {}).get("usage"),
                 "reference_b": b.contribution.reference,
                 "titre_b": b.contribution.title,
                 "collectivite_b": b.collectivite.name,
+                "usage_b": (b.contribution.answers or {}).get("usage"),
                 "refuse_par_agent": (b_id, a_id) in declined or (a_id, b_id) in declined,
             }
         )

@@ -47,7 +47,9 @@ def add_commands(subparsers: Any) -> Any:
     evaluate.add_argument("--json", action="store_true", help="résultat en JSON")
     evaluate.set_defaults(handler=cmd_eval)
 
-    same = commands.add_parser("same", help='lignes JSON {"a", "b"} : même besoin ?')
+    same = commands.add_parser(
+        "same", help='lignes JSON {"a", "b"[, "usage_a", "usage_b"]} : même besoin ?'
+    )
     same.add_argument("--model", type=Path, default=MODEL_DIR)
     same.set_defaults(handler=cmd_same)
     return commands
@@ -203,7 +205,11 @@ def cmd_eval(settings: object, args: argparse.Namespace) -> int:
 
 
 def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
-    """JSON lines ``{"a", "b"}`` in, ``{"score", "same"}`` out."""
+    """JSON lines ``{"a", "b"}`` in, ``{"score", "same"}`` out.
+
+    Optional ``usage_a`` and ``usage_b``: what each author said the service is mainly for,
+    as the conversation asks it (``"autre"`` or absent: unknown).
+    """
     similarity = load_similarity(model)
     count = 0
     for _, line in _lines(stream):
@@ -214,10 +220,19 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
         if not isinstance(data, dict):
             _emit(out, {"error": 'attendu : {"a": ..., "b": ...}'})
             continue
-        score, same = similarity.same(str(data.get("a") or ""), str(data.get("b") or ""))
+        score, same = similarity.same(
+            str(data.get("a") or ""),
+            str(data.get("b") or ""),
+            _usage(data.get("usage_a")),
+            _usage(data.get("usage_b")),
+        )
         _emit(out, {"score": score, "same": same})
         count += 1
     return count
+
+
+def _usage(value: object) -> str | None:
+    return value if isinstance(value, str) and value and value != "autre" else None
 
 
 def cmd_same(settings: object, args: argparse.Namespace) -> int:

@@ -34,8 +34,23 @@ AMBIGUOUS_HARD = frozenset({65, 77, 105, 136, 224, 302, 468, 652, 792, 1000, 106
 the service answering it): that hard negative is left out rather than mislabelled."""
 
 
+TRAIN_LINES = 1514
+"""The lines of ``train.jsonl`` when the pairs were built (later lines were added after)."""
+
+
 def main() -> None:
-    rows = [json.loads(line) for line in TRAIN_FILE.open(encoding="utf-8")]
+    lines_read = TRAIN_FILE.open(encoding="utf-8").readlines()[:TRAIN_LINES]
+    rows = [json.loads(line) for line in lines_read]
+    # The usages (what each author would say the service is for) were annotated afterwards,
+    # text by text (docs/nlp.md): a rebuild keeps them.
+    usages = (
+        {
+            (pair["a"], pair["b"]): (pair.get("usage_a"), pair.get("usage_b"))
+            for pair in map(json.loads, DEV_PAIRS.open(encoding="utf-8"))
+        }
+        if DEV_PAIRS.exists()
+        else {}
+    )
     analyzer = Analyzer.fit(spacy.blank("fr"), [row["text"] for row in rows], prefix=99)
     sparse = [analyzer.vector(row["text"]) for row in rows]
     rng = random.Random(SEED)
@@ -62,6 +77,9 @@ def main() -> None:
             pairs.append({"a": rows[other]["text"], "b": reworded, "same": False, **base})
     with DEV_PAIRS.open("w", encoding="utf-8") as handle:
         for pair in pairs:
+            usage_a, usage_b = usages.get((pair["a"], pair["b"]), (None, None))
+            if usage_a and usage_b:
+                pair |= {"usage_a": usage_a, "usage_b": usage_b}
             handle.write(json.dumps(pair, ensure_ascii=False) + "\n")
     print(f"{len(pairs)} pairs written to {DEV_PAIRS}")
 

@@ -40,8 +40,17 @@ Id = TypeVar("Id", bound=Hashable)
 
 @dataclass(frozen=True)
 class SimilaritySettings:
+    """Thresholds on the TF-IDF cosine, chosen on the dev pair sets (docs/nlp.md).
+
+    ``threshold`` applies when the usage of one text is unknown; ``usage_threshold`` when
+    both authors gave the same usage (what the service is mainly for); ``other_usage_threshold``
+    when they gave different ones (None: never the same need).
+    """
+
     threshold: float = 0.29
     prefix: int = 6
+    usage_threshold: float = 0.22
+    other_usage_threshold: float | None = None
 
 
 class Analyzer:
@@ -114,10 +123,34 @@ class Similarity:
     def score(self, a: str, b: str) -> float:
         return round(cosine(self.analyzer.vector(a), self.analyzer.vector(b)), 4)
 
-    def same(self, a: str, b: str) -> tuple[float, bool]:
-        """The score of two texts, and whether they describe the same need."""
+    def same(
+        self, a: str, b: str, usage_a: str | None = None, usage_b: str | None = None
+    ) -> tuple[float, bool]:
+        """The score of two texts, and whether they describe the same need.
+
+        ``usage_a`` and ``usage_b`` are what each author said the service is mainly for
+        (None when unknown or "other"): the words tell the subject, the usage tells the need.
+        """
         score = self.score(a, b)
-        return score, score >= self.threshold
+        return score, self.decide(score, usage_a, usage_b)
+
+    def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
+        settings = self.settings
+        if usage_a is None or usage_b is None:
+            return score >= settings.threshold
+        if usage_a == usage_b:
+            return score >= settings.usage_threshold
+        limit = settings.other_usage_threshold
+        return limit is not None and score >= limit
+
+    @property
+    def lowest_threshold(self) -> float:
+        """The lowest score that may be the same need, whatever the usages."""
+        settings = self.settings
+        candidates = [settings.threshold, settings.usage_threshold]
+        if settings.other_usage_threshold is not None:
+            candidates.append(settings.other_usage_threshold)
+        return min(candidates)
 
 
 class SimilarityIndex(Generic[Id]):
@@ -146,6 +179,13 @@ class SimilarityIndex(Generic[Id]):
     def same(self, a: str, b: str) -> tuple[float, bool]:
         """The score of two texts, and whether they describe the same need."""
         return self.similarity.same(a, b)
+
+    def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
+        return self.similarity.decide(score, usage_a, usage_b)
+
+    @property
+    def lowest_threshold(self) -> float:
+        return self.similarity.lowest_threshold
 
     def remove(self, contribution_id: Id) -> None:
         kind = self._kind_of.pop(contribution_id, None)

@@ -61,6 +61,7 @@ class ContributionSummary:
     collectivite_kind: str
     collectivite_code: str
     url: str | None
+    usage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,6 +286,7 @@ class Tx:
                 coll_kind,
                 coll_code,
                 (answers or {}).get("url"),
+                (answers or {}).get("usage"),
             )
         return [found[i] for i in ids if i in found]
 

@@ -22,6 +22,7 @@ async def assert_nothing_lost(alice) -> None:  # type: ignore[no-untyped-def]
     await alice.say("1")
     await alice.say("passer")
     await alice.say("1")
+    await alice.say("autre")
     assert "• Titre : Mon titre" in alice.text
     assert f"• Problème : {DESCRIPTION}" in alice.text
 

@@ -29,6 +29,7 @@ async def full_intake(agent: SimulatedAgent, number: int) -> None:
         "1",
         "passer",
         "1",
+        "2",  # usage: reports from residents
     ):
         await agent.say(answer)
     assert f"• Titre : {title}" in agent.text, agent.text

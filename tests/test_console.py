@@ -82,7 +82,8 @@ def test_jsonl_chat_end_to_end_then_export(tmp_path: Path) -> None:
     )
     chat.say("habitants")
     assert "thème" in chat.say("passer")
-    assert "Voici votre besoin, avant envoi" in chat.say("1")  # the first thème offered
+    assert "Que doit surtout permettre" in chat.say("1")  # the first thème offered
+    assert "Voici votre besoin, avant envoi" in chat.say("Informer ou alerter les habitants")
     assert "B-0001" in chat.say("Envoyer")
     error = chat.send("ceci n'est pas du JSON")
     assert error == [{"type": "error", "text": error[0]["text"]}]
@@ -167,7 +168,7 @@ def test_recueil_run_in_the_terminal_stops_on_sigterm_while_waiting(tmp_path: Pa
 
 
 def describe_in_chat(tmp_path: Path, user: str, commune: str, title: str, text: str) -> JsonlChat:
-    """A new agent's profile, then a need up to the question after the thème."""
+    """A new agent's profile, then a need up to the thème (answered by the caller)."""
     chat = JsonlChat(tmp_path, user)
     chat.send({"text": commune})
     chat.send({"choice": "agent"})
@@ -189,7 +190,8 @@ def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) 
         "Horaires de la déchèterie",
         "Les habitants ne savent pas quand la déchèterie est ouverte et viennent pour rien.",
     )
-    assert "Voici votre besoin, avant envoi" in first.say("1")
+    first.say("1")
+    assert "Voici votre besoin, avant envoi" in first.say("informer")
     assert "B-0001" in first.say("Envoyer")
     assert first.close() == 0
     second = describe_in_chat(
@@ -200,7 +202,8 @@ def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) 
         "Nos habitants viennent à la déchèterie quand elle est fermée : ils ne connaissent pas "
         "les horaires d'ouverture.",
     )
-    assert "a déjà décrit un besoin proche" in second.say("1")
+    second.say("1")
+    assert "a déjà décrit un besoin proche" in second.say("informer")
     assert "sera associée à ce besoin" in second.say("1")
     assert "B-0002" in second.say("Envoyer")
     assert second.close() == 0

@@ -47,6 +47,8 @@ async def describe_need(agent: SimulatedAgent, title: str = "Réserver les salle
     question = agent.question
     assert question is not None and "thème" in question.text
     await agent.say("1")
+    assert "Que doit surtout permettre ce service" in agent.text
+    await agent.say("Réserver ou prendre rendez-vous")
     assert "Voici votre besoin, avant envoi" in agent.text
 
 
@@ -107,7 +109,10 @@ async def test_service_with_address_and_open_source(agent_factory, store: Store)
     await bob.say("La nôtre et deux communes voisines")
     await bob.say("Le déployer dans toute l’intercommunalité")
     await bob.say("1")  # the first thématique offered, or « Oui » to the suggestion
+    assert "Que permet surtout votre service" in bob.text
+    await bob.say("7")  # Trouver une information, un lieu ou un contact
     assert "Voici votre service, avant envoi" in bob.text
+    assert "Ce qu’il permet : Trouver une information, un lieu ou un contact" in bob.text
     assert "Adresse web : https://www.saint-romain-en-gal.fr/associations" in bob.text
     await bob.say("envoyer")
     assert "S-0001" in bob.text
@@ -166,6 +171,7 @@ async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store
     await alice.say("2")
     await alice.say("passer")
     await alice.say("1")
+    await alice.say("autre")
     assert "• Titre : Titre définitif" in alice.text
     assert "Aujourd’hui : (non renseigné)" in alice.text
 
@@ -252,6 +258,7 @@ async def test_resume_after_the_engine_is_recreated(
     await again.say("1")
     await again.say("passer")
     await again.say("1")
+    await again.say("Autre chose")
     assert "• Titre : Titre avant redémarrage" in again.text
     await restarted.close()
     restarted.store.close()

@@ -71,13 +71,23 @@ def test_same_answers_each_pair() -> None:
         + "\n"
         + json.dumps({"a": "budget participatif", "b": "collecte des encombrants"})
         + "\n"
+        + json.dumps(
+            {
+                "a": "Réservation en ligne des salles municipales par les associations.",
+                "b": "les assos veulent reserver les salles municipales en ligne",
+                "usage_a": "reserver",
+                "usage_b": "payer",
+            }
+        )
+        + "\n"
     )
     out = io.StringIO()
-    assert same_lines(MODEL_DIR, stdin, out) == 2
-    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert same_lines(MODEL_DIR, stdin, out) == 3
+    first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
     assert set(first) == {"score", "same"}
     assert first["same"] is True
     assert second["same"] is False
+    assert third == {"score": first["score"], "same": False}  # another usage: another need
 
 
 def test_the_commands_hook_into_a_parser() -> None:

@@ -34,6 +34,33 @@ def test_two_needs_of_one_thematique_are_not_the_same(similarity: Similarity) ->
     assert not same and score < similarity.threshold
 
 
+SALLE_RESERVATION = (
+    "Les habitants veulent réserver la salle des fêtes en ligne, sans passer à la mairie."
+)
+SALLE_MENAGE = (
+    "Suivre le nettoyage et l'état de la salle des fêtes après chaque location par les habitants."
+)
+
+
+def test_the_same_subject_with_another_usage_is_not_the_same_need(
+    similarity: Similarity,
+) -> None:
+    score, _ = similarity.same(SALLE_RESERVATION, SALLE_MENAGE)
+    assert score >= similarity.settings.usage_threshold  # the words alone would say yes
+    assert similarity.same(SALLE_RESERVATION, SALLE_MENAGE, "reserver", "gerer")[1] is False
+    assert similarity.same(SALLE_RESERVATION, SALLE_MENAGE, "reserver", "reserver")[1] is True
+
+
+def test_a_shared_usage_lowers_the_bar_an_unknown_one_does_not(similarity: Similarity) -> None:
+    settings = similarity.settings
+    between = (settings.usage_threshold + settings.threshold) / 2
+    assert similarity.decide(between, "informer", "informer")
+    assert not similarity.decide(between, "informer", None)
+    assert not similarity.decide(between, None, None)
+    assert similarity.decide(settings.threshold, None, "informer")
+    assert not similarity.decide(1.0, "informer", "payer")
+
+
 @pytest.mark.parametrize("text", ["", "😀😀", "a" * 10_000, "the quick brown fox"])
 def test_bad_input_is_never_the_same(similarity: Similarity, text: str) -> None:
     assert similarity.same(text, SIGNALEMENT)[1] is False

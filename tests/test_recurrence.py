@@ -31,14 +31,17 @@ def agent(engine: Engine, user: str) -> SimulatedAgent:
     return SimulatedAgent(engine, engine._transports["test"], user)  # type: ignore[arg-type]
 
 
-async def describe(someone: SimulatedAgent, title: str, description: str) -> None:
-    """From the menu to the step after the thématique."""
+async def describe(
+    someone: SimulatedAgent, title: str, description: str, usage: str = "reserver"
+) -> None:
+    """From the menu to the step after the usage (what the service is mainly for)."""
     await someone.say("Décrire un besoin")
     await someone.say(title)
     await someone.say(description)
     await someone.say("1")
     await someone.say("passer")
     await someone.say("1")  # the thématique offered first
+    await someone.press(usage)
 
 
 def stored(store: Store) -> list[Contribution]:
@@ -121,6 +124,7 @@ async def test_own_collectivite_is_not_offered_and_services_are(engine_with_sear
     await provider.say("La nôtre")
     await provider.say("Le déployer ailleurs")
     await provider.say("1")
+    await provider.press("reserver")
     await provider.say("Envoyer")
 
     dana = agent(engine_with_search, "dana")
@@ -226,3 +230,40 @@ async def test_only_administrators_see_the_administration_commands_in_the_help(
     await alice.start()
     await alice.say("aide")
     assert "mes contributions" in alice.text and "!recurrences" not in alice.text
+
+
+HORAIRES = (
+    "Horaires de la déchèterie",
+    "Les habitants ne savent pas quand la déchèterie est ouverte et viennent pour rien.",
+)
+PORTE_CLOSE = (
+    "Ouverture du site de dépôt",
+    "Les usagers se déplacent jusqu'à la déchèterie et trouvent porte close.",
+)
+
+
+async def test_the_usage_each_agent_chose_decides_between_close_wordings(
+    engine_with_search, store
+) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES, usage="reserver")
+    await alice.say("Envoyer")
+    await describe(alice, *HORAIRES, usage="informer")
+    await alice.say("Envoyer")
+
+    # The same words, another usage (tracking the halls, not booking them): not offered.
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT, usage="gerer")
+    assert "a déjà décrit" not in bob.text
+    assert "Voici votre besoin, avant envoi" in bob.text
+    await bob.say("Envoyer")
+    # Fewer shared words, the same usage: offered.
+    await describe(bob, *PORTE_CLOSE, usage="informer")
+    assert fr("a déjà décrit un besoin proche : « Horaires de la déchèterie »") in bob.text
+    # « Autre chose » is no usage: the words alone decide, and these are too few.
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *PORTE_CLOSE, usage="autre")
+    assert "a déjà décrit" not in claire.text

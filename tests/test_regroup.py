@@ -27,14 +27,15 @@ PORTE_CLOSE = (  # the same need, too differently worded for the conversation's 
 
 
 async def three_needs(engine) -> None:  # type: ignore[no-untyped-def]
-    for user, commune, need in (
-        ("alice", "Villeurbanne", HORAIRES),
-        ("bob", "Grenoble", PORTE_CLOSE),
-        ("claire", "Lyon", SALLES),
+    # Alice and Bob describe the same need, but chose different usages: not offered to Bob.
+    for user, commune, need, usage in (
+        ("alice", "Villeurbanne", HORAIRES, "informer"),
+        ("bob", "Grenoble", PORTE_CLOSE, "trouver"),
+        ("claire", "Lyon", SALLES, "reserver"),
     ):
         someone = agent(engine, user)
         await register(someone, commune)
-        await describe(someone, *need)
+        await describe(someone, *need, usage=usage)
         assert "a déjà décrit" not in someone.text  # nothing offered: B-0002 was missed
         await someone.say("Envoyer")
 
@@ -100,6 +101,7 @@ async def test_regrouping_mistakes_are_explained(engine_with_search, store) -> N
         "La nôtre",
         "Le déployer ailleurs",
         "1",
+        "Trouver une information, un lieu ou un contact",
         "Envoyer",
     ):
         await provider.say(answer)
@@ -133,6 +135,7 @@ async def test_regroup_and_candidates_from_the_command_line(
     [row] = list(csv.DictReader(io.StringIO(candidates.stdout.lstrip("\ufeff")), delimiter=";"))
     assert (row["reference_a"], row["reference_b"]) == ("B-0001", "B-0002")
     assert row["collectivite_b"] == "Grenoble" and row["refuse_par_agent"] == "False"
+    assert (row["usage_a"], row["usage_b"]) == ("informer", "trouver")
 
     refused = await recueil("regroup", "B-0002", "--with", "B-0042", env=env)
     assert refused.returncode == 1

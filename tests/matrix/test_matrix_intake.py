@@ -32,12 +32,13 @@ async def test_besoin_intake_end_to_end_encrypted_is_stored(
         ("Les associations appellent la mairie pour chaque réservation.", "Qui en bénéficierait"),
         ("1", "Comment faites-vous aujourd’hui"),
         ("passer", "C’est bien cela"),
-        ("1", "Voici votre besoin, avant envoi"),
+        ("1", "Que doit surtout permettre ce service"),
+        ("3", "Voici votre besoin, avant envoi"),
         ("Envoyer", "Que souhaitez-vous faire"),
     ]
     replies = [await chat.say(text, then=question) for text, question in turns]
     assert "Villeurbanne (Rhône)" in replies[3][0]  # the profile is saved, then the menu
-    assert "Réserver les salles communales en ligne" in replies[9][-1]  # the summary
+    assert "Réserver les salles communales en ligne" in replies[10][-1]  # the summary
     done = replies[-1]
     assert "Votre besoin est enregistré sous la référence B-0001" in done[0]
 
@@ -92,6 +93,7 @@ async def test_html_and_room_mention_in_a_contribution_come_back_inert(
     await chat.say("<script>alert(1)</script> et @ROOM : tout le monde est prévenu ?", "Qui")
     await chat.say("1", then="Comment faites-vous")
     await chat.say("passer", then="thème")  # a guess to confirm, or the list of thèmes
+    await chat.say("1", then="Que doit surtout permettre")
     summary = (await chat.say("1", then="Voici votre besoin"))[-1]
 
     event = chat.bot_messages()[-1]

@@ -50,7 +50,9 @@ async def test_a_new_agent_contributes_by_pressing_buttons_and_typing(
         )
         theme = await agent.say("passer")
         assert theme[-1].buttons, "the thématique question offers buttons"
-        summary = await agent.press(theme[-1].buttons[0]["text"])
+        usage = await agent.press(theme[-1].buttons[0]["text"])
+        assert "Que doit surtout permettre ce service" in agent.text_of(usage)
+        summary = await agent.press("Réserver ou prendre rendez-vous")
         assert "Voici votre besoin, avant envoi" in agent.text_of(summary)
 
         done = agent.text_of(await agent.press("Envoyer"))
