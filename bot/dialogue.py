@@ -322,6 +322,8 @@ def on_field_answer(turn: Turn, answer: Answer) -> None:
             turn.say(notice or "")
             turn.reask()
         case Accept(value=value, notice=notice):
+            if form.answers.get(field.name) != value:
+                recurrence.forget_if_changed(form, field.name)
             definition.record(form, field, value)
             turn.say(notice or "")
             state.mode = Mode.FORM if form.field is not None else Mode.SUMMARY

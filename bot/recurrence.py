@@ -98,6 +98,17 @@ def known_usage(usage: object) -> str | None:
     return usage if isinstance(usage, str) and usage != OTHER_USAGE else None
 
 
+SEARCHED_WITH = ("title", "description", "usage")
+"""The answers the search reads: changing one of them after the search searches again."""
+
+
+def forget_if_changed(form: FormState, field: str) -> None:
+    """An edit of what the search read: its result (and a join) no longer holds."""
+    if field in SEARCHED_WITH:
+        for key in ("same_as", SHOWN_KEY, "services_suggested"):
+            form.answers.pop(key, None)
+
+
 def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
     """Search once, when the form is complete: returns texts to say before going on.
 

@@ -267,3 +267,30 @@ async def test_the_usage_each_agent_chose_decides_between_close_wordings(
     await register(claire, "Lyon")
     await describe(claire, *PORTE_CLOSE, usage="autre")
     assert "a déjà décrit" not in claire.text
+
+
+async def test_changing_what_the_search_read_searches_again(engine_with_search, store) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")  # joins Alice's need
+    assert "• Même besoin que" in bob.text
+
+    await bob.say("modifier")
+    await bob.say("Ce qu’il doit permettre")
+    await bob.say("Payer en ligne")  # another usage: Alice's need is no longer the same
+    assert "Voici votre besoin, avant envoi" in bob.text
+    assert "Même besoin que" not in bob.text
+    await bob.say("modifier")
+    await bob.say("Ce qu’il doit permettre")
+    await bob.say("Réserver ou prendre rendez-vous")  # back: offered again, not joined silently
+    assert "a déjà décrit un besoin proche" in bob.text
+    await bob.say("Non, le mien est différent")
+    await bob.say("Envoyer")
+    joined = stored(store)[1]
+    assert joined.same_as_id is None
+    assert [s["joined"] for s in joined.answers[SHOWN_KEY]] == [False]
