@@ -15,7 +15,15 @@ from typing import Any
 from config.taxonomy import Taxonomy
 from storage.store import ContributionView
 
-ANSWER_COLUMNS = ("beneficiaries", "current_handling", "url", "open_source", "users", "funding")
+ANSWER_COLUMNS = (
+    "usage",
+    "beneficiaries",
+    "current_handling",
+    "url",
+    "open_source",
+    "users",
+    "funding",
+)
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "reference",
     "type",

@@ -102,6 +102,7 @@ def test_jsonl_chat_end_to_end_then_export(tmp_path: Path) -> None:
     assert rows[0]["collectivite"] == "Villeurbanne"
     assert rows[0]["collectivite_code"] == "69266"
     assert rows[0]["auteur_fonction"] == "Chargée de mission numérique"
+    assert rows[0]["usage"] == "informer"
     assert "marie@villeurbanne.fr" not in exported.decode("utf-8-sig")  # private
 
     out = tmp_path / "contributions.json"
