@@ -220,8 +220,10 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
         records = match_records(store.contributions())
     finally:
         store.close()
-    threshold = load_similarity().threshold
-    print(french(render(feedback(records, threshold), threshold)))
+    rule = load_similarity().settings
+    lowest = min(rule.threshold, rule.usage_threshold)
+    report = render(feedback(records, lowest), rule.threshold, rule.usage_threshold)
+    print(french(report))
     return 0
 
 

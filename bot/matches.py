@@ -98,14 +98,14 @@ def feedback(records: Sequence[dict[str, Any]], threshold: float, step: float = 
     )
 
 
-def render(result: Feedback, threshold: float) -> str:
+def render(result: Feedback, threshold: float, usage_threshold: float | None = None) -> str:
     """The report of ``recueil nlp feedback``, in French."""
     if not result.questions:
         return (
             "Aucun rapprochement n’a encore été proposé aux agents : rien à mesurer pour l’instant."
         )
     lines = [
-        f"Seuil de détection du même besoin : {threshold:.2f}",
+        f"Seuil de détection du même besoin : {_thresholds(threshold, usage_threshold)}",
         f"Contributions pour lesquelles un rapprochement a été proposé : {result.questions}",
         f"Rapprochements montrés (tous rangs) : {result.shown}",
         f"Agents qui se sont associés à un besoin proposé : {result.joined} "
@@ -117,7 +117,7 @@ def render(result: Feedback, threshold: float) -> str:
     ]
     for band in result.bands:
         lines.append(
-            f"  [{band.low:.2f} ; {band.high:.2f}[ : {band.shown:>5} {band.joined:>5}  "
+            f"  [{_number(band.low)} ; {_number(band.high)}[ : {band.shown:>5} {band.joined:>5}  "
             f"{_ratio(band.joined, band.shown)}"
         )
     lines.append("")
@@ -128,5 +128,18 @@ def render(result: Feedback, threshold: float) -> str:
     return "\n".join(lines)
 
 
+def _thresholds(threshold: float, usage_threshold: float | None) -> str:
+    if usage_threshold is None:
+        return _number(threshold)
+    return (
+        f"{_number(usage_threshold)} pour un même usage, "
+        f"{_number(threshold)} si l’usage est inconnu"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
 def _ratio(part: int, whole: int) -> str:
-    return f"{part / whole:.2f}".replace(".", ",") if whole else "—"
+    return _number(part / whole) if whole else "—"
