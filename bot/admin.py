@@ -11,6 +11,7 @@ from typing import Any
 from bot import regroup
 from bot.context import Context
 from bot.export import cluster_records, contributions_csv
+from bot.intake import OTHER_USAGE
 from bot.matches import match_records
 from bot.parsing import Command
 from bot.values import OutFile, Outgoing, OutText
@@ -66,6 +67,7 @@ def recurrences(ctx: Context) -> str:
                 reference=record["reference"],
                 kind=ctx.t(f"recurrence.kind.{record['type']}"),
                 title=record["titre"],
+                usage=usage_note(ctx, record["usage"]),
                 count=record["nombre_collectivites"],
                 names=", ".join(record["collectivites"]),
             )
@@ -81,6 +83,12 @@ def regrouping(ctx: Context, command: Command, references: list[str]) -> str:
         return ctx.t("regroup.usage")
     with_reference = references[1] if command is Command.REGROUPER else None
     return regroup.apply(ctx.tx, ctx.t, ctx.actor, references[0], with_reference)[1]
+
+
+def usage_note(ctx: Context, usage: str | None) -> str:
+    if not usage or usage == OTHER_USAGE or not ctx.catalogue.has(f"usage.options.{usage}"):
+        return ""
+    return ctx.t("admin.recurrences.usage", label=ctx.t(f"usage.options.{usage}").lower())
 
 
 def _shared(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:

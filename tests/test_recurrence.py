@@ -159,7 +159,7 @@ async def test_administrators_see_the_clusters(engine_with_search, store, tmp_pa
     assert [r["meme_besoin_que"] for r in rows] == [None, "B-0001"]
     csv_text = to_csv([cluster], CLUSTER_COLUMNS).decode("utf-8-sig")
     assert "B-0001;besoin;Réserver les salles municipales en ligne" in csv_text
-    assert "2;Villeurbanne, Grenoble;B-0001, B-0002" in csv_text
+    assert "reserver;2;Villeurbanne, Grenoble;B-0001, B-0002" in csv_text
 
 
 async def test_what_was_shown_and_the_answer_are_kept_with_the_contribution(
@@ -208,7 +208,10 @@ async def test_administrators_list_the_shared_needs_in_chat(engine_with_search, 
     await admin.say("!grappes")
     assert fr("Besoins et services partagés par plusieurs collectivités (1)") in admin.text
     assert (
-        fr("• B-0001, besoin « Réserver les salles municipales en ligne » : 2 collectivités")
+        fr(
+            "• B-0001, besoin « Réserver les salles municipales en ligne », pour réserver ou "
+            "prendre rendez-vous : 2 collectivités"
+        )
         in admin.text
     )
     assert "(Villeurbanne, Grenoble)" in admin.text
