@@ -17,7 +17,9 @@ from bot.parsing import Command
 from bot.values import OutFile, Outgoing, OutText
 
 SHARED_SHOWN = 10
-"""Shared needs listed by ``!recurrences``; the export has them all."""
+"""Lines listed by ``!recurrences`` and ``!candidats``; the exports have them all."""
+REVIEWED_IN_CHAT = 200
+"""``!candidats`` looks for pairs from the latest contributions only, to answer at once."""
 
 
 def run(ctx: Context, command: Command, argument: str = "") -> list[Outgoing]:
@@ -28,6 +30,8 @@ def run(ctx: Context, command: Command, argument: str = "") -> list[Outgoing]:
         return [OutText(stats(ctx))]
     if command is Command.RECURRENCES:
         return [OutText(recurrences(ctx))]
+    if command is Command.CANDIDATS:
+        return [OutText(candidates(ctx))]
     if command in (Command.REGROUPER, Command.SEPARER):
         return [OutText(regrouping(ctx, command, argument.replace(",", " ").split()))]
     if not ctx.can_send_files:
@@ -74,6 +78,41 @@ def recurrences(ctx: Context) -> str:
         )
     if len(shared) > SHARED_SHOWN:
         lines.append(ctx.t("admin.recurrences.more", count=len(shared) - SHARED_SHOWN))
+    return "\n".join(lines)
+
+
+def candidates(ctx: Context) -> str:
+    """Pairs to review among the latest contributions, with the command to regroup them."""
+    index = ctx.services.similar
+    if index is None:
+        return ctx.t("admin.candidates.unavailable")
+    views = ctx.tx.contribution_views()
+
+    def search(text: str, kind: str, limit: int, min_score: float) -> list[tuple[int, float]]:
+        return index.search(text, kind, limit, min_score=min_score)
+
+    records = regroup.candidate_records(
+        views, search, regroup.CANDIDATE_MIN_SCORE, among=views[-REVIEWED_IN_CHAT:]
+    )
+    if not records:
+        return ctx.t("admin.candidates.none", count=min(len(views), REVIEWED_IN_CHAT))
+    lines = [ctx.t("admin.candidates.title", count=min(len(views), REVIEWED_IN_CHAT))]
+    for record in records[:SHARED_SHOWN]:
+        lines.append(
+            ctx.t(
+                "admin.candidates.item",
+                score=f"{record['score']:.2f}".replace(".", ","),
+                a=record["reference_a"],
+                title_a=record["titre_a"],
+                collectivite_a=record["collectivite_a"],
+                b=record["reference_b"],
+                title_b=record["titre_b"],
+                collectivite_b=record["collectivite_b"],
+                refused=ctx.t("admin.candidates.refused") if record["refuse_par_agent"] else "",
+            )
+        )
+    first = records[0]
+    lines.append(ctx.t("admin.candidates.how", a=first["reference_a"], b=first["reference_b"]))
     return "\n".join(lines)
 
 

@@ -25,10 +25,18 @@ class Command(StrEnum):
     RECURRENCES = "recurrences"
     REGROUPER = "regrouper"
     SEPARER = "separer"
+    CANDIDATS = "candidats"
 
 
 ADMIN_COMMANDS = frozenset(
-    {Command.STATS, Command.EXPORT, Command.RECURRENCES, Command.REGROUPER, Command.SEPARER}
+    {
+        Command.STATS,
+        Command.EXPORT,
+        Command.RECURRENCES,
+        Command.REGROUPER,
+        Command.SEPARER,
+        Command.CANDIDATS,
+    }
 )
 _ALIASES = {
     "help": Command.AIDE,

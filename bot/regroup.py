@@ -126,6 +126,8 @@ def _collectivites(links: dict[int, tuple[int | None, int]], head_id: int | None
     return len({coll for cid, (_, coll) in links.items() if _head(links, cid) == head_id})
 
 
+CANDIDATES_EACH = 5
+"""Closest contributions read for each one reviewed."""
 CANDIDATE_MIN_SCORE = 0.15
 """Below the conversation's threshold: for a person to review, recall matters more."""
 
@@ -144,23 +146,36 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def candidate_records(
-    views: Sequence[ContributionView], similarity: Similarity, min_score: float
-) -> list[dict[str, Any]]:
-    """Pairs that may describe the same need and are not grouped yet, for a person to review.
+Search = Callable[[str, str, int, float], list[tuple[int, float]]]
+"""``(text, kind, limit, min_score) -> [(contribution id, score)]``: an index's search."""
 
-    Pairs within one collectivité are left out, as in the conversation; the usages are not
-    compared (two agents may describe one need with different usages), only shown.
-    ``refuse_par_agent`` says the pair was shown to the second author, who said it was a
-    different need.
-    """
-    by_id = {v.contribution.id: v for v in views}
+
+def index_search(views: Sequence[ContributionView], similarity: Similarity) -> Search:
+    """A fresh index of ``views`` (the command line; the bot keeps its own index)."""
     index = SimilarityIndex[int](similarity)
     index.add_many(
         (v.contribution.id, v.contribution.kind, _text(v.contribution))
         for v in views
         if v.contribution.id is not None
     )
+    return lambda text, kind, limit, min_score: index.search(text, kind, limit, min_score=min_score)
+
+
+def candidate_records(
+    views: Sequence[ContributionView],
+    search: Search,
+    min_score: float,
+    among: Sequence[ContributionView] | None = None,
+) -> list[dict[str, Any]]:
+    """Pairs that may describe the same need and are not grouped yet, for a person to review.
+
+    Pairs within one collectivité are left out, as in the conversation; the usages are not
+    compared (two agents may describe one need with different usages), only shown.
+    ``refuse_par_agent`` says the pair was shown to the second author, who said it was a
+    different need. ``among``: search from these contributions only (the latest ones, in
+    chat), against all of ``views``.
+    """
+    by_id = {v.contribution.id: v for v in views}
     links = {
         v.contribution.id: (v.contribution.same_as_id, v.contribution.collectivite_id)
         for v in views
@@ -173,14 +188,15 @@ def candidate_records(
         if not shown.get("joined")
     }
     pairs: dict[tuple[int, int], float] = {}
-    for view in views:
+    for view in views if among is None else among:
         c = view.contribution
         if c.id is None:
             continue
-        hits = index.search(_text(c), c.kind, limit=5, exclude=[c.id], min_score=min_score)
-        for other_id, score in hits:
+        for other_id, score in search(_text(c), c.kind, CANDIDATES_EACH + 1, min_score):
             other = by_id.get(other_id)
-            if other is None or other.contribution.collectivite_id == c.collectivite_id:
+            if other is None or other_id == c.id:
+                continue
+            if other.contribution.collectivite_id == c.collectivite_id:
                 continue
             if _head(links, c.id) == _head(links, other_id):
                 continue

@@ -12,7 +12,7 @@ from test_intake import register
 from test_recurrence import SALLES, agent, describe, stored
 
 from bot.export import cluster_records
-from bot.regroup import candidate_records
+from bot.regroup import candidate_records, index_search
 from config.typography import french as fr
 from nlp.loading import load_similarity
 
@@ -47,9 +47,14 @@ async def test_an_administrator_regroups_a_missed_need_and_separates_it(
     admin = agent(engine_with_search, "admin")
     await register(admin, "Nantes")
 
-    [candidate] = candidate_records(store.contributions(), load_similarity(), 0.15)
+    views = store.contributions()
+    [candidate] = candidate_records(views, index_search(views, load_similarity()), 0.15)
     assert (candidate["reference_a"], candidate["reference_b"]) == ("B-0001", "B-0002")
     assert 0.15 <= candidate["score"] < 0.29
+    await admin.say("!candidats")  # the same pair, in chat, with the command to regroup it
+    assert fr("Paires à vérifier parmi les 3 dernières contributions") in admin.text
+    assert fr("B-0001 « Horaires de la déchèterie » (Villeurbanne) et B-0002") in admin.text
+    assert fr("« !regrouper B-0002 B-0001 »") in admin.text
 
     await admin.say("!regrouper B-0002 b-0001")
     assert (
@@ -63,7 +68,10 @@ async def test_an_administrator_regroups_a_missed_need_and_separates_it(
         "Villeurbanne",
         "Grenoble",
     ]
-    assert candidate_records(store.contributions(), load_similarity(), 0.15) == []
+    views = store.contributions()
+    assert candidate_records(views, index_search(views, load_similarity()), 0.15) == []
+    await admin.say("!candidats")
+    assert "Aucune paire à vérifier parmi les 3 dernières contributions" in admin.text
 
     await admin.say("!regrouper B-0001 B-0002")
     assert "sont déjà dans le même groupe" in admin.text
