@@ -28,7 +28,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 from config.taxonomy import default_taxonomy  # noqa: E402
 from nlp.cli import evaluate_file  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
-from nlp.similarity import Similarity, SimilarityIndex  # noqa: E402
+from nlp.similarity import Similarity, SimilarityIndex, comparable_usage  # noqa: E402
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier  # noqa: E402
 from nlp.training import (  # noqa: E402
     HELDOUT_FILE,
@@ -97,7 +97,7 @@ def pair_figures(similarity: Similarity, path: Path, usages: bool) -> dict[str, 
     tp = fp = fn = 0
     for pair in pairs:
         known = [
-            u if usages and u != "autre" else None
+            comparable_usage(u) if usages else None
             for u in (pair.get("usage_a"), pair.get("usage_b"))
         ]
         _, same = similarity.same(pair["a"], pair["b"], *known)

@@ -11,10 +11,10 @@ from typing import Any
 from bot import regroup
 from bot.context import Context
 from bot.export import cluster_records, contributions_csv
-from bot.intake import OTHER_USAGE
 from bot.matches import match_records
 from bot.parsing import Command
 from bot.values import OutFile, Outgoing, OutText
+from nlp.similarity import comparable_usage
 
 SHARED_SHOWN = 10
 """Lines listed by ``!recurrences`` and ``!candidats``; the exports have them all."""
@@ -125,7 +125,7 @@ def regrouping(ctx: Context, command: Command, references: list[str]) -> str:
 
 
 def usage_note(ctx: Context, usage: str | None) -> str:
-    if not usage or usage == OTHER_USAGE or not ctx.catalogue.has(f"usage.options.{usage}"):
+    if comparable_usage(usage) is None or not ctx.catalogue.has(f"usage.options.{usage}"):
         return ""
     return ctx.t("admin.recurrences.usage", label=ctx.t(f"usage.options.{usage}").lower())
 

@@ -22,6 +22,7 @@ from bot.forms import (
 )
 from bot.identity import collectivite_from_email
 from bot.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
+from nlp.similarity import UNKNOWN_USAGE
 from storage.referential import CollectiviteKind, CollectiviteRef, normalize
 
 if TYPE_CHECKING:
@@ -243,11 +244,10 @@ USAGES = (
     "vendre",
     "gerer",
     "accompagner",
-    "autre",
+    UNKNOWN_USAGE,
 )
 """What a service is mainly for: two needs with the same subject but another usage differ
 (booking the hall is not tracking its cleaning). ``bot.recurrence`` compares them."""
-OTHER_USAGE = "autre"
 
 
 class UsageField(ChoiceField):

@@ -12,8 +12,9 @@ from typing import Protocol
 
 from bot.context import Context
 from bot.forms import FormState, Question
-from bot.intake import OTHER_USAGE, lookup
+from bot.intake import lookup
 from bot.parsing import Option
+from nlp.similarity import comparable_usage
 from storage.store import ContributionSummary
 
 SHOWN = 3
@@ -84,18 +85,13 @@ def _others(ctx: Context, form: FormState, kind: str) -> list[tuple[Contribution
     text = contribution_text(form)
     hits = dict(index.search(text, kind, limit=CANDIDATES, min_score=index.lowest_threshold))
     own = ctx.agent.collectivite_id if ctx.agent else None
-    usage = known_usage(form.answers.get("usage"))
+    usage = comparable_usage(form.answers.get("usage"))
     found = [
         (s, hits[s.id])
         for s in ctx.tx.contribution_summaries(list(hits))
-        if s.collectivite_id != own and index.decide(hits[s.id], usage, known_usage(s.usage))
+        if s.collectivite_id != own and index.decide(hits[s.id], usage, comparable_usage(s.usage))
     ]
     return found[:SHOWN]
-
-
-def known_usage(usage: object) -> str | None:
-    """A usage that can be compared: "other" and missing (older contributions) are not."""
-    return usage if isinstance(usage, str) and usage != OTHER_USAGE else None
 
 
 SEARCHED_WITH = ("title", "description", "usage")

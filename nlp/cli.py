@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from config.taxonomy import Taxonomy
 from nlp.evaluation import report, split_at
 from nlp.loading import load_similarity
+from nlp.similarity import comparable_usage
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
 from nlp.training import HELDOUT_FILE, TRAIN_FILE, build_model, read_labelled
 
@@ -223,16 +224,12 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
         score, same = similarity.same(
             str(data.get("a") or ""),
             str(data.get("b") or ""),
-            _usage(data.get("usage_a")),
-            _usage(data.get("usage_b")),
+            comparable_usage(data.get("usage_a")),
+            comparable_usage(data.get("usage_b")),
         )
         _emit(out, {"score": score, "same": same})
         count += 1
     return count
-
-
-def _usage(value: object) -> str | None:
-    return value if isinstance(value, str) and value and value != "autre" else None
 
 
 def cmd_same(settings: object, args: argparse.Namespace) -> int:

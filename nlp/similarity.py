@@ -38,6 +38,15 @@ Id = TypeVar("Id", bound=Hashable)
 """A contribution id: the database's integer, or any hashable key."""
 
 
+UNKNOWN_USAGE = "autre"
+"""The usage answer that says nothing ("autre chose"): compared as unknown."""
+
+
+def comparable_usage(value: object) -> str | None:
+    """A usage two contributions can be compared on; None for "other" or missing."""
+    return value if isinstance(value, str) and value and value != UNKNOWN_USAGE else None
+
+
 @dataclass(frozen=True)
 class SimilaritySettings:
     """Thresholds on the TF-IDF cosine, chosen on the dev pair sets (docs/nlp.md).
