@@ -87,12 +87,8 @@ def candidates(ctx: Context) -> str:
     if index is None:
         return ctx.t("admin.candidates.unavailable")
     views = ctx.tx.contribution_views()
-
-    def search(text: str, kind: str, limit: int, min_score: float) -> list[tuple[int, float]]:
-        return index.search(text, kind, limit, min_score=min_score)
-
     records = regroup.candidate_records(
-        views, search, regroup.CANDIDATE_MIN_SCORE, among=views[-REVIEWED_IN_CHAT:]
+        views, index, regroup.CANDIDATE_MIN_SCORE, among=views[-REVIEWED_IN_CHAT:]
     )
     if not records:
         return ctx.t("admin.candidates.none", count=min(len(views), REVIEWED_IN_CHAT))

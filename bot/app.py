@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.context import Services
 from bot.engine import Engine
 from bot.intake import build_forms
-from bot.recurrence import SerializedIndex
+from bot.recurrence import SerializedIndex, indexed_text
 from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -50,7 +50,10 @@ def similarity_index(store: Store) -> SerializedIndex | None:
         log.warning("same-need search disabled: %s", exc)
         return None
     with store.transaction() as tx:
-        index.add_many(tx.contribution_texts())
+        index.add_many(
+            (cid, kind, indexed_text(title, description))
+            for cid, kind, title, description in tx.contribution_texts()
+        )
     return SerializedIndex(index)
 
 

@@ -21,7 +21,7 @@ from bot.export import (
     to_json,
 )
 from bot.matches import MATCH_COLUMNS, feedback, match_records, render
-from bot.regroup import CANDIDATE_COLUMNS, CANDIDATE_MIN_SCORE, candidate_records, index_search
+from bot.regroup import CANDIDATE_COLUMNS, CANDIDATE_MIN_SCORE, candidate_records, index_of
 from bot.transports.console import ConsoleTransport
 from config.catalogue import Catalogue
 from config.settings import ConfigError, Settings, load_settings
@@ -182,8 +182,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     elif args.what == "matches":
         records, columns = match_records(views), MATCH_COLUMNS
     elif args.what == "candidates":
-        search = index_search(views, load_similarity())
-        records = candidate_records(views, search, args.min_score)
+        index = index_of(views, load_similarity())
+        records = candidate_records(views, index, args.min_score)
         columns = CANDIDATE_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS

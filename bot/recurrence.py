@@ -69,8 +69,13 @@ class SerializedIndex:
         return self._index.lowest_threshold
 
 
+def indexed_text(title: str, description: str) -> str:
+    """What the same-need index reads of a contribution."""
+    return f"{title}\n{description}"
+
+
 def contribution_text(form: FormState) -> str:
-    return f"{form.answers.get('title', '')}\n{form.answers.get('description', '')}"
+    return indexed_text(form.answers.get("title", ""), form.answers.get("description", ""))
 
 
 def _others(ctx: Context, form: FormState, kind: str) -> list[tuple[ContributionSummary, float]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.recurrence import SHOWN_KEY
+from bot.recurrence import SHOWN_KEY, SimilarIndex, indexed_text
 from nlp.similarity import Similarity, SimilarityIndex
 from storage.models import Contribution
 from storage.records import ContributionView
@@ -146,11 +146,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 )
 
 
-Search = Callable[[str, str, int, float], list[tuple[int, float]]]
-"""``(text, kind, limit, min_score) -> [(contribution id, score)]``: an index's search."""
-
-
-def index_search(views: Sequence[ContributionView], similarity: Similarity) -> Search:
+def index_of(views: Sequence[ContributionView], similarity: Similarity) -> SimilarIndex:
     """A fresh index of ``views`` (the command line; the bot keeps its own index)."""
     index = SimilarityIndex[int](similarity)
     index.add_many(
@@ -158,12 +154,12 @@ def index_search(views: Sequence[ContributionView], similarity: Similarity) -> S
         for v in views
         if v.contribution.id is not None
     )
-    return lambda text, kind, limit, min_score: index.search(text, kind, limit, min_score=min_score)
+    return index
 
 
 def candidate_records(
     views: Sequence[ContributionView],
-    search: Search,
+    index: SimilarIndex,
     min_score: float,
     among: Sequence[ContributionView] | None = None,
 ) -> list[dict[str, Any]]:
@@ -181,6 +177,7 @@ def candidate_records(
         for v in views
         if v.contribution.id is not None
     }
+    heads = {cid: _head(links, cid) for cid in links}
     declined = {
         (v.contribution.id, shown.get("id"))
         for v in views
@@ -192,13 +189,14 @@ def candidate_records(
         c = view.contribution
         if c.id is None:
             continue
-        for other_id, score in search(_text(c), c.kind, CANDIDATES_EACH + 1, min_score):
+        hits = index.search(_text(c), c.kind, CANDIDATES_EACH + 1, min_score=min_score)
+        for other_id, score in hits:
             other = by_id.get(other_id)
             if other is None or other_id == c.id:
                 continue
             if other.contribution.collectivite_id == c.collectivite_id:
                 continue
-            if _head(links, c.id) == _head(links, other_id):
+            if heads[c.id] == heads.get(other_id):
                 continue
             key = (min(c.id, other_id), max(c.id, other_id))
             pairs[key] = max(score, pairs.get(key, 0.0))
@@ -224,4 +222,4 @@ def candidate_records(
 
 
 def _text(contribution: Contribution) -> str:
-    return f"{contribution.title}\n{contribution.description}"
+    return indexed_text(contribution.title, contribution.description)

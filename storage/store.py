@@ -290,8 +290,8 @@ class Tx:
             )
         return [found[i] for i in ids if i in found]
 
-    def contribution_texts(self) -> list[tuple[int, str, str]]:
-        """(id, kind, title and description) of every contribution, for the search index."""
+    def contribution_texts(self) -> list[tuple[int, str, str, str]]:
+        """(id, kind, title, description) of every contribution, for the search index."""
         statement = sa.select(
             sql.contributions.c.id,
             sql.contributions.c.kind,
@@ -299,7 +299,7 @@ class Tx:
             sql.contributions.c.description,
         ).order_by(sql.contributions.c.id)
         return [
-            (row.id, row.kind, f"{row.title}\n{row.description}")
+            (row.id, row.kind, row.title, row.description)
             for row in self.connection.execute(statement)
         ]
 

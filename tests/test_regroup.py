@@ -12,7 +12,7 @@ from test_intake import register
 from test_recurrence import SALLES, agent, describe, stored
 
 from bot.export import cluster_records
-from bot.regroup import candidate_records, index_search
+from bot.regroup import candidate_records, index_of
 from config.typography import french as fr
 from nlp.loading import load_similarity
 
@@ -48,7 +48,7 @@ async def test_an_administrator_regroups_a_missed_need_and_separates_it(
     await register(admin, "Nantes")
 
     views = store.contributions()
-    [candidate] = candidate_records(views, index_search(views, load_similarity()), 0.15)
+    [candidate] = candidate_records(views, index_of(views, load_similarity()), 0.15)
     assert (candidate["reference_a"], candidate["reference_b"]) == ("B-0001", "B-0002")
     assert 0.15 <= candidate["score"] < 0.29
     await admin.say("!candidats")  # the same pair, in chat, with the command to regroup it
@@ -69,7 +69,7 @@ async def test_an_administrator_regroups_a_missed_need_and_separates_it(
         "Grenoble",
     ]
     views = store.contributions()
-    assert candidate_records(views, index_search(views, load_similarity()), 0.15) == []
+    assert candidate_records(views, index_of(views, load_similarity()), 0.15) == []
     await admin.say("!candidats")
     assert "Aucune paire à vérifier parmi les 3 dernières contributions" in admin.text
 
