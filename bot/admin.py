@@ -14,6 +14,7 @@ from bot.export import cluster_records, contributions_csv
 from bot.matches import match_records
 from bot.parsing import Command
 from bot.values import OutFile, Outgoing, OutText
+from config.typography import decimal
 from nlp.similarity import comparable_usage
 
 SHARED_SHOWN = 10
@@ -97,7 +98,7 @@ def candidates(ctx: Context) -> str:
         lines.append(
             ctx.t(
                 "admin.candidates.item",
-                score=f"{record['score']:.2f}".replace(".", ","),
+                score=decimal(record["score"]),
                 a=record["reference_a"],
                 title_a=record["titre_a"],
                 collectivite_a=record["collectivite_a"],

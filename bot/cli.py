@@ -221,9 +221,11 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
         records = match_records(store.contributions())
     finally:
         store.close()
-    rule = load_similarity().settings
-    lowest = min(rule.threshold, rule.usage_threshold)
-    report = render(feedback(records, lowest), rule.threshold, rule.usage_threshold)
+    similarity = load_similarity()
+    rule = similarity.settings
+    report = render(
+        feedback(records, similarity.lowest_threshold), rule.threshold, rule.usage_threshold
+    )
     print(french(report))
     return 0
 

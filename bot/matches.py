@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.recurrence import SHOWN_KEY
+from config.typography import decimal
 from storage.records import ContributionView
 
 MATCH_COLUMNS: tuple[str, ...] = (
@@ -117,7 +118,7 @@ def render(result: Feedback, threshold: float, usage_threshold: float | None = N
     ]
     for band in result.bands:
         lines.append(
-            f"  [{_number(band.low)} ; {_number(band.high)}[ : {band.shown:>5} {band.joined:>5}  "
+            f"  [{decimal(band.low)} ; {decimal(band.high)}[ : {band.shown:>5} {band.joined:>5}  "
             f"{_ratio(band.joined, band.shown)}"
         )
     lines.append("")
@@ -130,16 +131,12 @@ def render(result: Feedback, threshold: float, usage_threshold: float | None = N
 
 def _thresholds(threshold: float, usage_threshold: float | None) -> str:
     if usage_threshold is None:
-        return _number(threshold)
+        return decimal(threshold)
     return (
-        f"{_number(usage_threshold)} pour un même usage, "
-        f"{_number(threshold)} si l’usage est inconnu"
+        f"{decimal(usage_threshold)} pour un même usage, "
+        f"{decimal(threshold)} si l’usage est inconnu"
     )
 
 
-def _number(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 def _ratio(part: int, whole: int) -> str:
-    return _number(part / whole) if whole else "—"
+    return decimal(part / whole) if whole else "—"

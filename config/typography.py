@@ -13,6 +13,11 @@ _OPEN_QUOTE = re.compile(r"«[ \u00a0\u202f]*")
 _CLOSE_QUOTE = re.compile(r"[ \u00a0\u202f]*»")
 
 
+def decimal(value: float, digits: int = 2) -> str:
+    """A number as French writes it: ``0.29`` becomes ``0,29``."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
 def french(text: str) -> str:
     """Apply French spacing rules to a text written with ordinary spaces.
 
