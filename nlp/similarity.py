@@ -111,7 +111,6 @@ class Similarity:
     def __init__(self, analyzer: Analyzer, settings: SimilaritySettings) -> None:
         self.analyzer = analyzer
         self.settings = settings
-        self.threshold = settings.threshold
 
     @classmethod
     def fit(cls, nlp: Language, corpus: Iterable[str], settings: SimilaritySettings) -> Similarity:
@@ -143,6 +142,11 @@ class Similarity:
         score = self.score(a, b)
         return score, self.decide(score, usage_a, usage_b)
 
+    @property
+    def threshold(self) -> float:
+        """The threshold when a usage is unknown (the words alone decide)."""
+        return self.settings.threshold
+
     def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
         settings = self.settings
         if usage_a is None or usage_b is None:
@@ -167,7 +171,6 @@ class SimilarityIndex(Generic[Id]):
 
     def __init__(self, similarity: Similarity) -> None:
         self.similarity = similarity
-        self.threshold = similarity.threshold
         self._kinds: dict[str, _KindIndex[Id]] = {}
         self._kind_of: dict[Id, str] = {}
 
@@ -188,6 +191,10 @@ class SimilarityIndex(Generic[Id]):
     def same(self, a: str, b: str) -> tuple[float, bool]:
         """The score of two texts, and whether they describe the same need."""
         return self.similarity.same(a, b)
+
+    @property
+    def threshold(self) -> float:
+        return self.similarity.threshold
 
     def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
         return self.similarity.decide(score, usage_a, usage_b)
