@@ -7,6 +7,7 @@ Adapters turn platform events into the frozen ``Incoming*`` values and render th
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,10 @@ class OutFile:
 Outgoing = OutText | OutChoices | OutPoll | OutFile
 
 
+def _choices(choices: Sequence[Choice]) -> list[dict[str, str]]:
+    return [{"id": c.id, "label": c.label} for c in choices]
+
+
 def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
     """Serialise an outgoing value for the delivery log."""
     match message:
@@ -116,7 +121,7 @@ def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
             return {
                 "type": "choices",
                 "text": text,
-                "choices": [{"id": c.id, "label": c.label} for c in choices],
+                "choices": _choices(choices),
                 "token": token,
                 "multiple": multiple,
             }
@@ -124,7 +129,7 @@ def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
             return {
                 "type": "poll",
                 "text": question,
-                "choices": [{"id": c.id, "label": c.label} for c in options],
+                "choices": _choices(options),
                 "poll_id": poll_id,
                 "multiple": multiple,
             }
