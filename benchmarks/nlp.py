@@ -28,7 +28,12 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 from config.taxonomy import default_taxonomy  # noqa: E402
 from nlp.cli import evaluate_file  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
-from nlp.similarity import Similarity, SimilarityIndex, comparable_usage  # noqa: E402
+from nlp.similarity import (  # noqa: E402
+    Similarity,
+    SimilarityIndex,
+    SimilaritySettings,
+    comparable_usage,
+)
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier  # noqa: E402
 from nlp.training import (  # noqa: E402
     HELDOUT_FILE,
@@ -47,6 +52,21 @@ classifier.predict("premier message")
 print(json.dumps([time.perf_counter() - start_wall, time.process_time() - start_cpu]))
 """
 
+BOT_LOAD_SNIPPET = """
+import json, time
+start_wall, start_cpu = time.perf_counter(), time.process_time()
+from nlp.loading import load_similarity
+from nlp.spacy_classifier import SpacyClassifier
+classifier = SpacyClassifier.load()
+similarity = load_similarity()
+classifier.predict("premier message")
+similarity.score("premier message", "second message")
+print(json.dumps([time.perf_counter() - start_wall, time.process_time() - start_cpu]))
+"""
+
+WORDS_ALONE = SimilaritySettings(threshold=0.29, usage_threshold=0.22, other_usage_threshold=None)
+"""The rule shipped before the need types (session 2), for comparison."""
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -57,12 +77,12 @@ def size_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024 / 1024
 
 
-def measure_load(runs: int = 3) -> tuple[float, float]:
+def measure_load(snippet: str = LOAD_SNIPPET, runs: int = 3) -> tuple[float, float]:
     """Median (wall, CPU) seconds of a fresh process importing and loading the model."""
     walls, cpus = [], []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", LOAD_SNIPPET], capture_output=True, text=True, check=True
+            [sys.executable, "-c", snippet], capture_output=True, text=True, check=True
         ).stdout
         wall, cpu = json.loads(out.strip().splitlines()[-1])
         walls.append(wall)
@@ -106,6 +126,7 @@ def pair_figures(similarity: Similarity, path: Path, usages: bool) -> dict[str, 
         fn += (not same) and pair["same"]
     return {
         "pairs": len(pairs),
+        "shown": tp + fp,
         "precision": tp / (tp + fp) if tp + fp else float("nan"),
         "recall": tp / (tp + fn) if tp + fn else float("nan"),
     }
@@ -126,6 +147,11 @@ def main() -> None:
     wall, cpu = measure_load()
     print(
         f"load (fresh process, import + load + first message): {wall:.2f} s wall, {cpu:.2f} s CPU"
+    )
+    wall, cpu = measure_load(BOT_LOAD_SNIPPET)
+    print(
+        f"load with the same-need model (need types), as the bot starts: {wall:.2f} s wall, "
+        f"{cpu:.2f} s CPU"
     )
 
     classifier = SpacyClassifier.load()
@@ -158,18 +184,21 @@ def main() -> None:
     )
 
     similarity = load_similarity()
+    words_alone = Similarity(similarity.analyzer, WORDS_ALONE)
     for name, path in (
         ("dev pairs (from train)", Path("nlp/data/dev_pairs.jsonl")),
         ("pairs.jsonl (dev since session 2)", PAIRS_FILE),
         ("pairs_test.jsonl (held out)", PAIRS_TEST_FILE),
     ):
-        for usages in (False, True):
-            figures = pair_figures(similarity, path, usages)
-            rule = "words and usages" if usages else "words only"
-            print(
-                f"same need, {name} ({figures['pairs']}), {rule}: "
-                f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f}"
-            )
+        for method, rule in ((words_alone, "words alone (session 2)"), (similarity, "shipped")):
+            for usages in (False, True):
+                figures = pair_figures(method, path, usages)
+                print(
+                    f"same need, {name} ({figures['pairs']}), {rule}, "
+                    f"{'with' if usages else 'without'} usages: "
+                    f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f} "
+                    f"({figures['shown']} shown)"
+                )
 
     pool = synthetic(train_texts, max(args.sizes), rng)
     queries = synthetic(train_texts, args.queries, rng) + rng.sample(train_texts, args.queries)

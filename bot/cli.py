@@ -21,6 +21,7 @@ from bot.export import (
     to_json,
 )
 from bot.matches import MATCH_COLUMNS, feedback, match_records, render
+from bot.need_types import NEED_TYPE_COLUMNS, need_type_records
 from bot.regroup import CANDIDATE_COLUMNS, CANDIDATE_MIN_SCORE, candidate_records, index_of
 from bot.transports.console import ConsoleTransport
 from config.catalogue import Catalogue
@@ -29,6 +30,7 @@ from config.taxonomy import Taxonomy
 from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
 from nlp.loading import load_similarity
+from nlp.needs import read_catalogue
 from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
 
 log = logging.getLogger("recueil")
@@ -90,11 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter les contributions")
     export.add_argument(
         "--what",
-        choices=["contributions", "clusters", "matches", "candidates"],
+        choices=["contributions", "clusters", "matches", "candidates", "need-types"],
         default="contributions",
         help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
         "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
-        "paires qui décrivent peut-être le même besoin, à vérifier",
+        "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
+        "contributions rangées par besoin type, une première ébauche des propositions",
     )
     export.add_argument(
         "--min-score",
@@ -185,6 +188,15 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         index = index_of(views, load_similarity())
         records = candidate_records(views, index, args.min_score)
         columns = CANDIDATE_COLUMNS
+    elif args.what == "need-types":
+        needs = load_similarity().needs
+        if needs is None:
+            print(
+                french("Le modèle livré n’a pas de besoins types : lancez « recueil nlp train »."),
+                file=sys.stderr,
+            )
+            return 1
+        records, columns = need_type_records(views, needs, read_catalogue()), NEED_TYPE_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
     content = to_csv(records, columns) if args.format == "csv" else to_json(records)

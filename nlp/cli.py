@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from config.taxonomy import Taxonomy
 from nlp.evaluation import report, split_at
 from nlp.loading import load_similarity
-from nlp.similarity import comparable_usage
+from nlp.similarity import combined, comparable_usage
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
 from nlp.training import HELDOUT_FILE, TRAIN_FILE, build_model, read_labelled
 
@@ -206,7 +206,10 @@ def cmd_eval(settings: object, args: argparse.Namespace) -> int:
 
 
 def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
-    """JSON lines ``{"a", "b"}`` in, ``{"score", "same"}`` out.
+    """JSON lines ``{"a", "b"}`` in, ``{"score", "same", "words", "need"}`` out.
+
+    ``words`` and ``need`` are the two pieces of evidence the score combines: the cosine of
+    the words and the agreement of the need types.
 
     Optional ``usage_a`` and ``usage_b``: what each author said the service is mainly for,
     as the conversation asks it (``"autre"`` or absent: unknown).
@@ -221,13 +224,11 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
         if not isinstance(data, dict):
             _emit(out, {"error": 'attendu : {"a": ..., "b": ...}'})
             continue
-        score, same = similarity.same(
-            str(data.get("a") or ""),
-            str(data.get("b") or ""),
-            comparable_usage(data.get("usage_a")),
-            comparable_usage(data.get("usage_b")),
-        )
-        _emit(out, {"score": score, "same": same})
+        words, need = similarity.evidence(str(data.get("a") or ""), str(data.get("b") or ""))
+        score = round(combined(words, need), 4)
+        usages = comparable_usage(data.get("usage_a")), comparable_usage(data.get("usage_b"))
+        same = similarity.decide(score, *usages)
+        _emit(out, {"score": score, "same": same, "words": words, "need": need})
         count += 1
     return count
 

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import spacy
 
@@ -23,6 +24,7 @@ from nlp.evaluation import choose_threshold, report, split_at
 from nlp.spacy_classifier import Calibration, SpacyClassifier, calibrate
 from nlp.training import (
     HASHED_DEFAULT,
+    PAIRS_FILE,
     SEED,
     TRAIN_FILE,
     Labelled,
@@ -354,13 +356,73 @@ def similarity_study(min_precision: float) -> None:
                 )
 
 
+def usage_relation(usage_a: object, usage_b: object) -> str:
+    """``unknown`` (one usage missing or "other"), ``same`` or ``different``."""
+    from nlp.similarity import comparable_usage
+
+    a, b = comparable_usage(usage_a), comparable_usage(usage_b)
+    if a is None or b is None:
+        return "unknown"
+    return "same" if a == b else "different"
+
+
+def choose_thresholds(
+    min_precision: float, files: Sequence[Path] | None = None
+) -> dict[str, object]:
+    """The same-need thresholds of the shipped model, chosen on dev pair sets.
+
+    ``threshold`` (a usage unknown) is the best recall at ``min_precision`` with every usage
+    ignored, as if no author had answered; with it fixed, ``usage_threshold`` (same usages)
+    is the best recall at ``min_precision`` with the usages the annotators gave. Different
+    usages are never the same need: the agents' own answer is kept (docs/nlp.md).
+    """
+    from nlp.loading import load_similarity
+    from nlp.similarity import combined
+
+    similarity = load_similarity()
+    records: list[tuple[float, str, bool]] = []
+    for path in files or (PAIRS_FILE,):
+        for line in path.open(encoding="utf-8"):
+            pair = json.loads(line)
+            score = combined(*similarity.evidence(pair["a"], pair["b"]))
+            relation = usage_relation(pair.get("usage_a"), pair.get("usage_b"))
+            records.append((score, relation, bool(pair["same"])))
+    unknown, *without = best_operating_point(
+        [(score, same) for score, _, same in records], min_precision
+    )
+    # Pairs of another usage are never shown; pairs with a usage unknown keep ``unknown``.
+    known = [(score, same) for score, relation, same in records if relation == "same"]
+    others = [
+        same for score, relation, same in records if relation == "unknown" and score >= unknown
+    ]
+    positives = sum(same for *_, same in records)
+    best = (1.0, 1.0, 0.0)
+    for step in range(1, 101):
+        threshold = step / 100
+        shown = [same for score, same in known if score >= threshold] + others
+        precision = sum(shown) / len(shown) if shown else 1.0
+        recall = sum(shown) / positives
+        if precision >= min_precision and recall > best[2]:
+            best = (threshold, precision, recall)
+    return {
+        "pairs": len(records),
+        "threshold": unknown,
+        "without_usages": {"precision": round(without[0], 3), "recall": round(without[1], 3)},
+        "usage_threshold": best[0],
+        "with_usages": {"precision": round(best[1], 3), "recall": round(best[2], 3)},
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m nlp.experiments")
-    parser.add_argument("what", choices=["compare", "calibrate", "similarity"])
+    parser.add_argument("what", choices=["compare", "calibrate", "similarity", "thresholds"])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--target", type=float, default=0.95)
     parser.add_argument("--min-precision", type=float, default=0.95)
+    parser.add_argument(
+        "--pairs", type=Path, nargs="*", default=None, help="thresholds: the pair sets read"
+    )
     args = parser.parse_args(argv)
     taxonomy = Taxonomy.load()
     rows = read_labelled(TRAIN_FILE, taxonomy)
@@ -375,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     if args.what == "similarity":
         similarity_study(args.min_precision)
+        return
+    if args.what == "thresholds":
+        print(json.dumps(choose_thresholds(args.min_precision, args.pairs), indent=1))
         return
     actions[args.what]()
 

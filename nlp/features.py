@@ -213,6 +213,14 @@ def content_words(tokens: Iterable[str]) -> list[str]:
     return [w for w in tokens if w not in STOPWORDS and len(w) > 1]
 
 
+def clean_text(text: object) -> str:
+    """What a model reads of any input: a string, its beginning only, no lone surrogates."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    # Lone surrogates (from badly decoded input) would make the tokenizer's output unprintable.
+    return text[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
+
+
 def feature_strings(
     tokens: Sequence[str], *, bigrams: bool, stems: bool, chars: tuple[int, int] | None
 ) -> list[str]:

@@ -1,17 +1,22 @@
-"""Same-need detection between contributions: a TF-IDF index over folded word prefixes.
+"""Same-need detection between contributions: words and need types, in one indexed score.
 
-A text becomes a unit TF-IDF vector over its content words, folded (lower case, no accents)
-and cut to their first ``PREFIX`` letters, which joins inflections and derivations
-(``réserver``, ``réservent``, ``réservation``) without a lemmatizer's cost. Inverse document
-frequencies come from the training corpus and are saved with the model, so a score does not
-drift as contributions arrive. The score of two texts is the cosine of their vectors.
+Two pieces of evidence, each in [0, 1]:
 
-The method, the prefix length and ``threshold`` were chosen on a dev pair set built from
-``train.jsonl`` (``nlp/data/dev_pairs.jsonl``, see ``nlp/dev_pairs.py``), favouring precision:
-spaCy lemmas and ``fr_core_news_md`` word vectors were measured and did worse (docs/nlp.md).
+- **the words**: the cosine of unit TF-IDF vectors over content words, folded (lower case,
+  no accents) and cut to their first ``prefix`` letters, which joins inflections and
+  derivations (``réserver``, ``réservent``, ``réservation``) without a lemmatizer's cost.
+  Inverse document frequencies come from the training corpus and are saved with the model, so
+  a score does not drift as contributions arrive;
+- **the need types** (``nlp.needs``): the probability that both texts are of the same type of
+  the catalogue, which catches the same need said with other words.
 
-Search goes through an inverted index (one posting array per prefix), so its cost grows with
-the number of stored texts that share a word with the query, not with all stored texts.
+The score is their noisy-or, ``1 - (1 - words) x (1 - need)``: either one can carry it, and
+both together count more. Thresholds depend on the usages the authors chose (what the
+service is mainly for) and were chosen on the dev pair sets (docs/nlp.md).
+
+Search goes through inverted indexes (one posting array per word prefix and per need type),
+so its cost grows with the number of stored texts that share a word or a probable type with
+the query, not with all stored texts.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -29,7 +34,9 @@ import spacy
 from numpy.typing import NDArray
 from spacy.language import Language
 
-from nlp.features import MAX_CHARS, content_words, words
+from nlp.features import clean_text, content_words, words
+from nlp.needs import MODEL_SUBDIR, Distribution, NeedModel, agreement
+from nlp.needs import SETTINGS_FILE as NEEDS_SETTINGS_FILE
 
 SIMILARITY_FILE = "similarity.json"
 
@@ -49,17 +56,22 @@ def comparable_usage(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class SimilaritySettings:
-    """Thresholds on the TF-IDF cosine, chosen on the dev pair sets (docs/nlp.md).
+    """Thresholds on the score, chosen on the dev pair sets (docs/nlp.md).
 
     ``threshold`` applies when the usage of one text is unknown; ``usage_threshold`` when
     both authors gave the same usage (what the service is mainly for); ``other_usage_threshold``
     when they gave different ones (None: never the same need).
     """
 
-    threshold: float = 0.29
+    threshold: float = 0.65
     prefix: int = 6
-    usage_threshold: float = 0.22
+    usage_threshold: float = 0.17
     other_usage_threshold: float | None = None
+
+
+def combined(words: float, need: float) -> float:
+    """The score of two pieces of evidence: their noisy-or."""
+    return 1.0 - (1.0 - words) * (1.0 - need)
 
 
 class Analyzer:
@@ -85,8 +97,7 @@ class Analyzer:
         return analyzer
 
     def terms(self, text: str) -> list[str]:
-        clipped = (text or "")[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
-        tokens = content_words(words(self.nlp.make_doc(clipped)))
+        tokens = content_words(words(self.nlp.make_doc(clean_text(text))))
         return [w[: self.prefix] for w in tokens if len(w) > 2]
 
     def vector(self, text: str) -> Sparse:
@@ -108,19 +119,33 @@ def cosine(a: Sparse, b: Sparse) -> float:
 class Similarity:
     """Scores pairs of texts, and makes indexes that share its settings."""
 
-    def __init__(self, analyzer: Analyzer, settings: SimilaritySettings) -> None:
+    def __init__(
+        self, analyzer: Analyzer, settings: SimilaritySettings, needs: NeedModel | None = None
+    ) -> None:
         self.analyzer = analyzer
         self.settings = settings
+        self.needs = needs
+        """None: the words alone (a model folder without need types)."""
 
     @classmethod
-    def fit(cls, nlp: Language, corpus: Iterable[str], settings: SimilaritySettings) -> Similarity:
-        return cls(Analyzer.fit(nlp, corpus, settings.prefix), settings)
+    def fit(
+        cls,
+        nlp: Language,
+        corpus: Iterable[str],
+        settings: SimilaritySettings,
+        needs: NeedModel | None = None,
+    ) -> Similarity:
+        return cls(Analyzer.fit(nlp, corpus, settings.prefix), settings, needs)
 
     @classmethod
     def load(cls, path: Path, nlp: Language | None = None) -> Similarity:
         data = json.loads((path / SIMILARITY_FILE).read_text(encoding="utf-8"))
         settings = SimilaritySettings(**data["settings"])
-        return cls(Analyzer(nlp or spacy.blank("fr"), data["idf"], settings.prefix), settings)
+        needs_path = path / MODEL_SUBDIR
+        needs = NeedModel.load(needs_path) if (needs_path / NEEDS_SETTINGS_FILE).is_file() else None
+        return cls(
+            Analyzer(nlp or spacy.blank("fr"), data["idf"], settings.prefix), settings, needs
+        )
 
     def save(self, path: Path, extra: dict[str, object] | None = None) -> None:
         data = {"settings": asdict(self.settings), **(extra or {}), "idf": self.analyzer.idf}
@@ -128,8 +153,18 @@ class Similarity:
             json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
         )
 
+    def distributions(self, texts: Sequence[str]) -> list[Distribution]:
+        """The probable need types of each text (none without a need model)."""
+        return self.needs.distributions(texts) if self.needs else [{} for _ in texts]
+
+    def evidence(self, a: str, b: str) -> tuple[float, float]:
+        """The words' cosine and the need types' agreement of two texts."""
+        first, second = self.distributions([a, b])
+        words = cosine(self.analyzer.vector(a), self.analyzer.vector(b))
+        return round(words, 4), round(agreement(first, second), 4)
+
     def score(self, a: str, b: str) -> float:
-        return round(cosine(self.analyzer.vector(a), self.analyzer.vector(b)), 4)
+        return round(combined(*self.evidence(a, b)), 4)
 
     def same(
         self, a: str, b: str, usage_a: str | None = None, usage_b: str | None = None
@@ -179,14 +214,25 @@ class SimilarityIndex(Generic[Id]):
 
     def add(self, contribution_id: Id, kind: str, text: str) -> None:
         """Store a contribution (a second call with the same id replaces it)."""
-        self.remove(contribution_id)
-        index = self._kinds.setdefault(kind, _KindIndex[Id]())
-        index.add(contribution_id, self.similarity.analyzer.vector(text))
-        self._kind_of[contribution_id] = kind
+        self.add_many([(contribution_id, kind, text)])
 
-    def add_many(self, items: Iterable[tuple[Id, str, str]]) -> None:
-        for contribution_id, kind, text in items:
-            self.add(contribution_id, kind, text)
+    def add_many(self, items: Iterable[tuple[Id, str, str]], batch: int = 1024) -> None:
+        """Store many contributions; their need types are read in batches (much faster)."""
+        pending: list[tuple[Id, str, str]] = []
+        for item in items:
+            pending.append(item)
+            if len(pending) >= batch:
+                self._store(pending)
+                pending = []
+        self._store(pending)
+
+    def _store(self, items: Sequence[tuple[Id, str, str]]) -> None:
+        distributions = self.similarity.distributions([text for _, _, text in items])
+        for (contribution_id, kind, text), distribution in zip(items, distributions, strict=True):
+            self.remove(contribution_id)
+            index = self._kinds.setdefault(kind, _KindIndex[Id]())
+            index.add(contribution_id, self.similarity.analyzer.vector(text), distribution)
+            self._kind_of[contribution_id] = kind
 
     def same(self, a: str, b: str) -> tuple[float, bool]:
         """The score of two texts, and whether they describe the same need."""
@@ -225,9 +271,12 @@ class SimilarityIndex(Generic[Id]):
         """
         index = self._kinds.get(kind)
         query = self.similarity.analyzer.vector(text)
-        if index is None or not query or limit <= 0:
+        if index is None or limit <= 0:
             return []
-        scores = index.scores(query)
+        [types] = self.similarity.distributions([text])
+        if not query and not types:
+            return []
+        scores = index.scores(query, types)
         threshold = self.similarity.threshold if min_score is None else min_score
         rows = numpy.flatnonzero(scores >= threshold)
         excluded = set(exclude)
@@ -264,13 +313,16 @@ class _KindIndex(Generic[Id]):
         self.ids: list[Id | None] = []
         self.rows: dict[Id, int] = {}
         self.postings: dict[str, _Postings] = {}
+        self.types: dict[str, _Postings] = {}
 
-    def add(self, contribution_id: Id, vector: Sparse) -> None:
+    def add(self, contribution_id: Id, vector: Sparse, types: Distribution) -> None:
         row = len(self.ids)
         self.ids.append(contribution_id)
         self.rows[contribution_id] = row
         for term, weight in vector.items():
             self.postings.setdefault(term, _Postings()).append(row, weight)
+        for need, probability in types.items():
+            self.types.setdefault(need, _Postings()).append(row, probability)
 
     def remove(self, contribution_id: Id) -> None:
         row = self.rows.pop(contribution_id, None)
@@ -278,12 +330,20 @@ class _KindIndex(Generic[Id]):
             # The row's postings stay; its id is gone, so it is never returned.
             self.ids[row] = None
 
-    def scores(self, query: Sparse) -> NDArray[numpy.float32]:
+    def scores(self, query: Sparse, types: Distribution) -> NDArray[numpy.float32]:
+        words = self._accumulate(self.postings, query)
+        need = self._accumulate(self.types, types)
+        # combined(), row by row
+        return numpy.float32(1.0) - (numpy.float32(1.0) - words) * (numpy.float32(1.0) - need)
+
+    def _accumulate(
+        self, postings: dict[str, _Postings], query: dict[str, float]
+    ) -> NDArray[numpy.float32]:
         scores = numpy.zeros(len(self.ids), dtype="float32")
-        for term, weight in query.items():
-            postings = self.postings.get(term)
-            if postings is not None:
-                size = postings.size
-                # Rows are unique within one term's postings, so fancy-index addition is exact.
-                scores[postings.rows[:size]] += weight * postings.weights[:size]
+        for key, weight in query.items():
+            found = postings.get(key)
+            if found is not None:
+                size = found.size
+                # Rows are unique within one key's postings, so fancy-index addition is exact.
+                scores[found.rows[:size]] += weight * found.weights[:size]
         return scores

@@ -24,7 +24,8 @@ from spacy.language import Language
 
 import nlp.features  # noqa: F401  (registers recueil.TextCatHashed.v1)
 from nlp.classifier import Prediction
-from nlp.features import MAX_CHARS, content_words, stem, words
+from nlp.features import clean_text, words
+from nlp.vocabulary import familiarity
 
 MODEL_DIR = Path(__file__).with_name("model")
 SETTINGS_FILE = "recueil.json"
@@ -80,21 +81,17 @@ class SpacyClassifier:
 
     def predict_many(self, texts: Sequence[str], batch_size: int = 256) -> list[Prediction]:
         """Predictions for many texts at once (several times faster than one by one)."""
-        cleaned = [_clean(text) for text in texts]
+        cleaned = [clean_text(text) for text in texts]
         docs = list(self.nlp.pipe(cleaned, batch_size=batch_size))
         return [self._scores(doc) for doc in docs]
 
     def raw(self, texts: Sequence[str]) -> list[tuple[dict[str, float], float]]:
         """Uncalibrated probabilities and the familiarity of each text (for calibration)."""
-        docs = self.nlp.pipe([_clean(text) for text in texts], batch_size=256)
+        docs = self.nlp.pipe([clean_text(text) for text in texts], batch_size=256)
         return [(dict(doc.cats), self.familiarity(words(doc))) for doc in docs]
 
     def familiarity(self, tokens: Sequence[str]) -> float:
-        """The share of content words whose stem was seen in training (0 when there are none)."""
-        content = [w for w in content_words(tokens) if any(ch.isalpha() for ch in w)]
-        if not content:
-            return 0.0
-        return sum(stem(w) in self.known_stems for w in content) / len(content)
+        return familiarity(tokens, self.known_stems)
 
     def _scores(self, doc: spacy.tokens.Doc) -> Prediction:
         return Prediction(calibrate(doc.cats, self.familiarity(words(doc)), self.calibration))
@@ -114,11 +111,3 @@ def calibrate(
     scores = [trust * w / total + (1.0 - trust) * uniform for w in weights]
     ranked = sorted(zip(labels, scores, strict=True), key=lambda kv: (-kv[1], kv[0]))
     return tuple(ranked)
-
-
-def _clean(text: str) -> str:
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    text = text[:MAX_CHARS]
-    # Lone surrogates (from badly decoded input) would make the tokenizer's output unprintable.
-    return text.encode("utf-8", "replace").decode("utf-8")

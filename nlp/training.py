@@ -11,11 +11,13 @@ import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.strings import StringStore
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
 from spacy.vectors import Vectors
@@ -117,12 +119,22 @@ def vectors_dir(package: str) -> Path:
 
 
 def attach_vectors(nlp: Language, package: str) -> None:
-    """Read the static vectors of ``package`` into ``nlp``'s vocabulary (about one second)."""
+    """Give ``nlp`` the static vectors of ``package`` (read once per process, then shared)."""
+    table = _vectors_table(package)
+    # Vectors are looked up by hash. The vocabulary copies the table's strings into its own:
+    # a shared table must not carry another pipeline's strings along.
+    table.strings = StringStore()
+    nlp.vocab.vectors = table
+
+
+@cache
+def _vectors_table(package: str) -> Vectors:
+    """The static vectors of an installed package (about one second to read; read-only)."""
     table = Vectors()
     # The package's 500,000 strings are not needed (vectors are looked up by hash) and would
     # otherwise be copied into the saved model.
     table.from_disk(vectors_dir(package), exclude=["strings"])
-    nlp.vocab.vectors = table
+    return table
 
 
 def train(
@@ -190,16 +202,20 @@ def build_model(
     plan: TrainingPlan | None = None,
     calibration_folds: int = 5,
     calibration: dict[str, float] | None = None,
+    needs: bool = True,
     log: Callable[[str], None] = print,
 ) -> None:
-    """Train, calibrate and save the classifier and the similarity settings to ``output``.
+    """Train, calibrate and save the classifier and the same-need model to ``output``.
 
     Args:
         calibration_folds: folds of the cross-validation that fits the temperature, the
             familiarity guard and the confidence threshold.
         calibration: skip the cross-validation and use these values (tests, quick rebuilds).
+        needs: also train the need-type model from ``nlp/data/needs`` (about three minutes);
+            without it, the same-need score reads the words alone.
     """
     from nlp.experiments import calibrate_plan
+    from nlp.needs import MODEL_SUBDIR, train_need_model
     from nlp.similarity import Similarity, SimilaritySettings
     from nlp.spacy_classifier import Calibration, SpacyClassifier
     from nlp.vocabulary import known_stems
@@ -227,7 +243,8 @@ def build_model(
     output.mkdir(parents=True, exist_ok=True)
     save_pipeline(nlp, output)
     classifier.save_settings(output, extra)
-    similarity = Similarity.fit(nlp, (row.text for row in fit), SimilaritySettings())
+    need_model = train_need_model(output / MODEL_SUBDIR, log=log) if needs else None
+    similarity = Similarity.fit(nlp, (row.text for row in fit), SimilaritySettings(), need_model)
     similarity.save(output)
     log(f"model saved to {output}")
 

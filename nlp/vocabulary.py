@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import spacy
 
@@ -15,3 +15,11 @@ def known_stems(texts: Iterable[str]) -> set[str]:
     for text in texts:
         known.update(stem(w) for w in content_words(words(tokenizer(text))))
     return known
+
+
+def familiarity(tokens: Sequence[str], known: frozenset[str] | set[str]) -> float:
+    """The share of content words whose stem was seen in training (0 when there are none)."""
+    content = [w for w in content_words(tokens) if any(ch.isalpha() for ch in w)]
+    if not content:
+        return 0.0
+    return sum(stem(w) in known for w in content) / len(content)

@@ -84,10 +84,10 @@ def test_same_answers_each_pair() -> None:
     out = io.StringIO()
     assert same_lines(MODEL_DIR, stdin, out) == 3
     first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
-    assert set(first) == {"score", "same"}
+    assert set(first) == {"score", "same", "words", "need"}  # the score and its two parts
     assert first["same"] is True
     assert second["same"] is False
-    assert third == {"score": first["score"], "same": False}  # another usage: another need
+    assert third == {**first, "same": False}  # another usage: another need
 
 
 def test_the_commands_hook_into_a_parser() -> None:

@@ -9,8 +9,12 @@ import pytest
 
 from config.taxonomy import default_taxonomy
 from nlp.cli import evaluate_file
+from nlp.dev_pairs import DEV_PAIRS
+from nlp.loading import load_similarity
+from nlp.needs import train_need_model
+from nlp.similarity import Similarity, comparable_usage
 from nlp.spacy_classifier import MODEL_DIR, SETTINGS_FILE, SpacyClassifier
-from nlp.training import HELDOUT_FILE, build_model
+from nlp.training import HELDOUT_FILE, PAIRS_FILE, build_model
 
 TOLERANCE = 0.02
 
@@ -20,9 +24,49 @@ def test_retraining_reproduces_the_shipped_scores(tmp_path: Path) -> None:
     shipped_settings = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
     # The calibration's cross-validation is skipped (its values are reused): the textcat
     # itself is retrained from scratch, with the shipped seed.
-    build_model(tmp_path, default_taxonomy(), calibration=shipped_settings["calibration"], log=str)
+    build_model(
+        tmp_path,
+        default_taxonomy(),
+        calibration=shipped_settings["calibration"],
+        needs=False,  # retrained and compared below, on their own
+        log=str,
+    )
     taxonomy = default_taxonomy()
     shipped = evaluate_file(SpacyClassifier.load(MODEL_DIR), HELDOUT_FILE, taxonomy)
     retrained = evaluate_file(SpacyClassifier.load(tmp_path), HELDOUT_FILE, taxonomy)
     for key in ("accuracy", "macro_f1", "top3"):
         assert retrained[key] == pytest.approx(shipped[key], abs=TOLERANCE), key
+
+
+@pytest.mark.timeout(900)
+def test_retraining_the_need_types_reproduces_the_shipped_same_need_figures(
+    tmp_path: Path,
+) -> None:
+    shipped = load_similarity()
+    retrained = Similarity(shipped.analyzer, shipped.settings, train_need_model(tmp_path, log=str))
+    for path in (DEV_PAIRS, PAIRS_FILE):
+        pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
+        expected, got = (figures(similarity, pairs) for similarity in (shipped, retrained))
+        for key in ("precision", "recall"):
+            assert got[key] == pytest.approx(expected[key], abs=TOLERANCE), (path.name, key)
+
+
+def figures(similarity: Similarity, pairs: list[dict[str, object]]) -> dict[str, float]:
+    """Precision and recall of the conversation's rule, with the annotated usages."""
+    decided = [
+        (
+            similarity.same(
+                str(pair["a"]),
+                str(pair["b"]),
+                comparable_usage(pair.get("usage_a")),
+                comparable_usage(pair.get("usage_b")),
+            )[1],
+            bool(pair["same"]),
+        )
+        for pair in pairs
+    ]
+    shown = [same for decision, same in decided if decision]
+    return {
+        "precision": sum(shown) / len(shown) if shown else 1.0,
+        "recall": sum(shown) / sum(same for _, same in decided),
+    }

@@ -10,8 +10,11 @@ from bot.app import similarity_index
 from bot.engine import Engine
 from bot.export import CLUSTER_COLUMNS, cluster_records, contribution_records, to_csv
 from bot.matches import feedback, match_records, render
+from bot.need_types import need_type_records
 from bot.recurrence import SHOWN_KEY
 from config.typography import french as fr
+from nlp.loading import load_similarity
+from nlp.needs import read_catalogue
 from storage.models import Contribution
 from storage.store import Store
 
@@ -25,6 +28,13 @@ SALLES_AUTREMENT = (
     "Aujourd’hui la réservation des salles municipales se fait par téléphone : il faudrait "
     "un calendrier en ligne pour que les associations réservent les salles elles-mêmes.",
 )
+
+SALLE_DES_FETES = (
+    "Location de la salle des fêtes",
+    "pour louer la salle des fetes les gens doivent passer en mairie, on voudrait qu ils "
+    "voient les dates libres et la bloquent depuis chez eux",
+)
+"""The need of ``SALLES`` without its words: only the need types recognise it."""
 
 
 def agent(engine: Engine, user: str) -> SimulatedAgent:
@@ -82,6 +92,32 @@ async def test_a_second_collectivite_joins_the_same_need(engine_with_search, sto
     first, second = stored(store)
     assert second.same_as_id == first.id
     assert second.description == SALLES_AUTREMENT[1]  # their own wording kept
+
+
+async def test_the_same_need_in_other_words_is_offered_to_join(engine_with_search, store) -> None:
+    words, _ = load_similarity().evidence("\n".join(SALLES), "\n".join(SALLE_DES_FETES))
+    assert words < 0.1  # hardly a word in common: the need types recognise it
+
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLE_DES_FETES)
+    assert fr("a déjà décrit un besoin proche : « Réserver les salles municipales en ligne »") in (
+        bob.text
+    )
+    await bob.say("1")
+    await bob.say("Envoyer")
+    assert stored(store)[1].same_as_id == stored(store)[0].id
+
+    # Administrators find both under the same need type: a first draft of the proposals.
+    needs = load_similarity().needs
+    assert needs is not None
+    [drafted] = need_type_records(store.contributions(), needs, read_catalogue())
+    assert drafted["besoin_type"] == "reservation_salles_municipales"
+    assert drafted["collectivites"] == ["Villeurbanne", "Grenoble"]
 
 
 async def test_declining_keeps_a_separate_need(engine_with_search, store) -> None:

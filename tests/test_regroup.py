@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import subprocess
 
 from test_console import RECUEIL, environment
@@ -50,7 +51,7 @@ async def test_an_administrator_regroups_a_missed_need_and_separates_it(
     views = store.contributions()
     [candidate] = candidate_records(views, index_of(views, load_similarity()), 0.15)
     assert (candidate["reference_a"], candidate["reference_b"]) == ("B-0001", "B-0002")
-    assert 0.15 <= candidate["score"] < 0.29
+    assert (candidate["usage_a"], candidate["usage_b"]) == ("informer", "trouver")  # why missed
     await admin.say("!candidats")  # the same pair, in chat, with the command to regroup it
     assert fr("Paires à vérifier parmi les 3 dernières contributions") in admin.text
     assert fr("B-0001 « Horaires de la déchèterie » (Villeurbanne) et B-0002") in admin.text
@@ -144,6 +145,13 @@ async def test_regroup_and_candidates_from_the_command_line(
     assert (row["reference_a"], row["reference_b"]) == ("B-0001", "B-0002")
     assert row["collectivite_b"] == "Grenoble" and row["refuse_par_agent"] == "False"
     assert (row["usage_a"], row["usage_b"]) == ("informer", "trouver")
+
+    drafts = await recueil("export", "--what", "need-types", "--format", "json", env=env)
+    assert drafts.returncode == 0, drafts.stderr
+    by_type = {record["besoin_type"]: record for record in json.loads(drafts.stdout)}
+    salles = by_type["reservation_salles_municipales"]
+    assert salles["libelle"] == "Réserver les salles municipales en ligne"
+    assert (salles["contributions"], salles["collectivites"]) == (["B-0003"], ["Lyon"])
 
     refused = await recueil("regroup", "B-0002", "--with", "B-0042", env=env)
     assert refused.returncode == 1
