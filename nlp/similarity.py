@@ -63,7 +63,7 @@ class SimilaritySettings:
     when they gave different ones (None: never the same need).
     """
 
-    threshold: float = 0.65
+    threshold: float = 0.48
     prefix: int = 6
     usage_threshold: float = 0.17
     other_usage_threshold: float | None = None

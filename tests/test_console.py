@@ -218,7 +218,7 @@ def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) 
     ).stdout
     assert "Contributions pour lesquelles un rapprochement a été proposé\u00a0: 1" in report
     assert "Agents qui se sont associés à un besoin proposé\u00a0: 1 (1,00)" in report
-    assert "0,17 pour un même usage, 0,65 si l’usage est inconnu" in report
+    assert "0,17 pour un même usage, 0,48 si l’usage est inconnu" in report
     exported = subprocess.run(
         [*RECUEIL, "export", "--what", "matches", "--format", "json"],
         capture_output=True,
