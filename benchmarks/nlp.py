@@ -27,13 +27,9 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 from config.taxonomy import default_taxonomy  # noqa: E402
 from nlp.cli import evaluate_file  # noqa: E402
+from nlp.evaluation import same_need_figures  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
-from nlp.similarity import (  # noqa: E402
-    Similarity,
-    SimilarityIndex,
-    SimilaritySettings,
-    comparable_usage,
-)
+from nlp.similarity import Similarity, SimilarityIndex, SimilaritySettings  # noqa: E402
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier  # noqa: E402
 from nlp.training import (  # noqa: E402
     HELDOUT_FILE,
@@ -111,27 +107,6 @@ def synthetic(texts: list[str], count: int, rng: random.Random) -> list[str]:
     return out
 
 
-def pair_figures(similarity: Similarity, path: Path, usages: bool) -> dict[str, float]:
-    """Precision and recall of the conversation's rule; with ``usages``, as agents answer."""
-    pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
-    tp = fp = fn = 0
-    for pair in pairs:
-        known = [
-            comparable_usage(u) if usages else None
-            for u in (pair.get("usage_a"), pair.get("usage_b"))
-        ]
-        _, same = similarity.same(pair["a"], pair["b"], *known)
-        tp += same and pair["same"]
-        fp += same and not pair["same"]
-        fn += (not same) and pair["same"]
-    return {
-        "pairs": len(pairs),
-        "shown": tp + fp,
-        "precision": tp / (tp + fp) if tp + fp else float("nan"),
-        "recall": tp / (tp + fn) if tp + fn else float("nan"),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
@@ -192,7 +167,8 @@ def main() -> None:
     ):
         for method, rule in ((words_alone, "words alone (session 2)"), (similarity, "shipped")):
             for usages in (False, True):
-                figures = pair_figures(method, path, usages)
+                pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
+                figures = same_need_figures(method, pairs, usages)
                 print(
                     f"same need, {name} ({figures['pairs']}), {rule}, "
                     f"{'with' if usages else 'without'} usages: "
@@ -203,7 +179,7 @@ def main() -> None:
     pool = synthetic(train_texts, max(args.sizes), rng)
     queries = synthetic(train_texts, args.queries, rng) + rng.sample(train_texts, args.queries)
     for size in args.sizes:
-        index = SimilarityIndex(similarity)
+        index = SimilarityIndex[str](similarity)
         w, c = time.perf_counter(), time.process_time()
         index.add_many((f"c{i}", "besoin", text) for i, text in enumerate(pool[:size]))
         w, c = time.perf_counter() - w, time.process_time() - c

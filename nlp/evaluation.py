@@ -1,11 +1,16 @@
-"""Classification metrics: accuracy, macro-F1, top-k, per-class precision and recall, confusions."""
+"""Metrics: accuracy, macro-F1, top-k, per-class precision and recall, confusions; and the
+precision and recall of the same-need rule on labelled pairs."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nlp.similarity import Similarity
 
 Ranked = Sequence[tuple[str, float]]
 
@@ -99,3 +104,35 @@ def choose_threshold(
             return round(t, 2)
         t += step
     return 1.0
+
+
+def decision_figures(decided: Iterable[tuple[bool, bool]]) -> dict[str, float]:
+    """``(shown, really the same)`` per pair: pairs shown, precision and recall (nan if none)."""
+    tp = fp = fn = 0
+    for shown, same in decided:
+        tp += shown and same
+        fp += shown and not same
+        fn += (not shown) and same
+    return {
+        "shown": tp + fp,
+        "precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall": tp / (tp + fn) if tp + fn else float("nan"),
+    }
+
+
+def same_need_figures(
+    similarity: Similarity, pairs: Sequence[Mapping[str, Any]], usages: bool = True
+) -> dict[str, float]:
+    """The conversation's rule on labelled pairs; with ``usages``, as the authors answered."""
+    from nlp.similarity import comparable_usage
+
+    def decision(pair: Mapping[str, Any]) -> bool:
+        known = [
+            comparable_usage(pair.get(key)) if usages else None for key in ("usage_a", "usage_b")
+        ]
+        return similarity.same(str(pair["a"]), str(pair["b"]), *known)[1]
+
+    return {
+        "pairs": len(pairs),
+        **decision_figures((decision(pair), bool(pair["same"])) for pair in pairs),
+    }

@@ -356,16 +356,6 @@ def similarity_study(min_precision: float) -> None:
                 )
 
 
-def usage_relation(usage_a: object, usage_b: object) -> str:
-    """``unknown`` (one usage missing or "other"), ``same`` or ``different``."""
-    from nlp.similarity import comparable_usage
-
-    a, b = comparable_usage(usage_a), comparable_usage(usage_b)
-    if a is None or b is None:
-        return "unknown"
-    return "same" if a == b else "different"
-
-
 def choose_thresholds(
     min_precision: float, files: Sequence[Path] | None = None
 ) -> dict[str, object]:
@@ -376,40 +366,47 @@ def choose_thresholds(
     is the best recall at ``min_precision`` with the usages the annotators gave. Different
     usages are never the same need: the agents' own answer is kept (docs/nlp.md).
     """
+    from nlp.evaluation import decision_figures
     from nlp.loading import load_similarity
-    from nlp.similarity import combined
+    from nlp.similarity import Similarity, comparable_usage
 
     similarity = load_similarity()
-    records: list[tuple[float, str, bool]] = []
+    scored: list[tuple[float, str | None, str | None, bool]] = []
     for path in files or (PAIRS_FILE,):
         for line in path.open(encoding="utf-8"):
             pair = json.loads(line)
-            score = combined(*similarity.evidence(pair["a"], pair["b"]))
-            relation = usage_relation(pair.get("usage_a"), pair.get("usage_b"))
-            records.append((score, relation, bool(pair["same"])))
+            scored.append(
+                (
+                    similarity.score(pair["a"], pair["b"]),
+                    comparable_usage(pair.get("usage_a")),
+                    comparable_usage(pair.get("usage_b")),
+                    bool(pair["same"]),
+                )
+            )
     unknown, *without = best_operating_point(
-        [(score, same) for score, _, same in records], min_precision
+        [(score, same) for score, *_, same in scored], min_precision
     )
-    # Pairs of another usage are never shown; pairs with a usage unknown keep ``unknown``.
-    known = [(score, same) for score, relation, same in records if relation == "same"]
-    others = [
-        same for score, relation, same in records if relation == "unknown" and score >= unknown
-    ]
-    positives = sum(same for *_, same in records)
-    best = (1.0, 1.0, 0.0)
+    best: tuple[float, dict[str, float]] = (1.0, {"precision": 1.0, "recall": 0.0})
     for step in range(1, 101):
-        threshold = step / 100
-        shown = [same for score, same in known if score >= threshold] + others
-        precision = sum(shown) / len(shown) if shown else 1.0
-        recall = sum(shown) / positives
-        if precision >= min_precision and recall > best[2]:
-            best = (threshold, precision, recall)
+        settings = replace(
+            similarity.settings,
+            threshold=unknown,
+            usage_threshold=step / 100,
+            other_usage_threshold=None,
+        )
+        rule = Similarity(similarity.analyzer, settings, similarity.needs)
+        figures = decision_figures((rule.decide(score, a, b), same) for score, a, b, same in scored)
+        if figures["precision"] >= min_precision and figures["recall"] > best[1]["recall"]:
+            best = (step / 100, figures)
     return {
-        "pairs": len(records),
+        "pairs": len(scored),
         "threshold": unknown,
         "without_usages": {"precision": round(without[0], 3), "recall": round(without[1], 3)},
         "usage_threshold": best[0],
-        "with_usages": {"precision": round(best[1], 3), "recall": round(best[2], 3)},
+        "with_usages": {
+            "precision": round(best[1]["precision"], 3),
+            "recall": round(best[1]["recall"], 3),
+        },
     }
 
 

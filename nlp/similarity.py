@@ -208,6 +208,7 @@ class SimilarityIndex(Generic[Id]):
         self.similarity = similarity
         self._kinds: dict[str, _KindIndex[Id]] = {}
         self._kind_of: dict[Id, str] = {}
+        self._last_query: tuple[str, Sparse, Distribution] | None = None
 
     def __len__(self) -> int:
         return len(self._kind_of)
@@ -234,20 +235,20 @@ class SimilarityIndex(Generic[Id]):
             index.add(contribution_id, self.similarity.analyzer.vector(text), distribution)
             self._kind_of[contribution_id] = kind
 
-    def same(self, a: str, b: str) -> tuple[float, bool]:
-        """The score of two texts, and whether they describe the same need."""
-        return self.similarity.same(a, b)
-
-    @property
-    def threshold(self) -> float:
-        return self.similarity.threshold
-
     def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
         return self.similarity.decide(score, usage_a, usage_b)
 
     @property
     def lowest_threshold(self) -> float:
         return self.similarity.lowest_threshold
+
+    def _read(self, text: str) -> tuple[Sparse, Distribution]:
+        """The words and need types of a query; the last one is kept, as the conversation
+        searches the same text twice (the services that may answer a need, then the needs)."""
+        if self._last_query is None or self._last_query[0] != text:
+            [types] = self.similarity.distributions([text])
+            self._last_query = (text, self.similarity.analyzer.vector(text), types)
+        return self._last_query[1], self._last_query[2]
 
     def remove(self, contribution_id: Id) -> None:
         kind = self._kind_of.pop(contribution_id, None)
@@ -270,10 +271,9 @@ class SimilarityIndex(Generic[Id]):
         ``min_score`` than the threshold finds candidates for a person to review.
         """
         index = self._kinds.get(kind)
-        query = self.similarity.analyzer.vector(text)
         if index is None or limit <= 0:
             return []
-        [types] = self.similarity.distributions([text])
+        query, types = self._read(text)
         if not query and not types:
             return []
         scores = index.scores(query, types)

@@ -10,9 +10,10 @@ import pytest
 from config.taxonomy import default_taxonomy
 from nlp.cli import evaluate_file
 from nlp.dev_pairs import DEV_PAIRS
+from nlp.evaluation import same_need_figures
 from nlp.loading import load_similarity
 from nlp.needs import train_need_model
-from nlp.similarity import Similarity, comparable_usage
+from nlp.similarity import Similarity
 from nlp.spacy_classifier import MODEL_DIR, SETTINGS_FILE, SpacyClassifier
 from nlp.training import HELDOUT_FILE, PAIRS_FILE, build_model
 
@@ -46,27 +47,6 @@ def test_retraining_the_need_types_reproduces_the_shipped_same_need_figures(
     retrained = Similarity(shipped.analyzer, shipped.settings, train_need_model(tmp_path, log=str))
     for path in (DEV_PAIRS, PAIRS_FILE):
         pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
-        expected, got = (figures(similarity, pairs) for similarity in (shipped, retrained))
+        expected, got = (same_need_figures(each, pairs) for each in (shipped, retrained))
         for key in ("precision", "recall"):
             assert got[key] == pytest.approx(expected[key], abs=TOLERANCE), (path.name, key)
-
-
-def figures(similarity: Similarity, pairs: list[dict[str, object]]) -> dict[str, float]:
-    """Precision and recall of the conversation's rule, with the annotated usages."""
-    decided = [
-        (
-            similarity.same(
-                str(pair["a"]),
-                str(pair["b"]),
-                comparable_usage(pair.get("usage_a")),
-                comparable_usage(pair.get("usage_b")),
-            )[1],
-            bool(pair["same"]),
-        )
-        for pair in pairs
-    ]
-    shown = [same for decision, same in decided if decision]
-    return {
-        "precision": sum(shown) / len(shown) if shown else 1.0,
-        "recall": sum(shown) / sum(same for _, same in decided),
-    }

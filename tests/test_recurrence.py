@@ -59,12 +59,18 @@ def stored(store: Store) -> list[Contribution]:
         return list(tx.session.exec(select(Contribution).order_by(Contribution.id)))
 
 
-async def bob_joins_alice(engine: Engine) -> tuple[SimulatedAgent, SimulatedAgent]:
-    """Alice (Villeurbanne) describes a need; Bob (Grenoble) words it otherwise and joins it."""
+async def alice_sends(engine: Engine) -> SimulatedAgent:
+    """Alice (Villeurbanne) describes the municipal halls need and sends it."""
     alice = agent(engine, "alice")
     await register(alice, "Villeurbanne")
     await describe(alice, *SALLES)
     await alice.say("Envoyer")
+    return alice
+
+
+async def bob_joins_alice(engine: Engine) -> tuple[SimulatedAgent, SimulatedAgent]:
+    """Alice (Villeurbanne) describes a need; Bob (Grenoble) words it otherwise and joins it."""
+    alice = await alice_sends(engine)
     bob = agent(engine, "bob")
     await register(bob, "Grenoble")
     await describe(bob, *SALLES_AUTREMENT)
@@ -98,10 +104,7 @@ async def test_the_same_need_in_other_words_is_offered_to_join(engine_with_searc
     words, _ = load_similarity().evidence("\n".join(SALLES), "\n".join(SALLE_DES_FETES))
     assert words < 0.1  # hardly a word in common: the need types recognise it
 
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
+    await alice_sends(engine_with_search)
     bob = agent(engine_with_search, "bob")
     await register(bob, "Grenoble")
     await describe(bob, *SALLE_DES_FETES)
@@ -121,10 +124,7 @@ async def test_the_same_need_in_other_words_is_offered_to_join(engine_with_searc
 
 
 async def test_declining_keeps_a_separate_need(engine_with_search, store) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
+    await alice_sends(engine_with_search)
 
     claire = agent(engine_with_search, "claire")
     await register(claire, "Lyon")
@@ -138,10 +138,7 @@ async def test_declining_keeps_a_separate_need(engine_with_search, store) -> Non
 
 
 async def test_own_collectivite_is_not_offered_and_services_are(engine_with_search) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
+    await alice_sends(engine_with_search)
     colleague = agent(engine_with_search, "colleague")
     await register(colleague, "Villeurbanne")
     await describe(colleague, *SALLES_AUTREMENT)
@@ -172,10 +169,7 @@ async def test_own_collectivite_is_not_offered_and_services_are(engine_with_sear
 
 
 async def test_the_index_is_rebuilt_from_the_database(engine_with_search, store) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
+    await alice_sends(engine_with_search)
     rebuilt = similarity_index(store)
     assert rebuilt is not None and len(rebuilt) == 1
     [(found, _score)] = rebuilt.search(SALLES_AUTREMENT[0] + "\n" + SALLES_AUTREMENT[1], "besoin")
@@ -309,10 +303,7 @@ async def test_the_usage_each_agent_chose_decides_between_close_wordings(
 
 
 async def test_changing_what_the_search_read_searches_again(engine_with_search, store) -> None:
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
+    await alice_sends(engine_with_search)
     bob = agent(engine_with_search, "bob")
     await register(bob, "Grenoble")
     await describe(bob, *SALLES_AUTREMENT)
