@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.values import ConversationKey, Outgoing, outgoing_to_dict
+from bot.core.values import ConversationKey, Outgoing, outgoing_to_dict
 from storage import statements as sql
 from storage.db import create_db_engine, ensure_schema
 from storage.models import (

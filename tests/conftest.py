@@ -13,9 +13,9 @@ import pytest_asyncio
 import sqlalchemy as sa
 from fake_transport import FakeTransport, SimulatedAgent
 
-from bot.app import build_services, similarity_index
-from bot.engine import Engine
-from bot.values import Outgoing
+from bot.app.engine import Engine
+from bot.app.services import build_services, similarity_index
+from bot.core.values import Outgoing
 from config.settings import Settings, normalize_database_url
 from storage.store import Store
 

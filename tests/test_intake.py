@@ -7,8 +7,8 @@ from datetime import timedelta
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
-from bot.engine import Engine
-from bot.values import OutChoices
+from bot.app.engine import Engine
+from bot.core.values import OutChoices
 from config.typography import french as fr
 from storage.models import Agent, Collectivite, Contribution
 from storage.store import Store

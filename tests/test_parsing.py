@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsing import Command, Option, match_choice, match_choices, parse_command
+from bot.dialogue.parsing import Command, Option, match_choice, match_choices, parse_command
 
 OPTIONS = (
     Option("besoin", "Décrire un besoin"),

@@ -12,8 +12,8 @@ from test_console import RECUEIL, environment
 from test_intake import register
 from test_recurrence import SALLES, agent, describe, stored
 
-from bot.export import cluster_records
-from bot.regroup import candidate_records, index_of
+from bot.consultation.export import cluster_records
+from bot.consultation.regroup import candidate_records, index_of
 from config.typography import french as fr
 from nlp.loading import load_similarity
 

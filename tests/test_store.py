@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.values import Choice, ConversationKey, OutChoices, OutFile, OutText
+from bot.core.values import Choice, ConversationKey, OutChoices, OutFile, OutText
 from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema
 from storage.models import Agent, Proposal, Support, utcnow
 from storage.referential import default_referential

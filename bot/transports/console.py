@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
-from bot.values import (
+from bot.core.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
+from bot.core.values import (
     ConversationKey,
     IncomingChoice,
     IncomingStart,

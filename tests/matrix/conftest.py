@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 from nio import AsyncClient, AsyncClientConfig
 
-from bot.app import build_services
-from bot.engine import Engine
+from bot.app.engine import Engine
+from bot.app.services import build_services
+from bot.core.values import Incoming
 from bot.transports.matrix import MatrixOptions, MatrixTransport
-from bot.values import Incoming
 from config.settings import Settings
 from storage.store import Store
 

@@ -6,8 +6,15 @@ from collections.abc import Callable
 
 from nio import Event, UnknownEvent
 
+from bot.core.values import (
+    Choice,
+    ConversationKey,
+    Incoming,
+    IncomingPollAnswer,
+    IncomingText,
+    OutPoll,
+)
 from bot.transports.matrix.polls import POLL_END, POLL_RESPONSE, POLL_START, TEXT
-from bot.values import Choice, ConversationKey, Incoming, IncomingPollAnswer, IncomingText, OutPoll
 
 from .conftest import BotFactory
 from .synced_client import ClientFactory, open_chat_with_bot

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fake_bot_records import FakeUser
 from telegram_harness import Recorder, RunningBot, TelegramUser, start_bot
 
+from bot.core.values import IncomingAttachment, IncomingChoice, IncomingStart, IncomingText
 from bot.transports.telegram.transport import COMMANDS
-from bot.values import IncomingAttachment, IncomingChoice, IncomingStart, IncomingText
 from storage.store import Store
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from bot.identity import collectivite_from_email
+from bot.consultation.identity import collectivite_from_email
 from storage.referential import CollectiviteRef, Referential
 
 TCHAP_SERVER = re.compile(r"(^|\.)tchap\.gouv\.fr$")

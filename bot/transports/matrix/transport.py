@@ -34,7 +34,8 @@ from nio import (
 )
 from nio.responses import RoomInfo as NioRoomInfo
 
-from bot.transport import Capability, IncomingHandler, Transport, render_poll
+from bot.core.transport import Capability, IncomingHandler, Transport, render_poll
+from bot.core.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutPoll
 from bot.transports.matrix import polls
 from bot.transports.matrix.backfill import missed_events
 from bot.transports.matrix.decryption import Undecryptable
@@ -48,7 +49,6 @@ from bot.transports.matrix.rooms import Invitation, read_invitation, server_allo
 from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender
 from bot.transports.matrix.state import BotState, RoomInfo, StateFile
 from bot.transports.matrix.tchap import email_from_user_id
-from bot.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutPoll
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.store import Store

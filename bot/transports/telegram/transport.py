@@ -16,7 +16,8 @@ from telegram.constants import MessageLimit
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.transport import Capability, IncomingHandler, Transport
+from bot.core.transport import Capability, IncomingHandler, Transport
+from bot.core.values import ConversationKey, OutChoices, OutFile, OutPoll
 from bot.transports.telegram.ballots import Ballots
 from bot.transports.telegram.context import replying_to
 from bot.transports.telegram.dispatch import Dispatcher
@@ -34,7 +35,6 @@ from bot.transports.telegram.rendering import (
 from bot.transports.telegram.sender import Sender
 from bot.transports.telegram.updates import UpdateRouter
 from bot.transports.telegram.webhook import WebhookServer, webhook_secret
-from bot.values import ConversationKey, OutChoices, OutFile, OutPoll
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.store import Store

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from bot.forms import FormState
+from bot.forms.base import FormState
 
 SKIP = "passer"
 CONTRIBUTION_FORMS = ("besoin", "service")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.engine import Engine
+from bot.app.engine import Engine
 from config.settings import Settings
 
 REDELIVERY_SECONDS = 60

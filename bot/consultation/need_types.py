@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.recurrence import indexed_text
+from bot.consultation.recurrence import indexed_text
 from nlp.needs import NeedModel, NeedType
 from storage.store import ContributionView
 

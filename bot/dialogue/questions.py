@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import recurrence
-from bot.context import Context
-from bot.forms import FormState, Question
-from bot.intake import collectivite_value, lookup
-from bot.parsing import NO_ALIASES, YES_ALIASES, Option
-from bot.state import SKIP, DialogueState, Mode, draft, has_draft
+from bot.consultation import recurrence
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option
+from bot.dialogue.state import SKIP, DialogueState, Mode, draft, has_draft
+from bot.forms.base import FormState, Question
+from bot.forms.intake import collectivite_value, lookup
 from config.calendar import french_date
 
 

@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from bot.forms import (
+from bot.consultation.identity import collectivite_from_email
+from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
+from bot.forms.base import (
     Accept,
     Answer,
     AskAgain,
@@ -20,13 +22,11 @@ from bot.forms import (
     Reject,
     TextField,
 )
-from bot.identity import collectivite_from_email
-from bot.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
 from nlp.similarity import UNKNOWN_USAGE
 from storage.referential import CollectiviteKind, CollectiviteRef, normalize
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.dialogue.context import Context
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 4000
@@ -247,7 +247,7 @@ USAGES = (
     UNKNOWN_USAGE,
 )
 """What a service is mainly for: two needs with the same subject but another usage differ
-(booking the hall is not tracking its cleaning). ``bot.recurrence`` compares them."""
+(booking the hall is not tracking its cleaning). ``bot.consultation.recurrence`` compares them."""
 
 
 class UsageField(ChoiceField):

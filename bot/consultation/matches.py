@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.recurrence import SHOWN_KEY
+from bot.consultation.recurrence import SHOWN_KEY
 from config.typography import decimal
 from storage.records import ContributionView
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import regroup
-from bot.context import Context
-from bot.export import cluster_records, contributions_csv
-from bot.matches import match_records
-from bot.parsing import Command
-from bot.values import OutFile, Outgoing, OutText
+from bot.consultation import regroup
+from bot.consultation.export import cluster_records, contributions_csv
+from bot.consultation.matches import match_records
+from bot.core.values import OutFile, Outgoing, OutText
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import Command
 from config.typography import decimal
 from nlp.similarity import comparable_usage
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.forms import Form
-from bot.values import ConversationKey
+from bot.core.values import ConversationKey
+from bot.forms.base import Form
 from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -17,7 +17,7 @@ from storage.referential import Referential
 from storage.store import AgentRecord, Tx
 
 if TYPE_CHECKING:
-    from bot.recurrence import SimilarIndex
+    from bot.consultation.recurrence import SimilarIndex
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,36 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import admin, contributions, recurrence
-from bot.context import Context
-from bot.forms import Accept, Answer, AskAgain, ChoiceField, Form, FormState, Question, Reject
-from bot.intake import lookup
-from bot.parsing import (
-    ADMIN_COMMANDS,
-    Command,
-    Option,
-    ParsedCommand,
-    fold,
-    match_choice,
-    match_choices,
-    parse_command,
-)
-from bot.questions import (
-    collecte_closed_text,
-    current_question,
-    draft_title,
-    profile_answers,
-)
-from bot.state import (
-    CONTRIBUTION_FORMS,
-    SKIP,
-    DialogueState,
-    Mode,
-    ShownOption,
-    draft,
-    has_draft,
-)
-from bot.values import (
+from bot.admin import commands as admin
+from bot.consultation import contributions, recurrence
+from bot.core.values import (
     Choice,
     Incoming,
     IncomingAttachment,
@@ -49,6 +22,34 @@ from bot.values import (
     Outgoing,
     OutText,
 )
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import (
+    ADMIN_COMMANDS,
+    Command,
+    Option,
+    ParsedCommand,
+    fold,
+    match_choice,
+    match_choices,
+    parse_command,
+)
+from bot.dialogue.questions import (
+    collecte_closed_text,
+    current_question,
+    draft_title,
+    profile_answers,
+)
+from bot.dialogue.state import (
+    CONTRIBUTION_FORMS,
+    SKIP,
+    DialogueState,
+    Mode,
+    ShownOption,
+    draft,
+    has_draft,
+)
+from bot.forms.base import Accept, Answer, AskAgain, ChoiceField, Form, FormState, Question, Reject
+from bot.forms.intake import lookup
 
 __all__ = ["DialogueState", "step"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from bot.context import Context
-from bot.forms import FormState, Question
-from bot.intake import lookup
-from bot.parsing import Option
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import Option
+from bot.forms.base import FormState, Question
+from bot.forms.intake import lookup
 from nlp.similarity import comparable_usage
 from storage.store import ContributionSummary
 

@@ -16,11 +16,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from bot.context import Context, Services
-from bot.dialogue import DialogueState, step
-from bot.locks import KeyedLocks
-from bot.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
-from bot.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
+from bot.core.locks import KeyedLocks
+from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
+from bot.core.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
+from bot.dialogue.context import Context, Services
+from bot.dialogue.step import DialogueState, step
 from storage.models import utcnow
 from storage.store import PendingDelivery, Store
 

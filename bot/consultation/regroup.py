@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.recurrence import SHOWN_KEY, SimilarIndex, indexed_text
+from bot.consultation.recurrence import SHOWN_KEY, SimilarIndex, indexed_text
 from nlp.similarity import Similarity, SimilarityIndex
 from storage.models import Contribution
 from storage.records import ContributionView

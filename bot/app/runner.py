@@ -7,8 +7,8 @@ import contextlib
 import logging
 import signal
 
-from bot.app import build_engine
-from bot.scheduler import build_scheduler
+from bot.app.scheduler import build_scheduler
+from bot.app.services import build_engine
 from bot.transports.console import ConsoleTransport
 from config.settings import Settings
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.context import Context
-from bot.forms import FormState
-from bot.recurrence import contribution_text
+from bot.consultation.recurrence import contribution_text
+from bot.dialogue.context import Context
+from bot.forms.base import FormState
 from config.calendar import french_date
 
 # Fields stored in their own columns; every other answer goes to ``Contribution.answers``.

@@ -12,7 +12,15 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import ClassVar
 
-from bot.values import ConversationKey, Incoming, OutChoices, OutFile, Outgoing, OutPoll, OutText
+from bot.core.values import (
+    ConversationKey,
+    Incoming,
+    OutChoices,
+    OutFile,
+    Outgoing,
+    OutPoll,
+    OutText,
+)
 from config.catalogue import Catalogue, default_catalogue
 
 IncomingHandler = Callable[[Incoming], Awaitable[None]]

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import regroup
-from bot.app import build_engine, open_store
-from bot.export import (
+from bot.app.services import build_engine, open_store
+from bot.consultation import regroup
+from bot.consultation.export import (
     CLUSTER_COLUMNS,
     CONTRIBUTION_COLUMNS,
     cluster_records,
@@ -20,9 +20,14 @@ from bot.export import (
     to_csv,
     to_json,
 )
-from bot.matches import MATCH_COLUMNS, feedback, match_records, render
-from bot.need_types import NEED_TYPE_COLUMNS, need_type_records
-from bot.regroup import CANDIDATE_COLUMNS, CANDIDATE_MIN_SCORE, candidate_records, index_of
+from bot.consultation.matches import MATCH_COLUMNS, feedback, match_records, render
+from bot.consultation.need_types import NEED_TYPE_COLUMNS, need_type_records
+from bot.consultation.regroup import (
+    CANDIDATE_COLUMNS,
+    CANDIDATE_MIN_SCORE,
+    candidate_records,
+    index_of,
+)
 from bot.transports.console import ConsoleTransport
 from config.catalogue import Catalogue
 from config.settings import ConfigError, Settings, load_settings
@@ -167,7 +172,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runner import run_bot
+    from bot.app.runner import run_bot
 
     asyncio.run(run_bot(settings, console_user=args.user or default_user()))
     return 0

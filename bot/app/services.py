@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.context import Services
-from bot.engine import Engine
-from bot.intake import build_forms
-from bot.recurrence import SerializedIndex, indexed_text
+from bot.app.engine import Engine
+from bot.consultation.recurrence import SerializedIndex, indexed_text
+from bot.dialogue.context import Services
+from bot.forms.intake import build_forms
 from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings

@@ -1,7 +1,7 @@
 """Forms as data: an ordered list of fields, and the engine that walks through them.
 
 A field knows its prompt, how to validate an answer and how to show it in a summary. The
-engine (in :mod:`bot.dialogue`) asks for the next missing field, and handles ``retour``,
+engine (in :mod:`bot.dialogue.step`) asks for the next missing field, and handles ``retour``,
 ``modifier`` and the summary for every form alike. Adding a question is adding one field.
 """
 
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from bot.parsing import Option, TextProblem, clean_text, text_problem
+from bot.dialogue.parsing import Option, TextProblem, clean_text, text_problem
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.dialogue.context import Context
 
 
 @dataclass(frozen=True, slots=True)
