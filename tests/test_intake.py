@@ -383,8 +383,8 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
 class TchapLikeTransport(FakeTransport):
     """A platform whose user ids reveal a professional email, as Tchap's do."""
 
-    def email_of(self, user_id: str) -> str | None:
-        return f"{user_id}@villeurbanne.fr"
+    def emails_of(self, user_id: str) -> tuple[str, ...]:
+        return (f"{user_id}@villeurbanne.fr",)
 
 
 async def test_the_platform_email_suggests_the_collectivite(services, store, clock) -> None:

@@ -87,7 +87,7 @@ class Engine:
                 key,
                 conversation.agent,
                 self.clock(),
-                platform_email=transport.email_of(key.user) if transport else None,
+                platform_emails=transport.emails_of(key.user) if transport else (),
                 can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
             replies = step(ctx, state, incoming)

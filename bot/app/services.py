@@ -6,9 +6,11 @@ import logging
 from dataclasses import replace
 
 from bot.app.engine import Engine
+from bot.commands import build_commands
 from bot.consultation.recurrence import SerializedIndex, indexed_text
 from bot.dialogue.context import Services
 from bot.forms.intake import build_forms
+from bot.scenes import build_scenes
 from config.calendar import Calendar
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -32,6 +34,8 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         referential=default_referential(),
         classifier=classifier or load_classifier(taxonomy),
         forms=build_forms(),
+        scenes=build_scenes(),
+        commands=build_commands(),
     )
 
 

@@ -6,11 +6,30 @@ from typing import Any
 
 from bot.consultation.recurrence import contribution_text
 from bot.dialogue.context import Context
-from bot.forms.base import FormState
+from bot.forms.base import Completion, FormState
 from config.calendar import french_date
 
 # Fields stored in their own columns; every other answer goes to ``Contribution.answers``.
 COLUMNS = ("title", "description", "thematique", "same_as")
+
+
+def submit(ctx: Context, form: FormState) -> Completion:
+    """Store a confirmed draft if the collecte is open; otherwise the agent keeps it."""
+    calendar = ctx.services.calendar
+    if not calendar.is_open("collecte", ctx.now):
+        return Completion(collecte_closed(ctx) + "\n\n" + ctx.t("submit.kept"), done=False)
+    return Completion(store(ctx, form))
+
+
+def collecte_closed(ctx: Context) -> str:
+    """Why a contribution cannot be written now, and when it could have been."""
+    calendar = ctx.services.calendar
+    collecte = calendar.get("collecte")
+    if calendar.today(ctx.now) < collecte.start:
+        return ctx.t("phase.collecte_not_open", start=french_date(collecte.start))
+    current = calendar.current(ctx.now)
+    phase = ctx.t("phase.now", label=current.label) if current else ""
+    return ctx.t("phase.collecte_closed", end=french_date(collecte.end), phase=phase)
 
 
 def store(ctx: Context, form: FormState) -> str:

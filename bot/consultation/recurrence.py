@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
+from bot.consultation.collectivites import lookup
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import Option
-from bot.forms.base import FormState, Question
-from bot.forms.intake import lookup
+from bot.forms.base import FormState, Interlude, Question
 from nlp.similarity import comparable_usage
 from storage.store import ContributionSummary
 
@@ -140,6 +140,17 @@ def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
     else:
         form.answers["same_as"] = None
     return notes
+
+
+SIMILAR_SCENE = "similar"
+
+
+def before_summary(ctx: Context, form: FormState) -> Interlude:
+    """The form's hook: search once, when the form is complete (not again after a join)."""
+    if "same_as" in form.answers:
+        return Interlude()
+    notes = look_for_recurrence(ctx, form)
+    return Interlude(tuple(notes), SIMILAR_SCENE if form.sub.get("similar") else None)
 
 
 def label(ctx: Context, summary: ContributionSummary) -> str:

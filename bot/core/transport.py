@@ -70,9 +70,10 @@ class Transport(ABC):
     @abstractmethod
     async def send_text(self, key: ConversationKey, text: str) -> None: ...
 
-    def email_of(self, user_id: str) -> str | None:
-        """The professional email a platform identity reveals (Tchap ids do), if any."""
-        return None
+    def emails_of(self, user_id: str) -> tuple[str, ...]:
+        """The professional addresses a platform identity may stand for (Tchap ids do),
+        most likely first; empty when the platform says nothing."""
+        return ()
 
     async def send_choices(self, key: ConversationKey, message: OutChoices) -> None:
         raise UnsupportedMessage(f"{self.name} declares buttons but does not send them")

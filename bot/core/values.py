@@ -7,6 +7,7 @@ Adapters turn platform events into the frozen ``Incoming*`` values and render th
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +34,24 @@ class Incoming:
     raw: Any = field(default=None, compare=False, repr=False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (which no encoder accepts) replaced by U+FFFD.
+
+    A JSON line or a platform may carry ``"\\ud800"``; left as is, it would fail every
+    later encoding (the reply, the database), and block the conversation.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IncomingText(Incoming):
     text: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", valid_unicode(self.text))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +60,9 @@ class IncomingChoice(Incoming):
 
     choice_id: str
     token: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "choice_id", valid_unicode(self.choice_id))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

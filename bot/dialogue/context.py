@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.values import ConversationKey
+from bot.dialogue.commands import CommandRegistry
+from bot.dialogue.scene import SceneRegistry
 from bot.forms.base import Form
 from config.calendar import Calendar
 from config.catalogue import Catalogue
@@ -31,6 +33,8 @@ class Services:
     referential: Referential
     classifier: Classifier
     forms: dict[str, Form]
+    scenes: SceneRegistry
+    commands: CommandRegistry
     similar: SimilarIndex | None = None  # same-need search; None: the step is skipped
 
 
@@ -43,11 +47,16 @@ class Context:
     key: ConversationKey
     agent: AgentRecord | None
     now: datetime
-    platform_email: str | None = None  # what the platform says of the user (Tchap)
+    platform_emails: tuple[str, ...] = ()  # what the platform says of the user (Tchap)
     can_send_files: bool = True
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)
+
+    @property
+    def platform_email(self) -> str | None:
+        """The most likely of the platform's addresses, kept (privately) with the profile."""
+        return self.platform_emails[0] if self.platform_emails else None
 
     @property
     def catalogue(self) -> Catalogue:

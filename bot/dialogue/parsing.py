@@ -1,4 +1,7 @@
-"""Reading what users type: commands, answers to choices, and text that must be refused."""
+"""Reading what users type: answers to choices, and text that must be refused.
+
+Commands are read by :mod:`bot.dialogue.commands`.
+"""
 
 from __future__ import annotations
 
@@ -10,98 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class Command(StrEnum):
-    AIDE = "aide"
-    ANNULER = "annuler"
-    RETOUR = "retour"
-    MODIFIER = "modifier"
-    MES_CONTRIBUTIONS = "mes contributions"
-    NOUVELLE = "nouvelle"
-    PROFIL = "profil"
-    START = "start"
-    # administrators only; recognised only with a leading / or !
-    STATS = "stats"
-    EXPORT = "export"
-    RECURRENCES = "recurrences"
-    REGROUPER = "regrouper"
-    SEPARER = "separer"
-    CANDIDATS = "candidats"
-
-
-ADMIN_COMMANDS = frozenset(
-    {
-        Command.STATS,
-        Command.EXPORT,
-        Command.RECURRENCES,
-        Command.REGROUPER,
-        Command.SEPARER,
-        Command.CANDIDATS,
-    }
-)
-_ALIASES = {
-    "help": Command.AIDE,
-    "?": Command.AIDE,
-    "mescontributions": Command.MES_CONTRIBUTIONS,
-    "mes_contributions": Command.MES_CONTRIBUTIONS,
-    "contributions": Command.MES_CONTRIBUTIONS,
-    "nouveau": Command.NOUVELLE,
-    "nouvelle contribution": Command.NOUVELLE,
-    "mon profil": Command.PROFIL,
-    "precedent": Command.RETOUR,
-    "retour arriere": Command.RETOUR,
-}
-_ADMIN_WORDS = {c.value: c for c in ADMIN_COMMANDS} | {
-    "grappes": Command.RECURRENCES,
-    "clusters": Command.RECURRENCES,
-}
-_PLAIN_COMMANDS = {c.value: c for c in Command if c not in ADMIN_COMMANDS and c != Command.START}
-
-
 def fold(text: str) -> str:
     """Lower case, no accents, single spaces: the form in which answers are compared."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = re.sub(r"[’'`\-_.,;:!?«»\"()]+", " ", stripped)
     return " ".join(stripped.split())
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedCommand:
-    command: Command | None  # None: an unknown /command
-    word: str
-    argument: str = ""
-
-
-def parse_command(text: str) -> ParsedCommand | None:
-    """Recognise a command typed alone, with or without a leading ``/`` or ``!``.
-
-    Element and Tchap intercept unknown ``/`` commands, so ``!aide`` and ``aide`` work too.
-    Administrator commands need the prefix, so that a title such as "Stats" stays a title.
-    """
-    stripped = text.strip()
-    if not stripped or len(stripped) > 64:
-        return None
-    prefixed = stripped[0] in "/!"
-    body = stripped[1:] if prefixed else stripped
-    word, _, argument = body.partition(" ")
-    if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
-        word = word.split("@", 1)[0]
-        body = f"{word} {argument}".strip()
-    folded = fold(body)
-    folded_word = fold(word)
-    if folded in _PLAIN_COMMANDS:
-        return ParsedCommand(_PLAIN_COMMANDS[folded], word)
-    if folded in _ALIASES:
-        return ParsedCommand(_ALIASES[folded], word)
-    if not prefixed:
-        return None
-    if folded_word in {"start", "demarrer"}:
-        return ParsedCommand(Command.START, word, argument.strip())
-    if folded_word in _ADMIN_WORDS:
-        return ParsedCommand(_ADMIN_WORDS[folded_word], word, argument.strip())
-    if re.fullmatch(r"[A-Za-z_][\w-]{0,31}", word):
-        return ParsedCommand(None, stripped[0] + word)
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ class FormState(BaseModel):
     review: bool = False  # back to the summary after the current field
     confirm: bool = True  # show the summary before finishing
     sub: dict[str, Any] = Field(default_factory=dict)  # the current field's sub-question
+    memo: dict[str, Any] = Field(default_factory=dict)  # computed once for the current field
     started_at: datetime
 
 
@@ -190,13 +191,52 @@ class ChoiceField(FormField):
         return ", ".join(labels.get(v, str(v)) for v in values)
 
 
+@dataclass(frozen=True, slots=True)
+class Interlude:
+    """What a form does once every field is answered, before its summary.
+
+    ``notes`` are said at once; ``scene`` names a question to ask before the summary (the
+    offer to join the same need), None to go straight to the summary.
+    """
+
+    notes: tuple[str, ...] = ()
+    scene: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What a confirmed form did: the message to say, and whether the form is finished.
+
+    ``done`` is False when the form could not be stored (the collecte closed meanwhile):
+    the agent keeps the draft.
+    """
+
+    message: str
+    done: bool = True
+
+
+BeforeSummary = Callable[["Context", FormState], Interlude]
+OnComplete = Callable[["Context", FormState], Completion]
+OnChange = Callable[[FormState, str], None]
+SummaryNote = Callable[["Context", FormState], str]
+
+
 @dataclass(frozen=True)
 class Form:
-    """An ordered list of fields; ``review`` shows a summary to confirm before finishing."""
+    """An ordered list of fields; ``review`` shows a summary to confirm before finishing.
+
+    Hooks: ``on_complete`` stores what was confirmed; ``before_summary`` runs once every
+    field is answered; ``on_change`` is told that an answer changed (an edit);
+    ``summary_note`` adds a line to the summary.
+    """
 
     name: str
     fields: tuple[FormField, ...]
+    on_complete: OnComplete
     review: bool = True
+    before_summary: BeforeSummary | None = None
+    on_change: OnChange | None = None
+    summary_note: SummaryNote | None = None
     by_name: dict[str, FormField] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -235,7 +275,7 @@ class Form:
                 del state.answers[other.name]
         if form_field.name not in state.history:
             state.history.append(form_field.name)
-        state.sub = {}
+        state.sub, state.memo = {}, {}
         while state.forward and not state.review:
             revisit = self.by_name[state.forward.pop(0)]
             if revisit.applies(state.answers) and revisit.name in state.answers:
@@ -256,5 +296,5 @@ class Form:
             state.forward.insert(0, current)
         state.field = previous[-1]
         state.history = previous[:-1]
-        state.sub = {}
+        state.sub, state.memo = {}, {}
         return True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from bot.consultation.identity import collectivite_from_email
+from bot.consultation import contributions, profiles, recurrence
+from bot.consultation.collectivites import collectivite_value, lookup
 from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
 from bot.forms.base import (
     Accept,
@@ -23,7 +24,7 @@ from bot.forms.base import (
     TextField,
 )
 from nlp.similarity import UNKNOWN_USAGE
-from storage.referential import CollectiviteKind, CollectiviteRef, normalize
+from storage.referential import CollectiviteRef, normalize
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -59,18 +60,6 @@ class EmailField(TextField):
         return Accept(checked.normalized)
 
 
-def lookup(ctx: Context, kind: str, code: str) -> CollectiviteRef:
-    """The referential entry of a stored (kind, code); it must exist."""
-    ref = ctx.services.referential.get(cast(CollectiviteKind, kind), code)
-    if ref is None:
-        raise LookupError(f"collectivité {kind}:{code} is not in the referential")
-    return ref
-
-
-def collectivite_value(ref: CollectiviteRef) -> dict[str, Any]:
-    return {"kind": ref.kind, "code": ref.code, "name": ref.name, "label": ref.label}
-
-
 class CollectiviteField(FormField):
     """Found in the referential by name, postal code, INSEE code or SIREN.
 
@@ -78,21 +67,18 @@ class CollectiviteField(FormField):
     département; an inexact name offers the closest candidates.
     """
 
-    def _suggestion(self, ctx: Context, state: FormState) -> CollectiviteRef | None:
-        """The collectivité the platform's email points to, until the agent declines it."""
-        if not ctx.platform_email or state.sub or self.name in state.answers:
+    def _suggestion(self, ctx: Context, state: FormState) -> tuple[str, CollectiviteRef] | None:
+        """The collectivité the platform's addresses point to, until the agent declines it."""
+        if not ctx.platform_emails or state.sub or self.name in state.answers:
             return None
-        return collectivite_from_email(ctx.platform_email, ctx.services.referential)
+        return ctx.services.referential.from_emails(ctx.platform_emails)
 
     def question(self, ctx: Context, state: FormState) -> Question:
-        suggestion = self._suggestion(ctx, state)
-        if suggestion is not None:
+        found = self._suggestion(ctx, state)
+        if found is not None:
+            email, suggestion = found
             return Question(
-                ctx.t(
-                    "form.profil.collectivite.suggested",
-                    email=ctx.platform_email,
-                    label=suggestion.label,
-                ),
+                ctx.t("form.profil.collectivite.suggested", email=email, label=suggestion.label),
                 (
                     Option(
                         SUGGESTION_YES, ctx.t("form.profil.collectivite.suggested_yes"), YES_ALIASES
@@ -120,10 +106,10 @@ class CollectiviteField(FormField):
         return Question(text, tuple(options), free_text=True)
 
     def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
-        suggestion = self._suggestion(ctx, state)
-        if suggestion is not None and answer.choice_ids == (SUGGESTION_YES,):
-            return Accept(collectivite_value(suggestion))
-        if suggestion is not None and answer.choice_ids == (SUGGESTION_NO,):
+        suggested = self._suggestion(ctx, state)
+        if suggested is not None and answer.choice_ids == (SUGGESTION_YES,):
+            return Accept(collectivite_value(suggested[1]))
+        if suggested is not None and answer.choice_ids == (SUGGESTION_NO,):
             state.sub = {"declined": True}
             return AskAgain()
         candidates = state.sub.get("candidates", [])
@@ -184,8 +170,12 @@ class ThematiqueField(FormField):
         self.text_fields = text_fields
 
     def _ranked(self, ctx: Context, state: FormState) -> list[tuple[str, float]]:
-        text = "\n".join(str(state.answers.get(name) or "") for name in self.text_fields)
-        return list(ctx.services.classifier.predict(text).ranked)
+        """The classifier's ranking, computed once while this field is asked."""
+        if "ranked" not in state.memo:
+            text = "\n".join(str(state.answers.get(name) or "") for name in self.text_fields)
+            ranked = ctx.services.classifier.predict(text).ranked
+            state.memo["ranked"] = [[tid, score] for tid, score in ranked]
+        return [(str(tid), float(score)) for tid, score in state.memo["ranked"]]
 
     def question(self, ctx: Context, state: FormState) -> Question:
         taxonomy = ctx.services.taxonomy
@@ -260,6 +250,15 @@ class UsageField(ChoiceField):
         return tuple(Option(u, ctx.t(f"usage.options.{u}")) for u in self.option_ids)
 
 
+CONTRIBUTION_HOOKS: dict[str, Any] = {
+    "on_complete": contributions.submit,
+    "before_summary": recurrence.before_summary,
+    "on_change": recurrence.forget_if_changed,
+    "summary_note": recurrence.summary_line,
+}
+"""A need and a service alike: the same-need search before the summary, stored once sent."""
+
+
 def build_forms() -> dict[str, Form]:
     """The three forms of the collecte. Adding a question is adding a field here."""
     profil = Form(
@@ -274,6 +273,7 @@ def build_forms() -> dict[str, Form]:
             TextField("fonction", max_length=120, min_length=2),
             EmailField("email", max_length=320, optional=True, public=False),
         ),
+        on_complete=profiles.save,
         review=False,
     )
     besoin = Form(
@@ -290,6 +290,7 @@ def build_forms() -> dict[str, Form]:
             ThematiqueField("thematique", text_fields=("title", "description", "current_handling")),
             UsageField("usage"),
         ),
+        **CONTRIBUTION_HOOKS,
     )
     service = Form(
         "service",
@@ -307,5 +308,6 @@ def build_forms() -> dict[str, Form]:
             ThematiqueField("thematique", text_fields=("title", "description", "funding")),
             UsageField("usage"),
         ),
+        **CONTRIBUTION_HOOKS,
     )
     return {form.name: form for form in (profil, besoin, service)}

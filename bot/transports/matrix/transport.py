@@ -48,7 +48,7 @@ from bot.transports.matrix.rendering import inert, text_content
 from bot.transports.matrix.rooms import Invitation, read_invitation, server_allowed, server_of
 from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender
 from bot.transports.matrix.state import BotState, RoomInfo, StateFile
-from bot.transports.matrix.tchap import email_from_user_id
+from bot.transports.matrix.tchap import email_candidates
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.store import Store
@@ -118,8 +118,8 @@ class MatrixTransport(Transport):
 
     # -- what the engine calls -------------------------------------------------------
 
-    def email_of(self, user_id: str) -> str | None:
-        return email_from_user_id(user_id)
+    def emails_of(self, user_id: str) -> tuple[str, ...]:
+        return email_candidates(user_id)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:
         await self._send(key.chat, "m.room.message", text_content(text))

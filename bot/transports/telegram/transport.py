@@ -16,6 +16,7 @@ from telegram.constants import MessageLimit
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot.commands import build_commands
 from bot.core.transport import Capability, IncomingHandler, Transport
 from bot.core.values import ConversationKey, OutChoices, OutFile, OutPoll
 from bot.transports.telegram.ballots import Ballots
@@ -40,9 +41,6 @@ from config.settings import Settings
 from storage.store import Store
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("aide", "annuler", "retour", "modifier", "mes_contributions", "nouvelle", "profil")
-"""Registered with Telegram (``/`` menu); the core understands them with or without ``/``."""
 
 DEFAULT_API = "https://api.telegram.org"
 
@@ -89,6 +87,8 @@ class TelegramTransport(Transport):
         poll_timeout: int = LONG_POLL_SECONDS,
     ) -> None:
         super().__init__(catalogue)
+        self.menu = build_commands().menu(self.catalogue)
+        """Telegram's ``/`` menu, generated from the command registry."""
         self.settings = settings
         self.bot = build_bot(settings)
         self.poll_timeout = poll_timeout
@@ -165,9 +165,8 @@ class TelegramTransport(Transport):
 
     async def register_commands(self) -> None:
         """The ``/`` menu, in French; a failure costs only the menu."""
-        commands = [
-            BotCommand(name, self.catalogue.t(f"telegram.commands.{name}")) for name in COMMANDS
-        ]
+        # the registry's menu entries; the core understands them with or without ``/``
+        commands = [BotCommand(name, text) for name, text in self.menu]
         try:
             await self.bot.set_my_commands(commands)
         except TelegramError as error:

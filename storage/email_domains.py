@@ -1,4 +1,4 @@
-"""What a platform tells about who is writing: a professional email, hence a collectivité.
+"""What an email's domain says of the employer: a collectivité, to suggest to the agent.
 
 Tchap user ids encode the agent's email (``jean.dupont@villeurbanne.fr``); its domain often
 names the employer. The suggestion is offered to the agent for confirmation, never taken as
@@ -7,7 +7,11 @@ a fact, and the email is kept private as a signal for verifying votes later.
 
 from __future__ import annotations
 
-from storage.referential import CollectiviteRef, Referential
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.referential import CollectiviteRef, Referential
 
 # Email domains that say nothing about the employer.
 GENERIC_DOMAINS = frozenset(
@@ -43,4 +47,19 @@ def collectivite_from_email(email: str, referential: Referential) -> Collectivit
         found = referential.search(name, limit=2)
         if len(found) == 1:
             return found[0]
+    return None
+
+
+def collectivite_from_emails(
+    emails: Iterable[str], referential: Referential
+) -> tuple[str, CollectiviteRef] | None:
+    """The first of several readings of an address that points to one collectivité.
+
+    A Tchap id may stand for several addresses (:func:`email_candidates` in the Matrix
+    transport); each is tried in order, most likely first.
+    """
+    for email in emails:
+        found = collectivite_from_email(email, referential)
+        if found is not None:
+            return email, found
     return None

@@ -1,67 +1,24 @@
-"""Administrators' chat commands, refused to everyone else.
-
-``!stats``, ``!export``, ``!recurrences`` (the shared needs), ``!regrouper B-0005 B-0001`` and
-``!separer B-0005`` (correct the groups of the same need by hand).
-"""
+"""Groups of the same need: ``!recurrences`` (the shared needs), ``!candidats`` (pairs to
+review), ``!regrouper B-0005 B-0001`` and ``!separer B-0005`` (correct the groups by hand)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.admin.shared import SHARED_SHOWN, shared_needs
 from bot.consultation import regroup
-from bot.consultation.export import cluster_records, contributions_csv
-from bot.consultation.matches import match_records
-from bot.core.values import OutFile, Outgoing, OutText
+from bot.consultation.export import cluster_records
+from bot.dialogue.commands import CommandSpec
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Command
+from bot.dialogue.turn import Turn
 from config.typography import decimal
 from nlp.similarity import comparable_usage
 
-SHARED_SHOWN = 10
-"""Lines listed by ``!recurrences`` and ``!candidats``; the exports have them all."""
 REVIEWED_IN_CHAT = 200
 """``!candidats`` looks for pairs from the latest contributions only, to answer at once."""
 
 
-def run(ctx: Context, command: Command, argument: str = "") -> list[Outgoing]:
-    if not ctx.is_admin:
-        return [OutText(ctx.t("admin.refused"))]
-    ctx.tx.audit(ctx.actor, f"admin.{command.value}")
-    if command is Command.STATS:
-        return [OutText(stats(ctx))]
-    if command is Command.RECURRENCES:
-        return [OutText(recurrences(ctx))]
-    if command is Command.CANDIDATS:
-        return [OutText(candidates(ctx))]
-    if command in (Command.REGROUPER, Command.SEPARER):
-        return [OutText(regrouping(ctx, command, argument.replace(",", " ").split()))]
-    if not ctx.can_send_files:
-        return [OutText(ctx.t("admin.export_no_files"))]
-    views = ctx.tx.contribution_views()
-    content = contributions_csv(views, ctx.services.taxonomy)
-    stamp = ctx.now.strftime("%Y%m%d-%H%M")
-    caption = ctx.t("admin.export_caption", count=len(views))
-    return [OutFile(f"contributions-{stamp}.csv", content, "text/csv", caption)]
-
-
-def stats(ctx: Context) -> str:
-    views = ctx.tx.contribution_views()
-    shared = _shared(cluster_records(views, ctx.services.taxonomy))
-    matches = match_records(views)
-    questions = {m["contribution"] for m in matches}
-    joined = {m["contribution"] for m in matches if m["associee"]}
-    return ctx.t(
-        "admin.stats",
-        **ctx.tx.counts(),
-        shared=len(shared),
-        proposed=len(questions),
-        joined=len(joined),
-    )
-
-
 def recurrences(ctx: Context) -> str:
     """The needs and services shared by several collectivités, the most shared first."""
-    shared = _shared(cluster_records(ctx.tx.contribution_views(), ctx.services.taxonomy))
+    shared = shared_needs(cluster_records(ctx.tx.contribution_views(), ctx.services.taxonomy))
     if not shared:
         return ctx.t("admin.recurrences.none")
     lines = [ctx.t("admin.recurrences.title", count=len(shared))]
@@ -113,11 +70,11 @@ def candidates(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def regrouping(ctx: Context, command: Command, references: list[str]) -> str:
-    expected = 2 if command is Command.REGROUPER else 1
+def regrouping(ctx: Context, references: list[str], expected: int) -> str:
+    """Attach (two references) or detach (one) a contribution; the usage if miscounted."""
     if len(references) != expected:
         return ctx.t("regroup.usage")
-    with_reference = references[1] if command is Command.REGROUPER else None
+    with_reference = references[1] if expected == 2 else None
     return regroup.apply(ctx.tx, ctx.t, ctx.actor, references[0], with_reference)[1]
 
 
@@ -127,5 +84,29 @@ def usage_note(ctx: Context, usage: str | None) -> str:
     return ctx.t("admin.recurrences.usage", label=ctx.t(f"usage.options.{usage}").lower())
 
 
-def _shared(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c for c in clusters if c["nombre_collectivites"] > 1]
+def _references(argument: str) -> list[str]:
+    return argument.replace(",", " ").split()
+
+
+def run_recurrences(turn: Turn, argument: str) -> None:
+    turn.say(recurrences(turn.ctx))
+
+
+def run_candidates(turn: Turn, argument: str) -> None:
+    turn.say(candidates(turn.ctx))
+
+
+def run_regroup(turn: Turn, argument: str) -> None:
+    turn.say(regrouping(turn.ctx, _references(argument), expected=2))
+
+
+def run_separate(turn: Turn, argument: str) -> None:
+    turn.say(regrouping(turn.ctx, _references(argument), expected=1))
+
+
+COMMANDS = (
+    CommandSpec("recurrences", run_recurrences, aliases=("grappes", "clusters"), admin=True),
+    CommandSpec("candidats", run_candidates, admin=True),
+    CommandSpec("regrouper", run_regroup, admin=True),
+    CommandSpec("separer", run_separate, admin=True),
+)
