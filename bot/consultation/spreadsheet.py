@@ -69,6 +69,8 @@ class Row:
 class Table:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+    unit: str = "ligne"
+    """What a row's number counts, for error messages: ``ligne``, or ``élément`` (JSON)."""
 
 
 def neutralise(text: str) -> str:

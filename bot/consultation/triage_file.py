@@ -119,9 +119,10 @@ class TriagePlan:
 class LineError:
     line: int
     message: str
+    unit: str = "ligne"
 
     def __str__(self) -> str:
-        return f"ligne {self.line} : {self.message}"
+        return f"{self.unit} {self.line} : {self.message}"
 
 
 class TriageFileError(ValueError):
