@@ -31,7 +31,15 @@ from bot.need_types import MIN_PROBABILITY, need_type_records
 from bot.recurrence import indexed_text
 from config.taxonomy import Taxonomy
 from nlp.needs import Distribution, NeedModel, NeedType, agreement
-from nlp.similarity import Similarity, SimilarityIndex, combined, comparable_usage, cosine
+from nlp.similarity import (
+    Analyzer,
+    Similarity,
+    SimilarityIndex,
+    Sparse,
+    combined,
+    comparable_usage,
+    cosine,
+)
 from storage.records import ContributionView
 
 BY_AGENT = "rejointe par l’agent"
@@ -148,7 +156,8 @@ def draft(
     vectors: list[dict[str, float]] = []
     distributions: list[Distribution] = []
     if similarity is not None:
-        scoring = Similarity(similarity.analyzer, similarity.settings, cast(NeedModel, needs))
+        analyzer = cast(Analyzer, _MemoAnalyzer(similarity.analyzer))
+        scoring = Similarity(analyzer, similarity.settings, cast(NeedModel, needs))
         vectors = [scoring.analyzer.vector(text) for text in texts]
         distributions = scoring.distributions(texts)
         if settings.similar_text:
@@ -300,6 +309,20 @@ class _UnionFind:
         if a != b:
             # the smaller index stays the root: the group's first contribution
             self.parent[max(a, b)] = min(a, b)
+
+
+class _MemoAnalyzer:
+    """The words' vectors, read once per text (the index and its queries read each twice)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.cache: dict[str, Sparse] = {}
+
+    def vector(self, text: str) -> Sparse:
+        found = self.cache.get(text)
+        if found is None:
+            found = self.cache[text] = self.analyzer.vector(text)
+        return found
 
 
 class _Memo:
