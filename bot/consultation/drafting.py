@@ -82,6 +82,8 @@ class DraftSettings:
     similar_text: bool = True
     neighbours: int = NEIGHBOURS
     min_probability: float = MIN_PROBABILITY
+    min_text_score: float = 0.0
+    """A floor above the conversation's rule, for drafts that must chain less."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,11 @@ def draft(
                     min_score=scoring.lowest_threshold,
                 )
                 for j, score in hits:
-                    if j != i and scoring.decide(score, usages[i], usages[j]):
+                    if (
+                        j != i
+                        and score >= settings.min_text_score
+                        and scoring.decide(score, usages[i], usages[j])
+                    ):
                         join(i, j, 2)
 
     groups: dict[int, list[int]] = {}
