@@ -33,7 +33,7 @@ from bot.consultation.triage_file import (
     parse_triage,
     plan_changes,
 )
-from bot.intake import USAGES
+from bot.forms.intake import USAGES
 from config.taxonomy import default_taxonomy
 from nlp.loading import load_similarity
 from nlp.needs import ANNOTATIONS_FILE, EXAMPLES_FILE, read_catalogue

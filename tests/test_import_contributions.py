@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.consultation.export import CONTRIBUTION_COLUMNS
 from bot.consultation.importing import (
     ImportFileError,
     import_contributions,
@@ -13,7 +14,6 @@ from bot.consultation.importing import (
     resolve_collectivite,
 )
 from bot.consultation.spreadsheet import write_table
-from bot.export import CONTRIBUTION_COLUMNS
 from config.taxonomy import default_taxonomy
 from storage.referential import Referential, default_referential
 

@@ -5,7 +5,7 @@ Three kinds of evidence join two contributions, strongest first:
 - ``rejointe par l’agent``: an agent said their contribution is the same need as another one
   (``same_as_id``); the only evidence that may join a besoin and a service;
 - ``même besoin type``: both have the same most probable need type of the catalogue, with a
-  probability of at least 0.5 (``bot.need_types``), and are of the same kind;
+  probability of at least 0.5 (``bot.consultation.need_types``), and are of the same kind;
 - ``texte proche``: the same-need score (``nlp.similarity``: words and need types) says so
   under the conversation's rule, with the usages the authors gave, within one kind.
 
@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.need_types import MIN_PROBABILITY, need_type_records
-from bot.recurrence import indexed_text
+from bot.consultation.need_types import MIN_PROBABILITY, need_type_records
+from bot.consultation.recurrence import indexed_text
 from config.taxonomy import Taxonomy
 from nlp.needs import Distribution, NeedModel, NeedType, agreement
 from nlp.similarity import (

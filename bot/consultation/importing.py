@@ -1,7 +1,8 @@
 """Contributions from elsewhere (e-mail, a web form, an earlier platform), checked row by row.
 
-The file has the columns of ``recueil export --what contributions`` (``bot.export``), as CSV,
-ODS, a JSON array or JSON lines. Needed: ``type`` (besoin or service), ``titre``,
+The file has the columns of ``recueil export --what contributions``
+(``bot.consultation.export``), as CSV, ODS, a JSON array or JSON lines. Needed: ``type``
+(besoin or service), ``titre``,
 ``description`` and the collectivité, by ``collectivite_code`` (INSEE code, or SIREN for an
 EPCI or a commune) or by ``collectivite`` (its name; ``departement`` tells homonyms apart,
 ``collectivite_type`` the kind). ``thematique`` (id or label) and ``usage`` are optional; the
@@ -23,10 +24,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from bot.consultation.export import ANSWER_COLUMNS
 from bot.consultation.spreadsheet import Row, SpreadsheetError, Table, read_table
 from bot.consultation.triage_file import LineError
-from bot.export import ANSWER_COLUMNS
-from bot.intake import USAGES
+from bot.forms.intake import USAGES
 from config.taxonomy import Taxonomy
 from storage.referential import KINDS, CollectiviteKind, CollectiviteRef, Referential, normalize
 
