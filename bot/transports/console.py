@@ -101,6 +101,9 @@ class ConsoleTransport(Transport):
         self.stdout = stdout or sys.stdout
         self._lines: FdLines | None = None
 
+    def reaches(self, key: ConversationKey) -> bool:
+        return key == self.key
+
     def _write(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         self.stdout.flush()
