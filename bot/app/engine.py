@@ -167,8 +167,8 @@ class Engine:
         for delivery in pending:
             by_key.setdefault(delivery.key, []).append(delivery)
         for key in by_key:
-            transport = self._transports.get(key.transport)
-            if transport is None or transport.reaches(key):  # the terminal: its own user only
+            adapter = self._transports.get(key.transport)
+            if adapter is None or adapter.reaches(key):  # the terminal: its own user only
                 await self._flush(key)
         return len(pending)
 
