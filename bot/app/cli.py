@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.app.failures import explain
 from bot.app.services import build_engine, open_store
 from bot.consultation import regroup
 from bot.consultation.export import (
@@ -36,7 +37,7 @@ from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
 from nlp.loading import load_similarity
 from nlp.needs import read_catalogue
-from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
+from storage.db import create_db_engine, current_revision, head_revision, upgrade
 
 log = logging.getLogger("recueil")
 
@@ -62,11 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a minute otherwise
     try:
         return int(args.handler(settings, args) or 0)
-    except SchemaOutOfDate as exc:
-        print(exc, file=sys.stderr)
-        return 3
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        explained = explain(exc, Catalogue.load(settings.messages_file), settings.data_dir)
+        if explained is None:
+            raise
+        message, code = explained
+        print(message, file=sys.stderr)
+        return code
 
 
 def build_parser() -> argparse.ArgumentParser:
