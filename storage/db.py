@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,10 @@ from config.catalogue import default_catalogue
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+# One key for every Recueil database on a server: migrations are rare and quick.
+MIGRATION_LOCK_KEY = 0x5265637565696C  # "Recueil"
 
 
 class SchemaError(Exception):
@@ -102,15 +109,50 @@ def is_known(revision: str | None) -> bool:
         return False
 
 
+@contextmanager
+def migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one process migrates, the others wait.
+
+    PostgreSQL: a session advisory lock (four processes starting on an empty database used
+    to create the same tables at once). SQLite: an exclusive lock on a file beside the base.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migration-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: sa.Engine) -> None:
-    """Bring the schema to the latest migration."""
+    """Bring the schema to the latest migration, holding the migration lock.
+
+    The revision is read again under the lock: another process may have just migrated.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    current = current_revision(engine)
-    if not is_known(current):
-        raise SchemaUnknown(str(current), head_revision())
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with migration_lock(engine):
+        current = current_revision(engine)
+        if not is_known(current):
+            raise SchemaUnknown(str(current), head_revision())
+        if current == head_revision():
+            return
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
 
 
 def ensure_schema(engine: sa.Engine, auto_migrate: bool) -> None:
