@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.app.failures import explain
+from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
 from bot.consultation import regroup
 from bot.consultation.export import (
@@ -55,12 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     terminal = args.command in ("chat", "export", "nlp", "regroup") or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
-    logging.basicConfig(
-        level=logging.WARNING if terminal else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a minute otherwise
+    install_logging(settings, logging.WARNING if terminal else settings.log_level)
     try:
         return int(args.handler(settings, args) or 0)
     except KeyboardInterrupt:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 
+import pytest
 from fake_bot_api import FakeBotApi
 from recueil_process import RunningBot, recueil_run
 
@@ -25,6 +27,30 @@ async def journal_until(running: RunningBot, marker: str) -> str:
 
     await asyncio.wait_for(read(), 90)
     return "".join(seen)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_a_rejected_telegram_token_never_reaches_the_journal(
+    fake_bot_api: FakeBotApi, tmp_path: Path, log_format: str
+) -> None:
+    # PTB's "The token `123:SECRET…` was rejected" and httpx's DEBUG URLs used to show it.
+    fake_bot_api.inject_error("getMe", 401, "Unauthorized", n=1000)
+    async with recueil_run(
+        RECUEIL_DATA_DIR=str(tmp_path),
+        RECUEIL_TELEGRAM_TOKEN=TOKEN,
+        RECUEIL_TELEGRAM_BASE_URL=fake_bot_api.base_url,
+        RECUEIL_LOG_LEVEL="DEBUG",
+        RECUEIL_LOG_FORMAT=log_format,
+    ) as running:
+        journal = await journal_until(running, "transport telegram stopped")
+    journal += running.journal
+    assert "secret-telegram-token" not in journal
+    assert "[secret masqué]" in journal  # the token was there, in URLs and the traceback
+    assert "was rejected" in journal
+    if log_format == "json":
+        entries = [json.loads(line) for line in journal.splitlines() if line.strip()]
+        assert {"time", "level", "logger", "message"} <= set(entries[0])
+        assert any("Traceback" in entry.get("exception", "") for entry in entries)
 
 
 def closed_port() -> int:
