@@ -78,3 +78,35 @@ def test_export_to_a_missing_directory_is_explained_in_french(tmp_path: Path) ->
     assert "Impossible d’utiliser" in result.stderr
     assert "/missing/dir/x.csv" in result.stderr
     assert "n’existe pas" in result.stderr
+
+
+def test_a_second_recueil_run_on_the_same_sqlite_data_directory_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env["RECUEIL_DATA_DIR"] = str(tmp_path / "data")
+    first = subprocess.Popen(
+        [*RECUEIL, "run", "--as", "paul"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    try:
+        assert first.stdout is not None
+        while "Quelle est votre collectivité" not in first.stdout.readline():
+            assert first.poll() is None, first.communicate()
+        second = recueil(tmp_path, "run", "--as", "jeanne")
+        assert second.returncode == 1
+        assert "Traceback" not in second.stderr
+        assert "Recueil tourne déjà sur ces données" in second.stderr
+        assert f"processus {first.pid}" in second.stderr
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+    again = recueil(tmp_path, "run", "--as", "jeanne")  # the lock went with the process
+    assert "tourne déjà" not in again.stderr
+    assert again.returncode == 0, again.stderr

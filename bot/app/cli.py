@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.app.failures import explain
+from bot.app.instance import single_instance
 from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
 from bot.consultation import regroup
@@ -175,7 +176,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.runner import run_bot
 
-    asyncio.run(run_bot(settings, console_user=args.user or default_user()))
+    with single_instance(settings, Catalogue.load(settings.messages_file)):
+        asyncio.run(run_bot(settings, console_user=args.user or default_user()))
     return 0
 
 

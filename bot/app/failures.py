@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.app.instance import AlreadyRunning
 from config.catalogue import Catalogue
 from storage.db import SchemaError
 
@@ -41,6 +42,8 @@ def explain(
     """
     if isinstance(exc, SchemaError):
         return str(exc), EXIT_SCHEMA
+    if isinstance(exc, AlreadyRunning):
+        return str(exc), EXIT_FAILURE
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return catalogue.t("failure.disk_full", detail=_path(exc)), EXIT_FAILURE
