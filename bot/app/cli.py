@@ -138,8 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
 
-    db = commands.add_parser("db", help="base de données : version et migrations")
-    db.add_argument("action", choices=["upgrade", "current"])
+    db = commands.add_parser(
+        "db", help="base de données : version, migrations, sauvegarde et restauration"
+    )
+    db.add_argument("action", choices=["upgrade", "current", "backup", "restore"])
+    db.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="backup : le fichier de sauvegarde à écrire ; restore : celui à relire",
+    )
     db.set_defaults(handler=cmd_db)
     return parser
 
@@ -251,6 +259,10 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action in ("backup", "restore"):
+        from bot.app.backups import backup_or_restore
+
+        return backup_or_restore(settings, args.action, args.file)
     engine = create_db_engine(settings.effective_database_url)
     try:
         if args.action == "upgrade":
