@@ -51,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    terminal = args.command in ("chat", "export", "nlp", "regroup") or (
+    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor") or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
     install_logging(settings, logging.WARNING if terminal else settings.log_level)
@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
+
+    doctor = commands.add_parser(
+        "doctor", help="vérifier l’installation : configuration, base, Telegram, Matrix, modèle"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
 
     db = commands.add_parser(
         "db", help="base de données : version, migrations, sauvegarde et restauration"
@@ -256,6 +261,12 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(french(report))
     return 0
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.doctor import run_doctor
+
+    return run_doctor(settings, Catalogue.load(settings.messages_file))
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
