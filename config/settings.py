@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None
     messages_file: Path | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
@@ -152,6 +153,7 @@ _FRENCH_ERRORS = {
     "greater_than_equal": "la valeur doit être supérieure ou égale à {ge}",
     "string_type": "un texte est attendu",
     "missing": "valeur obligatoire",
+    "literal_error": "valeur attendue parmi {expected}",
 }
 
 

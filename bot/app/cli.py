@@ -10,6 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.app.failures import explain
+from bot.app.instance import single_instance
+from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
 from bot.consultation import regroup
 from bot.consultation.export import (
@@ -36,7 +39,7 @@ from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
 from nlp.loading import load_similarity
 from nlp.needs import read_catalogue
-from storage.db import SchemaOutOfDate, create_db_engine, current_revision, head_revision, upgrade
+from storage.db import create_db_engine, current_revision, head_revision, upgrade
 
 log = logging.getLogger("recueil")
 
@@ -48,25 +51,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    terminal = args.command in ("chat", "export", "nlp", "regroup") or (
+    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor") or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
-    logging.basicConfig(
-        level=logging.WARNING if terminal else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a minute otherwise
+    install_logging(settings, logging.WARNING if terminal else settings.log_level)
     try:
         return int(args.handler(settings, args) or 0)
-    except SchemaOutOfDate as exc:
-        print(exc, file=sys.stderr)
-        return 3
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        explained = explain(exc, Catalogue.load(settings.messages_file), settings.data_dir)
+        if explained is None:
+            raise
+        message, code = explained
+        print(message, file=sys.stderr)
+        return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,8 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
 
-    db = commands.add_parser("db", help="base de données : version et migrations")
-    db.add_argument("action", choices=["upgrade", "current"])
+    doctor = commands.add_parser(
+        "doctor", help="vérifier l’installation : configuration, base, Telegram, Matrix, modèle"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+    db = commands.add_parser(
+        "db", help="base de données : version, migrations, sauvegarde et restauration"
+    )
+    db.add_argument("action", choices=["upgrade", "current", "backup", "restore"])
+    db.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="backup : le fichier de sauvegarde à écrire ; restore : celui à relire",
+    )
     db.set_defaults(handler=cmd_db)
     return parser
 
@@ -174,7 +189,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.runner import run_bot
 
-    asyncio.run(run_bot(settings, console_user=args.user or default_user()))
+    with single_instance(settings, Catalogue.load(settings.messages_file)):
+        asyncio.run(run_bot(settings, console_user=args.user or default_user()))
     return 0
 
 
@@ -247,7 +263,17 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.doctor import run_doctor
+
+    return run_doctor(settings, Catalogue.load(settings.messages_file))
+
+
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action in ("backup", "restore"):
+        from bot.app.backups import backup_or_restore
+
+        return backup_or_restore(settings, args.action, args.file)
     engine = create_db_engine(settings.effective_database_url)
     try:
         if args.action == "upgrade":

@@ -98,10 +98,8 @@ class Engine:
 
     async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
         transport = self._transports.get(key.transport)
-        if transport is None:
-            log.warning(
-                "no transport %s registered: %d replies stay queued", key.transport, len(pending)
-            )
+        if transport is None or not transport.reaches(key):
+            log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
             return
         for delivery in pending:
             try:
@@ -169,7 +167,9 @@ class Engine:
         for delivery in pending:
             by_key.setdefault(delivery.key, []).append(delivery)
         for key in by_key:
-            await self._flush(key)
+            adapter = self._transports.get(key.transport)
+            if adapter is None or adapter.reaches(key):  # the terminal: its own user only
+                await self._flush(key)
         return len(pending)
 
     async def _send_apology(self, key: ConversationKey) -> None:

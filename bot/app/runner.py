@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 from bot.app.scheduler import build_scheduler
 from bot.app.services import build_engine
+from bot.app.supervision import supervise
 from bot.transports.console import ConsoleTransport
 from config.settings import Settings
 
@@ -23,7 +25,7 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
 
         matrix = MatrixTransport(settings, catalogue=engine.services.catalogue, store=engine.store)
         engine.register(matrix)
-        runners.append(matrix.run(engine.handle))
+        runners.append(supervise("matrix", partial(matrix.run, engine.handle)))
     if settings.telegram_token:
         from bot.transports.telegram import TelegramTransport
 
@@ -31,7 +33,7 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
             settings, catalogue=engine.services.catalogue, store=engine.store
         )
         engine.register(telegram)
-        runners.append(telegram.run(engine.handle))
+        runners.append(supervise("telegram", partial(telegram.run, engine.handle)))
     if not runners:
         log.info("aucun transport configuré : discussion dans le terminal")
         console = ConsoleTransport(

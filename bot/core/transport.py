@@ -70,6 +70,14 @@ class Transport(ABC):
     @abstractmethod
     async def send_text(self, key: ConversationKey, text: str) -> None: ...
 
+    def reaches(self, key: ConversationKey) -> bool:
+        """Whether this adapter can deliver to ``key``'s conversation.
+
+        A platform adapter reaches every conversation of its platform; the terminal reaches
+        only the user sitting at it, so another console user's replies stay queued.
+        """
+        return key.transport == self.name
+
     def emails_of(self, user_id: str) -> tuple[str, ...]:
         """The professional addresses a platform identity may stand for (Tchap ids do),
         most likely first; empty when the platform says nothing."""

@@ -392,7 +392,7 @@ class MatrixTransport(Transport):
         room_id = invitation.room_id
         try:
             if not server_allowed(invitation.inviter, self._allowed):
-                log.info("invitation to %s from %s refused", room_id, invitation.inviter)
+                log.info("invitation to %s from %s refused", room_id, server_of(invitation.inviter))
                 reason = self.catalogue.t(
                     "matrix.invite_refused", server=server_of(invitation.inviter)
                 )
