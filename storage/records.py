@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.values import ConversationKey
+from storage.keys import ConversationKey
 from storage.models import Agent, Collectivite, Contribution
 
 

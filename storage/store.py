@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.core.values import ConversationKey
 from storage import statements as sql
 from storage.db import create_db_engine, ensure_schema
+from storage.keys import ConversationKey
 from storage.models import PlatformMessage, utcnow
 from storage.ops.agents import AgentOps
 from storage.ops.audit import AuditOps

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.core.values import Choice, ConversationKey, OutChoices, OutFile, OutText
+from bot.core.values import Choice, ConversationKey, OutChoices, OutFile, OutText, outgoing_to_dict
 from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema
 from storage.models import Agent, Proposal, Support, utcnow
 from storage.referential import default_referential
@@ -103,7 +103,7 @@ def test_deliveries_are_kept_in_order_until_sent(store: Store) -> None:
         OutFile("f.csv", b"\x00\xff", "text/csv", "trois"),
     ]
     with store.transaction() as tx:
-        tx.queue(KEY, messages)
+        tx.queue(KEY, [outgoing_to_dict(m) for m in messages])
     pending = store.pending_deliveries(key=KEY)
     assert [p.payload["type"] for p in pending] == ["text", "choices", "file"]
     store.mark_sent(pending[0].id)
@@ -117,17 +117,18 @@ def test_deliveries_are_kept_in_order_until_sent(store: Store) -> None:
 
 def test_a_push_is_queued_once_per_agent_and_campaign(store: Store) -> None:
     agent = profiled_agent(store)
+    opening = [outgoing_to_dict(OutText("Le vote est ouvert"))]
     with store.transaction() as tx:
-        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 1
+        assert tx.queue_push(KEY, agent.id, opening, "vote") == 1
     with store.transaction() as tx:
-        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 0
+        assert tx.queue_push(KEY, agent.id, opening, "vote") == 0
     assert len(store.pending_deliveries(key=KEY)) == 1
 
 
 def test_a_blocked_user_is_no_longer_sent_to(store: Store) -> None:
     record = profiled_agent(store)
     with store.transaction() as tx:
-        tx.queue(KEY, [OutText("a"), OutText("b")])
+        tx.queue(KEY, [outgoing_to_dict(OutText("a")), outgoing_to_dict(OutText("b"))])
     store.mark_blocked(store.pending_deliveries(key=KEY)[0])
     assert store.pending_deliveries(key=KEY) == []
     with store.transaction() as tx:

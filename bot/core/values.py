@@ -11,17 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class ConversationKey:
-    """Who the bot talks to, where: ids from two platforms may collide, so all three count."""
-
-    transport: str
-    chat: str
-    user: str
-
-    def __str__(self) -> str:
-        return f"{self.transport}:{self.chat}:{self.user}"
+# Defined by storage (which never imports the bot) and re-exported here, the boundary's home.
+from storage.keys import ConversationKey as ConversationKey
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

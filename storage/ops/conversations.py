@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.values import ConversationKey
 from storage import statements as sql
+from storage.keys import ConversationKey
 from storage.models import Conversation, InboundEvent, utcnow
 from storage.ops.base import TxBase
 from storage.records import AgentRecord, ConversationRow

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot.core.values import ConversationKey, Outgoing, outgoing_to_dict
 from storage import statements as sql
+from storage.keys import ConversationKey
 from storage.models import Agent, Delivery, utcnow
 from storage.ops.base import TxBase
 from storage.records import PendingDelivery
@@ -18,13 +19,14 @@ class DeliveryOps(TxBase):
     def queue(
         self,
         key: ConversationKey,
-        messages: Sequence[Outgoing],
+        payloads: Sequence[dict[str, Any]],
         *,
         agent_id: int | None = None,
         campaign: str | None = None,
     ) -> list[PendingDelivery]:
-        """Write outgoing messages to the delivery log; the engine sends them after commit."""
-        if not messages:
+        """Write outgoing messages, already serialised, to the delivery log; the engine sends
+        them after commit."""
+        if not payloads:
             return []
         now = utcnow()
         rows = self.connection.execute(
@@ -36,12 +38,12 @@ class DeliveryOps(TxBase):
                     "user_id": key.user,
                     "agent_id": agent_id,
                     "campaign": campaign,
-                    "payload": outgoing_to_dict(message),
+                    "payload": payload,
                     "status": "pending",
                     "attempts": 0,
                     "created_at": now,
                 }
-                for message in messages
+                for payload in payloads
             ],
         )
         return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
@@ -60,11 +62,11 @@ class DeliveryOps(TxBase):
         return [PendingDelivery(*row) for row in self.connection.execute(statement)]
 
     def queue_push(
-        self, key: ConversationKey, agent_id: int, messages: Sequence[Outgoing], campaign: str
+        self, key: ConversationKey, agent_id: int, payloads: Sequence[dict[str, Any]], campaign: str
     ) -> int:
         """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
         added = 0
-        for index, message in enumerate(messages):
+        for index, payload in enumerate(payloads):
             added += self._insert_ignore(
                 Delivery,
                 {
@@ -73,7 +75,7 @@ class DeliveryOps(TxBase):
                     "user_id": key.user,
                     "agent_id": agent_id,
                     "campaign": f"{campaign}#{index}",
-                    "payload": outgoing_to_dict(message),
+                    "payload": payload,
                     "status": "pending",
                     "attempts": 0,
                     "created_at": utcnow(),
