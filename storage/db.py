@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,33 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the latest migration."""
+    migrate(engine, lambda config: command.upgrade(config, "head"))
+
+
+def migrate(engine: sa.Engine, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command in one transaction.
+
+    On SQLite, foreign keys are off meanwhile and checked all at once before commit, as
+    SQLite prescribes for schema changes: adding a constraint rebuilds the table, and
+    dropping the old copy of a table other rows point to would otherwise fail.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        if sqlite and driver is not None:  # outside a transaction, where SQLite honours it
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: sa.Engine, auto_migrate: bool) -> None:
