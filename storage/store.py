@@ -32,12 +32,17 @@ from storage.ops.conversations import ConversationOps
 from storage.ops.deliveries import DeliveryOps
 from storage.ops.groups import GroupOps
 from storage.ops.platform_messages import PlatformMessageOps
+from storage.ops.proposals import ProposalOps
+from storage.ops.triage import TriageRefused
 from storage.records import (
     AgentRecord,
     ContributionSummary,
     ContributionView,
     ConversationRow,
     PendingDelivery,
+    ProposalDetail,
+    ProposalRecord,
+    Triage,
 )
 
 __all__ = [
@@ -46,7 +51,11 @@ __all__ = [
     "ContributionView",
     "ConversationRow",
     "PendingDelivery",
+    "ProposalDetail",
+    "ProposalRecord",
     "Store",
+    "Triage",
+    "TriageRefused",
     "Tx",
 ]
 
@@ -63,6 +72,7 @@ class Tx(
     GroupOps,
     DeliveryOps,
     PlatformMessageOps,
+    ProposalOps,  # with TriageOps: what becomes of each contribution
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

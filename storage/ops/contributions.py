@@ -143,3 +143,18 @@ class ContributionOps(TxBase):
             ),
             "collectivites": count(select(func.count(func.distinct(Contribution.collectivite_id)))),
         }
+
+    def set_index_entry(self, contribution_id: int, entry: Any) -> None:
+        """Store the same-need index's precomputed entry for a contribution (JSON; None
+        clears it). What it holds is the nlp package's business."""
+        self.connection.execute(
+            sa.update(sql.contributions)
+            .where(sql.contributions.c.id == contribution_id)
+            .values(index_entry=entry)
+        )
+
+    def index_entries(self) -> dict[int, Any]:
+        """Contribution id → its stored index entry, for those that have one."""
+        c = sql.contributions.c
+        statement = sa.select(c.id, c.index_entry).where(c.index_entry.is_not(None)).order_by(c.id)
+        return {row.id: row.index_entry for row in self.connection.execute(statement)}
