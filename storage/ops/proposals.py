@@ -72,7 +72,19 @@ _LISTING = (
     )
     .order_by(_p.thematique, _p.reference)
 )
-_FIELDS = ("title", "description", "thematique", "status", "merged_into_id")
+_INSERT_PROPOSAL = sql.proposals.insert().returning(_p.id)
+
+
+def _fields(values: Any, references: dict[int | None, str | None] | None = None) -> dict[str, Any]:
+    """A proposal's audited fields; the proposal it was merged into by its reference."""
+    merged_into = values["merged_into_id"]
+    return {
+        "title": values["title"],
+        "description": values["description"],
+        "thematique": values["thematique"],
+        "status": values["status"],
+        "merged_into": None if merged_into is None else (references or {})[merged_into],
+    }
 
 
 class ProposalOps(TriageOps):
@@ -158,12 +170,27 @@ class ProposalOps(TriageOps):
             "merged_into_id": None,
             "created_at": utcnow(),
         }
-        proposal_id = self.connection.execute(
-            sql.proposals.insert().returning(_p.id), values
-        ).scalar_one()
-        self.audit_changes(actor, "proposal.created", [(reference, None, self._fields(values))])
-        self._retriage(actor, "contribution.grouped", rows, "regroupee", proposal_id)
-        return self._record(proposal_id)
+        proposal_id = self.connection.execute(_INSERT_PROPOSAL, values).scalar_one()
+        self.audit_changes(actor, "proposal.created", [(reference, None, _fields(values))])
+        self._retriage(
+            actor,
+            "contribution.grouped",
+            rows,
+            "regroupee",
+            proposal_id,
+            references={None: None, proposal_id: reference},
+        )
+        collectivites = len({row.collectivite_id for row in rows})
+        return ProposalRecord(
+            proposal_id,
+            reference,
+            title,
+            description,
+            thematique,
+            "brouillon",
+            len(rows),
+            collectivites,
+        )
 
     def add_to_proposal(
         self, actor: str, reference: str, contributions: Sequence[str], *, move: bool = False
@@ -243,28 +270,50 @@ class ProposalOps(TriageOps):
 
     def publish_proposals(self, actor: str, references: Sequence[str] | None = None) -> list[str]:
         """Publish drafts: those of ``references`` (each must have contributions), or every
-        draft that has some. Returns the references newly published."""
+        draft that has some. Returns the references newly published, in order."""
+        grouping = sa.exists().where(_c.proposal_id == _p.id)
         if references is None:
-            statement = (
-                sa.select(_p.reference)
-                .where(
-                    _p.status == "brouillon",
-                    sa.exists().where(_c.proposal_id == _p.id),
-                )
-                .order_by(_p.reference)
+            statement = sa.select(sql.proposals).where(_p.status == "brouillon", grouping)
+        else:
+            wanted = list(dict.fromkeys(normalize_reference(r) for r in references))
+            statement = sa.select(sql.proposals, grouping.label("grouping")).where(
+                _p.reference.in_(wanted)
             )
-            references = list(self.connection.execute(statement).scalars())
-        rows = [self._proposal_row(reference) for reference in references]
-        for row in rows:
-            self._check_not_empty(row)
-        published = []
-        for row in rows:
-            if row.status == "brouillon":
-                self._update(
-                    actor, "proposal.publiee", row, status="publiee", published_at=utcnow()
-                )
-                published.append(row.reference)
-        return published
+        found = {
+            row.reference: row
+            for row in self.connection.execute(statement.with_for_update(of=sql.proposals))
+        }
+        if references is not None:
+            for reference in wanted:
+                row = found.get(reference)
+                if row is None:
+                    raise TriageRefused("unknown_proposal", proposal=reference)
+                if row.status not in EDITABLE:
+                    raise TriageRefused("proposal_closed", proposal=reference, status=row.status)
+                if not row.grouping:
+                    raise TriageRefused("empty_proposal", proposal=reference)
+        drafts = sorted(
+            (row for row in found.values() if row.status == "brouillon"), key=lambda r: r.id
+        )
+        if drafts:
+            self.connection.execute(
+                sql.proposals.update()
+                .where(_p.id.in_([row.id for row in drafts]))
+                .values(status="publiee", published_at=utcnow())
+            )
+            self.audit_changes(
+                actor,
+                "proposal.publiee",
+                [
+                    (
+                        row.reference,
+                        _fields(row._mapping),
+                        _fields({**row._mapping, "status": "publiee"}),
+                    )
+                    for row in drafts
+                ],
+            )
+        return [row.reference for row in drafts]
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -307,19 +356,14 @@ class ProposalOps(TriageOps):
             )
         return description
 
-    def _fields(self, values: Any) -> dict[str, Any]:
-        """A proposal's audited fields, with the merge target by reference."""
-        fields = {name: values[name] for name in _FIELDS if name != "merged_into_id"}
-        merged_into = values["merged_into_id"]
-        fields["merged_into"] = self._proposal_references([merged_into])[merged_into]
-        return fields
-
     def _update(
         self, actor: str, action: str, proposal: sa.Row[Any], **values: Any
     ) -> ProposalRecord:
         """Write ``values`` on the proposal; audit it (before, after) if anything changed."""
-        before = self._fields(proposal._mapping)
-        after = self._fields({**proposal._mapping, **values})
+        merged = {**proposal._mapping, **values}
+        references = self._proposal_references([proposal.merged_into_id, merged["merged_into_id"]])
+        before = _fields(proposal._mapping, references)
+        after = _fields(merged, references)
         if after != before:
             self.connection.execute(
                 sql.proposals.update().where(_p.id == proposal.id).values(**values)

@@ -41,6 +41,7 @@ _SELECT_TRIAGE = sa.select(
     _c.triage_message,
     _c.triage_url,
     _c.thematique,
+    _c.collectivite_id,
 )
 _UPDATE_TRIAGE = (
     sa.update(sql.contributions)
@@ -179,10 +180,13 @@ class TriageOps(AuditOps):
         proposal_id: int | None,
         message: str | None = None,
         url: str | None = None,
+        *,
+        references: dict[int | None, str | None] | None = None,
     ) -> list[Triage]:
         """Put ``rows`` in one triage state; audit each one that changes. Returns the new
-        states of all of them."""
-        references = self._proposal_references([proposal_id, *(r.proposal_id for r in rows)])
+        states of all of them. ``references``: the proposals' references, when known."""
+        if references is None:
+            references = self._proposal_references([proposal_id, *(r.proposal_id for r in rows)])
         afters, updates, changes = [], [], []
         for row in rows:
             before = self._triage_of(row, references)
