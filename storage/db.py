@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -143,16 +143,39 @@ def upgrade(engine: sa.Engine) -> None:
 
     The revision is read again under the lock: another process may have just migrated.
     """
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
     with migration_lock(engine):
         current = current_revision(engine)
         if not is_known(current):
             raise SchemaUnknown(str(current), head_revision())
         if current == head_revision():
             return
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        migrate(engine, lambda config: command.upgrade(config, "head"))
+
+
+def migrate(engine: sa.Engine, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command in one transaction.
+
+    On SQLite, foreign keys are off meanwhile and checked all at once before commit, as
+    SQLite prescribes for schema changes: adding a constraint rebuilds the table, and
+    dropping the old copy of a table other rows point to would otherwise fail.
+    """
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        if sqlite and driver is not None:  # outside a transaction, where SQLite honours it
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: sa.Engine, auto_migrate: bool) -> None:

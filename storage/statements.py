@@ -16,6 +16,8 @@ from storage.models import (
     Counter,
     Delivery,
     InboundEvent,
+    Proposal,
+    Support,
 )
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
@@ -154,3 +156,5 @@ SELECT_AGENT = sa.select(
     agents.c.transport == sa.bindparam("transport"),
     agents.c.user_id == sa.bindparam("user_id"),
 )
+proposals = Proposal.__table__  # type: ignore[attr-defined]
+supports = Support.__table__  # type: ignore[attr-defined]

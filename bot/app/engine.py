@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 from bot.core.locks import KeyedLocks
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
-from bot.core.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
+from bot.core.values import (
+    ConversationKey,
+    Incoming,
+    Outgoing,
+    OutText,
+    outgoing_from_dict,
+    outgoing_to_dict,
+)
 from bot.dialogue.context import Context, Services
 from bot.dialogue.step import DialogueState, step
 from storage.models import utcnow
@@ -92,7 +99,11 @@ class Engine:
             )
             replies = step(ctx, state, incoming)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
-            queued = tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
+            queued = tx.queue(
+                key,
+                [outgoing_to_dict(reply) for reply in replies],
+                agent_id=ctx.agent.id if ctx.agent else None,
+            )
             # replies of an earlier turn that failed to go out must go first
             return tx.pending_for(key) if conversation.has_pending else queued
 
@@ -150,9 +161,10 @@ class Engine:
         messages: Sequence[Outgoing],
         campaign: str,
     ) -> int:
+        payloads = [outgoing_to_dict(message) for message in messages]
         with self.store.transaction() as tx:
             return sum(
-                tx.queue_push(key, agent_id, messages, campaign) for key, agent_id in recipients
+                tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
             )
 
     async def _flush(self, key: ConversationKey) -> None:
