@@ -93,6 +93,7 @@ class Agent(SQLModel, table=True):
     # private: the address the platform vouches for (a Tchap id encodes it), for the vote
     platform_email: str | None = Field(default=None, max_length=320)
     blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
+    opted_out_at: datetime | None = _ts(nullable=True)  # the agent asked for no more pushes
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -235,6 +236,25 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class Campaign(SQLModel, table=True):
+    """A scheduled announcement or an administrator's push, recorded once it is queued.
+
+    The row is written in the transaction that queues the deliveries, so an announcement is
+    queued exactly once, whatever restarts; ``status`` is ``queued`` or ``skipped`` (missed
+    while the bot was down, and no longer meaningful).
+    """
+
+    id: str = Field(max_length=64, primary_key=True)
+    phase: str | None = Field(default=None, max_length=16)
+    kind: str = Field(max_length=16)  # ouverture, rappel, cloture, annonce
+    audience: str = Field(max_length=32)
+    status: str = Field(default="queued", max_length=16)
+    recipients: int = 0
+    note: str | None = Field(default=None, max_length=200)
+    created_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _ts()
 
 
 class Counter(SQLModel, table=True):

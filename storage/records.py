@@ -44,6 +44,7 @@ class PendingDelivery:
     user_id: str
     payload: dict[str, Any]
     attempts: int
+    campaign: str | None = None  # a push (held back outside the sending window), or a reply
 
     @property
     def key(self) -> ConversationKey:

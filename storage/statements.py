@@ -81,6 +81,7 @@ PENDING_COLUMNS = (
     deliveries.c.user_id,
     deliveries.c.payload,
     deliveries.c.attempts,
+    deliveries.c.campaign,
 )
 INSERT_DELIVERY = deliveries.insert().returning(*PENDING_COLUMNS)
 PENDING_ALL = (

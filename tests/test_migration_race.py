@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, drop_postgres_schema, fresh_postgres_url
+from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 
 from storage.db import create_db_engine, current_revision, head_revision
 

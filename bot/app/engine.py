@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.locks import KeyedLocks
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.core.values import (
@@ -28,6 +29,8 @@ from bot.core.values import (
 )
 from bot.dialogue.context import Context, Services
 from bot.dialogue.step import DialogueState, step
+from config.window import ALWAYS, SendingWindow
+from storage.campaigns import Recipient
 from storage.models import utcnow
 from storage.store import PendingDelivery, Store
 
@@ -40,11 +43,19 @@ class Engine:
     """Shared by every transport; one per process."""
 
     def __init__(
-        self, services: Services, store: Store, *, clock: Callable[[], datetime] = utcnow
+        self,
+        services: Services,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        window: SendingWindow = ALWAYS,
     ) -> None:
         self.services = services
         self.store = store
         self.clock = clock
+        self.window = window
+        """When pushes may go out; replies are never held back."""
+        self._background: set[asyncio.Task[None]] = set()
         self._transports: dict[str, Transport] = {}
         self._conversation_lock = KeyedLocks[ConversationKey]()
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
@@ -57,7 +68,13 @@ class Engine:
         self._transports[transport.name] = transport
 
     async def close(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         self._executor.shutdown(wait=True)
+
+    async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking database work the way the engine does (inline, or in its pool)."""
+        return await self._db(function, *args, **kwargs)
 
     async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._inline:
@@ -70,21 +87,25 @@ class Engine:
         key = incoming.key
         async with self._conversation_lock(key):
             try:
-                pending = await self._db(self._turn, incoming)
+                pending, pushed = await self._db(self._turn, incoming)
             except Exception:
                 log.exception("turn failed for %s", key)
                 await self._send_apology(key)
                 return
             await self._deliver(key, pending)
+        if pushed:  # a turn that queued messages for others (an administrator's push)
+            task = asyncio.create_task(self.flush(pushed))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
-    def _turn(self, incoming: Incoming) -> list[PendingDelivery]:
+    def _turn(self, incoming: Incoming) -> tuple[list[PendingDelivery], list[ConversationKey]]:
         key = incoming.key
         with self.store.transaction() as tx:
             if incoming.event_id is not None and not tx.claim_event(
                 key.transport, incoming.event_id
             ):
                 log.info("event %s already handled, dropped", incoming.event_id)
-                return []
+                return [], []
             conversation = tx.lock_conversation(key)
             state = DialogueState.model_validate(conversation.state or {})
             transport = self._transports.get(key.transport)
@@ -105,7 +126,8 @@ class Engine:
                 agent_id=ctx.agent.id if ctx.agent else None,
             )
             # replies of an earlier turn that failed to go out must go first
-            return tx.pending_for(key) if conversation.has_pending else queued
+            pending = tx.pending_for(key) if conversation.has_pending else queued
+            return pending, [k for k in ctx.pushed if k != key]
 
     async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
         transport = self._transports.get(key.transport)
@@ -113,6 +135,8 @@ class Engine:
             log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
             return
         for delivery in pending:
+            if delivery.campaign is not None and not self.window.is_open(self.clock()):
+                return  # pushes wait for the sending window; replies never do
             try:
                 await transport.send(key, outgoing_from_dict(delivery.payload))
             except UnsupportedMessage as exc:
@@ -146,14 +170,37 @@ class Engine:
         Returns how many messages were newly queued.
         """
         queued = await self._db(self._queue_push, recipients, messages, campaign)
+        await self.flush([k for k, _ in recipients], concurrency=concurrency)
+        return queued
+
+    async def flush(self, keys: Sequence[ConversationKey], *, concurrency: int = 200) -> None:
+        """Deliver what waits for each conversation, several at a time, each in order."""
         limit = asyncio.Semaphore(concurrency)
 
         async def deliver(key: ConversationKey) -> None:
             async with limit:
                 await self._flush(key)
 
-        await asyncio.gather(*(deliver(key) for key in dict.fromkeys(k for k, _ in recipients)))
-        return queued
+        await asyncio.gather(*(deliver(key) for key in dict.fromkeys(keys)))
+
+    async def announce(self, campaign: Campaign, messages: Sequence[Outgoing]) -> int | None:
+        """Queue ``campaign`` for its audience once, then deliver it (in the window).
+
+        The campaign is recorded in the transaction that queues its deliveries: after a
+        crash it is either wholly queued (and what is unsent goes out on restart) or not at
+        all (and the next tick queues it). None: the campaign was already queued.
+        """
+        recipients = await self._db(self._queue_campaign, campaign, messages)
+        if recipients is None:
+            return None
+        await self.flush([r.key for r in recipients])
+        return len(recipients)
+
+    def _queue_campaign(
+        self, campaign: Campaign, messages: Sequence[Outgoing]
+    ) -> list[Recipient] | None:
+        with self.store.transaction() as tx:
+            return queue_campaign(tx, campaign, messages)
 
     def _queue_push(
         self,

@@ -1,14 +1,16 @@
-"""Scheduled jobs: thin, they carry ids only and call the engine, never a platform SDK.
+"""Scheduled jobs: thin, they call the engine, never a platform SDK.
 
-For now one job: every minute, send again what a transport could not deliver (a network
-outage, a rate limit exhausted). Phase announcements and reminders will join it, driven by
-``config/calendar.toml``.
+Two jobs: every minute, send again what a transport could not deliver (a network outage,
+a rate limit exhausted, a push held until the sending window opened); and every
+``RECUEIL_SCHEDULE_SECONDS``, queue the phase announcements that are due
+(``config/calendar.toml``, :mod:`bot.app.announcer`).
 """
 
 from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app import announcer
 from bot.app.engine import Engine
 from config.settings import Settings
 
@@ -22,6 +24,15 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         "interval",
         seconds=REDELIVERY_SECONDS,
         id="redeliver",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        announcer.tick,
+        "interval",
+        args=[engine],
+        seconds=settings.schedule_seconds,
+        id="announcements",
         coalesce=True,
         max_instances=1,
     )

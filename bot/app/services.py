@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from bot.app.engine import Engine
 from bot.commands import build_commands
@@ -18,6 +20,7 @@ from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier
 from nlp.loading import load_classifier, load_similarity
 from nlp.similarity import SimilarityIndex
+from storage.models import utcnow
 from storage.referential import default_referential
 from storage.store import Store
 
@@ -64,4 +67,16 @@ def similarity_index(store: Store) -> SerializedIndex | None:
 def build_engine(settings: Settings) -> Engine:
     store = open_store(settings)
     services = replace(build_services(settings), similar=similarity_index(store))
-    return Engine(services, store)
+    return Engine(services, store, clock=clock_of(settings), window=settings.sending_window)
+
+
+def clock_of(settings: Settings) -> Callable[[], datetime]:
+    """The engine's clock: real time, or with ``RECUEIL_NOW`` a trial clock that starts then.
+
+    The trial clock runs at the real pace from the given instant, so that a whole phase can
+    be tried by hand (``RECUEIL_NOW=2027-02-15T10:00:00+01:00 ./dev run``).
+    """
+    if settings.now is None:
+        return utcnow
+    offset = settings.now - utcnow()
+    return lambda: utcnow() + offset

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,8 @@ class Context:
     now: datetime
     platform_emails: tuple[str, ...] = ()  # what the platform says of the user (Tchap)
     can_send_files: bool = True
+    pushed: list[ConversationKey] = field(default_factory=list)
+    """Conversations this turn queued messages for (an administrator's push): sent after."""
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)

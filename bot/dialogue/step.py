@@ -49,6 +49,8 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             on_choice(turn, choice_id, token)
         case IncomingText(text=text):
             parsed = ctx.services.commands.parse(text)
+            if parsed is not None and _answers_the_question(state, text):
+                parsed = None  # « reprendre » offered as a choice is an answer, not a command
             if parsed is None:
                 if idle and state.draft_frame() is not None and turn.scene(turn.top).editing:
                     turn.push(RESUME)
@@ -63,6 +65,16 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                     ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
                 parsed.command.handler(turn, parsed.argument)
     return turn.finish()
+
+
+def _answers_the_question(state: DialogueState, text: str) -> bool:
+    """Plain text that names an option of the question asked (its id, label or alias)."""
+    if text.strip()[:1] in ("/", "!"):
+        return False
+    folded = fold(text)
+    return any(
+        folded in {fold(o.id), fold(o.label), *(fold(a) for a in o.aliases)} for o in state.options
+    )
 
 
 def greet(turn: Turn) -> None:
