@@ -61,11 +61,13 @@ def _contributors() -> sa.ColumnElement[bool]:
 
 
 def _supporters() -> sa.ColumnElement[bool]:
-    return agents.c.collectivite_id.in_(sa.select(supports.c.collectivite_id))
+    standing = supports.c.withdrawn_at.is_(None)
+    return agents.c.collectivite_id.in_(sa.select(supports.c.collectivite_id).where(standing))
 
 
 def _volunteers() -> sa.ColumnElement[bool]:
-    return agents.c.collectivite_id.in_(sa.select(offers.c.collectivite_id))
+    standing = offers.c.withdrawn_at.is_(None)
+    return agents.c.collectivite_id.in_(sa.select(offers.c.collectivite_id).where(standing))
 
 
 def _voters() -> sa.ColumnElement[bool]:

@@ -33,6 +33,7 @@ from storage.ops.deliveries import DeliveryOps
 from storage.ops.groups import GroupOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
+from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
 from storage.records import (
     AgentRecord,
@@ -73,6 +74,7 @@ class Tx(
     DeliveryOps,
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
+    SupportOps,
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.app.engine import Engine
 from bot.commands import build_commands
+from bot.consultation import vote
 from bot.consultation.recurrence import SerializedIndex, indexed_text
 from bot.dialogue.context import Services
 from bot.forms.intake import build_forms
@@ -39,6 +40,7 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         forms=build_forms(),
         scenes=build_scenes(),
         commands=build_commands(),
+        polls={"vote": vote.poll_answer},
     )
 
 

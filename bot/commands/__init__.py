@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.admin import exports, groups, stats
-from bot.commands import account, navigation, subscription
+from bot.commands import account, navigation, subscription, vote
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, subscription, stats, exports, groups)
+COMMAND_MODULES = (navigation, account, vote, subscription, stats, exports, groups)
 
 
 def build_commands() -> CommandRegistry:

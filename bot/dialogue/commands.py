@@ -43,6 +43,9 @@ class CommandSpec:
     prefixed: bool = False
     menu: bool = False
     listed: bool = True
+    argument: re.Pattern[str] | None = None
+    """A plain command that reads what follows its word, when that matches (``soutenir
+    P-012``); anything else after the word is not this command (a title "Voir les horaires")."""
 
     @property
     def key(self) -> str:
@@ -72,10 +75,17 @@ class CommandRegistry:
         self._specs = tuple(specs)
         self._plain: dict[str, CommandSpec] = {}
         self._prefixed: dict[str, CommandSpec] = {}
+        self._with_argument: dict[str, CommandSpec] = {}
+        tables = (self._plain, self._prefixed, self._with_argument)
         for spec in self._specs:
-            table = self._prefixed if spec.needs_prefix else self._plain
+            if spec.needs_prefix:
+                table = self._prefixed
+            elif spec.argument is not None:
+                table = self._with_argument
+            else:
+                table = self._plain
             for word in spec.words:
-                if word in self._plain or word in self._prefixed:
+                if any(word in other for other in tables):
                     raise ValueError(f"the word {word!r} names two commands")
                 table[word] = spec
 
@@ -105,6 +115,13 @@ class CommandRegistry:
         plain = self._plain.get(fold(body))
         if plain is not None:
             return ParsedCommand(plain, word)
+        with_argument = self._with_argument.get(fold(word))
+        if (
+            with_argument is not None
+            and with_argument.argument is not None
+            and with_argument.argument.fullmatch(argument.strip())
+        ):
+            return ParsedCommand(with_argument, word, argument.strip())
         if not prefixed:
             return None
         found = self._prefixed.get(fold(word))

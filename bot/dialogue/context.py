@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from bot.consultation.recurrence import SimilarIndex
 
 
+PollHandler = Callable[["Context", str, tuple[str, ...]], str]
+"""Turns a poll answer into what it changes; returns the reply."""
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """Long-lived, read-only parts shared by every turn."""
@@ -35,6 +40,8 @@ class Services:
     forms: dict[str, Form]
     scenes: SceneRegistry
     commands: CommandRegistry
+    polls: dict[str, PollHandler] = field(default_factory=dict)
+    """Answers to the bot's polls, by the prefix of the poll id (``vote`` for ``vote-…``)."""
     similar: SimilarIndex | None = None  # same-need search; None: the step is skipped
 
 

@@ -43,8 +43,12 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             greet(turn)
         case IncomingAttachment():
             turn.say(ctx.t("input.attachment"))
-        case IncomingPollAnswer():
-            turn.say(ctx.t("input.no_poll"))
+        case IncomingPollAnswer(poll_id=poll_id, option_ids=option_ids):
+            handler = ctx.services.polls.get(poll_id.split("-", 1)[0])
+            if handler is None:
+                turn.say(ctx.t("input.no_poll"))
+            else:
+                turn.say(handler(ctx, poll_id, option_ids))
         case IncomingChoice(choice_id=choice_id, token=token):
             on_choice(turn, choice_id, token)
         case IncomingText(text=text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.consultation import vote
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.parsing import Option
 from bot.dialogue.scene import Scene
@@ -13,6 +14,7 @@ from bot.scenes.profile_view import PROFILE
 from config.calendar import french_date
 
 MINE, PROFILE_CHOICE, HELP = "mes_contributions", "profil", "aide"
+VOTE, SUPPORTS = "propositions", "mes_soutiens"
 
 
 class MenuScene(Scene):
@@ -29,8 +31,18 @@ class MenuScene(Scene):
                 Option("besoin", ctx.t("menu.besoin"), ("un besoin", "b")),
                 Option("service", ctx.t("menu.service"), ("un service", "s")),
             ]
+        elif calendar.is_open("vote", ctx.now):
+            text = ctx.t("menu.vote_prompt", end=french_date(calendar.get("vote").end))
+            options += [
+                Option(VOTE, ctx.t("menu.vote"), ("voter", "propositions")),
+                Option(SUPPORTS, ctx.t("menu.supports")),
+            ]
         else:
             text = collecte_closed(ctx)
+            upcoming = calendar.upcoming(ctx.now)
+            if upcoming is not None and upcoming.id != "collecte":
+                start = french_date(upcoming.start)
+                text = f"{text}\n{ctx.t('menu.next', label=upcoming.label, start=start)}"
         options += [
             Option(MINE, ctx.t("menu.mine")),
             Option(PROFILE_CHOICE, ctx.t("menu.profile")),
@@ -47,6 +59,10 @@ class MenuScene(Scene):
                 return
             turn.say(ctx.t(f"intro.{choice}"))
             turn.start_form(choice)
+        elif choice == VOTE:
+            turn.out.extend(vote.listing(ctx))
+        elif choice == SUPPORTS:
+            turn.say(vote.mine(ctx))
         elif choice == MINE:
             show_mine(turn)
         elif choice == PROFILE_CHOICE:
