@@ -27,6 +27,13 @@ IncomingHandler = Callable[[Incoming], Awaitable[None]]
 
 
 class Capability(StrEnum):
+    """What a platform renders natively; scenes may rely on the fallback for the rest.
+
+    ``BUTTONS``: choices as buttons; ``POLLS``: native polls (answers come back as
+    :class:`~bot.core.values.IncomingPollAnswer`, and :meth:`Transport.close_poll` ends them);
+    ``FILES``: :class:`~bot.core.values.OutFile`; ``FORMATTING``: rich text.
+    """
+
     BUTTONS = "buttons"
     POLLS = "polls"
     FILES = "files"
@@ -91,6 +98,12 @@ class Transport(ABC):
 
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         raise UnsupportedMessage(f"{self.name} declares files but does not send them")
+
+    async def close_poll(self, key: ConversationKey, poll_id: str) -> int:
+        """End the core's poll ``poll_id`` in ``key``'s conversation, so that no vote can be
+        cast there any more; returns how many platform polls were ended (0: none open, or
+        no native polls on this platform, where polls were numbered text)."""
+        return 0
 
 
 def numbered(labels: list[str]) -> str:

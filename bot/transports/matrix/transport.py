@@ -135,16 +135,14 @@ class MatrixTransport(Transport):
         event_id = await self._send(key.chat, polls.POLL_START, content)
         await asyncio.to_thread(self.polls.remember, key.chat, event_id, message)
 
-    async def close_poll(self, key: ConversationKey, poll_id: str) -> dict[str, int]:
-        """End the poll ``poll_id`` in ``key``'s room: the end event carries the results.
-
-        Returns the counts by option id (each voter's latest response). Closing an
-        already closed poll sends nothing and returns empty counts.
-        """
+    async def close_poll(self, key: ConversationKey, poll_id: str) -> int:
+        """End the poll ``poll_id`` in ``key``'s room: the end event carries the results
+        (each voter's latest response). Returns how many poll events were ended; closing
+        an already closed poll sends nothing."""
         if self.polls is None:
-            return {}
+            return 0
         book = self.polls
-        totals: dict[str, int] = {}
+        closed = 0
         for row_id, start_event_id, data in await asyncio.to_thread(
             book.open_polls, key.chat, poll_id
         ):
@@ -158,9 +156,8 @@ class MatrixTransport(Transport):
                 key.chat, polls.POLL_END, polls.end_content(start_event_id, results, inert(text))
             )
             await asyncio.to_thread(book.close, row_id)
-            for answer, count in results.items():
-                totals[answer] = totals.get(answer, 0) + count
-        return totals
+            closed += 1
+        return closed
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         await self.wait_ready(self.options.ready_timeout)
