@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from bot.admin import exports, groups, stats
+from bot.admin import campaigns, exports, groups, stats
+from bot.admin import vote as vote_admin
 from bot.commands import account, navigation, subscription, vote
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, vote, subscription, stats, exports, groups)
+COMMAND_MODULES = (
+    navigation,
+    account,
+    vote,
+    subscription,
+    stats,
+    exports,
+    groups,
+    vote_admin,
+    campaigns,
+)
 
 
 def build_commands() -> CommandRegistry:

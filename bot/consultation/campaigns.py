@@ -69,9 +69,10 @@ def campaign_of(announcement: Announcement) -> Campaign:
 
 
 def announcement_messages(
-    catalogue: Catalogue, calendar: Calendar, announcement: Announcement
+    catalogue: Catalogue, calendar: Calendar, announcement: Announcement, results: str = ""
 ) -> list[Outgoing]:
-    """The text of an announcement, with its phase's dates and the way to stop pushes."""
+    """The text of an announcement, with its phase's dates and the way to stop pushes;
+    ``results``: the vote's ranking, for the texts that show it."""
     phase = calendar.get(announcement.phase)
     following = next(
         (p for p in calendar.phases if p.start > phase.end),
@@ -85,6 +86,7 @@ def announcement_messages(
         days=(phase.end - announcement.on).days,
         next_label=following.label if following else "",
         next_start=french_date(following.start) if following else "",
+        results=results,
     )
     return [OutText(text + "\n\n" + catalogue.t("annonces.stop_hint"))]
 
