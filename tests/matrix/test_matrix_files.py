@@ -9,7 +9,6 @@ ciphertext, of the event and of the file.
 from __future__ import annotations
 
 import struct
-import zlib
 
 from nio import (
     Event,
@@ -47,23 +46,6 @@ BESOIN = [
     ("3", "Voici votre besoin, avant envoi"),
     ("Envoyer", "Que souhaitez-vous faire"),
 ]
-
-
-def tiny_png(width: int, height: int) -> bytes:
-    """A valid grey PNG of this size, written by hand (no imaging library needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    pixels = b"".join(b"\x00" + bytes([(x * 7) % 256 for x in range(width)]) for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(pixels))
-        + chunk(b"IEND", b"")
-    )
 
 
 async def admin_chat(
@@ -121,16 +103,17 @@ async def test_an_admin_export_in_an_encrypted_dm_arrives_as_an_encrypted_csv(
     assert len(stored) == len(expected) and stored != expected
     assert "Réserver".encode() not in stored
 
-    # An image: m.image, with its size in pixels, encrypted the same way.
-    png = tiny_png(37, 21)
-    key = conversation(chat.room_id, chat.agent.user_id)
-    await bot.transport.send(key, OutFile("graphique.png", png, "image/png"))
-    image = await bot_event(chat, RoomEncryptedImage, "the image")
+    # !stats: the figures, then the chart as an encrypted m.image with its size in pixels.
+    await chat.say("!stats", then="1 besoins et 0 services")
+    image = await bot_event(chat, RoomEncryptedImage, "the chart")
     assert isinstance(image, RoomEncryptedImage)
-    info = image.source["content"]["info"]
-    assert info == {"mimetype": "image/png", "size": len(png), "w": 37, "h": 21}
-    assert "url" not in image.source["content"]
-    assert await decrypted(chat.agent, image) == png
+    content = image.source["content"]
+    assert content["msgtype"] == "m.image" and "url" not in content
+    assert content["info"]["mimetype"] == "image/png"
+    assert (content["info"]["w"], content["info"]["h"]) == (800, 1000)
+    png = await decrypted(chat.agent, image)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) == content["info"]["size"]
+    assert struct.unpack(">II", png[16:24]) == (800, 1000)
 
 
 async def test_a_room_without_encryption_gets_a_plain_upload(
