@@ -3,56 +3,21 @@
 
 from __future__ import annotations
 
-from bot.consultation.campaigns import plan
+from bot.consultation.campaigns import progress_report
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
 from bot.scenes.announce import ANNOUNCE
-from config.calendar import french_date
 from storage import campaigns as stored
 
 TEXT_MAX = 2000
-UPCOMING_SHOWN = 3
 
 
 def envois(turn: Turn, argument: str) -> None:
-    turn.say(campaigns_report(turn))
-
-
-def campaigns_report(turn: Turn) -> str:
     ctx = turn.ctx
     calendar = ctx.services.calendar
     progress = stored.progress(ctx.tx)
-    lines = [ctx.t("campaigns.title", count=len(progress))]
-    for item in progress:
-        lines.append(
-            ctx.t(
-                f"campaigns.item.{'skipped' if item.status == 'skipped' else 'queued'}",
-                id=item.id,
-                audience=item.audience,
-                recipients=item.recipients,
-                sent=item.sent,
-                pending=item.pending,
-                failed=item.failed,
-                blocked=item.blocked,
-            )
-        )
-    recorded = {item.id for item in progress}
-    today = calendar.today(ctx.now)
-    due = plan(calendar, today, recorded).due
-    upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
-    for announcement in due:
-        lines.append(ctx.t("campaigns.due", id=announcement.id, audience=announcement.audience))
-    for announcement in upcoming[:UPCOMING_SHOWN]:
-        lines.append(
-            ctx.t(
-                "campaigns.upcoming",
-                id=announcement.id,
-                date=french_date(announcement.on),
-                audience=announcement.audience,
-            )
-        )
-    return "\n".join(lines)
+    turn.say(progress_report(ctx.t, calendar, calendar.today(ctx.now), progress))
 
 
 def annoncer(turn: Turn, argument: str) -> None:

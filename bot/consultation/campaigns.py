@@ -7,7 +7,7 @@ was down), and writes a campaign's deliveries in one transaction with its record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,6 +60,47 @@ def plan(calendar: Calendar, day: date, recorded: set[str]) -> Plan:
     kept = [a for a in due if a.kind != "rappel" or latest[a.phase] is a]
     skipped += [(a, "superseded by a later reminder") for a in due if a not in kept]
     return Plan(kept, skipped)
+
+
+UPCOMING_SHOWN = 3
+
+
+def progress_report(
+    t: Callable[..., str],
+    calendar: Calendar,
+    today: date,
+    progress: Sequence[stored.CampaignProgress],
+    upcoming_shown: int = UPCOMING_SHOWN,
+) -> str:
+    """Every campaign with its deliveries by status, then what is due and what comes next."""
+    lines = [t("campaigns.title", count=len(progress))]
+    for item in progress:
+        lines.append(
+            t(
+                f"campaigns.item.{'skipped' if item.status == 'skipped' else 'queued'}",
+                id=item.id,
+                audience=item.audience,
+                recipients=item.recipients,
+                sent=item.sent,
+                pending=item.pending,
+                failed=item.failed,
+                blocked=item.blocked,
+            )
+        )
+    recorded = {item.id for item in progress}
+    for announcement in plan(calendar, today, recorded).due:
+        lines.append(t("campaigns.due", id=announcement.id, audience=announcement.audience))
+    upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
+    for announcement in upcoming[:upcoming_shown]:
+        lines.append(
+            t(
+                "campaigns.upcoming",
+                id=announcement.id,
+                date=french_date(announcement.on),
+                audience=announcement.audience,
+            )
+        )
+    return "\n".join(lines)
 
 
 def campaign_of(announcement: Announcement) -> Campaign:
