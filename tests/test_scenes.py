@@ -21,7 +21,7 @@ ANSWERS = {
     "description": "Les associations appellent la mairie pour réserver une salle.",
     "beneficiaries": ["associations"],
     "current_handling": None,
-    "thematique": {"id": "culture_sport_loisirs", "confidence": 0.9, "source": "agent"},
+    "thematique": {"id": "culture_sport_tourisme", "confidence": 0.9, "source": "agent"},
     "usage": "reserver",
     "same_as": None,
 }
