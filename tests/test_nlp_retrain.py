@@ -9,13 +9,13 @@ import pytest
 
 from config.taxonomy import default_taxonomy
 from nlp.cli import evaluate_file
-from nlp.dev_pairs import DEV_PAIRS
 from nlp.evaluation import same_need_figures
 from nlp.loading import load_similarity
-from nlp.needs import train_need_model
+from nlp.paths import DEV_PAIRS, HELDOUT_FILE, MODEL_DIR, PAIRS_FILE
 from nlp.similarity import Similarity
-from nlp.spacy_classifier import MODEL_DIR, SETTINGS_FILE, SpacyClassifier
-from nlp.training import HELDOUT_FILE, PAIRS_FILE, build_model
+from nlp.spacy_classifier import SETTINGS_FILE, SpacyClassifier
+from nlp.training.build import build_model
+from nlp.training.needs import train_need_model
 
 TOLERANCE = 0.02
 
