@@ -121,6 +121,8 @@ def test_the_inference_modules_are_the_ones_the_bot_loads() -> None:
         "nlp.vocabulary",
         "nlp.needs",
         "nlp.similarity",
+        "nlp.index",
+        "nlp.index_entry",
         "nlp.loading",
     }
     assert expected <= set(inference)
