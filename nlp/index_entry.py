@@ -53,6 +53,8 @@ class IndexEntry:
             value = json.loads(data)
             if value["f"] != ENTRY_FORMAT:
                 return None
-            return cls(str(value["m"]), dict(value["w"]), dict(value["n"]))
-        except (ValueError, TypeError, KeyError):
+            words = {str(key): float(weight) for key, weight in value["w"].items()}
+            types = {str(key): float(p) for key, p in value["n"].items()}
+            return cls(str(value["m"]), words, types)
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None

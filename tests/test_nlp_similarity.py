@@ -121,7 +121,18 @@ def test_an_entry_survives_its_storage(similarity: Similarity) -> None:
     assert len(stored) < 1000
 
 
-@pytest.mark.parametrize("stored", [None, "", "{", "[]", '{"f": 0, "m": "x", "w": {}, "n": {}}'])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "",
+        "{",
+        "[]",
+        '{"f": 0, "m": "x", "w": {}, "n": {}}',
+        '{"f": 1, "m": "x", "w": [], "n": {}}',
+        '{"f": 1, "m": "x", "w": {"lampad": "lourd"}, "n": {}}',
+    ],
+)
 def test_an_unreadable_or_older_entry_is_none(stored: str | None) -> None:
     assert IndexEntry.loads(stored) is None
 
