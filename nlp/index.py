@@ -12,7 +12,7 @@ from the entries stored with the contributions (``add_stored``: no model runs; s
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy
 from numpy.typing import NDArray
@@ -79,22 +79,22 @@ class SimilarityIndex(Generic[Id]):
             self._kinds.setdefault(kind, _KindIndex[Id]()).extend(entries)
 
     def add_stored(
-        self, items: Iterable[tuple[Id, str, str, str | bytes | None]]
-    ) -> list[tuple[Id, str]]:
+        self, items: Iterable[tuple[Id, str, str, object]]
+    ) -> list[tuple[Id, dict[str, Any]]]:
         """Fill the index at start from ``(id, kind, text, stored entry)`` rows.
 
-        A stored entry (``IndexEntry.dumps``) of this model is used as is; a missing one, or
-        one of another model or format, is computed from the text.
+        A stored entry (``IndexEntry.stored()``, or its JSON text) of this model is used as
+        is; a missing one, or one of another model or format, is computed from the text.
 
         Returns:
-            ``(id, entry to store)`` for every contribution whose entry was computed, for the
+            ``(id, value to store)`` for every contribution whose entry was computed, for the
             caller to write back, so that the next start needs no model.
         """
         model = self.similarity.model_id
         rows: list[tuple[Id, str, IndexEntry | None]] = []
         missing: list[tuple[int, str]] = []
         for contribution_id, kind, text, stored in items:
-            entry = IndexEntry.loads(stored)
+            entry = IndexEntry.from_stored(stored)
             if entry is None or entry.model != model:
                 entry = None
                 missing.append((len(rows), text))
@@ -104,7 +104,7 @@ class SimilarityIndex(Generic[Id]):
         for (position, _), entry in zip(missing, computed, strict=True):
             contribution_id, kind, _ = rows[position]
             rows[position] = (contribution_id, kind, entry)
-            fresh.append((contribution_id, entry.dumps()))
+            fresh.append((contribution_id, entry.stored()))
         # In the order given: ties in a search stay in the order of storage.
         self.add_entries((cid, kind, entry) for cid, kind, entry in rows if entry is not None)
         return fresh

@@ -4,8 +4,8 @@ Reading a contribution's need types runs the need-type model (about 660 texts pe
 50,000 stored contributions would take 76 s at every start. The index therefore keeps, per
 contribution, an :class:`IndexEntry` (its unit TF-IDF vector and its need-type distribution),
 which ``Similarity.entries`` computes once, when the contribution arrives, and which the
-database stores as a short JSON string (``dumps``). At start, ``SimilarityIndex.add_stored``
-rebuilds the index from those strings without running any model.
+database stores in a JSON column (``stored()``: a dict of a few hundred bytes). At start,
+``SimilarityIndex.add_stored`` rebuilds the index from those values without running any model.
 
 An entry names the model that computed it (``Similarity.model_id``): after a retraining, or a
 change of ``ENTRY_FORMAT``, stored entries no longer match and are computed again from the
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 ENTRY_FORMAT = 1
 """Bump when what an entry holds, or how a text becomes one, changes in code (the tokenizer,
@@ -39,19 +40,20 @@ class IndexEntry:
     words: dict[str, float]
     types: dict[str, float]
 
-    def dumps(self) -> str:
-        """Compact JSON (a few hundred bytes), for a text column."""
-        data = {"f": ENTRY_FORMAT, "m": self.model, "w": self.words, "n": self.types}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    def stored(self) -> dict[str, Any]:
+        """The JSON value to store (a JSON column; ``json.dumps`` it for a text column)."""
+        return {"f": ENTRY_FORMAT, "m": self.model, "w": self.words, "n": self.types}
 
     @classmethod
-    def loads(cls, data: str | bytes | None) -> IndexEntry | None:
-        """The entry stored in ``data``; None if missing, unreadable or of another format."""
-        if not data:
-            return None
+    def from_stored(cls, value: object) -> IndexEntry | None:
+        """The entry in a stored value (a dict, or its JSON text).
+
+        None, never an exception, if the value is missing, unreadable or of another format.
+        """
         try:
-            value = json.loads(data)
-            if value["f"] != ENTRY_FORMAT:
+            if isinstance(value, str | bytes):
+                value = json.loads(value)
+            if not isinstance(value, dict) or value.get("f") != ENTRY_FORMAT:
                 return None
             words = {str(key): float(weight) for key, weight in value["w"].items()}
             types = {str(key): float(p) for key, p in value["n"].items()}
