@@ -55,10 +55,13 @@ class SimilarityIndex(Generic[Id]):
         self._store(pending)
 
     def _store(self, items: Sequence[tuple[Id, str, str]]) -> None:
-        entries = self.similarity.entries([text for _, _, text in items])
+        # Entries as Similarity.entries makes them, without the model id (never stored here):
+        # the similarity may be a stand-in that only reads vectors and distributions.
+        similarity = self.similarity
+        distributions = similarity.distributions([text for _, _, text in items])
         self.add_entries(
-            (contribution_id, kind, entry)
-            for (contribution_id, kind, _), entry in zip(items, entries, strict=True)
+            (contribution_id, kind, IndexEntry.made("", similarity.analyzer.vector(text), types))
+            for (contribution_id, kind, text), types in zip(items, distributions, strict=True)
         )
 
     def add_entries(self, items: Iterable[tuple[Id, str, IndexEntry]]) -> None:

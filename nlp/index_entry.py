@@ -40,6 +40,11 @@ class IndexEntry:
     words: dict[str, float]
     types: dict[str, float]
 
+    @classmethod
+    def made(cls, model: str, words: dict[str, float], types: dict[str, float]) -> IndexEntry:
+        """An entry of freshly computed values, its word weights rounded as stored."""
+        return cls(model, {term: round(w, WEIGHT_DIGITS) for term, w in words.items()}, types)
+
     def stored(self) -> dict[str, Any]:
         """The JSON value to store (a JSON column; ``json.dumps`` it for a text column)."""
         return {"f": ENTRY_FORMAT, "m": self.model, "w": self.words, "n": self.types}

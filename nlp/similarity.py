@@ -33,7 +33,7 @@ from spacy.language import Language
 
 from nlp.features import clean_text, content_words, words
 from nlp.index import SimilarityIndex as SimilarityIndex
-from nlp.index_entry import ENTRY_FORMAT, WEIGHT_DIGITS, IndexEntry
+from nlp.index_entry import ENTRY_FORMAT, IndexEntry
 from nlp.needs import MODEL_SUBDIR, Distribution, NeedModel, agreement
 from nlp.needs import SETTINGS_FILE as NEEDS_SETTINGS_FILE
 
@@ -158,11 +158,7 @@ class Similarity:
         """What the index keeps of each text, to store with it (need types read in one batch)."""
         model = self.model_id
         return [
-            IndexEntry(
-                model,
-                {term: round(w, WEIGHT_DIGITS) for term, w in self.analyzer.vector(text).items()},
-                types,
-            )
+            IndexEntry.made(model, self.analyzer.vector(text), types)
             for text, types in zip(texts, self.distributions(texts), strict=True)
         ]
 

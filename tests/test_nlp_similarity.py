@@ -193,3 +193,27 @@ def test_the_model_id_changes_with_the_model(similarity: Similarity) -> None:
     words_alone = Similarity(similarity.analyzer, similarity.settings, None)
     assert words_alone.model_id != similarity.model_id
     assert load_similarity().model_id == similarity.model_id  # stable across loads
+
+
+class _StandIn:
+    """A similarity that only reads vectors and distributions, as the triage draft wraps one
+    to read each text once (bot/consultation/drafting.py)."""
+
+    def __init__(self, similarity: Similarity) -> None:
+        self.analyzer = _VectorsOnly(similarity.analyzer)
+        self.distributions = similarity.distributions
+        self.threshold = similarity.threshold
+
+
+class _VectorsOnly:
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.vector = analyzer.vector
+
+
+def test_an_index_of_texts_needs_only_vectors_and_distributions(similarity: Similarity) -> None:
+    index = SimilarityIndex[str](similarity)
+    stand_in = SimilarityIndex[str](_StandIn(similarity))  # type: ignore[arg-type]
+    for each in (index, stand_in):
+        each.add_many([("c1", "besoin", SIGNALEMENT), ("c2", "besoin", BUDGET)])
+    assert stand_in.search(SIGNALEMENT_CHAT, "besoin") == index.search(SIGNALEMENT_CHAT, "besoin")
+    assert [cid for cid, _ in index.search(SIGNALEMENT_CHAT, "besoin")] == ["c1"]
