@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
-from bot.app import build_services
-from bot.engine import Engine
-from bot.transport import Transport
-from bot.values import ConversationKey, IncomingStart, IncomingText, Outgoing
+from bot.app.engine import Engine
+from bot.app.services import build_services
+from bot.core.transport import Transport
+from bot.core.values import ConversationKey, IncomingStart, IncomingText, Outgoing
 from config.settings import Settings, normalize_database_url
 from config.taxonomy import Taxonomy
 from nlp.classifier import Prediction

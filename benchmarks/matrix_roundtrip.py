@@ -34,8 +34,8 @@ from nio import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import build_services
-from bot.engine import Engine
+from bot.app.engine import Engine
+from bot.app.services import build_services
 from bot.transports.matrix import MatrixOptions, MatrixTransport
 from config.settings import Settings
 from storage.store import Store

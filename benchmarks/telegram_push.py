@@ -36,11 +36,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "telegram")]
 from fake_bot_api import FakeBotApi  # noqa: E402
 from fake_bot_rate import RateLimits, ScaledClock, VirtualClock, find_violations  # noqa: E402
 
-from bot.app import build_services  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.app.engine import Engine  # noqa: E402
+from bot.app.services import build_services  # noqa: E402
+from bot.core.values import ConversationKey, OutText  # noqa: E402
 from bot.transports.telegram import TelegramTransport  # noqa: E402
 from bot.transports.telegram.ratelimit import RateLimiter  # noqa: E402
-from bot.values import ConversationKey, OutText  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.store import Store  # noqa: E402
 

@@ -1,16 +1,55 @@
-"""The consultation calendar: four phases with inclusive start and end dates."""
+"""The consultation calendar: four phases with inclusive start and end dates, and the
+announcements each phase sends (its opening, reminders before its end, its closing)."""
 
 from __future__ import annotations
 
 import itertools
 import tomllib
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_CALENDAR = Path(__file__).with_name("calendar.toml")
 PHASE_IDS = ("collecte", "vote", "referents", "deploiement")
+KINDS = ("ouverture", "rappel", "cloture")
+DEFAULT_REMINDERS = (7, 1)
+"""Reminders, in days before a phase's last day, when the calendar names none (J-7, J-1)."""
+DEFAULT_AUDIENCES = {
+    ("collecte", "ouverture"): "agents",
+    ("collecte", "rappel"): "agents",
+    ("collecte", "cloture"): "contributeurs",
+    ("vote", "ouverture"): "votants",
+    ("vote", "rappel"): "sans_soutien",
+    ("vote", "cloture"): "participants_vote",
+    ("referents", "ouverture"): "agents",
+    ("referents", "rappel"): "agents",
+    ("referents", "cloture"): "volontaires",
+    ("deploiement", "ouverture"): "suiveurs",
+    ("deploiement", "rappel"): "suiveurs",
+    ("deploiement", "cloture"): "suiveurs",
+}
+"""Who hears each announcement when the calendar does not say (``bot.consultation.audiences``)."""
+CLOSING_DELAY = timedelta(days=1)
+LAST_CLOSING_VALID = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A message the schedule sends once, from ``on`` (a date in the calendar's zone) while
+    it is still meaningful (until ``until``, inclusive); ``id`` names its campaign."""
+
+    id: str
+    phase: str
+    kind: str
+    on: date
+    until: date
+    audience: str
+    message: str
+
+    def due(self, day: date) -> bool:
+        return self.on <= day <= self.until
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +58,7 @@ class Phase:
     label: str
     start: date
     end: date
+    announcements: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -44,7 +84,38 @@ class Calendar:
     def load(cls, zone: ZoneInfo, path: Path | None = None) -> Calendar:
         with (path or DEFAULT_CALENDAR).open("rb") as handle:
             data = tomllib.load(handle)
-        return cls([Phase(p["id"], p["label"], p["start"], p["end"]) for p in data["phase"]], zone)
+        return cls(
+            [
+                Phase(
+                    p["id"],
+                    p["label"],
+                    p["start"],
+                    p["end"],
+                    tuple(p.get("announcement", ())),
+                )
+                for p in data["phase"]
+            ],
+            zone,
+        )
+
+    def announcements(self) -> list[Announcement]:
+        """Every announcement of the consultation, in date order.
+
+        A phase that lists none gets its opening, reminders at J-7 and J-1 and its closing.
+        An opening or a reminder is meaningful until its phase ends; a closing until the
+        next phase starts (two weeks after the last one).
+        """
+        found: list[Announcement] = []
+        for index, phase in enumerate(self.phases):
+            after = (
+                self.phases[index + 1].start - timedelta(days=1)
+                if index + 1 < len(self.phases)
+                else phase.end + LAST_CLOSING_VALID
+            )
+            entries = phase.announcements or _default_entries()
+            for entry in entries:
+                found.append(_announcement(phase, entry, after))
+        return sorted(found, key=lambda a: (a.on, a.id))
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
@@ -78,6 +149,27 @@ MONTHS = (
     "novembre",
     "décembre",
 )
+
+
+def _default_entries() -> tuple[dict[str, Any], ...]:
+    reminders = tuple({"kind": "rappel", "days_before_end": n} for n in DEFAULT_REMINDERS)
+    return ({"kind": "ouverture"}, *reminders, {"kind": "cloture"})
+
+
+def _announcement(phase: Phase, entry: dict[str, Any], closing_until: date) -> Announcement:
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"phase {phase.id}: announcement kind {kind!r} not in {KINDS}")
+    if kind == "ouverture":
+        on, until, name = phase.start, phase.end, f"{phase.id}-ouverture"
+    elif kind == "rappel":
+        days = int(entry.get("days_before_end", 1))
+        on, until, name = phase.end - timedelta(days=days), phase.end, f"{phase.id}-rappel-j{days}"
+    else:
+        on, until, name = phase.end + CLOSING_DELAY, closing_until, f"{phase.id}-cloture"
+    audience = entry.get("audience") or DEFAULT_AUDIENCES[(phase.id, kind)]
+    message = entry.get("message") or f"annonces.{phase.id}.{kind}"
+    return Announcement(name, phase.id, kind, max(on, phase.start), until, audience, message)
 
 
 def french_date(day: date) -> str:

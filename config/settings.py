@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from config.typography import french
+from config.window import SendingWindow
 
 ENV_PREFIX = "RECUEIL_"
 TRANSPORTS = ("matrix", "telegram", "console")
@@ -44,10 +46,15 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     auto_migrate: bool = True
     resume_after_minutes: int = Field(default=30, ge=1)
+    push_days: str = "1-5"  # ISO weekdays when pushes are sent (1 = Monday)
+    push_hours: str = "09:00-18:00"
+    schedule_seconds: int = Field(default=60, ge=1)  # how often due announcements are checked
+    now: datetime | None = None  # a fixed start for the clock, for trials (RECUEIL_NOW)
     taxonomy_file: Path | None = None
     calendar_file: Path | None = None
     messages_file: Path | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
@@ -116,6 +123,25 @@ class Settings(BaseSettings):
             raise ValueError("seules les adresses sqlite:/// et postgresql:// sont acceptées")
         return value
 
+    @field_validator("push_days")
+    @classmethod
+    def _check_push_days(cls, value: str) -> str:
+        SendingWindow.parse(value, "00:00-23:59", ZoneInfo("UTC"))
+        return value
+
+    @field_validator("push_hours")
+    @classmethod
+    def _check_push_hours(cls, value: str) -> str:
+        SendingWindow.parse("1-7", value, ZoneInfo("UTC"))
+        return value
+
+    @field_validator("now")
+    @classmethod
+    def _check_now(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("indiquez le fuseau, par exemple 2027-02-15T10:00:00+01:00")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -132,6 +158,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'recueil.sqlite3').resolve()}"
+
+    @property
+    def sending_window(self) -> SendingWindow:
+        return SendingWindow.parse(self.push_days, self.push_hours, self.zone)
 
     def is_admin(self, transport: str, user_id: str) -> bool:
         return f"{transport}:{user_id}" in self.admins
@@ -152,6 +182,7 @@ _FRENCH_ERRORS = {
     "greater_than_equal": "la valeur doit être supérieure ou égale à {ge}",
     "string_type": "un texte est attendu",
     "missing": "valeur obligatoire",
+    "literal_error": "valeur attendue parmi {expected}",
 }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +14,40 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+
+from config.catalogue import default_catalogue
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-class SchemaOutOfDate(Exception):
+# One key for every Recueil database on a server: migrations are rare and quick.
+MIGRATION_LOCK_KEY = 0x5265637565696C  # "Recueil"
+
+
+class SchemaError(Exception):
+    """The database schema does not fit the code; the message says what to do, in French."""
+
+
+class SchemaOutOfDate(SchemaError):
     """The database schema is older than the code and automatic migration is off."""
+
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(
+            default_catalogue().t("database.out_of_date", current=current or "vide", head=head)
+        )
+
+
+class SchemaUnknown(SchemaError):
+    """The database is at a revision this code does not know (a newer Recueil wrote it).
+
+    No upgrade can help: the code must be the one that wrote the schema.
+    """
+
+    def __init__(self, current: str, head: str | None) -> None:
+        super().__init__(default_catalogue().t("database.unknown", current=current, head=head))
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -69,12 +98,84 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def is_known(revision: str | None) -> bool:
+    """Whether this code has the migration ``revision`` (None, an empty base, always is)."""
+    if revision is None:
+        return True
+    try:
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+@contextmanager
+def migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one process migrates, the others wait.
+
+    PostgreSQL: a session advisory lock (four processes starting on an empty database used
+    to create the same tables at once). SQLite: an exclusive lock on a file beside the base.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migration-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: sa.Engine) -> None:
-    """Bring the schema to the latest migration."""
+    """Bring the schema to the latest migration, holding the migration lock.
+
+    The revision is read again under the lock: another process may have just migrated.
+    """
+    with migration_lock(engine):
+        current = current_revision(engine)
+        if not is_known(current):
+            raise SchemaUnknown(str(current), head_revision())
+        if current == head_revision():
+            return
+        migrate(engine, lambda config: command.upgrade(config, "head"))
+
+
+def migrate(engine: sa.Engine, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command in one transaction.
+
+    On SQLite, foreign keys are off meanwhile and checked all at once before commit, as
+    SQLite prescribes for schema changes: adding a constraint rebuilds the table, and
+    dropping the old copy of a table other rows point to would otherwise fail.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        if sqlite and driver is not None:  # outside a transaction, where SQLite honours it
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: sa.Engine, auto_migrate: bool) -> None:
@@ -82,10 +183,9 @@ def ensure_schema(engine: sa.Engine, auto_migrate: bool) -> None:
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
+    if not is_known(current):
+        raise SchemaUnknown(str(current), head)
     if not auto_migrate:
-        raise SchemaOutOfDate(
-            f"La base de données est à la version « {current or 'vide'} », le code attend "
-            f"« {head} ». Lancez « recueil db upgrade » (ou RECUEIL_AUTO_MIGRATE=true)."
-        )
+        raise SchemaOutOfDate(current, head)
     log.info("Migration de la base : %s -> %s", current or "vide", head)
     upgrade(engine)

@@ -49,6 +49,20 @@ def _json() -> Any:
     return Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
 
 
+def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+# Triage: a contribution is submitted, then grouped into a proposal, redirected to an existing
+# programme or service (with a message, optionally a link), or rejected (with a reason).
+CONTRIBUTION_STATUSES = ("soumise", "regroupee", "reorientee", "rejetee")
+# A proposal is drafted, published (open to the vote when it starts), then selected or not;
+# one merged into another keeps its row, marked ``fusionnee``, so the merge can be undone.
+PROPOSAL_STATUSES = ("brouillon", "publiee", "retenue", "non_retenue", "fusionnee")
+ELU_AGREEMENTS = ("oui", "non", "en_cours")
+
+
 class Collectivite(SQLModel, table=True):
     """A collectivité that took part; created from the referential on first use."""
 
@@ -79,12 +93,20 @@ class Agent(SQLModel, table=True):
     # private: the address the platform vouches for (a Tchap id encodes it), for the vote
     platform_email: str | None = Field(default=None, max_length=320)
     blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
+    opted_out_at: datetime | None = _ts(nullable=True)  # the agent asked for no more pushes
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
 
 class Contribution(SQLModel, table=True):
-    """A need (besoin) or an existing service described during the collecte."""
+    """A need (besoin) or an existing service described during the collecte.
+
+    Triage sets ``status``, ``proposal_id``, ``triage_message`` and ``triage_url`` only: what
+    the agent wrote (and ``updated_at``, the time of their last edit) is never touched, so
+    taking a contribution out of a proposal restores it exactly.
+    """
+
+    __table_args__ = (_one_of("status", CONTRIBUTION_STATUSES, "ck_contribution_status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True)  # B-0042, S-0017
@@ -101,6 +123,11 @@ class Contribution(SQLModel, table=True):
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
     # the earlier contribution, from another collectivité, that the agent said is the same
     same_as_id: int | None = Field(default=None, foreign_key="contribution.id", index=True)
+    # the redirection message (reorientee) or the rejection reason (rejetee), for the author
+    triage_message: str | None = Field(default=None, max_length=2000)
+    triage_url: str | None = Field(default=None, max_length=500)  # the service redirected to
+    # the same-need index's precomputed entry (its content is the nlp package's business)
+    index_entry: Any | None = Field(default=None, sa_type=sa.JSON(none_as_null=True), nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -108,17 +135,26 @@ class Contribution(SQLModel, table=True):
 class Proposal(SQLModel, table=True):
     """A proposal put to the vote, grouping one or more contributions."""
 
+    __table_args__ = (_one_of("status", PROPOSAL_STATUSES, "ck_proposal_status"),)
+
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True)  # P-001
     title: str = Field(max_length=200)
     description: str = Field(max_length=4000)
     thematique: str = Field(max_length=64, index=True)
-    status: str = Field(default="brouillon", max_length=16)  # brouillon, au_vote, retenue, ...
+    status: str = Field(default="brouillon", max_length=16)  # PROPOSAL_STATUSES
+    merged_into_id: int | None = Field(default=None, foreign_key="proposal.id")
+    published_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
 
 
 class Support(SQLModel, table=True):
-    """A collectivité supports (soutient) a proposal: one per collectivité per proposal."""
+    """A collectivité supports (soutient) a proposal: one per collectivité per proposal.
+
+    A withdrawn support keeps its row (who withdrew it, when); supporting again reuses it.
+    ``verified``: the agent's collectivité was vouched for (validated e-mail domain,
+    invitation code, or an administrator); unverified supports are kept and counted apart.
+    """
 
     __table_args__ = (sa.UniqueConstraint("proposal_id", "collectivite_id"),)
 
@@ -126,21 +162,30 @@ class Support(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id")
     collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
+    verified: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
+    withdrawn_at: datetime | None = _ts(nullable=True)
+    withdrawn_by: str | None = Field(default=None, max_length=300)  # an actor, as in the audit
 
 
 class ReferentOffer(SQLModel, table=True):
     """A collectivité volunteers to co-build a selected service (territoire référent)."""
 
     __tablename__ = "referent_offer"
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "collectivite_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "collectivite_id"),
+        _one_of("elu_agreement", ELU_AGREEMENTS, "ck_referent_offer_elu_agreement"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id")
     collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
-    commitment: str | None = Field(default=None, max_length=4000)
+    commitment: str | None = Field(default=None, max_length=4000)  # what the collectivité brings
+    contact: str | None = Field(default=None, max_length=500)  # pre-filled from the profile
+    elu_agreement: str | None = Field(default=None, max_length=16)  # ELU_AGREEMENTS
     created_at: datetime = _ts()
+    withdrawn_at: datetime | None = _ts(nullable=True)
 
 
 class Conversation(SQLModel, table=True):
@@ -191,6 +236,25 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class Campaign(SQLModel, table=True):
+    """A scheduled announcement or an administrator's push, recorded once it is queued.
+
+    The row is written in the transaction that queues the deliveries, so an announcement is
+    queued exactly once, whatever restarts; ``status`` is ``queued`` or ``skipped`` (missed
+    while the bot was down, and no longer meaningful).
+    """
+
+    id: str = Field(max_length=64, primary_key=True)
+    phase: str | None = Field(default=None, max_length=16)
+    kind: str = Field(max_length=16)  # ouverture, rappel, cloture, annonce
+    audience: str = Field(max_length=32)
+    status: str = Field(default="queued", max_length=16)
+    recipients: int = 0
+    note: str | None = Field(default=None, max_length=200)
+    created_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _ts()
 
 
 class Counter(SQLModel, table=True):

@@ -1,11 +1,12 @@
-"""Small read-only values the store returns on the hot path, instead of ORM objects."""
+"""Small read-only values the store returns instead of ORM objects (the hot path, triage)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bot.values import ConversationKey
+from storage.keys import ConversationKey
 from storage.models import Agent, Collectivite, Contribution
 
 
@@ -43,6 +44,7 @@ class PendingDelivery:
     user_id: str
     payload: dict[str, Any]
     attempts: int
+    campaign: str | None = None  # a push (held back outside the sending window), or a reply
 
     @property
     def key(self) -> ConversationKey:
@@ -71,3 +73,76 @@ class ContributionView:
     contribution: Contribution
     collectivite: Collectivite
     author: Agent
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRecord:
+    """A proposal as listed: its text, its status and how many contributions it gathers."""
+
+    id: int
+    reference: str
+    title: str
+    description: str
+    thematique: str
+    status: str
+    contributions: int
+    collectivites: int
+    merged_into: str | None = None  # the proposal it was merged into (status fusionnee)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalMember:
+    """A contribution of a proposal, with its collectivité."""
+
+    reference: str
+    kind: str
+    title: str
+    collectivite_name: str
+    collectivite_kind: str
+    collectivite_code: str
+    departement: str | None
+    population: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalDetail:
+    """One proposal with its contributions (in reference order)."""
+
+    proposal: ProposalRecord
+    members: tuple[ProposalMember, ...]
+
+    @property
+    def collectivites(self) -> tuple[str, ...]:
+        """The names of the collectivités behind it, each once, in order of appearance."""
+        return tuple(dict.fromkeys(m.collectivite_name for m in self.members))
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """Where triage left a contribution (what its author will be told)."""
+
+    reference: str
+    status: str  # soumise, regroupee, reorientee, rejetee
+    proposal: str | None  # the proposal's reference, when regroupee
+    message: str | None  # the redirection message or the rejection reason
+    url: str | None  # the service it was redirected to
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "status": self.status,
+            "proposal": self.proposal,
+            "message": self.message,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    details: dict[str, Any]

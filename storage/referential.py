@@ -26,6 +26,8 @@ from typing import Any, Literal, get_args
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from storage.email_domains import collectivite_from_emails
+
 CollectiviteKind = Literal["commune", "epci", "departement", "region"]
 KINDS: tuple[CollectiviteKind, ...] = get_args(CollectiviteKind)
 
@@ -344,6 +346,14 @@ class Referential:
         return ref
 
     # --- Search -------------------------------------------------------------------------------
+
+    def from_emails(self, emails: Iterable[str]) -> tuple[str, CollectiviteRef] | None:
+        """The collectivité the first telling address points to, with that address.
+
+        A suggestion for the agent to confirm (``jean.dupont@villeurbanne.fr``: the commune
+        of Villeurbanne), never a verified fact; see :mod:`storage.email_domains`.
+        """
+        return collectivite_from_emails(emails, self)
 
     def search(self, query: str, limit: int = 10) -> list[CollectiviteRef]:
         """Find collectivités from what an agent typed, best first.

@@ -16,6 +16,8 @@ from storage.models import (
     Counter,
     Delivery,
     InboundEvent,
+    Proposal,
+    Support,
 )
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
@@ -79,6 +81,7 @@ PENDING_COLUMNS = (
     deliveries.c.user_id,
     deliveries.c.payload,
     deliveries.c.attempts,
+    deliveries.c.campaign,
 )
 INSERT_DELIVERY = deliveries.insert().returning(*PENDING_COLUMNS)
 PENDING_ALL = (
@@ -154,3 +157,5 @@ SELECT_AGENT = sa.select(
     agents.c.transport == sa.bindparam("transport"),
     agents.c.user_id == sa.bindparam("user_id"),
 )
+proposals = Proposal.__table__  # type: ignore[attr-defined]
+supports = Support.__table__  # type: ignore[attr-defined]

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
-import sqlalchemy as sa
+from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 from fake_transport import FakeTransport, SimulatedAgent
 
-from bot.app import build_services, similarity_index
-from bot.engine import Engine
-from bot.values import Outgoing
-from config.settings import Settings, normalize_database_url
+from bot.app.engine import Engine
+from bot.app.services import build_services, similarity_index
+from bot.core.values import Outgoing
+from config.settings import Settings
 from storage.store import Store
 
-PG_URL = os.environ.get("RECUEIL_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
@@ -31,27 +28,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def fresh_postgres_url() -> str:
-    """A new empty schema in the test database, so parallel runs never collide."""
-    assert PG_URL is not None
-    url = normalize_database_url(PG_URL)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
-
-
-def drop_postgres_schema(url: str) -> None:
-    schema = url.rsplit("%3D", 1)[1]
-    engine = sa.create_engine(url.split("?options=")[0].split("&options=")[0])
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
-from bot.engine import Engine
-from bot.transport import Capability, Transport
-from bot.values import (
+from bot.app.engine import Engine
+from bot.core.transport import Capability, Transport
+from bot.core.values import (
     ConversationKey,
     IncomingAttachment,
     IncomingChoice,

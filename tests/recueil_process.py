@@ -27,7 +27,7 @@ async def recueil_run(**variables: str) -> AsyncIterator[RunningBot]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.app.cli",
         "run",
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

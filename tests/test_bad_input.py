@@ -113,3 +113,36 @@ async def test_an_unknown_collectivite_is_explained(agent_factory) -> None:
     assert "Villeurbanne (Rhône)" in alice.text
     await alice.say("1")
     assert "Vous êtes" in alice.text
+
+
+async def test_a_lone_surrogate_is_refused_and_the_conversation_goes_on(agent_factory) -> None:
+    """Regression: ``{"text": "\\ud800"}`` failed to encode and blocked the conversation."""
+    alice = await at_description(agent_factory)
+    await alice.say("\ud800")
+    assert fr("caractères illisibles") in alice.text
+    assert "Décrivez le problème" in alice.text
+    await assert_nothing_lost(alice)
+
+
+@pytest.mark.parametrize("forged", ["s2", "s999", "superadmin", "envoyer", ""])
+async def test_forged_choice_ids_are_never_taken_as_answers(agent_factory, forged: str) -> None:
+    """Regression: ids that the question did not offer were stored or raised KeyError."""
+    alice = await at_description(agent_factory)
+    await alice.press(forged)
+    assert fr("Je n’ai pas compris votre choix") in alice.text
+    assert "Décrivez le problème" in alice.text  # a free-text question: a choice is no answer
+    await alice.say(DESCRIPTION)
+    assert "Qui en bénéficierait" in alice.text
+    await alice.press("superadmin")
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("1")
+    await alice.say("passer")
+    question = alice.question
+    assert question is not None and "thème" in question.text
+    await alice.press("zzz")
+    assert fr("Je n’ai pas compris votre choix") in alice.text
+    await alice.say("1")
+    await alice.press("nope")
+    assert "Que doit surtout permettre ce service" in alice.text
+    await alice.say("autre")
+    assert "• Titre : Mon titre" in alice.text

@@ -8,8 +8,8 @@ from dataclasses import replace
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
-from bot.app import similarity_index
-from bot.engine import Engine
+from bot.app.engine import Engine
+from bot.app.services import similarity_index
 from storage.models import Agent, Contribution
 
 AGENTS = 200

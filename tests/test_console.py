@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-RECUEIL = [sys.executable, "-m", "bot.cli"]
+RECUEIL = [sys.executable, "-m", "bot.app.cli"]
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fake_transport import FakeTransport, SimulatedAgent
 from test_intake import register
 
-from bot.engine import Engine
-from bot.transport import Capability, Transport
-from bot.values import ConversationKey, IncomingStart, IncomingText, OutFile, Outgoing, OutText
+from bot.app.engine import Engine
+from bot.core.transport import Capability, Transport
+from bot.core.values import ConversationKey, IncomingStart, IncomingText, OutFile, Outgoing, OutText
 
 
 class FlakyTransport(FakeTransport):

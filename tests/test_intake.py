@@ -7,8 +7,8 @@ from datetime import timedelta
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
-from bot.engine import Engine
-from bot.values import OutChoices
+from bot.app.engine import Engine
+from bot.core.values import OutChoices
 from config.typography import french as fr
 from storage.models import Agent, Collectivite, Contribution
 from storage.store import Store
@@ -383,8 +383,8 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
 class TchapLikeTransport(FakeTransport):
     """A platform whose user ids reveal a professional email, as Tchap's do."""
 
-    def email_of(self, user_id: str) -> str | None:
-        return f"{user_id}@villeurbanne.fr"
+    def emails_of(self, user_id: str) -> tuple[str, ...]:
+        return (f"{user_id}@villeurbanne.fr",)
 
 
 async def test_the_platform_email_suggests_the_collectivite(services, store, clock) -> None:

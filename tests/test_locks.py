@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.locks import KeyedLocks
+from bot.core.locks import KeyedLocks
 
 
 async def test_holders_of_one_key_run_in_order_and_others_in_parallel() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsing import Command, Option, match_choice, match_choices, parse_command
+from bot.commands import build_commands
+from bot.dialogue.parsing import Option, match_choice, match_choices
+
+parse_command = build_commands().parse
 
 OPTIONS = (
     Option("besoin", "Décrire un besoin"),
@@ -17,23 +20,23 @@ OPTIONS = (
 @pytest.mark.parametrize(
     ("typed", "command"),
     [
-        ("aide", Command.AIDE),
-        ("/aide", Command.AIDE),
-        ("!aide", Command.AIDE),
-        ("  Aide  ", Command.AIDE),
-        ("/aide@RecueilBot", Command.AIDE),
-        ("mes contributions", Command.MES_CONTRIBUTIONS),
-        ("/mes_contributions", Command.MES_CONTRIBUTIONS),
-        ("!Retour", Command.RETOUR),
-        ("annuler", Command.ANNULER),
-        ("Profil", Command.PROFIL),
-        ("/start campagne-2027", Command.START),
-        ("!stats", Command.STATS),
+        ("aide", "aide"),
+        ("/aide", "aide"),
+        ("!aide", "aide"),
+        ("  Aide  ", "aide"),
+        ("/aide@RecueilBot", "aide"),
+        ("mes contributions", "mes contributions"),
+        ("/mes_contributions", "mes contributions"),
+        ("!Retour", "retour"),
+        ("annuler", "annuler"),
+        ("Profil", "profil"),
+        ("/start campagne-2027", "start"),
+        ("!stats", "stats"),
     ],
 )
-def test_commands_typeable_on_every_platform(typed: str, command: Command) -> None:
+def test_commands_typeable_on_every_platform(typed: str, command: str) -> None:
     parsed = parse_command(typed)
-    assert parsed is not None and parsed.command is command
+    assert parsed is not None and parsed.command is not None and parsed.command.name == command
 
 
 def test_start_carries_its_deep_link_parameter() -> None:

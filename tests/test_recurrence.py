@@ -6,12 +6,12 @@ from fake_transport import SimulatedAgent
 from sqlmodel import select
 from test_intake import register
 
-from bot.app import similarity_index
-from bot.engine import Engine
-from bot.export import CLUSTER_COLUMNS, cluster_records, contribution_records, to_csv
-from bot.matches import feedback, match_records, render
-from bot.need_types import need_type_records
-from bot.recurrence import SHOWN_KEY
+from bot.app.engine import Engine
+from bot.app.services import similarity_index
+from bot.consultation.export import CLUSTER_COLUMNS, cluster_records, contribution_records, to_csv
+from bot.consultation.matches import feedback, match_records, render
+from bot.consultation.need_types import need_type_records
+from bot.consultation.recurrence import SHOWN_KEY
 from config.typography import french as fr
 from nlp.loading import load_similarity
 from nlp.needs import read_catalogue

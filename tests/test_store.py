@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.values import Choice, ConversationKey, OutChoices, OutFile, OutText
-from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema
+from bot.core.values import Choice, ConversationKey, OutChoices, OutFile, OutText, outgoing_to_dict
+from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema, migrate
 from storage.models import Agent, Proposal, Support, utcnow
 from storage.referential import default_referential
 from storage.store import Store
@@ -103,7 +104,7 @@ def test_deliveries_are_kept_in_order_until_sent(store: Store) -> None:
         OutFile("f.csv", b"\x00\xff", "text/csv", "trois"),
     ]
     with store.transaction() as tx:
-        tx.queue(KEY, messages)
+        tx.queue(KEY, [outgoing_to_dict(m) for m in messages])
     pending = store.pending_deliveries(key=KEY)
     assert [p.payload["type"] for p in pending] == ["text", "choices", "file"]
     store.mark_sent(pending[0].id)
@@ -117,17 +118,18 @@ def test_deliveries_are_kept_in_order_until_sent(store: Store) -> None:
 
 def test_a_push_is_queued_once_per_agent_and_campaign(store: Store) -> None:
     agent = profiled_agent(store)
+    opening = [outgoing_to_dict(OutText("Le vote est ouvert"))]
     with store.transaction() as tx:
-        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 1
+        assert tx.queue_push(KEY, agent.id, opening, "vote") == 1
     with store.transaction() as tx:
-        assert tx.queue_push(KEY, agent.id, [OutText("Le vote est ouvert")], "vote") == 0
+        assert tx.queue_push(KEY, agent.id, opening, "vote") == 0
     assert len(store.pending_deliveries(key=KEY)) == 1
 
 
 def test_a_blocked_user_is_no_longer_sent_to(store: Store) -> None:
     record = profiled_agent(store)
     with store.transaction() as tx:
-        tx.queue(KEY, [OutText("a"), OutText("b")])
+        tx.queue(KEY, [outgoing_to_dict(OutText("a")), outgoing_to_dict(OutText("b"))])
     store.mark_blocked(store.pending_deliveries(key=KEY)[0])
     assert store.pending_deliveries(key=KEY) == []
     with store.transaction() as tx:
@@ -208,3 +210,34 @@ def test_the_sent_marks_connection_is_never_lent_to_another_thread(tmp_path) -> 
             connection.close()
     finally:
         store.close()
+
+
+def test_a_migration_rebuilds_a_table_other_rows_point_to(database_url: str) -> None:
+    # 0005 adds a constraint to `proposal`, which SQLite does by rebuilding the table; with a
+    # support pointing at a proposal, the upgrade failed on a foreign key (sqlite) until
+    # foreign keys were checked at the end of the migration instead of row by row.
+    engine = create_db_engine(database_url)
+    try:
+        migrate(engine, lambda config: command.upgrade(config, "0004"))
+        with engine.begin() as connection:
+            for statement in (
+                "INSERT INTO collectivite (kind, code, name, created_at)"
+                " VALUES ('commune', '03310', 'Vichy', CURRENT_TIMESTAMP)",
+                "INSERT INTO agent (transport, user_id, created_at, updated_at)"
+                " VALUES ('test', 'lea', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO proposal (reference, title, description, thematique, status,"
+                " created_at) VALUES ('P-001', 'T', 'D', 'x', 'brouillon', CURRENT_TIMESTAMP)",
+                "INSERT INTO support (proposal_id, collectivite_id, agent_id, created_at)"
+                " VALUES (1, 1, 1, CURRENT_TIMESTAMP)",
+            ):
+                connection.exec_driver_sql(statement)
+        ensure_schema(engine, auto_migrate=True)
+        with engine.begin() as connection:
+            assert connection.exec_driver_sql("SELECT verified FROM support").all() == [(False,)]
+        # foreign keys are enforced again afterwards
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE support SET proposal_id = 99")
+        migrate(engine, lambda config: command.downgrade(config, "0004"))
+        ensure_schema(engine, auto_migrate=True)
+    finally:
+        engine.dispose()

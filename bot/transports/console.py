@@ -11,11 +11,12 @@ import asyncio
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
-from bot.values import (
+from bot.core.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
+from bot.core.values import (
     ConversationKey,
     IncomingChoice,
     IncomingStart,
@@ -28,7 +29,49 @@ from bot.values import (
 )
 from config.catalogue import Catalogue
 
-MAX_LINE = 1_000_000  # a longer line is cut here; the dialogue then refuses it as too long
+MAX_LINE = 1_000_000  # bytes; a longer line is refused whole, never cut into answers
+
+
+@dataclass(frozen=True)
+class OversizedLine:
+    """A line longer than :data:`MAX_LINE`, dropped up to its end: only its size is kept."""
+
+    size: int
+
+
+Line = str | OversizedLine
+
+
+class _LineSplitter:
+    """Cuts bytes into lines; a line over :data:`MAX_LINE` is dropped whole, tail included."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.dropped = 0  # bytes of an oversized line dropped so far; 0 when not dropping
+
+    def feed(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        if self.dropped and b"\n" not in self.buffer:
+            self.dropped += len(self.buffer)
+            self.buffer.clear()
+        elif not self.dropped and b"\n" not in self.buffer and len(self.buffer) > MAX_LINE:
+            self.dropped = len(self.buffer)
+            self.buffer.clear()
+
+    def next_line(self, eof: bool) -> Line | None:
+        """The next complete line, or None until more input (or at the end of input)."""
+        end = self.buffer.find(b"\n")
+        if end < 0 and eof and (self.buffer or self.dropped):
+            end = len(self.buffer) - 1
+        if end < 0 and not (eof and self.dropped):
+            return None
+        cut = end + 1
+        line = bytes(self.buffer[:cut])
+        del self.buffer[:cut]
+        size, self.dropped = self.dropped + len(line), 0
+        if size > MAX_LINE + 1:  # the newline is not part of the line
+            return OversizedLine(size)
+        return line.decode("utf-8", errors="replace")
 
 
 class FdLines:
@@ -36,15 +79,19 @@ class FdLines:
 
     A thread blocked in ``input()`` cannot be cancelled: Ctrl-C or SIGTERM would wait for
     the next Enter. Waiting on the event loop can be, and the descriptor stays blocking
-    (no change to the terminal's mode).
+    (no change to the terminal's mode). A regular file or ``/dev/null`` cannot be watched
+    (epoll refuses them with EPERM) but never blocks either: it is read directly.
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.buffer = bytearray()
+        self.lines = _LineSplitter()
         self.eof = False
+        self.watchable = True
 
     async def _readable(self) -> None:
+        if not self.watchable:
+            return
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
 
@@ -52,29 +99,48 @@ class FdLines:
             if not ready.done():
                 ready.set_result(None)
 
-        loop.add_reader(self.fd, wake)
+        try:
+            loop.add_reader(self.fd, wake)
+        except PermissionError:  # a regular file or /dev/null: reads never wait
+            self.watchable = False
+            return
         try:
             await ready
         finally:
             loop.remove_reader(self.fd)
 
-    async def readline(self) -> str | None:
+    async def readline(self) -> Line | None:
         """The next line (with its newline), or None at the end of input."""
-        while True:
-            end = self.buffer.find(b"\n")
-            if end >= 0 or len(self.buffer) >= MAX_LINE or (self.eof and self.buffer):
-                cut = end + 1 if end >= 0 else len(self.buffer)
-                line = bytes(self.buffer[:cut])
-                del self.buffer[:cut]
-                return line.decode("utf-8", errors="replace")
+        while (line := self.lines.next_line(self.eof)) is None:
             if self.eof:
                 return None
             await self._readable()
             chunk = os.read(self.fd, 65536)
             if chunk:
-                self.buffer += chunk
+                self.lines.feed(chunk)
             else:
                 self.eof = True
+        return line
+
+
+class StreamLines:
+    """The same lines from a text stream without a descriptor (a test's ``StringIO``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines = _LineSplitter()
+        self.eof = False
+
+    async def readline(self) -> Line | None:
+        while (line := self.lines.next_line(self.eof)) is None:
+            if self.eof:
+                return None
+            text = await asyncio.to_thread(self.stream.readline, 65536)
+            if text:
+                self.lines.feed(text.encode("utf-8", errors="surrogatepass"))
+            else:
+                self.eof = True
+        return line
 
 
 class ConsoleTransport(Transport):
@@ -99,7 +165,10 @@ class ConsoleTransport(Transport):
         self.jsonl = jsonl
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self._lines: FdLines | None = None
+        self._lines: FdLines | StreamLines | None = None
+
+    def reaches(self, key: ConversationKey) -> bool:
+        return key == self.key
 
     def _write(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -139,7 +208,7 @@ class ConsoleTransport(Transport):
             return render_choices(message, self.catalogue)
         return render_poll(message, self.catalogue)
 
-    async def _read_line(self) -> str | None:
+    async def _read_line(self) -> Line | None:
         if not self.jsonl and self.stdin.isatty():
             self.stdout.write("\nvous › ")
             self.stdout.flush()
@@ -147,8 +216,7 @@ class ConsoleTransport(Transport):
             try:
                 self._lines = FdLines(self.stdin.fileno())
             except (AttributeError, OSError, ValueError):  # not a file: a test's StringIO
-                line = await asyncio.to_thread(self.stdin.readline, MAX_LINE)
-                return line or None
+                self._lines = StreamLines(self.stdin)
         return await self._lines.readline()
 
     def _parse(self, line: str) -> IncomingText | IncomingChoice | None:
@@ -176,7 +244,15 @@ class ConsoleTransport(Transport):
         await handle(IncomingStart(key=self.key))
         self._ready()
         while (line := await self._read_line()) is not None:
-            incoming = self._parse(line)
-            if incoming is not None:
+            if isinstance(line, OversizedLine):
+                self._refuse_oversized()
+            elif (incoming := self._parse(line)) is not None:
                 await handle(incoming)
             self._ready()
+
+    def _refuse_oversized(self) -> None:
+        text = self.catalogue.t("console.line_too_long", limit=f"{MAX_LINE:,}".replace(",", " "))
+        if self.jsonl:
+            self._write({"type": "error", "text": text})
+        else:
+            self._print(text)

@@ -12,7 +12,7 @@ from uuid import uuid4
 from nio import Api, RoomSendResponse
 from nio.crypto import OutboundGroupSession
 
-from bot.values import IncomingText
+from bot.core.values import IncomingText
 
 from .conftest import TEST_BOT_OPTIONS, BotFactory
 from .synced_client import MEGOLM, BotChat, ClientFactory, check, open_chat_with_bot

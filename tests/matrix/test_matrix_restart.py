@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from bot.core.values import IncomingText
 from bot.transports.matrix.identity import credentials_path
-from bot.values import IncomingText
 
 from .conftest import TEST_BOT_OPTIONS, BotFactory
 from .synapse_server import SynapseServer

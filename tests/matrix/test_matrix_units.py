@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
+from bot.core.values import Choice, OutPoll
 from bot.transports.matrix.dispatch import Dispatcher
 from bot.transports.matrix.pacing import Backoff
 from bot.transports.matrix.polls import PollBook, PollResponse, parse_response, tally
 from bot.transports.matrix.rendering import strip_reply_fallback, text_content
 from bot.transports.matrix.rooms import server_allowed
 from bot.transports.matrix.tchap import email_candidates, email_from_user_id, suggest_collectivite
-from bot.values import Choice, OutPoll
 from storage.referential import default_referential
 from storage.store import Store
 

@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 from fake_bot_api import FakeBotApi
 from fake_bot_records import ChatMessage, FakeUser
 
-from bot.engine import Engine
-from bot.transport import IncomingHandler
+from bot.app.engine import Engine
+from bot.core.transport import IncomingHandler
+from bot.core.values import Incoming
 from bot.transports.telegram import TelegramTransport
 from bot.transports.telegram.ratelimit import RateLimiter
-from bot.values import Incoming
 from config.settings import Settings
 from storage.store import Store
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fake_bot_records import FakeUser
 from telegram_harness import Recorder, RunningBot, TelegramUser, start_bot
 
-from bot.transports.telegram.transport import COMMANDS
-from bot.values import IncomingAttachment, IncomingChoice, IncomingStart, IncomingText
+from bot.commands import build_commands
+from bot.core.values import IncomingAttachment, IncomingChoice, IncomingStart, IncomingText
+from config.catalogue import default_catalogue
 from storage.store import Store
 
 
@@ -80,7 +81,8 @@ async def test_a_new_agent_contributes_by_pressing_buttons_and_typing(
 
 async def test_commands_are_registered_in_french(running_bot: RunningBot) -> None:
     commands = running_bot.api.commands_for()
-    assert [c["command"] for c in commands] == list(COMMANDS)
+    menu = build_commands().menu(default_catalogue())
+    assert [c["command"] for c in commands] == [name for name, _ in menu]
     descriptions = {c["command"]: c["description"] for c in commands}
     assert descriptions["mes_contributions"] == "Voir les contributions envoyées"
     assert descriptions["retour"] == "Revenir à la question précédente"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fake_bot_records import FakeUser
 from telegram_harness import Recorder, TelegramUser, start_bot
 
+from bot.core.values import Choice, ConversationKey, IncomingChoice, OutChoices
 from bot.transports.telegram.rendering import (
     MAX_CALLBACK_BYTES,
     ChoicePress,
     choices_keyboard,
     parse_callback,
 )
-from bot.values import Choice, ConversationKey, IncomingChoice, OutChoices
 from storage.store import Store
 
 

@@ -6,8 +6,8 @@ from fake_bot_api import FakeBotApi
 from fake_bot_records import FakeUser
 from telegram_harness import Recorder, RunningBot, start_bot
 
+from bot.core.values import Choice, ConversationKey, IncomingPollAnswer, OutPoll
 from bot.transports.telegram.polls import MAX_OPTION_LENGTH, MAX_OPTIONS, Shape, plan_poll
-from bot.values import Choice, ConversationKey, IncomingPollAnswer, OutPoll
 from storage.store import Store
 
 USER = FakeUser(id=21)

@@ -14,8 +14,8 @@ from fake_bot_api import FakeBotApi
 from fake_bot_rate import VirtualClock, find_violations
 from telegram_harness import start_bot
 
+from bot.core.values import ConversationKey, OutText
 from bot.transports.telegram.ratelimit import RateLimiter
-from bot.values import ConversationKey, OutText
 from storage.store import Store
 
 # PTB warns about the future type of ``retry_after`` while building each RetryAfter.

@@ -7,8 +7,8 @@ import asyncio
 from fake_bot_records import FakeUser
 from telegram_harness import TelegramUser, start_bot
 
-from bot.engine import Engine
-from bot.values import Incoming
+from bot.app.engine import Engine
+from bot.core.values import Incoming
 from storage.store import Store
 
 

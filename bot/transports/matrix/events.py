@@ -13,8 +13,8 @@ from nio import (
     StickerEvent,
 )
 
+from bot.core.values import ConversationKey, Incoming, IncomingAttachment, IncomingText
 from bot.transports.matrix.rendering import strip_reply_fallback
-from bot.values import ConversationKey, Incoming, IncomingAttachment, IncomingText
 
 TRANSPORT = "matrix"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.values import OutPoll
+from bot.core.values import OutPoll
 from storage.store import Store
 
 POLL_START = "org.matrix.msc3381.poll.start"

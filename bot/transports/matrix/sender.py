@@ -21,7 +21,7 @@ from uuid import uuid4
 import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendError, RoomSendResponse, SendRetryError
 
-from bot.transport import DeliveryRefused
+from bot.core.transport import DeliveryRefused
 from bot.transports.matrix.errors import MatrixSendError
 from bot.transports.matrix.pacing import Backoff, Pacer
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-from bot.identity import collectivite_from_email
 from storage.referential import CollectiviteRef, Referential
 
 TCHAP_SERVER = re.compile(r"(^|\.)tchap\.gouv\.fr$")
@@ -87,8 +86,5 @@ def suggest_collectivite(user_id: str, referential: Referential) -> Collectivite
     as the twelve Sainte-Colombe are not guessed). A suggestion, to be confirmed by the
     agent: never a verified fact.
     """
-    for email in email_candidates(user_id):
-        found = collectivite_from_email(email, referential)
-        if found is not None:
-            return found
-    return None
+    found = referential.from_emails(email_candidates(user_id))
+    return found[1] if found is not None else None

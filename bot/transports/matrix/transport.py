@@ -34,8 +34,9 @@ from nio import (
 )
 from nio.responses import RoomInfo as NioRoomInfo
 
-from bot.transport import Capability, IncomingHandler, Transport, render_poll
-from bot.transports.matrix import polls
+from bot.core.transport import Capability, IncomingHandler, Transport, render_poll
+from bot.core.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutFile, OutPoll
+from bot.transports.matrix import files, polls
 from bot.transports.matrix.backfill import missed_events
 from bot.transports.matrix.decryption import Undecryptable
 from bot.transports.matrix.dispatch import Batch, Dispatcher
@@ -47,8 +48,7 @@ from bot.transports.matrix.rendering import inert, text_content
 from bot.transports.matrix.rooms import Invitation, read_invitation, server_allowed, server_of
 from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender
 from bot.transports.matrix.state import BotState, RoomInfo, StateFile
-from bot.transports.matrix.tchap import email_from_user_id
-from bot.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutPoll
+from bot.transports.matrix.tchap import email_candidates
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.store import Store
@@ -90,7 +90,7 @@ class MatrixTransport(Transport):
     """
 
     name: ClassVar[str] = "matrix"
-    capabilities = frozenset({Capability.POLLS, Capability.FORMATTING})
+    capabilities = frozenset({Capability.POLLS, Capability.FORMATTING, Capability.FILES})
 
     def __init__(
         self,
@@ -118,8 +118,8 @@ class MatrixTransport(Transport):
 
     # -- what the engine calls -------------------------------------------------------
 
-    def email_of(self, user_id: str) -> str | None:
-        return email_from_user_id(user_id)
+    def emails_of(self, user_id: str) -> tuple[str, ...]:
+        return email_candidates(user_id)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:
         await self._send(key.chat, "m.room.message", text_content(text))
@@ -135,16 +135,23 @@ class MatrixTransport(Transport):
         event_id = await self._send(key.chat, polls.POLL_START, content)
         await asyncio.to_thread(self.polls.remember, key.chat, event_id, message)
 
-    async def close_poll(self, key: ConversationKey, poll_id: str) -> dict[str, int]:
-        """End the poll ``poll_id`` in ``key``'s room: the end event carries the results.
+    async def send_file(self, key: ConversationKey, message: OutFile) -> None:
+        """The caption as text, then the file: encrypted in an encrypted room (:mod:`.files`)."""
+        if message.caption:
+            await self.send_text(key, message.caption)
+        await self.wait_ready(self.options.ready_timeout)
+        assert self._client is not None and self._sender is not None
+        uploaded = await files.upload(self._client, self._sender, key.chat, message)
+        await self._send(key.chat, "m.room.message", files.file_content(message, uploaded))
 
-        Returns the counts by option id (each voter's latest response). Closing an
-        already closed poll sends nothing and returns empty counts.
-        """
+    async def close_poll(self, key: ConversationKey, poll_id: str) -> int:
+        """End the poll ``poll_id`` in ``key``'s room: the end event carries the results
+        (each voter's latest response). Returns how many poll events were ended; closing
+        an already closed poll sends nothing."""
         if self.polls is None:
-            return {}
+            return 0
         book = self.polls
-        totals: dict[str, int] = {}
+        closed = 0
         for row_id, start_event_id, data in await asyncio.to_thread(
             book.open_polls, key.chat, poll_id
         ):
@@ -158,9 +165,8 @@ class MatrixTransport(Transport):
                 key.chat, polls.POLL_END, polls.end_content(start_event_id, results, inert(text))
             )
             await asyncio.to_thread(book.close, row_id)
-            for answer, count in results.items():
-                totals[answer] = totals.get(answer, 0) + count
-        return totals
+            closed += 1
+        return closed
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         await self.wait_ready(self.options.ready_timeout)
@@ -392,7 +398,7 @@ class MatrixTransport(Transport):
         room_id = invitation.room_id
         try:
             if not server_allowed(invitation.inviter, self._allowed):
-                log.info("invitation to %s from %s refused", room_id, invitation.inviter)
+                log.info("invitation to %s from %s refused", room_id, server_of(invitation.inviter))
                 reason = self.catalogue.t(
                     "matrix.invite_refused", server=server_of(invitation.inviter)
                 )

@@ -7,7 +7,8 @@ from typing import Any
 
 from telegram import Bot, Message, PollAnswer
 
-from bot.transport import numbered
+from bot.core.transport import numbered
+from bot.core.values import Choice, ConversationKey, IncomingPollAnswer, OutPoll
 from bot.transports.telegram.errors import TelegramSendError
 from bot.transports.telegram.polls import (
     Shape,
@@ -22,7 +23,6 @@ from bot.transports.telegram.polls import (
 from bot.transports.telegram.registry import Record, Registry
 from bot.transports.telegram.rendering import VotePress, split_text, truncate, vote_keyboard
 from bot.transports.telegram.sender import Sender
-from bot.values import Choice, ConversationKey, IncomingPollAnswer, OutPoll
 from config.catalogue import Catalogue
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from telegram import Update
 
-from bot.locks import KeyedLocks
-from bot.transport import IncomingHandler
+from bot.core.locks import KeyedLocks
+from bot.core.transport import IncomingHandler
 from bot.transports.telegram.context import handling_update, replying_to
 from bot.transports.telegram.updates import UpdateRouter, lane
 

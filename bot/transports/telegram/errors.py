@@ -14,7 +14,7 @@ from datetime import timedelta
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.transport import DeliveryRefused
+from bot.core.transport import DeliveryRefused
 
 # PTB warns about ``retry_after`` becoming a timedelta even while building the exception;
 # ``retry_after_seconds`` reads both types, so the warning says nothing to act on here.

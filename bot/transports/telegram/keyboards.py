@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.values import OutChoices
 from bot.transports.telegram.context import handling_update
 from bot.transports.telegram.registry import Record, Registry
 from bot.transports.telegram.rendering import ChoicePress, answered_text
 from bot.transports.telegram.sender import Sender
-from bot.values import OutChoices
 from config.catalogue import Catalogue
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from telegram.constants import PollLimit
 
-from bot.values import Choice, OutPoll
+from bot.core.values import Choice, OutPoll
 
 MAX_OPTIONS = int(PollLimit.MAX_OPTION_NUMBER)
 MIN_OPTIONS = max(2, int(PollLimit.MIN_OPTION_NUMBER))  # Telegram refuses fewer than two

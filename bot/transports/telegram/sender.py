@@ -9,6 +9,7 @@ from typing import TypeVar
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
+from bot.core.values import pseudonym
 from bot.transports.telegram.errors import (
     TelegramSendError,
     is_gone_message,
@@ -49,7 +50,12 @@ class Sender:
                     return await call(bot)
                 except RetryAfter as error:
                     wait = retry_after_seconds(error)
-                    log.info("%s to %s: flood control, retrying in %s s", what, chat_id, wait)
+                    log.info(
+                        "%s to %s: flood control, retrying in %s s",
+                        what,
+                        pseudonym(str(chat_id)),
+                        wait,
+                    )
                     self.limiter.pause(wait)
                 except TelegramError as error:
                     raise translate(error, what) from error

@@ -1,8 +1,9 @@
 """The Telegram transport: the core's values as native Telegram messages, and back.
 
 Questions with choices become inline keyboards, polls native polls (or keyboards when they
-do not fit), files documents. Updates come by long polling, or by webhook when
-``RECUEIL_TELEGRAM_WEBHOOK_URL`` is set. Every send is paced (see ``ratelimit``).
+do not fit), files documents, and PNG or JPEG images photos (shown in the chat). Updates come
+by long polling, or by webhook when ``RECUEIL_TELEGRAM_WEBHOOK_URL`` is set. Every send is
+paced (see ``ratelimit``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from telegram.constants import MessageLimit
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.transport import Capability, IncomingHandler, Transport
+from bot.commands import build_commands
+from bot.core.transport import Capability, IncomingHandler, Transport
+from bot.core.values import ConversationKey, OutChoices, OutFile, OutPoll
 from bot.transports.telegram.ballots import Ballots
 from bot.transports.telegram.context import replying_to
 from bot.transports.telegram.dispatch import Dispatcher
@@ -34,17 +37,16 @@ from bot.transports.telegram.rendering import (
 from bot.transports.telegram.sender import Sender
 from bot.transports.telegram.updates import UpdateRouter
 from bot.transports.telegram.webhook import WebhookServer, webhook_secret
-from bot.values import ConversationKey, OutChoices, OutFile, OutPoll
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("aide", "annuler", "retour", "modifier", "mes_contributions", "nouvelle", "profil")
-"""Registered with Telegram (``/`` menu); the core understands them with or without ``/``."""
-
 DEFAULT_API = "https://api.telegram.org"
+PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+"""Telegram's limit for ``sendPhoto``; a larger image goes as a document."""
 
 
 def api_urls(base_url: str | None) -> tuple[str, str]:
@@ -89,6 +91,8 @@ class TelegramTransport(Transport):
         poll_timeout: int = LONG_POLL_SECONDS,
     ) -> None:
         super().__init__(catalogue)
+        self.menu = build_commands().menu(self.catalogue)
+        """Telegram's ``/`` menu, generated from the command registry."""
         self.settings = settings
         self.bot = build_bot(settings)
         self.poll_timeout = poll_timeout
@@ -165,9 +169,8 @@ class TelegramTransport(Transport):
 
     async def register_commands(self) -> None:
         """The ``/`` menu, in French; a failure costs only the menu."""
-        commands = [
-            BotCommand(name, self.catalogue.t(f"telegram.commands.{name}")) for name in COMMANDS
-        ]
+        # the registry's menu entries; the core understands them with or without ``/``
+        commands = [BotCommand(name, text) for name, text in self.menu]
         try:
             await self.bot.set_my_commands(commands)
         except TelegramError as error:
@@ -225,13 +228,21 @@ class TelegramTransport(Transport):
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         chat_id = self._chat(key)
         caption = truncate(message.caption, int(MessageLimit.CAPTION_LENGTH)) or None
+
+        def upload() -> InputFile:  # one per attempt: a retry after a flood wait sends it whole
+            return InputFile(io.BytesIO(message.content), filename=message.name)
+
+        if message.mime in PHOTO_TYPES and len(message.content) <= PHOTO_MAX_BYTES:
+            await self.sender.send(
+                chat_id,
+                lambda bot: bot.send_photo(chat_id, upload(), caption=caption),
+                paced=self._paced(chat_id),
+                what="sendPhoto",
+            )
+            return
         await self.sender.send(
             chat_id,
-            lambda bot: bot.send_document(
-                chat_id,
-                InputFile(io.BytesIO(message.content), filename=message.name),
-                caption=caption,
-            ),
+            lambda bot: bot.send_document(chat_id, upload(), caption=caption),
             paced=self._paced(chat_id),
             what="sendDocument",
         )

@@ -13,11 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update
 
-from bot.transports.telegram.ballots import Ballots
-from bot.transports.telegram.keyboards import Keyboards
-from bot.transports.telegram.rendering import ChoicePress, VotePress, parse_callback
-from bot.transports.telegram.sender import Sender
-from bot.values import (
+from bot.core.values import (
     ConversationKey,
     Incoming,
     IncomingAttachment,
@@ -25,6 +21,10 @@ from bot.values import (
     IncomingStart,
     IncomingText,
 )
+from bot.transports.telegram.ballots import Ballots
+from bot.transports.telegram.keyboards import Keyboards
+from bot.transports.telegram.rendering import ChoicePress, VotePress, parse_callback
+from bot.transports.telegram.sender import Sender
 from config.catalogue import Catalogue
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,302 @@
+"""The ``recueil`` command: run the bot, chat in the terminal, export, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app.failures import explain
+from bot.app.instance import single_instance
+from bot.app.logs import install_logging
+from bot.app.services import build_engine, open_store
+from bot.consultation import regroup
+from bot.consultation.export import (
+    CLUSTER_COLUMNS,
+    CONTRIBUTION_COLUMNS,
+    cluster_records,
+    contribution_records,
+    to_csv,
+    to_json,
+)
+from bot.consultation.matches import MATCH_COLUMNS, feedback, match_records, render
+from bot.consultation.need_types import NEED_TYPE_COLUMNS, need_type_records
+from bot.consultation.regroup import (
+    CANDIDATE_COLUMNS,
+    CANDIDATE_MIN_SCORE,
+    candidate_records,
+    index_of,
+)
+from bot.transports.console import ConsoleTransport
+from config.catalogue import Catalogue
+from config.settings import ConfigError, Settings, load_settings
+from config.taxonomy import Taxonomy
+from config.typography import french
+from nlp.cli import add_commands as add_nlp_commands
+from nlp.loading import load_similarity
+from nlp.needs import read_catalogue
+from storage.db import create_db_engine, current_revision, head_revision, upgrade
+
+log = logging.getLogger("recueil")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1 if args.command == "doctor" else 2
+    # In the terminal chat the journal would mix with the conversation, and one-shot
+    # commands print their own result: warnings only.
+    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor", "phases") or (
+        args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
+    )
+    install_logging(settings, logging.WARNING if terminal else settings.log_level)
+    try:
+        return int(args.handler(settings, args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        explained = explain(exc, Catalogue.load(settings.messages_file), settings.data_dir)
+        if explained is None:
+            raise
+        message, code = explained
+        print(message, file=sys.stderr)
+        return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recueil",
+        description="Recueil : l’agent conversationnel de la consultation des collectivités.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    run = commands.add_parser("run", help="lancer le bot (transports configurés et tâches)")
+    run.set_defaults(handler=cmd_run)
+    run.add_argument(
+        "--as",
+        dest="user",
+        default=None,
+        help="identifiant de l’utilisateur du terminal, sans autre transport",
+    )
+
+    chat = commands.add_parser("chat", help="discuter avec le bot dans le terminal")
+    chat.add_argument("--as", dest="user", default=None, help="identifiant de l’utilisateur")
+    chat.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="lignes JSON sur l’entrée et la sortie (pour les scripts)",
+    )
+    chat.set_defaults(handler=cmd_chat)
+
+    export = commands.add_parser("export", help="exporter les contributions")
+    export.add_argument(
+        "--what",
+        choices=["contributions", "clusters", "matches", "candidates", "need-types"],
+        default="contributions",
+        help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
+        "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
+        "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
+        "contributions rangées par besoin type, une première ébauche des propositions",
+    )
+    export.add_argument(
+        "--min-score",
+        type=float,
+        default=CANDIDATE_MIN_SCORE,
+        help=f"candidates : score minimal (par défaut {CANDIDATE_MIN_SCORE})",
+    )
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="fichier de sortie (par défaut : la sortie standard)",
+    )
+    export.set_defaults(handler=cmd_export)
+
+    nlp_commands = add_nlp_commands(commands)
+    matches = nlp_commands.add_parser(
+        "feedback",
+        help="précision du même besoin d’après les réponses des agents (base de données)",
+    )
+    matches.set_defaults(handler=cmd_feedback)
+
+    regrouping = commands.add_parser(
+        "regroup", help="rattacher une contribution au groupe d’une autre (même besoin)"
+    )
+    regrouping.add_argument("reference", help="la contribution à rattacher, par exemple B-0005")
+    target = regrouping.add_mutually_exclusive_group(required=True)
+    target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
+    target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
+    regrouping.set_defaults(handler=cmd_regroup)
+
+    phases = commands.add_parser(
+        "phases", help="le calendrier, les annonces dues et la progression des envois"
+    )
+    phases.set_defaults(handler=cmd_phases)
+
+    doctor = commands.add_parser(
+        "doctor", help="vérifier l’installation : configuration, base, Telegram, Matrix, modèle"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+    db = commands.add_parser(
+        "db", help="base de données : version, migrations, sauvegarde et restauration"
+    )
+    db.add_argument("action", choices=["upgrade", "current", "backup", "restore"])
+    db.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="backup : le fichier de sauvegarde à écrire ; restore : celui à relire",
+    )
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "agent"
+
+
+async def chat(settings: Settings, user: str, jsonl: bool) -> None:
+    engine = build_engine(settings)
+    console = ConsoleTransport(
+        user,
+        files_dir=settings.data_dir / "fichiers",
+        jsonl=jsonl,
+        catalogue=engine.services.catalogue,
+    )
+    engine.register(console)
+    try:
+        await engine.redeliver_pending("console")
+        await console.run(engine.handle)
+    finally:
+        await engine.close()
+        engine.store.close()
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(chat(settings, args.user or default_user(), args.jsonl))
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.runner import run_bot
+
+    with single_instance(settings, Catalogue.load(settings.messages_file)):
+        asyncio.run(run_bot(settings, console_user=args.user or default_user()))
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    try:
+        views = store.contributions()
+    finally:
+        store.close()
+    taxonomy = Taxonomy.load(settings.taxonomy_file)
+    if args.what == "clusters":
+        records, columns = cluster_records(views, taxonomy), CLUSTER_COLUMNS
+    elif args.what == "matches":
+        records, columns = match_records(views), MATCH_COLUMNS
+    elif args.what == "candidates":
+        index = index_of(views, load_similarity())
+        records = candidate_records(views, index, args.min_score)
+        columns = CANDIDATE_COLUMNS
+    elif args.what == "need-types":
+        needs = load_similarity().needs
+        if needs is None:
+            print(
+                french("Le modèle livré n’a pas de besoins types : lancez « recueil nlp train »."),
+                file=sys.stderr,
+            )
+            return 1
+        records, columns = need_type_records(views, needs, read_catalogue()), NEED_TYPE_COLUMNS
+    else:
+        records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
+    content = to_csv(records, columns) if args.format == "csv" else to_json(records)
+    if args.output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        args.output.write_bytes(content)
+        print(f"{len(records)} lignes exportées dans {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_regroup(settings: Settings, args: argparse.Namespace) -> int:
+    catalogue = Catalogue.load(settings.messages_file)
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            ok, message = regroup.apply(
+                tx,
+                catalogue.t,
+                f"cli:{default_user()}",
+                args.reference,
+                None if args.alone else args.with_reference,
+            )
+    finally:
+        store.close()
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    try:
+        records = match_records(store.contributions())
+    finally:
+        store.close()
+    similarity = load_similarity()
+    rule = similarity.settings
+    report = render(
+        feedback(records, similarity.lowest_threshold), rule.threshold, rule.usage_threshold
+    )
+    print(french(report))
+    return 0
+
+
+def cmd_phases(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.phases_cli import phases_report
+
+    print(phases_report(settings))
+    return 0
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.doctor import run_doctor
+
+    return run_doctor(settings, Catalogue.load(settings.messages_file))
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action in ("backup", "restore"):
+        from bot.app.backups import backup_or_restore
+
+        return backup_or_restore(settings, args.action, args.file)
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        if args.action == "upgrade":
+            upgrade(engine)
+        current, head = current_revision(engine), head_revision()
+        state = "à jour" if current == head else f"migration nécessaire vers {head}"
+        print(f"Version de la base : {current or 'vide'} ({state})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

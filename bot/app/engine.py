@@ -1,0 +1,262 @@
+"""The engine: runs dialogue turns under a per-conversation lock and delivers the replies.
+
+A turn is one database transaction: claim the platform event (a redelivered event is
+dropped), lock and read the conversation, step the dialogue, write the new state and queue
+the replies. Only after the commit are the replies sent, each marked sent once delivered,
+so a crash at any point loses no answer and a restart resends only what was not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from bot.consultation.campaigns import Campaign, queue_campaign
+from bot.core.locks import KeyedLocks
+from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
+from bot.core.values import (
+    ConversationKey,
+    Incoming,
+    Outgoing,
+    OutText,
+    outgoing_from_dict,
+    outgoing_to_dict,
+)
+from bot.dialogue.context import Context, Services
+from bot.dialogue.step import DialogueState, step
+from config.window import ALWAYS, SendingWindow
+from storage.campaigns import Recipient
+from storage.models import utcnow
+from storage.store import PendingDelivery, Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+
+
+class Engine:
+    """Shared by every transport; one per process."""
+
+    def __init__(
+        self,
+        services: Services,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        window: SendingWindow = ALWAYS,
+    ) -> None:
+        self.services = services
+        self.store = store
+        self.clock = clock
+        self.window = window
+        """When pushes may go out; replies are never held back."""
+        self._background: set[asyncio.Task[None]] = set()
+        self._transports: dict[str, Transport] = {}
+        self._conversation_lock = KeyedLocks[ConversationKey]()
+        # SQLite has one writer at a time and answers in microseconds: its work runs inline,
+        # which spares a thread hand-off per statement. PostgreSQL waits on the network:
+        # its work runs in a pool of threads so the event loop stays free.
+        self._inline = store.is_sqlite
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recueil-db")
+
+    def register(self, transport: Transport) -> None:
+        self._transports[transport.name] = transport
+
+    async def close(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+
+    async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking database work the way the engine does (inline, or in its pool)."""
+        return await self._db(function, *args, **kwargs)
+
+    async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._inline:
+            return function(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Run one turn for ``incoming`` and deliver its replies, in order."""
+        key = incoming.key
+        async with self._conversation_lock(key):
+            try:
+                pending, pushed = await self._db(self._turn, incoming)
+            except Exception:
+                log.exception("turn failed for %s", key)
+                await self._send_apology(key)
+                return
+            await self._deliver(key, pending)
+        if pushed:  # a turn that queued messages for others (an administrator's push)
+            task = asyncio.create_task(self.flush(pushed))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _turn(self, incoming: Incoming) -> tuple[list[PendingDelivery], list[ConversationKey]]:
+        key = incoming.key
+        with self.store.transaction() as tx:
+            if incoming.event_id is not None and not tx.claim_event(
+                key.transport, incoming.event_id
+            ):
+                log.info("event %s already handled, dropped", incoming.event_id)
+                return [], []
+            conversation = tx.lock_conversation(key)
+            state = DialogueState.model_validate(conversation.state or {})
+            transport = self._transports.get(key.transport)
+            ctx = Context(
+                self.services,
+                tx,
+                key,
+                conversation.agent,
+                self.clock(),
+                platform_emails=transport.emails_of(key.user) if transport else (),
+                can_send_files=transport is not None and Capability.FILES in transport.capabilities,
+            )
+            replies = step(ctx, state, incoming)
+            tx.save_conversation(conversation, state.model_dump(mode="json"))
+            queued = tx.queue(
+                key,
+                [outgoing_to_dict(reply) for reply in replies],
+                agent_id=ctx.agent.id if ctx.agent else None,
+            )
+            # replies of an earlier turn that failed to go out must go first
+            pending = tx.pending_for(key) if conversation.has_pending else queued
+            return pending, [k for k in ctx.pushed if k != key]
+
+    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
+        transport = self._transports.get(key.transport)
+        if transport is None or not transport.reaches(key):
+            log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
+            return
+        for delivery in pending:
+            if delivery.campaign is not None and not self.window.is_open(self.clock()):
+                return  # pushes wait for the sending window; replies never do
+            try:
+                await transport.send(key, outgoing_from_dict(delivery.payload))
+            except UnsupportedMessage as exc:
+                # a programming error, not an outage: say it loudly, never retry it
+                log.error("delivery %s to %s cannot be rendered: %s", delivery.id, key, exc)
+                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=True)
+                continue
+            except DeliveryRefused as exc:
+                log.info("delivery to %s refused: %s", key, exc)
+                await self._db(self.store.mark_blocked, delivery)
+                return
+            except Exception as exc:
+                log.exception("delivery %s to %s failed", delivery.id, key)
+                final = delivery.attempts + 1 >= MAX_ATTEMPTS
+                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
+                return  # keep the order: later replies wait for this one
+            await self._db(self.store.mark_sent, delivery.id)
+
+    async def push(
+        self,
+        recipients: Sequence[tuple[ConversationKey, int]],
+        messages: Sequence[Outgoing],
+        *,
+        campaign: str,
+        concurrency: int = 200,
+    ) -> int:
+        """Send ``messages`` to each (conversation, agent id) once for this ``campaign``.
+
+        The deliveries are queued first (a repeated campaign queues nothing new), then sent
+        conversation by conversation, each in order; the transport paces itself.
+        Returns how many messages were newly queued.
+        """
+        queued = await self._db(self._queue_push, recipients, messages, campaign)
+        await self.flush([k for k, _ in recipients], concurrency=concurrency)
+        return queued
+
+    async def flush(self, keys: Sequence[ConversationKey], *, concurrency: int = 200) -> None:
+        """Deliver what waits for each conversation, several at a time, each in order."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def deliver(key: ConversationKey) -> None:
+            async with limit:
+                await self._flush(key)
+
+        await asyncio.gather(*(deliver(key) for key in dict.fromkeys(keys)))
+
+    async def close_polls(self, poll_prefix: str) -> int:
+        """End, on every platform, the open polls whose id starts with ``poll_prefix``
+        (the vote's, when it closes); returns how many platform polls were ended."""
+        found = await self._db(self._open_polls, poll_prefix)
+        closed = 0
+        for transport_name, chat, poll_id in found:
+            transport = self._transports.get(transport_name)
+            if transport is None:
+                continue
+            try:
+                closed += await transport.close_poll(
+                    ConversationKey(transport_name, chat, ""), poll_id
+                )
+            except Exception:
+                log.exception("could not close poll %s on %s", poll_id, transport_name)
+        return closed
+
+    def _open_polls(self, poll_prefix: str) -> list[tuple[str, str, str]]:
+        with self.store.transaction() as tx:
+            return tx.open_polls(poll_prefix)
+
+    async def announce(self, campaign: Campaign, messages: Sequence[Outgoing]) -> int | None:
+        """Queue ``campaign`` for its audience once, then deliver it (in the window).
+
+        The campaign is recorded in the transaction that queues its deliveries: after a
+        crash it is either wholly queued (and what is unsent goes out on restart) or not at
+        all (and the next tick queues it). None: the campaign was already queued.
+        """
+        recipients = await self._db(self._queue_campaign, campaign, messages)
+        if recipients is None:
+            return None
+        await self.flush([r.key for r in recipients])
+        return len(recipients)
+
+    def _queue_campaign(
+        self, campaign: Campaign, messages: Sequence[Outgoing]
+    ) -> list[Recipient] | None:
+        with self.store.transaction() as tx:
+            return queue_campaign(tx, campaign, messages)
+
+    def _queue_push(
+        self,
+        recipients: Sequence[tuple[ConversationKey, int]],
+        messages: Sequence[Outgoing],
+        campaign: str,
+    ) -> int:
+        payloads = [outgoing_to_dict(message) for message in messages]
+        with self.store.transaction() as tx:
+            return sum(
+                tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
+            )
+
+    async def _flush(self, key: ConversationKey) -> None:
+        """Deliver what waits for ``key``, under its lock."""
+        async with self._conversation_lock(key):
+            await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
+
+    async def redeliver_pending(self, transport: str | None = None) -> int:
+        """Send what a crash or an outage left queued; returns how many were pending."""
+        pending = await self._db(self.store.pending_deliveries, transport=transport)
+        by_key: dict[ConversationKey, list[PendingDelivery]] = {}
+        for delivery in pending:
+            by_key.setdefault(delivery.key, []).append(delivery)
+        for key in by_key:
+            adapter = self._transports.get(key.transport)
+            if adapter is None or adapter.reaches(key):  # the terminal: its own user only
+                await self._flush(key)
+        return len(pending)
+
+    async def _send_apology(self, key: ConversationKey) -> None:
+        transport = self._transports.get(key.transport)
+        if transport is None:
+            return
+        try:
+            await transport.send(key, OutText(self.services.catalogue.t("error.internal")))
+        except Exception:
+            log.exception("could not apologise to %s", key)

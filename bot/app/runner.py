@@ -1,0 +1,72 @@
+"""``recueil run``: every configured transport, side by side, until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from functools import partial
+
+from bot.app.scheduler import build_scheduler
+from bot.app.services import build_engine
+from bot.app.supervision import supervise
+from bot.transports.console import ConsoleTransport
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_bot(settings: Settings, *, console_user: str) -> None:
+    engine = build_engine(settings)
+    runners = []
+    if settings.matrix_homeserver:
+        from bot.transports.matrix import MatrixTransport
+
+        matrix = MatrixTransport(settings, catalogue=engine.services.catalogue, store=engine.store)
+        engine.register(matrix)
+        runners.append(supervise("matrix", partial(matrix.run, engine.handle)))
+    if settings.telegram_token:
+        from bot.transports.telegram import TelegramTransport
+
+        telegram = TelegramTransport(
+            settings, catalogue=engine.services.catalogue, store=engine.store
+        )
+        engine.register(telegram)
+        runners.append(supervise("telegram", partial(telegram.run, engine.handle)))
+    if not runners:
+        log.info("aucun transport configuré : discussion dans le terminal")
+        console = ConsoleTransport(
+            console_user,
+            files_dir=settings.data_dir / "fichiers",
+            catalogue=engine.services.catalogue,
+        )
+        engine.register(console)
+        runners.append(console.run(engine.handle))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    # Transports start first: Matrix sends only once its first sync knows the rooms.
+    tasks = [asyncio.create_task(runner) for runner in runners]
+    scheduler = build_scheduler(engine, settings)
+    try:
+        await engine.redeliver_pending()
+        scheduler.start()
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        for task in done:
+            if task is not stopper and not task.cancelled() and task.exception():
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        # Let the transports finish what they were doing (a database write in a thread,
+        # closing a connection) before the store they use is closed under them.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.close()
+        engine.store.close()

@@ -1,0 +1,39 @@
+"""Scheduled jobs: thin, they call the engine, never a platform SDK.
+
+Two jobs: every minute, send again what a transport could not deliver (a network outage,
+a rate limit exhausted, a push held until the sending window opened); and every
+``RECUEIL_SCHEDULE_SECONDS``, queue the phase announcements that are due
+(``config/calendar.toml``, :mod:`bot.app.announcer`).
+"""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import announcer
+from bot.app.engine import Engine
+from config.settings import Settings
+
+REDELIVERY_SECONDS = 60
+
+
+def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=settings.zone)
+    scheduler.add_job(
+        engine.redeliver_pending,
+        "interval",
+        seconds=REDELIVERY_SECONDS,
+        id="redeliver",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        announcer.tick,
+        "interval",
+        args=[engine],
+        seconds=settings.schedule_seconds,
+        id="announcements",
+        coalesce=True,
+        max_instances=1,
+    )
+    return scheduler

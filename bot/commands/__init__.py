@@ -1,0 +1,24 @@
+"""Every command of the bot. Adding one: a module with its ``COMMANDS``, and a line here."""
+
+from __future__ import annotations
+
+from bot.admin import campaigns, exports, groups, stats
+from bot.admin import vote as vote_admin
+from bot.commands import account, navigation, subscription, vote
+from bot.dialogue.commands import CommandRegistry
+
+COMMAND_MODULES = (
+    navigation,
+    account,
+    vote,
+    subscription,
+    stats,
+    exports,
+    groups,
+    vote_admin,
+    campaigns,
+)
+
+
+def build_commands() -> CommandRegistry:
+    return CommandRegistry(spec for module in COMMAND_MODULES for spec in module.COMMANDS)

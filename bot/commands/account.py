@@ -1,0 +1,30 @@
+"""What agents see of their own: their contributions, their profile."""
+
+from __future__ import annotations
+
+from bot.dialogue.commands import CommandSpec
+from bot.dialogue.turn import Turn
+from bot.scenes.common import show_mine
+from bot.scenes.profile_view import PROFILE
+
+
+def mes_contributions(turn: Turn, argument: str) -> None:
+    show_mine(turn)
+
+
+def profil(turn: Turn, argument: str) -> None:
+    if turn.state.in_profile_form():
+        turn.say(turn.ctx.t("profile.in_progress"))
+    else:
+        turn.push(PROFILE)
+
+
+COMMANDS = (
+    CommandSpec(
+        "mes contributions",
+        mes_contributions,
+        aliases=("mescontributions", "contributions"),
+        menu=True,
+    ),
+    CommandSpec("profil", profil, aliases=("mon profil",), menu=True),
+)

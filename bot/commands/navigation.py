@@ -1,0 +1,64 @@
+"""Commands that move around the conversation, typed at any time: aide, retour..."""
+
+from __future__ import annotations
+
+from bot.dialogue.commands import CommandSpec
+from bot.dialogue.step import greet
+from bot.dialogue.turn import Turn
+from bot.scenes.common import show_help
+from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
+from bot.scenes.edit_pick import EDIT_PICK
+
+
+def aide(turn: Turn, argument: str) -> None:
+    show_help(turn)
+
+
+def annuler(turn: Turn, argument: str) -> None:
+    frame = turn.top
+    if frame.form is not None and turn.scene(frame).editing:
+        turn.push(CONFIRM_CANCEL)
+    else:
+        turn.say(turn.ctx.t("cancel.nothing"))
+
+
+def retour(turn: Turn, argument: str) -> None:
+    frame = turn.top
+    if not turn.scene(frame).back(turn, frame):
+        turn.say(turn.ctx.t("back.nowhere"))
+
+
+def modifier(turn: Turn, argument: str) -> None:
+    frame = turn.top
+    if frame.form is not None and frame.form.answers and turn.scene(frame).editing:
+        frame.scene = EDIT_PICK
+    else:
+        turn.say(turn.ctx.t("edit.nothing"))
+
+
+def nouvelle(turn: Turn, argument: str) -> None:
+    draft = turn.state.draft()
+    if draft is not None and draft.answers:
+        turn.push(CONFIRM_NEW)
+    else:
+        turn.drop_draft()
+        turn.to_menu()
+
+
+def start(turn: Turn, argument: str) -> None:
+    greet(turn)
+
+
+COMMANDS = (
+    CommandSpec("aide", aide, aliases=("help", "?"), menu=True),
+    CommandSpec("annuler", annuler, menu=True),
+    CommandSpec("retour", retour, aliases=("precedent", "retour arriere"), menu=True),
+    CommandSpec("modifier", modifier, menu=True),
+    CommandSpec(
+        "nouvelle",
+        nouvelle,
+        aliases=("nouveau", "nouvelle contribution", "menu", "accueil"),
+        menu=True,
+    ),
+    CommandSpec("start", start, aliases=("demarrer",), prefixed=True, listed=False),
+)

@@ -1,0 +1,37 @@
+"""The vote in chat: ``propositions``, ``voir P-012``, ``soutenir P-012 P-031``,
+``retirer P-012``, ``mes soutiens``. Polls answer through the same rules."""
+
+from __future__ import annotations
+
+from bot.consultation import vote
+from bot.dialogue.commands import CommandSpec
+from bot.dialogue.turn import Turn
+
+
+def propositions(turn: Turn, argument: str) -> None:
+    turn.out.extend(vote.listing(turn.ctx))
+
+
+def voir(turn: Turn, argument: str) -> None:
+    turn.say(vote.show(turn.ctx, vote.references(argument)))
+
+
+def soutenir(turn: Turn, argument: str) -> None:
+    turn.say(vote.support(turn.ctx, vote.references(argument)))
+
+
+def retirer(turn: Turn, argument: str) -> None:
+    turn.say(vote.withdraw(turn.ctx, vote.references(argument)))
+
+
+def mes_soutiens(turn: Turn, argument: str) -> None:
+    turn.say(vote.mine(turn.ctx))
+
+
+COMMANDS = (
+    CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True),
+    CommandSpec("voir", voir, argument=vote.REFERENCES),
+    CommandSpec("soutenir", soutenir, aliases=("soutien",), argument=vote.REFERENCES),
+    CommandSpec("retirer", retirer, argument=vote.REFERENCES),
+    CommandSpec("mes soutiens", mes_soutiens, aliases=("messoutiens",), menu=True),
+)

@@ -1,0 +1,171 @@
+"""Campaigns: what the schedule announces, when, and to whom; and queuing one exactly once.
+
+The calendar (``config/calendar.toml``) declares each phase's announcements; this module
+decides which are due on a given day, which are no longer meaningful (missed while the bot
+was down), and writes a campaign's deliveries in one transaction with its record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.core.values import Outgoing, OutText, outgoing_to_dict
+from config.calendar import Announcement, Calendar, french_date
+from config.catalogue import Catalogue
+from storage import campaigns as stored
+from storage.campaigns import Recipient
+from storage.store import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A push: a scheduled announcement, or an administrator's message."""
+
+    id: str
+    kind: str
+    audience: str
+    phase: str | None = None
+    note: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    due: list[Announcement]
+    skipped: list[tuple[Announcement, str]]  # with the reason, for the journal
+
+
+def plan(calendar: Calendar, day: date, recorded: set[str]) -> Plan:
+    """The announcements to send on ``day``, and those to record as skipped.
+
+    An announcement missed while the bot was down is still sent while it is meaningful
+    (before its phase ends); past that it is skipped. Of two reminders of one phase due
+    together, only the later is sent.
+    """
+    due: list[Announcement] = []
+    skipped: list[tuple[Announcement, str]] = []
+    for announcement in calendar.announcements():
+        if announcement.id in recorded or announcement.on > day:
+            continue
+        if day > announcement.until:
+            skipped.append((announcement, "no longer meaningful"))
+        else:
+            due.append(announcement)
+    latest: dict[str, Announcement] = {}
+    for announcement in due:
+        if announcement.kind == "rappel":
+            latest[announcement.phase] = announcement  # in date order: the last wins
+    kept = [a for a in due if a.kind != "rappel" or latest[a.phase] is a]
+    skipped += [(a, "superseded by a later reminder") for a in due if a not in kept]
+    return Plan(kept, skipped)
+
+
+UPCOMING_SHOWN = 3
+
+
+def progress_report(
+    t: Callable[..., str],
+    calendar: Calendar,
+    today: date,
+    progress: Sequence[stored.CampaignProgress],
+    upcoming_shown: int = UPCOMING_SHOWN,
+) -> str:
+    """Every campaign with its deliveries by status, then what is due and what comes next."""
+    lines = [t("campaigns.title", count=len(progress))]
+    for item in progress:
+        lines.append(
+            t(
+                f"campaigns.item.{'skipped' if item.status == 'skipped' else 'queued'}",
+                id=item.id,
+                audience=item.audience,
+                recipients=item.recipients,
+                sent=item.sent,
+                pending=item.pending,
+                failed=item.failed,
+                blocked=item.blocked,
+            )
+        )
+    recorded = {item.id for item in progress}
+    for announcement in plan(calendar, today, recorded).due:
+        lines.append(t("campaigns.due", id=announcement.id, audience=announcement.audience))
+    upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
+    for announcement in upcoming[:upcoming_shown]:
+        lines.append(
+            t(
+                "campaigns.upcoming",
+                id=announcement.id,
+                date=french_date(announcement.on),
+                audience=announcement.audience,
+            )
+        )
+    return "\n".join(lines)
+
+
+def campaign_of(announcement: Announcement) -> Campaign:
+    return Campaign(
+        announcement.id, announcement.kind, announcement.audience, phase=announcement.phase
+    )
+
+
+def announcement_messages(
+    catalogue: Catalogue, calendar: Calendar, announcement: Announcement, results: str = ""
+) -> list[Outgoing]:
+    """The text of an announcement, with its phase's dates and the way to stop pushes;
+    ``results``: the vote's ranking, for the texts that show it."""
+    phase = calendar.get(announcement.phase)
+    following = next(
+        (p for p in calendar.phases if p.start > phase.end),
+        None,
+    )
+    text = catalogue.t(
+        announcement.message,
+        label=phase.label,
+        start=french_date(phase.start),
+        end=french_date(phase.end),
+        days=(phase.end - announcement.on).days,
+        next_label=following.label if following else "",
+        next_start=french_date(following.start) if following else "",
+        results=results,
+    )
+    return [OutText(text + "\n\n" + catalogue.t("annonces.stop_hint"))]
+
+
+def queue_campaign(
+    tx: Tx, campaign: Campaign, messages: Sequence[Outgoing]
+) -> list[Recipient] | None:
+    """Record ``campaign`` and queue its messages for its audience, in ``tx``.
+
+    None when the campaign was already recorded: nothing is queued twice.
+    """
+    claimed = stored.claim(
+        tx,
+        campaign.id,
+        kind=campaign.kind,
+        audience=campaign.audience,
+        phase=campaign.phase,
+        note=campaign.note,
+        created_by=campaign.created_by,
+    )
+    if not claimed:
+        return None
+    recipients = stored.recipients(tx, campaign.audience)
+    payloads = [outgoing_to_dict(message) for message in messages]
+    for recipient in recipients:
+        tx.queue_push(recipient.key, recipient.agent_id, payloads, campaign.id)
+    stored.set_recipients(tx, campaign.id, len(recipients))
+    return recipients
+
+
+def skip(tx: Tx, announcement: Announcement, reason: str) -> bool:
+    """Record an announcement that will not be sent (it must not come back later)."""
+    return stored.claim(
+        tx,
+        announcement.id,
+        kind=announcement.kind,
+        audience=announcement.audience,
+        phase=announcement.phase,
+        status="skipped",
+        note=reason,
+    )

@@ -1,0 +1,80 @@
+"""Storing a confirmed contribution, and describing an agent's own: no dialogue flow here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.consultation.recurrence import contribution_text
+from bot.dialogue.context import Context
+from bot.forms.base import Completion, FormState
+from config.calendar import french_date
+
+# Fields stored in their own columns; every other answer goes to ``Contribution.answers``.
+COLUMNS = ("title", "description", "thematique", "same_as")
+
+
+def submit(ctx: Context, form: FormState) -> Completion:
+    """Store a confirmed draft if the collecte is open; otherwise the agent keeps it."""
+    calendar = ctx.services.calendar
+    if not calendar.is_open("collecte", ctx.now):
+        return Completion(collecte_closed(ctx) + "\n\n" + ctx.t("submit.kept"), done=False)
+    return Completion(store(ctx, form))
+
+
+def collecte_closed(ctx: Context) -> str:
+    """Why a contribution cannot be written now, and when it could have been."""
+    calendar = ctx.services.calendar
+    collecte = calendar.get("collecte")
+    if calendar.today(ctx.now) < collecte.start:
+        return ctx.t("phase.collecte_not_open", start=french_date(collecte.start))
+    current = calendar.current(ctx.now)
+    phase = ctx.t("phase.now", label=current.label) if current else ""
+    return ctx.t("phase.collecte_closed", end=french_date(collecte.end), phase=phase)
+
+
+def store(ctx: Context, form: FormState) -> str:
+    """Store a confirmed draft; returns the message that gives its reference and what next."""
+    assert ctx.agent is not None
+    answers: dict[str, Any] = form.answers
+    thematique = answers["thematique"]
+    contribution_id, reference = ctx.tx.add_contribution(
+        ctx.agent,
+        kind=form.name,
+        title=answers["title"],
+        description=answers["description"],
+        answers={k: v for k, v in answers.items() if k not in COLUMNS},
+        thematique=thematique["id"],
+        confidence=thematique.get("confidence"),
+        thematique_source=thematique.get("source", "agent"),
+        same_as_id=answers.get("same_as"),
+        now=ctx.now,
+    )
+    if ctx.services.similar is not None:
+        ctx.services.similar.add(contribution_id, form.name, contribution_text(form))
+    ctx.tx.audit(ctx.actor, "contribution.submitted", subject=reference, kind=form.name)
+    vote = ctx.services.calendar.get("vote")
+    return ctx.t(
+        f"submit.done.{form.name}",
+        reference=reference,
+        vote_start=french_date(vote.start),
+        vote_end=french_date(vote.end),
+    )
+
+
+def mine(ctx: Context) -> str:
+    """The agent's contributions, one line each."""
+    items = ctx.tx.contributions_of(ctx.agent.id) if ctx.agent else []
+    if not items:
+        return ctx.t("mine.none")
+    taxonomy, calendar = ctx.services.taxonomy, ctx.services.calendar
+    lines = [
+        ctx.t(
+            "mine.item",
+            reference=c.reference,
+            title=c.title,
+            thematique=taxonomy.label(c.thematique),
+            date=french_date(calendar.today(c.created_at)),
+        )
+        for c in items
+    ]
+    return ctx.t("mine.title", count=len(items)) + "\n" + "\n".join(lines)

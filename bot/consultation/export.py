@@ -1,0 +1,146 @@
+"""Exports for administrators: contributions, and clusters of the same need.
+
+CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. A contribution row
+carries the collectivité's name and code, the author's public fields (profile and fonction;
+the email is private and never exported) and the thématique id and label.
+
+Every CSV goes through :func:`bot.consultation.spreadsheet.write_csv`, so a cell a
+spreadsheet would read as a formula (``=HYPERLINK(...)`` typed as a title) is written as
+text, and the triage import reads it back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.consultation.spreadsheet import write_csv
+from config.taxonomy import Taxonomy
+from storage.store import ContributionView
+
+ANSWER_COLUMNS = (
+    "usage",
+    "beneficiaries",
+    "current_handling",
+    "url",
+    "open_source",
+    "users",
+    "funding",
+)
+CONTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "type",
+    "titre",
+    "description",
+    "thematique",
+    "thematique_libelle",
+    "thematique_confiance",
+    "thematique_source",
+    "statut",
+    "date",
+    "collectivite",
+    "collectivite_type",
+    "collectivite_code",
+    "departement",
+    "auteur_profil",
+    "auteur_fonction",
+    "meme_besoin_que",
+    *ANSWER_COLUMNS,
+)
+CLUSTER_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "type",
+    "titre",
+    "thematique",
+    "usage",
+    "nombre_collectivites",
+    "collectivites",
+    "contributions",
+)
+
+
+def contribution_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    references = {v.contribution.id: v.contribution.reference for v in views}
+    records = []
+    for view in views:
+        c, coll, author = view.contribution, view.collectivite, view.author
+        record: dict[str, Any] = {
+            "reference": c.reference,
+            "type": c.kind,
+            "titre": c.title,
+            "description": c.description,
+            "thematique": c.thematique,
+            "thematique_libelle": taxonomy.label(c.thematique),
+            "thematique_confiance": c.thematique_confidence,
+            "thematique_source": c.thematique_source,
+            "statut": c.status,
+            "date": c.created_at.isoformat(timespec="seconds"),
+            "collectivite": coll.name,
+            "collectivite_type": coll.kind,
+            "collectivite_code": coll.code,
+            "departement": coll.departement,
+            "auteur_profil": author.profile,
+            "auteur_fonction": author.fonction,
+            "meme_besoin_que": references.get(c.same_as_id) if c.same_as_id else None,
+        }
+        for name in ANSWER_COLUMNS:
+            record[name] = c.answers.get(name)
+        records.append(record)
+    return records
+
+
+def cluster_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    """One row per need (or service) with every collectivité that described or joined it."""
+    by_id = {v.contribution.id: v for v in views}
+
+    def root(view: ContributionView) -> ContributionView:
+        seen = set()
+        while view.contribution.same_as_id in by_id and view.contribution.id not in seen:
+            seen.add(view.contribution.id)
+            view = by_id[view.contribution.same_as_id]
+        return view
+
+    groups: dict[int | None, list[ContributionView]] = {}
+    for view in views:
+        groups.setdefault(root(view).contribution.id, []).append(view)
+    records: list[dict[str, Any]] = []
+    for members in groups.values():
+        head = members[0].contribution
+        names = list(dict.fromkeys(m.collectivite.name for m in members))
+        records.append(
+            {
+                "reference": head.reference,
+                "type": head.kind,
+                "titre": head.title,
+                "thematique": taxonomy.label(head.thematique),
+                "usage": (head.answers or {}).get("usage"),
+                "nombre_collectivites": len(names),
+                "collectivites": names,
+                "contributions": [m.contribution.reference for m in members],
+            }
+        )
+    records.sort(key=lambda r: (-len(r["collectivites"]), str(r["reference"])))
+    return records
+
+
+def to_csv(records: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
+    """UTF-8 with BOM and ``;`` separators, formulas neutralised (see the module's doc).
+
+    Lists become one cell of comma-separated values; ``True``/``False`` become ``oui``/``non``
+    (as the contributions import reads them).
+    """
+    return write_csv(columns, ({k: _cell(v) for k, v in record.items()} for record in records))
+
+
+def to_json(records: list[dict[str, Any]]) -> bytes:
+    return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> bytes:
+    return to_csv(contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value

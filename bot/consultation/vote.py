@@ -1,0 +1,169 @@
+"""The vote: collectivités support (soutiennent) the published proposals.
+
+One support per collectivité per proposal (the database enforces it); élus and agents of a
+collectivité vote, partners do not; supports are given and withdrawn only while the vote is
+open. The database, never a platform's poll count, is the truth: a poll answer is turned
+into the supports it adds and withdraws.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.core.values import Choice, Outgoing, OutPoll, OutText
+from bot.dialogue.context import Context
+from config.calendar import french_date
+from storage.campaigns import VOTERS
+from storage.ops.supports import normalize_reference
+from storage.records import ProposalRecord
+
+POLL_PREFIX = "vote-"
+REFERENCES = re.compile(r"(?:P[-\s]?\d{1,4}[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
+"""What follows ``voir``, ``soutenir``, ``retirer``: one or more proposal references."""
+OPTION_LABEL_MAX = 90
+
+
+def references(argument: str) -> list[str]:
+    found = re.findall(r"P[-\s]?(\d{1,4})", argument, flags=re.IGNORECASE)
+    return list(dict.fromkeys(normalize_reference(n) for n in found))
+
+
+def refusal(ctx: Context) -> str | None:
+    """Why this agent may not support now (wrong phase, a partner), or None."""
+    calendar = ctx.services.calendar
+    vote = calendar.get("vote")
+    today = calendar.today(ctx.now)
+    if today < vote.start:
+        return ctx.t("vote.not_open", start=french_date(vote.start))
+    if today > vote.end:
+        return ctx.t("vote.closed", end=french_date(vote.end))
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return ctx.t("vote.profile_needed")
+    if ctx.agent.profile not in VOTERS:
+        return ctx.t("vote.partner")
+    return None
+
+
+def support(ctx: Context, refs: Iterable[str]) -> str:
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    lines = []
+    for reference in refs:
+        outcome = ctx.tx.support(
+            ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference, verified=False
+        )
+        lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
+    return "\n".join(lines)
+
+
+def withdraw(ctx: Context, refs: Iterable[str]) -> str:
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    lines = []
+    for reference in refs:
+        outcome = ctx.tx.withdraw_support(
+            ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference
+        )
+        lines.append(ctx.t(f"vote.withdraw.{outcome.value}", reference=reference))
+    return "\n".join(lines)
+
+
+def mine(ctx: Context) -> str:
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return ctx.t("vote.profile_needed")
+    given = ctx.tx.supports_of(ctx.agent.collectivite_id)
+    if not given:
+        return ctx.t("vote.mine.none")
+    lines = [
+        ctx.t(
+            "vote.mine.item",
+            reference=s.reference,
+            title=s.title,
+            who=ctx.t("vote.mine.you" if s.agent_id == ctx.agent.id else "vote.mine.colleague"),
+        )
+        for s in given
+    ]
+    return ctx.t("vote.mine.title", count=len(given)) + "\n" + "\n".join(lines)
+
+
+def published(ctx: Context) -> list[ProposalRecord]:
+    return [p for p in ctx.tx.proposals() if p.status in ("publiee", "retenue", "non_retenue")]
+
+
+def listing(ctx: Context) -> list[Outgoing]:
+    """The proposals by thématique: a message listing them, then a poll while the vote is
+    open (platforms without polls show numbered lines; ``soutenir P-012`` works anywhere)."""
+    proposals = published(ctx)
+    if not proposals:
+        return [OutText(ctx.t("vote.none_published"))]
+    open_now = refusal(ctx) is None
+    out: list[Outgoing] = [
+        OutText(ctx.t("vote.listing.intro" if open_now else "vote.listing.read"))
+    ]
+    taxonomy = ctx.services.taxonomy
+    by_theme: dict[str, list[ProposalRecord]] = {}
+    for proposal in proposals:
+        by_theme.setdefault(proposal.thematique, []).append(proposal)
+    for thematique, items in by_theme.items():
+        lines = [ctx.t("vote.listing.item", reference=p.reference, title=p.title) for p in items]
+        out.append(OutText(f"{taxonomy.label(thematique)}\n" + "\n".join(lines)))
+        if open_now:
+            options = tuple(
+                Choice(p.reference, f"{p.reference} · {p.title}"[:OPTION_LABEL_MAX]) for p in items
+            )
+            question = ctx.t("vote.poll", thematique=taxonomy.label(thematique))
+            out.append(OutPoll(question, options, f"{POLL_PREFIX}{thematique}", multiple=True))
+    return out
+
+
+def show(ctx: Context, refs: Iterable[str]) -> str:
+    texts = []
+    for reference in refs:
+        detail = ctx.tx.proposal(reference)
+        if detail is None or detail.proposal.status not in ("publiee", "retenue", "non_retenue"):
+            texts.append(ctx.t("vote.support.unknown", reference=reference))
+            continue
+        proposal = detail.proposal
+        names = detail.collectivites
+        texts.append(
+            ctx.t(
+                "vote.show",
+                reference=proposal.reference,
+                title=proposal.title,
+                description=proposal.description,
+                thematique=ctx.services.taxonomy.label(proposal.thematique),
+                collectivites=", ".join(names),
+            )
+        )
+    return "\n\n".join(texts)
+
+
+def poll_answer(ctx: Context, poll_id: str, chosen: Iterable[str]) -> str:
+    """A vote cast, changed or retracted in a poll: the supports it adds and withdraws."""
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    thematique = poll_id.removeprefix(POLL_PREFIX)
+    offered = {p.reference for p in published(ctx) if p.thematique == thematique}
+    wanted = {normalize_reference(r) for r in chosen} & offered
+    current = {
+        s.reference: s.agent_id
+        for s in ctx.tx.supports_of(ctx.agent.collectivite_id)
+        if s.reference in offered
+    }
+    added = sorted(wanted - set(current))
+    removed = sorted(r for r in set(current) - wanted if current[r] == ctx.agent.id)
+    lines = [support(ctx, added)] if added else []
+    if removed:
+        lines.append(withdraw(ctx, removed))
+    return "\n".join(lines) or ctx.t("vote.poll_unchanged")
+
+
+def is_vote_poll(poll_id: str) -> bool:
+    return poll_id.startswith(POLL_PREFIX)

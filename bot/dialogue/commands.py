@@ -1,0 +1,167 @@
+"""The command registry: each command declared once, with everything said about it.
+
+A :class:`CommandSpec` holds a command's words and aliases, who may run it, whether it
+shows in Telegram's ``/`` menu, and its handler; its help line is the catalogue's
+``commands.<key>.help``. ``aide``, the Telegram menu and the parser are generated from the
+registry, so adding a command is one declaration (in a module of :mod:`bot.commands`) and
+one registration line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.dialogue.parsing import fold
+from config.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from bot.dialogue.turn import Turn
+
+Handler = Callable[["Turn", str], None]
+"""Runs the command in a turn; receives the rest of the line (empty for most commands)."""
+
+MAX_COMMAND_LENGTH = 64
+"""Longer plain text is an answer, never a command; ``!``/``/`` commands may carry a text."""
+MAX_PREFIXED_LENGTH = 4096
+_WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command. ``name`` is what users type (``mes contributions``).
+
+    ``admin`` commands are refused to everyone else with one message, and, like every
+    ``prefixed`` command, are recognised only after ``!`` or ``/`` (so that a title such as
+    "Stats" stays a title); they read the rest of the line as their argument.
+    """
+
+    name: str
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+    admin: bool = False
+    prefixed: bool = False
+    menu: bool = False
+    listed: bool = True
+    argument: re.Pattern[str] | None = None
+    """A plain command that reads what follows its word, when that matches (``soutenir
+    P-012``); anything else after the word is not this command (a title "Voir les horaires")."""
+
+    @property
+    def key(self) -> str:
+        """The identifier in the catalogue and in Telegram's menu: ``mes_contributions``."""
+        return self.name.replace(" ", "_")
+
+    @property
+    def needs_prefix(self) -> bool:
+        return self.admin or self.prefixed
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(fold(word) for word in (self.name, self.key, *self.aliases))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    command: CommandSpec | None  # None: an unknown /command
+    word: str
+    argument: str = ""
+
+
+class CommandRegistry:
+    """Every command of the bot, by the words that call it."""
+
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self._specs = tuple(specs)
+        self._plain: dict[str, CommandSpec] = {}
+        self._prefixed: dict[str, CommandSpec] = {}
+        self._with_argument: dict[str, CommandSpec] = {}
+        tables = (self._plain, self._prefixed, self._with_argument)
+        for spec in self._specs:
+            if spec.needs_prefix:
+                table = self._prefixed
+            elif spec.argument is not None:
+                table = self._with_argument
+            else:
+                table = self._plain
+            for word in spec.words:
+                if any(word in other for other in tables):
+                    raise ValueError(f"the word {word!r} names two commands")
+                table[word] = spec
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._specs)
+
+    def get(self, name: str) -> CommandSpec:
+        for spec in self._specs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def parse(self, text: str) -> ParsedCommand | None:
+        """Recognise a command typed alone, with or without a leading ``/`` or ``!``.
+
+        Element and Tchap intercept unknown ``/`` commands, so ``!aide`` and ``aide`` work too.
+        """
+        stripped = text.strip()
+        if not stripped:
+            return None
+        prefixed = stripped[0] in "/!"
+        if len(stripped) > (MAX_PREFIXED_LENGTH if prefixed else MAX_COMMAND_LENGTH):
+            return None
+        body = stripped[1:] if prefixed else stripped
+        word, _, argument = body.partition(" ")
+        if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
+            word = word.split("@", 1)[0]
+            body = f"{word} {argument}".strip()
+        plain = self._plain.get(fold(body))
+        if plain is not None:
+            return ParsedCommand(plain, word)
+        with_argument = self._with_argument.get(fold(word))
+        if (
+            with_argument is not None
+            and with_argument.argument is not None
+            and with_argument.argument.fullmatch(argument.strip())
+        ):
+            return ParsedCommand(with_argument, word, argument.strip())
+        if not prefixed:
+            return None
+        found = self._prefixed.get(fold(word))
+        if found is not None:
+            return ParsedCommand(found, word, argument.strip())
+        if _WORD.fullmatch(word):
+            return ParsedCommand(None, stripped[0] + word)
+        return None
+
+    def visible_to(self, is_admin: bool) -> list[CommandSpec]:
+        """The commands ``aide`` lists for this user: the ones they may run."""
+        return [s for s in self._specs if s.listed and (is_admin or not s.admin)]
+
+    def help_text(self, catalogue: Catalogue, is_admin: bool) -> str:
+        """The list of commands the user may run, each with its help line."""
+        visible = self.visible_to(is_admin)
+        sections = [
+            "\n".join(
+                [
+                    catalogue.t("help.general"),
+                    *(_help_line(catalogue, s) for s in visible if not s.admin),
+                    catalogue.t("help.choices"),
+                ]
+            )
+        ]
+        admin = [_help_line(catalogue, s) for s in visible if s.admin]
+        if admin:
+            sections.append("\n".join([catalogue.t("help.admin"), *admin]))
+        return "\n\n".join(sections)
+
+    def menu(self, catalogue: Catalogue) -> list[tuple[str, str]]:
+        """Telegram's ``/`` menu: (command, description) of the commands that declare it."""
+        return [(s.key, catalogue.t(f"commands.{s.key}.menu")) for s in self._specs if s.menu]
+
+
+def _help_line(catalogue: Catalogue, spec: CommandSpec) -> str:
+    usage_key = f"commands.{spec.key}.usage"
+    usage = catalogue.t(usage_key) if catalogue.has(usage_key) else spec.name
+    return catalogue.t("help.line", usage=usage, help=catalogue.t(f"commands.{spec.key}.help"))

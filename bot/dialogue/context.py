@@ -1,0 +1,84 @@
+"""What a dialogue turn can use: the services, the open transaction, the agent, the time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.core.values import ConversationKey
+from bot.dialogue.commands import CommandRegistry
+from bot.dialogue.scene import SceneRegistry
+from bot.forms.base import Form
+from config.calendar import Calendar
+from config.catalogue import Catalogue
+from config.settings import Settings
+from config.taxonomy import Taxonomy
+from nlp.classifier import Classifier
+from storage.referential import Referential
+from storage.store import AgentRecord, Tx
+
+if TYPE_CHECKING:
+    from bot.consultation.recurrence import SimilarIndex
+
+
+PollHandler = Callable[["Context", str, tuple[str, ...]], str]
+"""Turns a poll answer into what it changes; returns the reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived, read-only parts shared by every turn."""
+
+    settings: Settings
+    catalogue: Catalogue
+    taxonomy: Taxonomy
+    calendar: Calendar
+    referential: Referential
+    classifier: Classifier
+    forms: dict[str, Form]
+    scenes: SceneRegistry
+    commands: CommandRegistry
+    polls: dict[str, PollHandler] = field(default_factory=dict)
+    """Answers to the bot's polls, by the prefix of the poll id (``vote`` for ``vote-…``)."""
+    similar: SimilarIndex | None = None  # same-need search; None: the step is skipped
+
+
+@dataclass(slots=True)
+class Context:
+    """One turn: the services, the transaction it runs in, who is talking, and when."""
+
+    services: Services
+    tx: Tx
+    key: ConversationKey
+    agent: AgentRecord | None
+    now: datetime
+    platform_emails: tuple[str, ...] = ()  # what the platform says of the user (Tchap)
+    can_send_files: bool = True
+    pushed: list[ConversationKey] = field(default_factory=list)
+    """Conversations this turn queued messages for (an administrator's push): sent after."""
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.services.catalogue.t(key, **values)
+
+    @property
+    def platform_email(self) -> str | None:
+        """The most likely of the platform's addresses, kept (privately) with the profile."""
+        return self.platform_emails[0] if self.platform_emails else None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.services.catalogue
+
+    @property
+    def has_profile(self) -> bool:
+        return self.agent is not None and self.agent.collectivite_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.services.settings.is_admin(self.key.transport, self.key.user)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.key.transport}:{self.key.user}"

@@ -1,0 +1,106 @@
+"""Reading what users type: answers to choices, and text that must be refused.
+
+Commands are read by :mod:`bot.dialogue.commands`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces: the form in which answers are compared."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = re.sub(r"[’'`\-_.,;:!?«»\"()]+", " ", stripped)
+    return " ".join(stripped.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice as the dialogue offers it: typed answers match the id, label or aliases."""
+
+    id: str
+    label: str
+    aliases: tuple[str, ...] = field(default=())
+
+
+YES_ALIASES = ("o", "ok", "oui", "yes", "y", "d accord", "daccord", "exact", "c est ca", "valider")
+NO_ALIASES = ("n", "no", "non", "nan", "pas du tout")
+
+
+def match_choice(text: str, options: Sequence[Option]) -> str | None:
+    """The id of the option the text designates, or None when it is unknown or ambiguous.
+
+    Accepted: the number shown, the id, the label or an alias (ignoring case and accents),
+    or an unambiguous prefix of a label (three letters at least).
+    """
+    folded = fold(text)
+    if not folded:
+        return None
+    if folded.isdigit():
+        index = int(folded)
+        return options[index - 1].id if 1 <= index <= len(options) else None
+    for option in options:
+        if folded in {fold(option.id), fold(option.label), *(fold(a) for a in option.aliases)}:
+            return option.id
+    if len(folded) >= 3:
+        hits = [o.id for o in options if fold(o.label).startswith(folded)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def match_choices(text: str, options: Sequence[Option]) -> list[str] | None:
+    """Several options at once ("1, 3", "habitants et agents"); None if any part is unknown."""
+    single = match_choice(text, options)
+    if single is not None:
+        return [single]
+    parts = [p for p in re.split(r"\s*(?:,|;|/|\+|\bet\b|\s)\s*", fold(text)) if p]
+    chosen: list[str] = []
+    for part in parts:
+        option_id = match_choice(part, options)
+        if option_id is None:
+            return None
+        if option_id not in chosen:
+            chosen.append(option_id)
+    return chosen or None
+
+
+class TextProblem(StrEnum):
+    EMPTY = "empty"
+    BINARY = "binary"
+    MARKUP_ONLY = "markup_only"
+    TOO_LONG = "too_long"
+    TOO_SHORT = "too_short"
+
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]{0,2000}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Normalise line endings and surrounding space; keep what the user typed otherwise."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def text_problem(text: str, *, min_length: int = 1, max_length: int) -> TextProblem | None:
+    """Why a free-text answer must be refused, if it must."""
+    if not text.strip():
+        return TextProblem.EMPTY
+    if _CONTROL.search(text):
+        return TextProblem.BINARY
+    visible = html.unescape(_TAG.sub("", _CODE_BLOCK.sub("", text))).strip()
+    if not any(ch.isalnum() for ch in visible):
+        return TextProblem.MARKUP_ONLY if _TAG.search(text) else TextProblem.EMPTY
+    if len(text) > max_length:
+        return TextProblem.TOO_LONG
+    if len(visible) < min_length:
+        return TextProblem.TOO_SHORT
+    return None

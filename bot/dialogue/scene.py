@@ -1,0 +1,62 @@
+"""Scenes: each conversation mode asks its question and handles the answer.
+
+A scene is stateless: what it works on lives in its :class:`~bot.dialogue.state.Frame`
+(stored with the conversation). The dialogue step asks the top frame's scene for its
+question after every turn, so a scene only changes the stack and says what it has to say.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, ClassVar
+
+from bot.forms.base import Answer, Question
+
+if TYPE_CHECKING:
+    from bot.dialogue.state import Frame
+    from bot.dialogue.turn import Turn
+
+
+class Scene(ABC):
+    """One conversation mode (the menu, a form, a summary, a confirmation...)."""
+
+    name: ClassVar[str]
+    editing: ClassVar[bool] = False
+    """Part of filling a form: ``annuler`` and ``modifier`` apply to it."""
+
+    @abstractmethod
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        """What to ask while this frame is on top."""
+
+    @abstractmethod
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        """React to an answer to the question; the next question is asked afterwards."""
+
+    def help(self, turn: Turn, frame: Frame) -> str:
+        """Help on the current question, said before the list of commands."""
+        return ""
+
+    def back(self, turn: Turn, frame: Frame) -> bool:
+        """``retour`` on this frame; False when there is nowhere to go back to."""
+        return False
+
+
+class SceneRegistry:
+    """The scenes by name; a frame names its scene."""
+
+    def __init__(self, scenes: Iterable[Scene]) -> None:
+        self._scenes: dict[str, Scene] = {}
+        for scene in scenes:
+            if scene.name in self._scenes:
+                raise ValueError(f"two scenes are named {scene.name!r}")
+            self._scenes[scene.name] = scene
+
+    def __getitem__(self, name: str) -> Scene:
+        return self._scenes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._scenes
+
+    def __iter__(self) -> Iterator[Scene]:
+        return iter(self._scenes.values())

@@ -1,0 +1,133 @@
+"""The conversation: one step from (state, incoming value) to (new state, replies).
+
+Global rules run first (no profile yet: the welcome; a command; a stale or forged choice);
+then the scene of the top frame handles the answer; last, the question of whatever frame is
+then on top is asked. The step reads and writes the database only through ``ctx.tx``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.values import (
+    Incoming,
+    IncomingAttachment,
+    IncomingChoice,
+    IncomingPollAnswer,
+    IncomingStart,
+    IncomingText,
+    Outgoing,
+)
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import Option, fold, match_choice, match_choices
+from bot.dialogue.state import SKIP, DialogueState
+from bot.dialogue.turn import FORM, RESUME, Turn
+from bot.forms.base import Answer
+
+__all__ = ["DialogueState", "answer", "step"]
+
+
+def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoing]:
+    """Handle one incoming value; mutates ``state`` and returns the replies."""
+    turn = Turn(ctx, state)
+    idle = state.last_seen is not None and ctx.now - state.last_seen > timedelta(
+        minutes=ctx.services.settings.resume_after_minutes
+    )
+    state.last_seen = ctx.now
+    if not ctx.has_profile and not state.in_profile_form():
+        turn.welcome()
+        return turn.finish()
+    state.greeted = True
+    match incoming:
+        case IncomingStart():
+            greet(turn)
+        case IncomingAttachment():
+            turn.say(ctx.t("input.attachment"))
+        case IncomingPollAnswer(poll_id=poll_id, option_ids=option_ids):
+            handler = ctx.services.polls.get(poll_id.split("-", 1)[0])
+            if handler is None:
+                turn.say(ctx.t("input.no_poll"))
+            else:
+                turn.say(handler(ctx, poll_id, option_ids))
+        case IncomingChoice(choice_id=choice_id, token=token):
+            on_choice(turn, choice_id, token)
+        case IncomingText(text=text):
+            parsed = ctx.services.commands.parse(text)
+            if parsed is not None and _answers_the_question(state, text):
+                parsed = None  # « reprendre » offered as a choice is an answer, not a command
+            if parsed is None:
+                if idle and state.draft_frame() is not None and turn.scene(turn.top).editing:
+                    turn.push(RESUME)
+                else:
+                    on_text(turn, text)
+            elif parsed.command is None:
+                turn.say(ctx.t("command.unknown", word=parsed.word))
+            elif parsed.command.admin and not ctx.is_admin:
+                turn.say(ctx.t("admin.refused"))
+            else:
+                if parsed.command.admin:
+                    ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
+                parsed.command.handler(turn, parsed.argument)
+    return turn.finish()
+
+
+def _answers_the_question(state: DialogueState, text: str) -> bool:
+    """Plain text that names an option of the question asked (its id, label or alias)."""
+    if text.strip()[:1] in ("/", "!"):
+        return False
+    folded = fold(text)
+    return any(
+        folded in {fold(o.id), fold(o.label), *(fold(a) for a in o.aliases)} for o in state.options
+    )
+
+
+def greet(turn: Turn) -> None:
+    """A returning user opened the conversation again."""
+    state = turn.state
+    if state.draft_frame() is not None:
+        turn.push(RESUME)
+    elif not state.in_profile_form():
+        turn.to_menu(turn.ctx.t("menu.hello"))
+
+
+def on_choice(turn: Turn, choice_id: str, token: str | None) -> None:
+    """A button: only one of the options of the question being asked is accepted."""
+    state, ctx = turn.state, turn.ctx
+    if token is not None and token != str(state.question):
+        turn.say(ctx.t("input.stale_choice"))
+        return
+    label = next((o.label for o in state.options if o.id == choice_id), None)
+    if label is None:  # a forged or outdated id: never taken as an answer
+        turn.say(ctx.t("input.choice_unknown"))
+        return
+    answer(turn, Answer(label, (choice_id,)))
+
+
+def on_text(turn: Turn, text: str) -> None:
+    state, ctx = turn.state, turn.ctx
+    options = [Option(o.id, o.label, tuple(o.aliases)) for o in state.options]
+    frame = turn.top
+    if frame.scene == FORM and frame.form is not None and fold(text) == SKIP:
+        definition = ctx.services.forms[frame.form.name]
+        if frame.form.field is not None and definition.field(frame.form.field).optional:
+            answer(turn, Answer(text, (SKIP,)))
+            return
+    if options:
+        ids = (
+            match_choices(text, options)
+            if state.multiple
+            else ([found] if (found := match_choice(text, options)) else None)
+        )
+        if ids:
+            answer(turn, Answer(text, tuple(ids)))
+            return
+        if not state.free_text:
+            turn.say(ctx.t("input.choice_unknown_count", count=len(options)))
+            return
+    answer(turn, Answer(text))
+
+
+def answer(turn: Turn, given: Answer) -> None:
+    """Hand an answer to the scene of the top frame."""
+    frame = turn.top
+    turn.scene(frame).handle(turn, frame, given)

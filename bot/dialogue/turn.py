@@ -1,0 +1,122 @@
+"""One turn of the conversation: the replies it collects and the moves on the stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.values import Choice, OutChoices, Outgoing, OutText
+from bot.dialogue.context import Context
+from bot.dialogue.scene import Scene
+from bot.dialogue.state import PROFILE_FORM, DialogueState, Frame, ShownOption
+from bot.forms.base import FormState, Question
+
+MENU, FORM, SUMMARY, RESUME = "menu", "form", "summary", "resume"
+"""Scenes the dialogue itself moves to (the others are named by their modules)."""
+
+
+class Turn:
+    """Collects the replies of one step; scenes move frames, the step asks the question."""
+
+    def __init__(self, ctx: Context, state: DialogueState) -> None:
+        self.ctx = ctx
+        self.state = state
+        self.out: list[Outgoing] = []
+        self.asked = False
+
+    # -- speaking ----------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        if text:
+            self.out.append(OutText(text))
+
+    def ask(self, question: Question) -> None:
+        """Ask ``question``, recording what it offers (a later answer must be one of them)."""
+        state = self.state
+        state.question += 1
+        state.options = [
+            ShownOption(id=o.id, label=o.label, aliases=list(o.aliases)) for o in question.options
+        ]
+        state.multiple = question.multiple
+        state.free_text = question.free_text or not question.options
+        if question.options:
+            choices = tuple(Choice(o.id, o.label) for o in question.options)
+            self.out.append(
+                OutChoices(question.text, choices, str(state.question), question.multiple)
+            )
+        else:
+            self.out.append(OutText(question.text))
+        self.asked = True
+
+    def finish(self) -> list[Outgoing]:
+        """The replies, ending with the question of whatever frame is now on top."""
+        if not self.asked:
+            frame = self.top
+            self.ask(self.scene(frame).question(self, frame))
+        return self.out
+
+    # -- the stack -------------------------------------------------------------------------
+
+    @property
+    def top(self) -> Frame:
+        if not self.state.stack:
+            self.state.stack.append(Frame(scene=MENU))
+        return self.state.stack[-1]
+
+    def scene(self, frame: Frame) -> Scene:
+        return self.ctx.services.scenes[frame.scene]
+
+    def push(self, scene: str, form: FormState | None = None, **data: Any) -> Frame:
+        frame = Frame(scene=scene, form=form, data=data)
+        self.state.stack.append(frame)
+        return frame
+
+    def pop(self) -> Frame:
+        frame = self.top
+        self.state.stack.pop()
+        return frame
+
+    def start_form(self, name: str, answers: dict[str, Any] | None = None) -> Frame:
+        """Push a new form; one started with answers (an edit) opens on its summary."""
+        form = self.ctx.services.forms[name].start(self.ctx.now, answers)
+        return self.push(FORM if form.field is not None else SUMMARY, form)
+
+    def to_menu(self, lead: str | None = None) -> None:
+        """Back to the menu, dropping whatever was on the stack."""
+        if not self.ctx.has_profile:
+            self.welcome()
+            return
+        self.state.stack = [Frame(scene=MENU)]
+        self.say(lead or "")
+
+    def welcome(self) -> None:
+        """A user without a profile: the welcome, then the profile form."""
+        ctx, state = self.ctx, self.state
+        if not state.greeted:
+            self.say(ctx.t("welcome.first"))
+            state.greeted = True
+        state.stack = [Frame(scene=MENU)]
+        self.start_form(PROFILE_FORM)
+        self.say(ctx.t("welcome.profile_intro"))
+
+    def return_to_form(self) -> None:
+        """After a side trip (help, a confirmation refused, the profile), back to the form.
+
+        Frames above the nearest form frame are dropped; the form asks its pending field,
+        or shows its summary. Without a form, the menu.
+        """
+        stack = self.state.stack
+        while stack and stack[-1].form is None and len(stack) > 1:
+            stack.pop()
+        frame = stack[-1] if stack else None
+        if frame is None or frame.form is None:
+            self.to_menu()
+            return
+        frame.scene = FORM if frame.form.field is not None else SUMMARY
+
+    def drop_draft(self) -> None:
+        """Forget the contribution in progress and everything asked above it."""
+        stack = self.state.stack
+        for index, frame in enumerate(stack):
+            if frame.is_draft:
+                del stack[index:]
+                return

@@ -1,0 +1,19 @@
+"""How a form shows its answers: one line per field, private ones marked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.dialogue.context import Context
+
+
+def summary_lines(ctx: Context, form_name: str, answers: dict[str, Any]) -> str:
+    """One line per answered field, marking the private ones."""
+    lines = []
+    for field in ctx.services.forms[form_name].answered(answers):
+        value = answers[field.name]
+        shown = ctx.t("summary.empty") if value is None else field.display(ctx, form_name, value)
+        private = "" if field.public else " " + ctx.t("summary.private")
+        lines.append(f"• {field.label(ctx, form_name)}{private} : {shown}")
+    return "\n".join(lines)

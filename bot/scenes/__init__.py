@@ -1,0 +1,31 @@
+"""Every conversation mode. Adding one: a module with its scene, and a line here."""
+
+from __future__ import annotations
+
+from bot.dialogue.scene import SceneRegistry
+from bot.scenes.announce import AnnounceScene
+from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
+from bot.scenes.edit_pick import EditPickScene
+from bot.scenes.form import FormScene
+from bot.scenes.menu import MenuScene
+from bot.scenes.profile_view import ProfileScene
+from bot.scenes.resume import ResumeScene
+from bot.scenes.similar import SimilarScene
+from bot.scenes.summary import SummaryScene
+
+
+def build_scenes() -> SceneRegistry:
+    return SceneRegistry(
+        [
+            MenuScene(),
+            FormScene(),
+            SummaryScene(),
+            EditPickScene(),
+            SimilarScene(),
+            ConfirmCancelScene(),
+            ConfirmNewScene(),
+            ResumeScene(),
+            ProfileScene(),
+            AnnounceScene(),
+        ]
+    )

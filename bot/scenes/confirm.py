@@ -1,0 +1,65 @@
+"""Confirmations that interrupt a form: drop this draft? start a new one?"""
+
+from __future__ import annotations
+
+from bot.dialogue.scene import Scene
+from bot.dialogue.state import PROFILE_FORM, Frame
+from bot.dialogue.turn import Turn
+from bot.forms.base import Answer, Question
+from bot.scenes.common import YES, draft_title, yes_no
+
+CONFIRM_CANCEL, CONFIRM_NEW = "confirm_cancel", "confirm_new"
+
+
+class ConfirmCancelScene(Scene):
+    """``annuler`` in a form: drop what was typed, after confirmation."""
+
+    name = CONFIRM_CANCEL
+
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        form = turn.state.form_frame()
+        profile = form is not None and form.form is not None and form.form.name == PROFILE_FORM
+        text = turn.ctx.t("cancel.confirm_profile" if profile else "cancel.confirm")
+        return yes_no(turn.ctx, text, "cancel.yes", "cancel.no")
+
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        if answer.choice_ids == (YES,):
+            cancel_form(turn)
+        else:
+            turn.say(turn.ctx.t("cancel.kept"))
+            turn.return_to_form()
+
+
+def cancel_form(turn: Turn) -> None:
+    """Drop the form being filled (and whatever was asked above it)."""
+    ctx, state = turn.ctx, turn.state
+    frame = state.form_frame()
+    name = frame.form.name if frame is not None and frame.form is not None else ""
+    if frame is not None:
+        del state.stack[state.stack.index(frame) :]
+    if name == PROFILE_FORM and ctx.has_profile:
+        turn.say(ctx.t("profile.edit_cancelled"))
+        turn.return_to_form()
+    elif not ctx.has_profile:
+        turn.say(ctx.t("cancel.profile_needed"))
+        turn.welcome()
+    else:
+        turn.to_menu(ctx.t("cancel.done"))
+
+
+class ConfirmNewScene(Scene):
+    """``nouvelle`` while a draft has answers: drop it to start another?"""
+
+    name = CONFIRM_NEW
+
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        ctx = turn.ctx
+        title = draft_title(ctx, turn.state)
+        return yes_no(ctx, ctx.t("new.confirm", title=title), "new.yes", "new.no")
+
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        if answer.choice_ids == (YES,):
+            turn.drop_draft()
+            turn.to_menu(turn.ctx.t("new.dropped"))
+        else:
+            turn.return_to_form()

@@ -1,0 +1,73 @@
+"""The menu: what an agent can do in the current phase."""
+
+from __future__ import annotations
+
+from bot.consultation import vote
+from bot.consultation.contributions import collecte_closed
+from bot.dialogue.parsing import Option
+from bot.dialogue.scene import Scene
+from bot.dialogue.state import CONTRIBUTION_FORMS, Frame
+from bot.dialogue.turn import Turn
+from bot.forms.base import Answer, Question
+from bot.scenes.common import show_help, show_mine
+from bot.scenes.profile_view import PROFILE
+from config.calendar import french_date
+
+MINE, PROFILE_CHOICE, HELP = "mes_contributions", "profil", "aide"
+VOTE, SUPPORTS = "propositions", "mes_soutiens"
+
+
+class MenuScene(Scene):
+    name = "menu"
+
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        ctx = turn.ctx
+        calendar = ctx.services.calendar
+        options: list[Option] = []
+        if calendar.is_open("collecte", ctx.now):
+            collecte = calendar.get("collecte")
+            text = ctx.t("menu.prompt", end=french_date(collecte.end))
+            options += [
+                Option("besoin", ctx.t("menu.besoin"), ("un besoin", "b")),
+                Option("service", ctx.t("menu.service"), ("un service", "s")),
+            ]
+        elif calendar.is_open("vote", ctx.now):
+            text = ctx.t("menu.vote_prompt", end=french_date(calendar.get("vote").end))
+            options += [
+                Option(VOTE, ctx.t("menu.vote"), ("voter", "propositions")),
+                Option(SUPPORTS, ctx.t("menu.supports")),
+            ]
+        else:
+            text = collecte_closed(ctx)
+            upcoming = calendar.upcoming(ctx.now)
+            if upcoming is not None and upcoming.id != "collecte":
+                start = french_date(upcoming.start)
+                text = f"{text}\n{ctx.t('menu.next', label=upcoming.label, start=start)}"
+        options += [
+            Option(MINE, ctx.t("menu.mine")),
+            Option(PROFILE_CHOICE, ctx.t("menu.profile")),
+            Option(HELP, ctx.t("menu.help")),
+        ]
+        return Question(text, tuple(options))
+
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        ctx = turn.ctx
+        choice = answer.choice_ids[0] if answer.choice_ids else None
+        if choice in CONTRIBUTION_FORMS:
+            if not ctx.services.calendar.is_open("collecte", ctx.now):
+                turn.say(collecte_closed(ctx))
+                return
+            turn.say(ctx.t(f"intro.{choice}"))
+            turn.start_form(choice)
+        elif choice == VOTE:
+            turn.out.extend(vote.listing(ctx))
+        elif choice == SUPPORTS:
+            turn.say(vote.mine(ctx))
+        elif choice == MINE:
+            show_mine(turn)
+        elif choice == PROFILE_CHOICE:
+            turn.push(PROFILE)
+        elif choice == HELP:
+            show_help(turn)
+        else:
+            turn.say(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))

@@ -1,0 +1,36 @@
+"""A draft left for a while: resume it, or drop it?"""
+
+from __future__ import annotations
+
+from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option
+from bot.dialogue.scene import Scene
+from bot.dialogue.state import Frame
+from bot.dialogue.turn import RESUME, Turn
+from bot.forms.base import Answer, Question
+from bot.scenes.common import draft_title
+from config.calendar import french_date
+
+CONTINUE, DROP = "reprendre", "abandonner"
+
+
+class ResumeScene(Scene):
+    name = RESUME
+
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        ctx = turn.ctx
+        pending = turn.state.draft()
+        started = french_date(ctx.services.calendar.today(pending.started_at)) if pending else ""
+        return Question(
+            ctx.t("resume.prompt", title=draft_title(ctx, turn.state), date=started),
+            (
+                Option(CONTINUE, ctx.t("resume.continue"), YES_ALIASES),
+                Option(DROP, ctx.t("resume.drop"), NO_ALIASES),
+            ),
+        )
+
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        if answer.choice_ids == (DROP,):
+            turn.drop_draft()
+            turn.to_menu(turn.ctx.t("resume.dropped"))
+        else:
+            turn.return_to_form()

@@ -1,0 +1,191 @@
+"""Campaigns (scheduled announcements and administrators' pushes) and their audiences.
+
+An audience is a named query over the agents: who hears a campaign. Every audience leaves
+out agents without a profile, those who opted out (``stop``) and those who blocked the bot;
+each agent is reached in their most recent conversation on the transport they use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from storage.keys import ConversationKey
+from storage.models import Agent, Campaign, Contribution, ReferentOffer, Support, utcnow
+from storage.statements import agents, conversations, deliveries
+
+if TYPE_CHECKING:
+    from storage.store import Tx
+
+campaigns = Campaign.__table__  # type: ignore[attr-defined]
+contributions = Contribution.__table__  # type: ignore[attr-defined]
+supports = Support.__table__  # type: ignore[attr-defined]
+offers = ReferentOffer.__table__  # type: ignore[attr-defined]
+
+VOTERS = ("elu", "agent")
+"""Who may support a proposal: élus and agents of a collectivité (partners may not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    key: ConversationKey
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignProgress:
+    id: str
+    kind: str
+    audience: str
+    status: str
+    recipients: int
+    pending: int
+    sent: int
+    failed: int
+    blocked: int
+
+
+def _with_profile() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        agents.c.profile.is_not(None),
+        agents.c.opted_out_at.is_(None),
+        agents.c.blocked_at.is_(None),
+    )
+
+
+def _contributors() -> sa.ColumnElement[bool]:
+    return agents.c.id.in_(sa.select(contributions.c.author_id))
+
+
+def _supporters() -> sa.ColumnElement[bool]:
+    standing = supports.c.withdrawn_at.is_(None)
+    return agents.c.collectivite_id.in_(sa.select(supports.c.collectivite_id).where(standing))
+
+
+def _volunteers() -> sa.ColumnElement[bool]:
+    standing = offers.c.withdrawn_at.is_(None)
+    return agents.c.collectivite_id.in_(sa.select(offers.c.collectivite_id).where(standing))
+
+
+def _voters() -> sa.ColumnElement[bool]:
+    return agents.c.profile.in_(VOTERS)
+
+
+AUDIENCES: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
+    "agents": lambda: sa.true(),
+    "votants": _voters,
+    "contributeurs": _contributors,
+    "sans_soutien": lambda: sa.and_(_voters(), sa.not_(_supporters())),
+    "participants_vote": _supporters,
+    "volontaires": _volunteers,
+    "suiveurs": lambda: sa.or_(_contributors(), _supporters(), _volunteers()),
+}
+"""Every audience by name; the calendar and ``!annoncer`` name them (docs/campagnes.md)."""
+
+
+def recipients(tx: Tx, audience: str) -> list[Recipient]:
+    """The agents an audience reaches, each in their latest conversation, by agent id."""
+    condition = AUDIENCES[audience]()
+    latest = (
+        sa.select(
+            conversations.c.transport,
+            conversations.c.user_id,
+            sa.func.max(conversations.c.id).label("conversation_id"),
+        )
+        .group_by(conversations.c.transport, conversations.c.user_id)
+        .subquery()
+    )
+    statement = (
+        sa.select(agents.c.id, conversations.c.transport, conversations.c.chat_id, agents.c.user_id)
+        .join(
+            latest,
+            sa.and_(latest.c.transport == agents.c.transport, latest.c.user_id == agents.c.user_id),
+        )
+        .join(conversations, conversations.c.id == latest.c.conversation_id)
+        .where(_with_profile(), condition)
+        .order_by(agents.c.id)
+    )
+    return [
+        Recipient(ConversationKey(row.transport, row.chat_id, row.user_id), row.id)
+        for row in tx.connection.execute(statement)
+    ]
+
+
+def claim(
+    tx: Tx,
+    campaign_id: str,
+    *,
+    kind: str,
+    audience: str,
+    phase: str | None = None,
+    status: str = "queued",
+    note: str | None = None,
+    created_by: str | None = None,
+) -> bool:
+    """Record a campaign; False if it was already recorded (it must not run again)."""
+    values = {
+        "id": campaign_id,
+        "phase": phase,
+        "kind": kind,
+        "audience": audience,
+        "status": status,
+        "recipients": 0,
+        "note": note,
+        "created_by": created_by,
+        "created_at": utcnow(),
+    }
+    return tx._insert_ignore(Campaign, values) == 1
+
+
+def set_recipients(tx: Tx, campaign_id: str, count: int) -> None:
+    tx.connection.execute(
+        campaigns.update().where(campaigns.c.id == campaign_id).values(recipients=count)
+    )
+
+
+def recorded(tx: Tx) -> set[str]:
+    return set(tx.connection.execute(sa.select(campaigns.c.id)).scalars())
+
+
+def progress(tx: Tx) -> list[CampaignProgress]:
+    """Every campaign with its deliveries by status (a push's rows are ``<id>#<n>``)."""
+    rows = tx.connection.execute(sa.select(campaigns).order_by(campaigns.c.created_at)).all()
+    counts: dict[tuple[str, str], int] = {}
+    tally = (
+        sa.select(deliveries.c.campaign, deliveries.c.status, sa.func.count().label("n"))
+        .where(deliveries.c.campaign.is_not(None))
+        .group_by(deliveries.c.campaign, deliveries.c.status)
+    )
+    for campaign, status, n in tx.connection.execute(tally):
+        base = str(campaign).split("#", 1)[0]
+        counts[(base, status)] = counts.get((base, status), 0) + int(n)
+    return [
+        CampaignProgress(
+            row.id,
+            row.kind,
+            row.audience,
+            row.status,
+            row.recipients,
+            *(counts.get((row.id, s), 0) for s in ("pending", "sent", "failed", "blocked")),
+        )
+        for row in rows
+    ]
+
+
+def set_opted_out(tx: Tx, agent_id: int, opted_out: bool) -> None:
+    """``stop`` (no more pushes) or ``reprendre``; replies to the agent are never affected."""
+    tx.connection.execute(
+        sa.update(Agent)
+        .where(Agent.id == agent_id)  # type: ignore[arg-type]
+        .values(opted_out_at=utcnow() if opted_out else None)
+    )
+
+
+def is_opted_out(tx: Tx, agent_id: int) -> bool:
+    found = tx.connection.execute(
+        sa.select(agents.c.opted_out_at).where(agents.c.id == agent_id)
+    ).scalar_one_or_none()
+    return found is not None

@@ -1,0 +1,76 @@
+"""Agents (one per transport identity), their profile, and the collectivités they belong to."""
+
+from __future__ import annotations
+
+from storage import statements as sql
+from storage.models import Agent, Collectivite, utcnow
+from storage.ops.base import TxBase
+from storage.records import AgentRecord
+from storage.referential import CollectiviteRef
+
+
+class AgentOps(TxBase):
+    def get_agent(self, transport: str, user_id: str) -> AgentRecord | None:
+        row = self.connection.execute(
+            sql.SELECT_AGENT, {"transport": transport, "user_id": user_id}
+        ).first()
+        return AgentRecord(*row) if row is not None else None
+
+    def ensure_agent(self, transport: str, user_id: str) -> AgentRecord:
+        """The agent of this transport identity, created if new."""
+        now = utcnow()
+        self._insert_ignore(
+            Agent,
+            {"transport": transport, "user_id": user_id, "created_at": now, "updated_at": now},
+        )
+        agent = self.get_agent(transport, user_id)
+        assert agent is not None
+        return agent
+
+    def collectivite(self, collectivite_id: int) -> Collectivite | None:
+        return self.session.get(Collectivite, collectivite_id)
+
+    def upsert_collectivite(self, ref: CollectiviteRef) -> int:
+        """The id of the collectivité's row, created from the referential on first use."""
+        self._insert_ignore(
+            Collectivite,
+            {
+                "kind": ref.kind,
+                "code": ref.code,
+                "name": ref.name,
+                "departement": ref.departement,
+                "siren": ref.siren,
+                "population": ref.population,
+                "created_at": utcnow(),
+            },
+        )
+        found = self.connection.execute(
+            sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code}
+        )
+        return int(found.scalar_one())
+
+    def save_profile(
+        self,
+        agent: AgentRecord,
+        *,
+        collectivite: CollectiviteRef,
+        profile: str,
+        fonction: str,
+        email: str | None,
+        platform_email: str | None = None,
+    ) -> AgentRecord:
+        self.connection.execute(
+            sql.UPDATE_PROFILE,
+            {
+                "agent_id": agent.id,
+                "collectivite_id": self.upsert_collectivite(collectivite),
+                "profile": profile,
+                "fonction": fonction,
+                "email": email,
+                "platform_email": platform_email,
+                "updated_at": utcnow(),
+            },
+        )
+        saved = self.get_agent(agent.transport, agent.user_id)
+        assert saved is not None
+        return saved

@@ -1,0 +1,64 @@
+"""What every group of verbs shares: the transaction's connection, its session, counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from storage import statements as sql
+from storage.models import Counter
+
+REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P"}
+
+
+class TxBase:
+    """One database transaction.
+
+    Hot verbs run Core statements on ``connection``; the ORM ``session`` (bound to the same
+    connection and transaction) is only created for the rarer verbs that need it.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def finish(self) -> None:
+        """Write what the session holds before the transaction commits."""
+        if self._session is not None:
+            self._session.flush()
+            self._session.close()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def _insert_ignore(self, model: type[Any], values: dict[str, Any]) -> int:
+        """Insert a row unless it conflicts with a unique key; 1 if inserted, else 0.
+
+        ``RETURNING`` tells the two cases apart on every backend (psycopg reports no
+        row count for ``ON CONFLICT DO NOTHING``).
+        """
+        table = model.__table__
+        cache_key = (table.name, tuple(values))
+        statement = sql.INSERT_IGNORE.get(cache_key)
+        if statement is None:
+            statement = sql.INSERT_IGNORE[cache_key] = sql.insert_ignore_statement(
+                table, cache_key[1]
+            )
+        return int(self.connection.execute(statement, values).first() is not None)
+
+    def next_reference(self, kind: str) -> str:
+        """The next reference number for ``kind`` (``B-0042``, ``P-001``), safe under
+        concurrent writers. Shared by every aggregate that numbers its rows."""
+        self._insert_ignore(Counter, {"name": kind, "value": 0})
+        value = self.connection.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
+        width = 3 if kind == "proposal" else 4
+        return f"{REFERENCE_PREFIX[kind]}-{value:0{width}d}"

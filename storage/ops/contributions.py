@@ -1,0 +1,160 @@
+"""Contributions (besoins and services) as agents wrote them, and the views that read them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from storage import statements as sql
+from storage.models import Agent, Collectivite, Contribution, utcnow
+from storage.ops.base import TxBase
+from storage.records import AgentRecord, ContributionSummary, ContributionView
+
+
+class ContributionOps(TxBase):
+    def add_contribution(
+        self,
+        agent: AgentRecord,
+        *,
+        kind: str,
+        title: str,
+        description: str,
+        answers: dict[str, Any],
+        thematique: str,
+        confidence: float | None,
+        thematique_source: str,
+        same_as_id: int | None = None,
+        now: datetime | None = None,
+    ) -> tuple[int, str]:
+        """Store a contribution; returns its id and reference number (``B-0042``)."""
+        if agent.collectivite_id is None:
+            raise ValueError("an agent needs a profile before contributing")
+        now = now or utcnow()
+        reference = self.next_reference(kind)
+        inserted = self.connection.execute(
+            sql.INSERT_CONTRIBUTION,
+            {
+                "reference": reference,
+                "kind": kind,
+                "title": title,
+                "description": description,
+                "answers": answers,
+                "thematique": thematique,
+                "thematique_confidence": confidence,
+                "thematique_source": thematique_source,
+                "status": "soumise",
+                "author_id": agent.id,
+                "collectivite_id": agent.collectivite_id,
+                "proposal_id": None,
+                "same_as_id": same_as_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        return int(inserted.scalar_one()), reference
+
+    def contribution_summaries(self, ids: Sequence[int]) -> list[ContributionSummary]:
+        """The contributions of ``ids``, in that order (unknown ids are left out)."""
+        if not ids:
+            return []
+        statement = (
+            sa.select(
+                sql.contributions.c.id,
+                sql.contributions.c.reference,
+                sql.contributions.c.kind,
+                sql.contributions.c.title,
+                sql.collectivites.c.id,
+                sql.collectivites.c.kind,
+                sql.collectivites.c.code,
+                sql.contributions.c.answers,
+            )
+            .join(sql.collectivites, sql.collectivites.c.id == sql.contributions.c.collectivite_id)
+            .where(sql.contributions.c.id.in_(list(ids)))
+        )
+        found = {}
+        for row in self.connection.execute(statement):
+            contribution_id, reference, kind, title, coll_id, coll_kind, coll_code, answers = row
+            found[contribution_id] = ContributionSummary(
+                contribution_id,
+                reference,
+                kind,
+                title,
+                coll_id,
+                coll_kind,
+                coll_code,
+                (answers or {}).get("url"),
+                (answers or {}).get("usage"),
+            )
+        return [found[i] for i in ids if i in found]
+
+    def contribution_texts(self) -> list[tuple[int, str, str, str]]:
+        """(id, kind, title, description) of every contribution, for the search index."""
+        statement = sa.select(
+            sql.contributions.c.id,
+            sql.contributions.c.kind,
+            sql.contributions.c.title,
+            sql.contributions.c.description,
+        ).order_by(sql.contributions.c.id)
+        return [
+            (row.id, row.kind, row.title, row.description)
+            for row in self.connection.execute(statement)
+        ]
+
+    def contribution_by_reference(self, reference: str) -> Contribution | None:
+        statement = select(Contribution).where(Contribution.reference == reference.upper())
+        return self.session.exec(statement).first()
+
+    def contributions_of(self, agent_id: int) -> list[Contribution]:
+        statement = (
+            select(Contribution)
+            .where(Contribution.author_id == agent_id)
+            .order_by(col(Contribution.id))
+        )
+        return list(self.session.exec(statement))
+
+    def contribution_views(self) -> list[ContributionView]:
+        statement = (
+            select(Contribution, Collectivite, Agent)
+            .join(Collectivite, col(Collectivite.id) == Contribution.collectivite_id)
+            .join(Agent, col(Agent.id) == Contribution.author_id)
+            .order_by(col(Contribution.id))
+        )
+        return [ContributionView(c, coll, a) for c, coll, a in self.session.exec(statement)]
+
+    def counts(self) -> dict[str, int]:
+        """Totals for the administrators' ``stats`` command."""
+
+        def count(statement: Any) -> int:
+            return int(self.session.execute(statement).scalar_one())
+
+        return {
+            "besoins": count(
+                select(func.count()).select_from(Contribution).where(Contribution.kind == "besoin")
+            ),
+            "services": count(
+                select(func.count()).select_from(Contribution).where(Contribution.kind == "service")
+            ),
+            "agents": count(
+                select(func.count()).select_from(Agent).where(col(Agent.profile).is_not(None))
+            ),
+            "collectivites": count(select(func.count(func.distinct(Contribution.collectivite_id)))),
+        }
+
+    def set_index_entry(self, contribution_id: int, entry: Any) -> None:
+        """Store the same-need index's precomputed entry for a contribution (JSON; None
+        clears it). What it holds is the nlp package's business."""
+        self.connection.execute(
+            sa.update(sql.contributions)
+            .where(sql.contributions.c.id == contribution_id)
+            .values(index_entry=entry)
+        )
+
+    def index_entries(self) -> dict[int, Any]:
+        """Contribution id → its stored index entry, for those that have one."""
+        c = sql.contributions.c
+        statement = sa.select(c.id, c.index_entry).where(c.index_entry.is_not(None)).order_by(c.id)
+        return {row.id: row.index_entry for row in self.connection.execute(statement)}

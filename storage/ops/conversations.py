@@ -1,0 +1,55 @@
+"""Platform events claimed once, and the conversation state read under its lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import statements as sql
+from storage.keys import ConversationKey
+from storage.models import Conversation, InboundEvent, utcnow
+from storage.ops.base import TxBase
+from storage.records import AgentRecord, ConversationRow
+
+
+class ConversationOps(TxBase):
+    def claim_event(self, transport: str, event_id: str) -> bool:
+        """Record a platform event; False if it was already handled."""
+        inserted = self._insert_ignore(
+            InboundEvent, {"transport": transport, "event_id": event_id, "received_at": utcnow()}
+        )
+        return inserted == 1
+
+    def lock_conversation(self, key: ConversationKey) -> ConversationRow:
+        """Read the conversation under a row lock (PostgreSQL) or the write lock (SQLite)."""
+        ident = {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
+        row = self.connection.execute(sql.SELECT_CONVERSATION, ident).first()
+        if row is None:
+            self._insert_ignore(
+                Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
+            )
+            row = self.connection.execute(sql.SELECT_CONVERSATION, ident).one()
+        agent = (
+            AgentRecord(
+                row.agent_id,
+                row.agent_transport,
+                row.agent_user_id,
+                row.collectivite_id,
+                row.profile,
+                row.fonction,
+                row.email,
+            )
+            if row.agent_id is not None
+            else None
+        )
+        return ConversationRow(row.id, row.state or {}, row.turns, agent, bool(row.has_pending))
+
+    def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
+        self.connection.execute(
+            sql.UPDATE_CONVERSATION,
+            {
+                "conversation_id": conversation.id,
+                "state": state,
+                "turns": conversation.turns + 1,
+                "updated_at": utcnow(),
+            },
+        )

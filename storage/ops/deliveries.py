@@ -1,0 +1,114 @@
+"""The delivery log: replies and pushes queued in a transaction, then marked as they go out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from storage import statements as sql
+from storage.keys import ConversationKey
+from storage.models import Agent, Delivery, utcnow
+from storage.ops.base import TxBase
+from storage.records import PendingDelivery
+
+
+class DeliveryOps(TxBase):
+    def queue(
+        self,
+        key: ConversationKey,
+        payloads: Sequence[dict[str, Any]],
+        *,
+        agent_id: int | None = None,
+        campaign: str | None = None,
+    ) -> list[PendingDelivery]:
+        """Write outgoing messages, already serialised, to the delivery log; the engine sends
+        them after commit."""
+        if not payloads:
+            return []
+        now = utcnow()
+        rows = self.connection.execute(
+            sql.INSERT_DELIVERY,
+            [
+                {
+                    "transport": key.transport,
+                    "chat_id": key.chat,
+                    "user_id": key.user,
+                    "agent_id": agent_id,
+                    "campaign": campaign,
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for payload in payloads
+            ],
+        )
+        return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
+
+    def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
+        rows = self.connection.execute(
+            sql.PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
+        )
+        return [PendingDelivery(*row) for row in rows]
+
+    def pending_all(self, transport: str | None = None) -> list[PendingDelivery]:
+        """Every delivery still pending (of one transport), oldest first."""
+        statement = sql.PENDING_ALL
+        if transport is not None:
+            statement = statement.where(sql.deliveries.c.transport == transport)
+        return [PendingDelivery(*row) for row in self.connection.execute(statement)]
+
+    def queue_push(
+        self, key: ConversationKey, agent_id: int, payloads: Sequence[dict[str, Any]], campaign: str
+    ) -> int:
+        """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
+        added = 0
+        for index, payload in enumerate(payloads):
+            added += self._insert_ignore(
+                Delivery,
+                {
+                    "transport": key.transport,
+                    "chat_id": key.chat,
+                    "user_id": key.user,
+                    "agent_id": agent_id,
+                    "campaign": f"{campaign}#{index}",
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": utcnow(),
+                },
+            )
+        return added
+
+    def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
+        delivery = self.session.get(Delivery, delivery_id)
+        if delivery is None:
+            return
+        delivery.attempts += 1
+        delivery.last_error = error[:1000]
+        if final:
+            delivery.status = "failed"
+        self.session.add(delivery)
+
+    def mark_blocked(self, delivery: PendingDelivery) -> None:
+        """The user blocked the bot: stop sending to them, keep the record."""
+        self.session.execute(
+            sa.update(Delivery)
+            .where(
+                col(Delivery.transport) == delivery.transport,
+                col(Delivery.user_id) == delivery.user_id,
+                col(Delivery.status) == "pending",
+            )
+            .values(status="blocked")
+        )
+        self.session.execute(
+            sa.update(Agent)
+            .where(
+                col(Agent.transport) == delivery.transport,
+                col(Agent.user_id) == delivery.user_id,
+            )
+            .values(blocked_at=utcnow())
+        )

@@ -1,0 +1,182 @@
+"""Supports (soutiens): one per collectivité per proposal, enforced by the database.
+
+A withdrawn support keeps its row (who withdrew it, when), so the unique key still holds and
+supporting again reuses the row. Every change is in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.models import Proposal, Support, utcnow
+from storage.ops.audit import AuditOps
+from storage.ops.base import TxBase
+
+_s = Support.__table__  # type: ignore[attr-defined]
+_p = Proposal.__table__  # type: ignore[attr-defined]
+
+OPEN_TO_VOTE = "publiee"
+
+
+class SupportOutcome(StrEnum):
+    ADDED = "added"
+    ALREADY = "already"  # this collectivité already supports it (maybe through a colleague)
+    UNKNOWN = "unknown"  # no such proposal
+    NOT_OPEN = "not_open"  # not a published proposal
+    WITHDRAWN = "withdrawn"
+    NOT_SUPPORTED = "not_supported"
+    NOT_YOURS = "not_yours"  # given by another agent of the collectivité
+
+
+@dataclass(frozen=True, slots=True)
+class SupportRecord:
+    proposal_id: int
+    reference: str
+    title: str
+    thematique: str
+    agent_id: int
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTally:
+    reference: str
+    title: str
+    thematique: str
+    verified: int
+    total: int
+
+
+class SupportOps(AuditOps, TxBase):
+    def support(
+        self, actor: str, agent_id: int, collectivite_id: int, reference: str, *, verified: bool
+    ) -> SupportOutcome:
+        """The collectivité of ``agent_id`` supports the proposal ``reference``."""
+        proposal = self._voted_proposal(reference)
+        if proposal is None:
+            return SupportOutcome.UNKNOWN
+        if proposal.status != OPEN_TO_VOTE:
+            return SupportOutcome.NOT_OPEN
+        existing = self.connection.execute(
+            sa.select(_s.c.id, _s.c.withdrawn_at)
+            .where(_s.c.proposal_id == proposal.id, _s.c.collectivite_id == collectivite_id)
+            .with_for_update()
+        ).first()
+        now = utcnow()
+        if existing is not None and existing.withdrawn_at is None:
+            return SupportOutcome.ALREADY
+        if existing is not None:
+            self.connection.execute(
+                _s.update()
+                .where(_s.c.id == existing.id)
+                .values(
+                    agent_id=agent_id,
+                    verified=verified,
+                    created_at=now,
+                    withdrawn_at=None,
+                    withdrawn_by=None,
+                )
+            )
+        else:
+            inserted = self._insert_ignore(
+                Support,
+                {
+                    "proposal_id": proposal.id,
+                    "collectivite_id": collectivite_id,
+                    "agent_id": agent_id,
+                    "verified": verified,
+                    "created_at": now,
+                },
+            )
+            if not inserted:  # a colleague's support landed at the same moment
+                return SupportOutcome.ALREADY
+        self.audit(
+            actor,
+            "support.added",
+            subject=proposal.reference,
+            collectivite=collectivite_id,
+            agent=agent_id,
+            verified=verified,
+        )
+        return SupportOutcome.ADDED
+
+    def withdraw_support(
+        self, actor: str, agent_id: int | None, collectivite_id: int, reference: str
+    ) -> SupportOutcome:
+        """Withdraw the collectivité's support; ``agent_id`` None: an administrator does."""
+        proposal = self._voted_proposal(reference)
+        if proposal is None:
+            return SupportOutcome.UNKNOWN
+        existing = self.connection.execute(
+            sa.select(_s.c.id, _s.c.agent_id)
+            .where(
+                _s.c.proposal_id == proposal.id,
+                _s.c.collectivite_id == collectivite_id,
+                _s.c.withdrawn_at.is_(None),
+            )
+            .with_for_update()
+        ).first()
+        if existing is None:
+            return SupportOutcome.NOT_SUPPORTED
+        if agent_id is not None and existing.agent_id != agent_id:
+            return SupportOutcome.NOT_YOURS
+        self.connection.execute(
+            _s.update()
+            .where(_s.c.id == existing.id)
+            .values(withdrawn_at=utcnow(), withdrawn_by=actor)
+        )
+        self.audit(
+            actor,
+            "support.withdrawn",
+            subject=proposal.reference,
+            collectivite=collectivite_id,
+            agent=existing.agent_id,
+        )
+        return SupportOutcome.WITHDRAWN
+
+    def supports_of(self, collectivite_id: int) -> list[SupportRecord]:
+        """The collectivité's standing supports, by proposal reference."""
+        statement = (
+            sa.select(
+                _p.c.id, _p.c.reference, _p.c.title, _p.c.thematique, _s.c.agent_id, _s.c.verified
+            )
+            .join(_p, _p.c.id == _s.c.proposal_id)
+            .where(_s.c.collectivite_id == collectivite_id, _s.c.withdrawn_at.is_(None))
+            .order_by(_p.c.reference)
+        )
+        return [SupportRecord(*row) for row in self.connection.execute(statement)]
+
+    def support_tallies(self) -> list[SupportTally]:
+        """Every published or decided proposal with its verified and total supports."""
+        standing = _s.c.withdrawn_at.is_(None)
+        statement = (
+            sa.select(
+                _p.c.reference,
+                _p.c.title,
+                _p.c.thematique,
+                sa.func.count(_s.c.id).filter(sa.and_(standing, _s.c.verified)),
+                sa.func.count(_s.c.id).filter(standing),
+            )
+            .select_from(_p.outerjoin(_s, _s.c.proposal_id == _p.c.id))
+            .where(_p.c.status.in_((OPEN_TO_VOTE, "retenue", "non_retenue")))
+            .group_by(_p.c.id, _p.c.reference, _p.c.title, _p.c.thematique)
+        )
+        rows = [SupportTally(*row) for row in self.connection.execute(statement)]
+        return sorted(rows, key=lambda t: (-t.verified, -t.total, t.reference))
+
+    def _voted_proposal(self, reference: str) -> sa.Row[Any] | None:
+        return self.connection.execute(
+            sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
+                _p.c.reference == normalize_reference(reference)
+            )
+        ).first()
+
+
+def normalize_reference(reference: str) -> str:
+    """``p12``, ``P-12``, ``p-012`` → ``P-012``."""
+    digits = "".join(ch for ch in reference if ch.isdigit())
+    return f"P-{int(digits):03d}" if digits else reference.upper()

@@ -1,0 +1,79 @@
+"""``recueil db backup`` while the bot writes, then ``recueil db restore`` into a new data dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.core.values import ConversationKey, OutText
+from storage.store import Store
+
+RECUEIL = [sys.executable, "-m", "bot.app.cli"]
+
+
+def recueil(data_dir: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env.update({"RECUEIL_DATA_DIR": str(data_dir), **variables})
+    return subprocess.run([*RECUEIL, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def queued_texts(database: Path) -> list[str]:
+    store = Store.open(f"sqlite:///{database}")
+    try:
+        key = ConversationKey("console", "marie", "marie")
+        return [d.payload["text"] for d in store.pending_deliveries(key=key)]
+    finally:
+        store.close()
+
+
+def test_a_backup_taken_while_the_base_is_open_restores_into_an_empty_data_directory(
+    tmp_path: Path,
+) -> None:
+    live = tmp_path / "live"
+    store = Store.open(f"sqlite:///{live / 'recueil.sqlite3'}")  # the bot, holding the base
+    try:
+        with store.transaction() as tx:
+            tx.queue(
+                ConversationKey("console", "marie", "marie"), [OutText("sauvée")], agent_id=None
+            )
+        saved = recueil(live, "db", "backup", str(tmp_path / "sauvegarde.sqlite3"))
+        assert saved.returncode == 0, saved.stderr
+        assert "Sauvegarde écrite" in saved.stdout
+        with store.transaction() as tx:  # written after the backup: not in it
+            tx.queue(
+                ConversationKey("console", "marie", "marie"), [OutText("plus tard")], agent_id=None
+            )
+    finally:
+        store.close()
+
+    fresh = tmp_path / "fresh"
+    restored = recueil(fresh, "db", "restore", str(tmp_path / "sauvegarde.sqlite3"))
+    assert restored.returncode == 0, restored.stderr
+    assert queued_texts(fresh / "recueil.sqlite3") == ["sauvée"]
+    assert "à jour" in recueil(fresh, "db", "current").stdout
+
+
+def test_restoring_a_file_that_is_not_a_backup_leaves_the_base_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("pas une base", encoding="utf-8")
+    result = recueil(tmp_path / "data", "db", "restore", str(tmp_path / "notes.txt"))
+    assert result.returncode == 1
+    assert "n’est pas une sauvegarde utilisable" in result.stderr
+    assert not (tmp_path / "data" / "recueil.sqlite3").exists()
+
+
+def test_on_postgresql_backup_prints_the_pg_dump_command_without_the_password(
+    tmp_path: Path,
+) -> None:
+    result = recueil(
+        tmp_path,
+        "db",
+        "backup",
+        "recueil.dump",
+        RECUEIL_DATABASE_URL="postgresql://recueil:motdepasse@db.example:5432/recueil",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pg_dump --format=custom --file recueil.dump" in result.stdout
+    assert "postgresql://recueil@db.example:5432/recueil" in result.stdout
+    assert "motdepasse" not in result.stdout

@@ -1,0 +1,168 @@
+"""Scheduled announcements: due once, to their audience, in the sending window, never twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fake_transport import FakeTransport, SimulatedAgent
+from test_intake import register
+
+from bot.app import announcer
+from bot.app.engine import Engine
+from bot.consultation.campaigns import plan
+from bot.core.values import OutText
+from config.calendar import Calendar
+from config.typography import french as fr
+from config.window import SendingWindow
+from storage import campaigns as stored
+from storage.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+VOTE_OPENS = datetime(2027, 2, 15, 10, 0, tzinfo=PARIS)  # a Monday
+WINDOW = SendingWindow.parse("1-5", "09:00-18:00", PARIS)
+
+
+def test_plan_sends_what_is_due_and_skips_what_no_longer_means_anything() -> None:
+    calendar = Calendar.load(PARIS)
+    todo = plan(calendar, date(2027, 2, 15), recorded=set())
+    assert [a.id for a in todo.due] == ["vote-ouverture"]
+    skipped = {a.id: reason for a, reason in todo.skipped}
+    assert skipped["collecte-ouverture"] == "no longer meaningful"
+    assert "collecte-cloture" in skipped  # the vote started: the closing came too late
+    assert plan(calendar, date(2027, 2, 15), recorded={"vote-ouverture"}).due == []
+
+
+def test_of_two_missed_reminders_only_the_later_is_sent() -> None:
+    calendar = Calendar.load(PARIS)
+    todo = plan(calendar, date(2027, 3, 14), recorded={"vote-ouverture"})
+    assert [a.id for a in todo.due] == ["vote-rappel-j1"]
+    assert ("vote-rappel-j7", "superseded by a later reminder") in [
+        (a.id, r) for a, r in todo.skipped
+    ]
+
+
+async def people(engine: Engine, transport: FakeTransport) -> dict[str, SimulatedAgent]:
+    found = {}
+    for name, town in (("alice", "Villeurbanne"), ("bob", "Lyon"), ("chloe", "Grenoble")):
+        agent = SimulatedAgent(engine, transport, name)
+        await register(agent, town)
+        found[name] = agent
+    return found
+
+
+def announcements(transport: FakeTransport, agent: SimulatedAgent) -> list[str]:
+    return [m.text for m in transport.pop(agent.key) if isinstance(m, OutText)]
+
+
+async def test_the_vote_opening_reaches_each_agent_once_across_ticks_and_restarts(
+    services, store: Store, clock
+) -> None:
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    agents = await people(engine, transport)
+    await agents["chloe"].say("stop")
+    assert "ne recevrez plus" in agents["chloe"].text
+    clock.now = VOTE_OPENS
+    assert await announcer.tick(engine) == ["vote-ouverture"]
+    assert await announcer.tick(engine) == []
+    await engine.close()
+    again = Engine(services, store, clock=clock, window=WINDOW)  # a restart
+    again.register(transport)
+    assert await announcer.tick(again) == []
+    for name in ("alice", "bob"):
+        received = announcements(transport, agents[name])
+        assert len(received) == 1 and "Le vote est ouvert jusqu’au 15 mars 2027" in received[0]
+        assert fr("« stop »") in received[0]
+    assert announcements(transport, agents["chloe"]) == []  # opted out
+    with store.transaction() as tx:
+        done = {p.id: p for p in stored.progress(tx)}
+    assert done["vote-ouverture"].recipients == 2 and done["vote-ouverture"].sent == 2
+    assert done["collecte-ouverture"].status == "skipped"
+    await again.close()
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [datetime(2027, 2, 15, 20, 0, tzinfo=PARIS), datetime(2027, 2, 20, 10, 0, tzinfo=PARIS)],
+    ids=["evening", "saturday"],
+)
+async def test_pushes_wait_for_the_window_replies_never_do(
+    services, store: Store, clock, outside: datetime
+) -> None:
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    alice = SimulatedAgent(engine, transport, "alice")
+    await register(alice)
+    clock.now = outside
+    assert await announcer.tick(engine) == []  # nothing is queued outside the window
+    await alice.say("aide")
+    assert "Commandes utilisables" in alice.text  # a reply goes out at once
+    clock.now = datetime(2027, 2, 22, 9, 5, tzinfo=PARIS)  # Monday morning
+    assert await announcer.tick(engine) == ["vote-ouverture"]
+    assert len(announcements(transport, alice)) == 1
+    await engine.close()
+
+
+async def test_a_push_queued_before_the_window_closed_waits_for_it(
+    services, store: Store, clock
+) -> None:
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    alice = SimulatedAgent(engine, transport, "alice")
+    await register(alice)
+    transport.pop(alice.key)
+    clock.now = datetime(2027, 2, 15, 18, 30, tzinfo=PARIS)  # the window just closed
+    with store.transaction() as tx:  # as if the tick had queued it at 17:59
+        from bot.consultation.campaigns import Campaign, queue_campaign
+
+        queue_campaign(tx, Campaign("essai", "annonce", "agents"), [OutText("Bonjour")])
+    await engine.redeliver_pending()
+    assert transport.pop(alice.key) == []
+    clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=PARIS)
+    await engine.redeliver_pending()
+    assert [m.text for m in transport.pop(alice.key)] == ["Bonjour"]  # type: ignore[union-attr]
+    await engine.close()
+
+
+async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("stop")
+    await alice.say("reprendre")
+    assert "recevrez à nouveau" in alice.text
+    await alice.say("Décrire un besoin")
+    await alice.say("Un titre de besoin")
+    clock.now = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)  # two days later: offer to resume
+    await alice.say("bonjour")
+    assert alice.question is not None and "Reprendre" in [c.label for c in alice.question.choices]
+    await alice.say("reprendre")
+    assert "Décrivez le problème" in alice.text  # the draft, not the subscription
+
+
+def test_recueil_phases_shows_the_calendar_and_the_campaigns(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "RECUEIL_DATA_DIR": str(tmp_path),
+        "RECUEIL_NOW": "2027-02-16T10:00:00+01:00",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", "phases"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert fr("• vote : du 15 février 2027 au 15 mars 2027 (en cours)") in done.stdout
+    assert fr("• vote-ouverture : dû maintenant (votants)") in done.stdout
+    assert fr("• vote-cloture : prévu le 16 mars 2027") in done.stdout
+    assert "INFO" not in done.stderr

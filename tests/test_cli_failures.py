@@ -1,0 +1,112 @@
+"""The system failing under ``recueil``: one French sentence and a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage.db import create_db_engine, upgrade
+
+RECUEIL = [sys.executable, "-m", "bot.app.cli"]
+
+
+def recueil(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env.update({"RECUEIL_DATA_DIR": str(tmp_path / "data"), **variables})
+    return subprocess.run(
+        [*RECUEIL, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("auto_migrate", ["true", "false"])
+def test_a_database_at_a_revision_the_code_does_not_know_is_explained_without_advising_upgrade(
+    tmp_path: Path, auto_migrate: str
+) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'data' / 'recueil.sqlite3'}")
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_from_later'"))
+    engine.dispose()
+    for command in (["chat", "--jsonl"], ["db", "upgrade"]):
+        result = recueil(tmp_path, *command, RECUEIL_AUTO_MIGRATE=auto_migrate)
+        assert result.returncode == 3, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "9999_from_later" in result.stderr
+        assert "ne connaît pas" in result.stderr
+        assert "recueil db upgrade" not in result.stderr
+
+
+@contextlib.contextmanager
+def tiny_filesystem(path: Path, size: str) -> Iterator[Path]:
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("a small filesystem cannot be mounted here (root needed)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("size", ["16k", "64k"])  # SQLite says "disk I/O error", then "full"
+def test_a_full_disk_at_start_is_explained_in_french(tmp_path: Path, size: str) -> None:
+    with tiny_filesystem(tmp_path / "disk", size) as disk:
+        result = recueil(tmp_path, "chat", "--jsonl", RECUEIL_DATA_DIR=str(disk))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Plus de place sur le disque" in result.stderr
+
+
+def test_export_to_a_missing_directory_is_explained_in_french(tmp_path: Path) -> None:
+    result = recueil(tmp_path, "export", "-o", "/missing/dir/x.csv")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Impossible d’utiliser" in result.stderr
+    assert "/missing/dir/x.csv" in result.stderr
+    assert "n’existe pas" in result.stderr
+
+
+def test_a_second_recueil_run_on_the_same_sqlite_data_directory_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env["RECUEIL_DATA_DIR"] = str(tmp_path / "data")
+    first = subprocess.Popen(
+        [*RECUEIL, "run", "--as", "paul"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    try:
+        assert first.stdout is not None
+        while "Quelle est votre collectivité" not in first.stdout.readline():
+            assert first.poll() is None, first.communicate()
+        second = recueil(tmp_path, "run", "--as", "jeanne")
+        assert second.returncode == 1
+        assert "Traceback" not in second.stderr
+        assert "Recueil tourne déjà sur ces données" in second.stderr
+        assert f"processus {first.pid}" in second.stderr
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+    again = recueil(tmp_path, "run", "--as", "jeanne")  # the lock went with the process
+    assert "tourne déjà" not in again.stderr
+    assert again.returncode == 0, again.stderr

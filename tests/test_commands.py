@@ -1,0 +1,75 @@
+"""The command registry: one declaration per command, help and menus generated from it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from test_intake import register
+
+from bot.commands import build_commands
+from bot.dialogue.commands import CommandRegistry, CommandSpec
+from config.catalogue import default_catalogue
+from storage.store import Store
+
+REGISTRY = build_commands()
+ADMIN = [spec for spec in REGISTRY if spec.admin]
+
+
+def test_every_command_has_a_help_line_and_menu_entries_a_description() -> None:
+    catalogue = default_catalogue()
+    for spec in REGISTRY:
+        assert catalogue.has(f"commands.{spec.key}.help"), spec.name
+        if spec.menu:
+            assert catalogue.has(f"commands.{spec.key}.menu"), spec.name
+    assert ADMIN, "no administrator command registered"
+
+
+def test_two_commands_cannot_share_a_word() -> None:
+    def noop(turn, argument: str) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    with pytest.raises(ValueError, match="names two commands"):
+        CommandRegistry([CommandSpec("aide", noop, aliases=("help",)), CommandSpec("help", noop)])
+
+
+async def test_aide_lists_exactly_what_the_user_may_run(agent_factory) -> None:
+    catalogue = default_catalogue()
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("aide")
+    for spec in REGISTRY:
+        line = catalogue.t(f"commands.{spec.key}.help")
+        if spec.listed and not spec.admin:
+            assert line in alice.text, spec.name
+        elif spec.admin:
+            assert line not in alice.text, spec.name
+    admin = agent_factory("admin")
+    await register(admin, "Lyon")
+    await admin.say("!aide")
+    for spec in REGISTRY:
+        if spec.listed:
+            assert catalogue.t(f"commands.{spec.key}.help") in admin.text, spec.name
+
+
+def _written(store: Store) -> dict[str, int]:
+    tables = ("audit_log", "contribution", "proposal", "support", "referent_offer")
+    with store.transaction() as tx:
+        return {
+            t: tx.connection.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in tables
+        }
+
+
+@pytest.mark.parametrize("spec", ADMIN, ids=[spec.name for spec in ADMIN])
+async def test_every_admin_command_refuses_an_agent_and_writes_nothing(
+    agent_factory, store: Store, spec: CommandSpec
+) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    before = _written(store)
+    refused = default_catalogue().t("admin.refused")
+    for prefix in ("!", "/"):
+        await alice.say(f"{prefix}{spec.name} B-0001 B-0002")
+        assert alice.text.startswith(refused)
+        assert "Que souhaitez-vous faire" in alice.text  # and the question again
+    assert _written(store) == before

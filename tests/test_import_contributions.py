@@ -1,0 +1,175 @@
+"""Contributions from another platform: the export's columns, checked line by line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.consultation.export import CONTRIBUTION_COLUMNS
+from bot.consultation.importing import (
+    ImportFileError,
+    import_contributions,
+    read_rows,
+    resolve_collectivite,
+)
+from bot.consultation.spreadsheet import write_table
+from config.taxonomy import default_taxonomy
+from storage.referential import Referential, default_referential
+
+
+@pytest.fixture(scope="module")
+def referential() -> Referential:
+    return default_referential()
+
+
+GOOD = [
+    {  # by INSEE code, as our own export writes it
+        "reference": "B-0042",
+        "type": "besoin",
+        "titre": "Réserver la salle des fêtes",
+        "description": "Les associations appellent ; « =1+1 » n’est pas une formule.\nDeux lignes.",
+        "thematique": "patrimoine_equipements",
+        "collectivite": "Ambérieu-en-Bugey",
+        "collectivite_type": "commune",
+        "collectivite_code": "01004",
+        "usage": "reserver",
+        "url": "https://example.org",
+        "statut": "regroupee",
+    },
+    {  # an EPCI by SIREN, the thématique by its label, no usage
+        "type": "Service",
+        "titre": "Signalements en ligne",
+        "description": "Une application de signalement.",
+        "thematique": "Citoyenneté",
+        "collectivite_code": "200040715",
+    },
+    {  # by name and département, no thématique
+        "type": "besoin",
+        "titre": "Covoiturage",
+        "description": "Pas de bus le soir.",
+        "collectivite": "ste colombe",
+        "departement": "69",
+    },
+]
+
+
+def csv_of(rows: list[dict[str, str]], fmt: str = "csv") -> bytes:
+    return write_table(CONTRIBUTION_COLUMNS, rows, fmt)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ods", "json", "jsonl"])
+def test_the_export_s_columns_are_imported(fmt: str, referential: Referential) -> None:
+    if fmt == "json":
+        data = json.dumps(GOOD, ensure_ascii=False).encode()
+    elif fmt == "jsonl":
+        data = "\n".join(json.dumps(row, ensure_ascii=False) for row in GOOD).encode()
+    else:
+        data = csv_of(GOOD, fmt)
+    result = import_contributions(read_rows(data, f"x.{fmt}"), referential, default_taxonomy())
+    first, second, third = result.contributions
+    assert (first.kind, first.collectivite.name, first.thematique) == (
+        "besoin",
+        "Ambérieu-en-Bugey",
+        "patrimoine_equipements",
+    )
+    assert first.description == GOOD[0]["description"]
+    assert first.answers == {"usage": "reserver", "url": "https://example.org"}
+    assert first.source_reference == "B-0042" and first.thematique_source == "import"
+    assert (second.kind, second.collectivite.kind, second.thematique) == (
+        "service",
+        "epci",
+        "citoyennete",
+    )
+    assert (third.collectivite.code, third.thematique, third.thematique_source) == (
+        "69189",
+        None,
+        None,
+    )
+    assert len({c.key for c in result.contributions}) == 3
+
+
+def test_importing_twice_adds_nothing_and_repeated_rows_are_skipped(
+    referential: Referential,
+) -> None:
+    taxonomy = default_taxonomy()
+    first = import_contributions(read_rows(csv_of(GOOD), "a.csv"), referential, taxonomy)
+    stored = {c.key for c in first.contributions}
+    again = import_contributions(read_rows(csv_of(GOOD), "a.csv"), referential, taxonomy, stored)
+    assert again.contributions == () and again.already_imported == (2, 3, 4)
+    # the same row with other spaces and capitals, and in another order, is the same row
+    repeated = [GOOD[1], {**GOOD[0], "titre": "  réserver la salle  des fêtes"}]
+    result = import_contributions(
+        read_rows(csv_of(GOOD + repeated), "b.csv"), referential, taxonomy
+    )
+    assert len(result.contributions) == 3 and result.duplicates == ((5, 3), (6, 2))
+
+
+def test_a_missing_thematique_is_classified_when_a_classifier_is_given(
+    referential: Referential,
+) -> None:
+    result = import_contributions(
+        read_rows(csv_of(GOOD), "a.csv"),
+        referential,
+        default_taxonomy(),
+        classify=lambda text: ("mobilite_transports", 0.8),
+    )
+    third = result.contributions[2]
+    assert (third.thematique, third.thematique_source, third.thematique_confidence) == (
+        "mobilite_transports",
+        "classifier",
+        0.8,
+    )
+
+
+BAD = [
+    ({"type": "idee"}, "type « idee » inconnu"),
+    ({"titre": ""}, "le titre est vide"),
+    ({"titre": "x" * 121}, "le titre dépasse 120 caractères (121)"),
+    ({"description": " "}, "la description est vide"),
+    ({"collectivite_code": "99999"}, "aucune collectivité n’a le code « 99999 »"),
+    ({"collectivite_code": "", "collectivite": "Sainte-Colombe"}, "désigne"),
+    ({"collectivite_code": "", "collectivite": "Qwertyville"}, "introuvable"),
+    ({"collectivite_code": "", "collectivite": ""}, "la collectivité manque"),
+    ({"collectivite_type": "canton"}, "type de collectivité « canton » inconnu"),
+    ({"thematique": "astronomie"}, "thématique « astronomie » inconnue"),
+    ({"usage": "danser"}, "usage « danser » inconnu"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD, ids=[b[1][:30] for b in BAD])
+def test_each_error_names_its_line(
+    change: dict[str, str], expected: str, referential: Referential
+) -> None:
+    rows = [GOOD[1], {**GOOD[0], **change}, GOOD[2]]
+    with pytest.raises(ImportFileError) as caught:
+        import_contributions(read_rows(csv_of(rows), "a.csv"), referential, default_taxonomy())
+    [error] = caught.value.errors
+    assert error.line == 3 and expected in error.message, str(error)
+    assert str(error).startswith("ligne 3 : ")
+
+
+def test_json_errors_name_the_element(referential: Referential) -> None:
+    data = json.dumps([GOOD[0], {**GOOD[1], "type": None}]).encode()
+    with pytest.raises(ImportFileError, match="élément 2 : le type est vide"):
+        import_contributions(read_rows(data, "a.json"), referential, default_taxonomy())
+
+
+def test_a_file_without_the_needed_columns_is_refused(referential: Referential) -> None:
+    data = write_table(("titre",), [{"titre": "x"}], "csv")
+    with pytest.raises(ImportFileError, match=r"ligne 1 : colonne.*type.*collectivite"):
+        import_contributions(read_rows(data, "a.csv"), referential, default_taxonomy())
+
+
+def test_codes_and_names_resolve(referential: Referential) -> None:
+    assert resolve_collectivite(referential, code="2A004").name == "Ajaccio"  # type: ignore[union-attr]
+    assert resolve_collectivite(referential, code="21690189200013").code == "69189"  # type: ignore[union-attr]
+    assert resolve_collectivite(referential, code="69", kind="departement").name == "Rhône"  # type: ignore[union-attr]
+    assert resolve_collectivite(referential, code="84", kind="région").kind == "region"  # type: ignore[union-attr]
+    paris = resolve_collectivite(referential, name="Paris")
+    assert isinstance(paris, str) and "désigne 2" in paris
+    assert resolve_collectivite(referential, name="Paris", kind="commune").code == "75056"  # type: ignore[union-attr]
+    assert (
+        resolve_collectivite(referential, name="Sainte-Colombe", departement="Rhône").code
+        == "69189"
+    )  # type: ignore[union-attr]

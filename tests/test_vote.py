@@ -1,0 +1,189 @@
+"""The vote: one support per collectivité per proposal, in the vote phase, by élus and agents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from test_intake import describe_need, register
+
+from bot.core.values import IncomingPollAnswer, OutPoll
+from config.typography import french as fr
+from storage.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+DURING_VOTE = datetime(2027, 2, 16, 11, 0, tzinfo=PARIS)
+
+
+async def published_proposal(agent_factory, store: Store, clock) -> dict:  # type: ignore[no-untyped-def]
+    """Two collectivités describe a need during the collecte; it becomes P-001, published."""
+    alice, bob = agent_factory("alice"), agent_factory("bob")
+    await register(alice, "Villeurbanne")
+    await register(bob, "Lyon")
+    for agent in (alice, bob):
+        await describe_need(agent)
+        if agent.question is not None and "Envoyer" not in agent.text:
+            await agent.press(agent.option("Non"))
+        await agent.say("Envoyer")
+    with store.transaction() as tx:
+        proposal = tx.create_proposal(
+            "test:admin", title="Réserver une salle en ligne", contributions=["B-0001", "B-0002"]
+        )
+        tx.publish_proposals("test:admin", [proposal.reference])
+    clock.now = DURING_VOTE
+    return {"alice": alice, "bob": bob, "thematique": proposal.thematique}
+
+
+def supports(store: Store) -> list[tuple[int, int, bool]]:
+    with store.transaction() as tx:
+        rows = tx.connection.execute(
+            sa.text(
+                "SELECT proposal_id, collectivite_id, withdrawn_at IS NULL FROM support ORDER BY id"
+            )
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def test_one_support_per_collectivite_and_only_its_author_withdraws(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    await alice.say("soutenir P-001")
+    assert "votre collectivité soutient P-001" in alice.text
+    colleague = agent_factory("alice2")
+    await register(colleague, "Villeurbanne")
+    await colleague.say("soutenir P-1")
+    assert "soutient déjà P-001" in colleague.text
+    await colleague.say("retirer P-001")
+    assert "seul son auteur peut le retirer" in colleague.text
+    await colleague.say("mes soutiens")
+    assert "P-001" in colleague.text and "par un ou une collègue" in colleague.text
+    assert [s[2] for s in supports(store)] == [True]
+    await alice.say("retirer P-001")
+    assert "Soutien retiré pour P-001" in alice.text
+    await colleague.say("soutenir P-001")
+    assert "votre collectivité soutient P-001" in colleague.text
+    assert len(supports(store)) == 1 and supports(store)[0][2]  # the row is reused
+
+
+async def test_the_vote_is_refused_outside_its_phase_and_to_partners(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    clock.now = datetime(2027, 2, 10, 11, 0, tzinfo=PARIS)
+    await alice.say("soutenir P-001")
+    assert "il ouvrira le 15 février 2027" in alice.text
+    clock.now = datetime(2027, 3, 20, 11, 0, tzinfo=PARIS)
+    await alice.say("soutenir P-001")
+    assert "Le vote est clos depuis le 15 mars 2027" in alice.text
+    clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
+    partner = agent_factory("paul")
+    await partner.start()
+    await partner.say("Grenoble")
+    await partner.press(partner.option("Partenaire"))
+    await partner.say("Prestataire")
+    await partner.say("passer")
+    clock.now = DURING_VOTE
+    await partner.say("soutenir P-001")
+    assert fr("Seules les collectivités votent") in partner.text
+    assert supports(store) == []
+
+
+async def test_a_poll_answer_gives_changes_and_retracts_supports(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    bob = people["bob"]
+    await bob.say("propositions")
+    polls = [m for m in bob.last if isinstance(m, OutPoll)]
+    assert len(polls) == 1 and [o.id for o in polls[0].options] == ["P-001"]
+    poll_id = polls[0].poll_id
+
+    async def vote(*options: str) -> None:
+        await bob.engine.handle(
+            IncomingPollAnswer(
+                key=bob.key, event_id=bob._event(), poll_id=poll_id, option_ids=options
+            )
+        )
+        bob.last = bob.transport.pop(bob.key)
+
+    await vote("P-001")
+    assert "votre collectivité soutient P-001" in bob.text
+    assert [s[2] for s in supports(store)] == [True]
+    await vote()  # retracted
+    assert "Soutien retiré pour P-001" in bob.text
+    assert [s[2] for s in supports(store)] == [False]
+    await vote("P-001", "P-999")  # an option the poll never offered is ignored
+    assert [s[2] for s in supports(store)] == [True]
+
+
+async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    await alice.say("nouvelle")
+    assert "Le vote est ouvert jusqu’au 15 mars 2027" in alice.text
+    assert alice.question is not None
+    assert "Voir les propositions et voter" in [c.label for c in alice.question.choices]
+    assert "Décrire un besoin" not in [c.label for c in alice.question.choices]
+    await alice.press("propositions")
+    assert any(isinstance(m, OutPoll) for m in alice.last)
+
+
+async def test_results_laureates_and_polls_closed_at_the_end(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    await alice.say("soutenir P-001")
+    await bob.say("propositions")  # a poll shown to bob
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!retenir P-001")
+    assert "se choisissent après" in admin.text  # not during the vote
+    await admin.say("!resultats")
+    assert "Résultats provisoires" in admin.text and "P-001" in admin.text
+    assert "0 vérifiés, 1 en tout" in admin.text
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the day after the vote
+    await admin.say("!retenir P-001")
+    assert fr("Retenues : P-001") in admin.text
+    with store.transaction() as tx:
+        assert tx.proposal("P-001").proposal.status == "retenue"  # type: ignore[union-attr]
+    await alice.say("soutenir P-001")
+    assert "Le vote est clos" in alice.text
+
+
+async def register_late(agent, clock) -> None:  # type: ignore[no-untyped-def]
+    """Register an agent while the collecte is open, then come back to the present."""
+    now = clock.now
+    clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
+    await register(agent, "Lyon")
+    clock.now = now
+
+
+async def test_an_admin_announces_to_an_audience_after_a_preview(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!annoncer nimporte Bonjour")
+    assert fr("Publics :") in admin.text
+    await admin.say("!annoncer votants Le vote ferme vendredi")
+    assert "Envoyer ce message à 3 agent(s)" in admin.text
+    await admin.say("non")
+    assert "Rien n’a été envoyé" in admin.text
+    long_text = "Le vote ferme vendredi. " + "Pensez à soutenir les propositions. " * 5
+    await admin.say(f"!annoncer votants {long_text}")
+    await admin.say("oui")
+    assert "mis en file pour 3 agent(s)" in admin.text
+    await admin.engine.close()  # waits for the pushes the turn queued
+    alice_inbox = [m.text for m in people["alice"].transport.sent[people["alice"].key]]  # type: ignore[union-attr]
+    assert sum("Le vote ferme vendredi" in t for t in alice_inbox) == 1
+    await admin.say("!envois")
+    # the two others have it; the admin's own copy goes out after this very turn
+    assert "3 destinataire(s), 2 envoyé(s), 1 en attente" in admin.text
+    own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
+    assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1
