@@ -27,17 +27,12 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 from config.taxonomy import default_taxonomy  # noqa: E402
 from nlp.cli import evaluate_file  # noqa: E402
+from nlp.corpus import read_labelled  # noqa: E402
 from nlp.evaluation import same_need_figures  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
+from nlp.paths import HELDOUT_FILE, PAIRS_FILE, PAIRS_TEST_FILE, TRAIN_FILE  # noqa: E402
 from nlp.similarity import Similarity, SimilarityIndex, SimilaritySettings  # noqa: E402
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier  # noqa: E402
-from nlp.training import (  # noqa: E402
-    HELDOUT_FILE,
-    PAIRS_FILE,
-    PAIRS_TEST_FILE,
-    TRAIN_FILE,
-    read_labelled,
-)
 
 LOAD_SNIPPET = """
 import json, time

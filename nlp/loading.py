@@ -8,8 +8,9 @@ from pathlib import Path
 
 from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier, KeywordClassifier
+from nlp.paths import MODEL_DIR
 from nlp.similarity import SIMILARITY_FILE, Similarity
-from nlp.spacy_classifier import MODEL_DIR, SETTINGS_FILE, SpacyClassifier
+from nlp.spacy_classifier import SETTINGS_FILE, SpacyClassifier
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ of its probability goes to ``aucun``, so two unfamiliar texts cannot agree by ch
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,24 +25,9 @@ import spacy
 from spacy.language import Language
 
 from nlp.features import clean_text, words
-from nlp.training import (
-    DATA_DIR,
-    SEED,
-    SHIPPED_MODEL,
-    Labelled,
-    TrainingPlan,
-    attach_vectors,
-    save_pipeline,
-    train,
-)
-from nlp.vocabulary import familiarity, known_stems
-
-NEEDS_DATA = DATA_DIR / "needs"
-CATALOGUE_FILE = NEEDS_DATA / "catalogue.jsonl"
-ANNOTATIONS_FILE = NEEDS_DATA / "train_needs.jsonl"
-"""Every line of ``train.jsonl`` with its need type: ``{"line": N, "text", "need"}``."""
-EXAMPLES_FILE = NEEDS_DATA / "examples.jsonl"
-"""More examples per type, written for the catalogue: ``{"text", "need", ...}``."""
+from nlp.paths import CATALOGUE_FILE
+from nlp.vectors import attach_vectors, save_pipeline
+from nlp.vocabulary import familiarity
 
 NO_TYPE = "aucun"
 MODEL_SUBDIR = "needs"
@@ -52,12 +37,6 @@ KEPT = 5
 MIN_PROBABILITY = 0.01
 FAMILIAR_SHARE = 0.5
 """A text with at least this share of known content words is trusted fully."""
-
-NEEDS_PLAN = TrainingPlan(model={**SHIPPED_MODEL, "length": 2**12})
-"""The thématique classifier's architecture, with fewer hash buckets: 380 types x buckets
-floats is the model's size (docs/nlp.md)."""
-MEMBERS = 3
-"""Models trained with as many seeds, then averaged weight by weight (see train_need_model)."""
 
 Distribution = dict[str, float]
 """The probable need types of a text (``aucun`` left out), their probabilities summing to ≤ 1."""
@@ -75,25 +54,6 @@ class NeedType:
 def read_catalogue(path: Path = CATALOGUE_FILE) -> list[NeedType]:
     with path.open(encoding="utf-8") as handle:
         return [NeedType(**json.loads(line)) for line in handle if line.strip()]
-
-
-def training_rows(
-    files: Sequence[Path] = (ANNOTATIONS_FILE, EXAMPLES_FILE),
-    catalogue: Sequence[NeedType] | None = None,
-) -> list[Labelled]:
-    """Texts labelled with their need type (``{"text", "need", ...}`` lines)."""
-    known = {item.id for item in catalogue or read_catalogue()} | {NO_TYPE}
-    rows = []
-    for path in files:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                data = json.loads(line)
-                if data["need"] not in known:
-                    raise ValueError(f"{path}:{number}: unknown need type {data['need']!r}")
-                rows.append(Labelled(data["text"], data["need"]))
-    return rows
 
 
 class NeedModel:
@@ -145,41 +105,3 @@ def agreement(a: Distribution, b: Distribution) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(p * b.get(need, 0.0) for need, p in a.items())
-
-
-def train_need_model(
-    output: Path,
-    catalogue: Sequence[NeedType] | None = None,
-    rows: Sequence[Labelled] | None = None,
-    plan: TrainingPlan = NEEDS_PLAN,
-    log: Callable[[str], None] = print,
-) -> NeedModel:
-    """Train the need-type model on ``nlp/data/needs`` and save it to ``output``."""
-    catalogue = catalogue or read_catalogue()
-    rows = rows or training_rows(catalogue=catalogue)
-    labels = [item.id for item in catalogue] + [NO_TYPE]
-    members = []
-    for member in range(MEMBERS):
-        log(f"need types: model {member + 1}/{MEMBERS}, {len(rows)} lines, {len(labels)} labels…")
-        members.append(train(rows, labels, plan, seed=SEED + member))
-    model = NeedModel(average_weights(members), known_stems(row.text for row in rows))
-    extra = {"training_lines": len(rows), "types": len(catalogue), "seeds": MEMBERS}
-    model.save(output, {**extra, "seed": SEED, "vectors": plan.vectors})
-    return model
-
-
-def average_weights(pipelines: Sequence[Language]) -> Language:
-    """The first pipeline, its ``textcat`` weights replaced by the mean of all pipelines'.
-
-    One model trained on few examples per type depends much on its seed (docs/nlp.md). The
-    textcat is linear up to its softmax, so averaging the weights averages the members'
-    scores before the softmax: an ensemble at the cost of one model.
-    """
-    first, *others = [nlp.get_pipe("textcat").model for nlp in pipelines]  # type: ignore[attr-defined]
-    for nodes in zip(first.walk(), *(other.walk() for other in others), strict=True):
-        node = nodes[0]
-        for name in node.param_names:
-            if node.has_param(name):
-                values = [each.get_param(name) for each in nodes]
-                node.set_param(name, sum(values) / len(values))
-    return pipelines[0]

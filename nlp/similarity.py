@@ -14,35 +14,32 @@ The score is their noisy-or, ``1 - (1 - words) x (1 - need)``: either one can ca
 both together count more. Thresholds depend on the usages the authors chose (what the
 service is mainly for) and were chosen on the dev pair sets (docs/nlp.md).
 
-Search goes through inverted indexes (one posting array per word prefix and per need type),
-so its cost grows with the number of stored texts that share a word or a probable type with
-the query, not with all stored texts.
+The index of stored contributions is ``nlp.index.SimilarityIndex`` (also importable from here).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Generic, TypeVar
 
-import numpy
 import spacy
-from numpy.typing import NDArray
 from spacy.language import Language
 
 from nlp.features import clean_text, content_words, words
+from nlp.index import SimilarityIndex as SimilarityIndex
+from nlp.index_entry import ENTRY_FORMAT, IndexEntry
 from nlp.needs import MODEL_SUBDIR, Distribution, NeedModel, agreement
 from nlp.needs import SETTINGS_FILE as NEEDS_SETTINGS_FILE
 
 SIMILARITY_FILE = "similarity.json"
 
 Sparse = dict[str, float]
-Id = TypeVar("Id", bound=Hashable)
-"""A contribution id: the database's integer, or any hashable key."""
 
 
 UNKNOWN_USAGE = "autre"
@@ -157,6 +154,26 @@ class Similarity:
         """The probable need types of each text (none without a need model)."""
         return self.needs.distributions(texts) if self.needs else [{} for _ in texts]
 
+    def entries(self, texts: Sequence[str]) -> list[IndexEntry]:
+        """What the index keeps of each text, to store with it (need types read in one batch)."""
+        model = self.model_id
+        return [
+            IndexEntry.made(model, self.analyzer.vector(text), types)
+            for text, types in zip(texts, self.distributions(texts), strict=True)
+        ]
+
+    @cached_property
+    def model_id(self) -> str:
+        """A digest of all an index entry depends on: the IDF, the prefix, the need types."""
+        digest = hashlib.sha256()
+        head = [ENTRY_FORMAT, self.settings.prefix, self.analyzer.idf]
+        if self.needs is not None:
+            head += [self.needs.types, sorted(self.needs.known_stems)]
+        digest.update(json.dumps(head, sort_keys=True).encode())
+        if self.needs is not None:
+            digest.update(self.needs.nlp.get_pipe("textcat").model.to_bytes())  # type: ignore[attr-defined]
+        return digest.hexdigest()[:16]
+
     def evidence(self, a: str, b: str) -> tuple[float, float]:
         """The words' cosine and the need types' agreement of two texts."""
         first, second = self.distributions([a, b])
@@ -199,151 +216,3 @@ class Similarity:
         if settings.other_usage_threshold is not None:
             candidates.append(settings.other_usage_threshold)
         return min(candidates)
-
-
-class SimilarityIndex(Generic[Id]):
-    """Stored contributions, searched for the same need within one kind (besoin, service)."""
-
-    def __init__(self, similarity: Similarity) -> None:
-        self.similarity = similarity
-        self._kinds: dict[str, _KindIndex[Id]] = {}
-        self._kind_of: dict[Id, str] = {}
-        self._last_query: tuple[str, Sparse, Distribution] | None = None
-
-    def __len__(self) -> int:
-        return len(self._kind_of)
-
-    def add(self, contribution_id: Id, kind: str, text: str) -> None:
-        """Store a contribution (a second call with the same id replaces it)."""
-        self.add_many([(contribution_id, kind, text)])
-
-    def add_many(self, items: Iterable[tuple[Id, str, str]], batch: int = 1024) -> None:
-        """Store many contributions; their need types are read in batches (much faster)."""
-        pending: list[tuple[Id, str, str]] = []
-        for item in items:
-            pending.append(item)
-            if len(pending) >= batch:
-                self._store(pending)
-                pending = []
-        self._store(pending)
-
-    def _store(self, items: Sequence[tuple[Id, str, str]]) -> None:
-        distributions = self.similarity.distributions([text for _, _, text in items])
-        for (contribution_id, kind, text), distribution in zip(items, distributions, strict=True):
-            self.remove(contribution_id)
-            index = self._kinds.setdefault(kind, _KindIndex[Id]())
-            index.add(contribution_id, self.similarity.analyzer.vector(text), distribution)
-            self._kind_of[contribution_id] = kind
-
-    def decide(self, score: float, usage_a: str | None, usage_b: str | None) -> bool:
-        return self.similarity.decide(score, usage_a, usage_b)
-
-    @property
-    def lowest_threshold(self) -> float:
-        return self.similarity.lowest_threshold
-
-    def _read(self, text: str) -> tuple[Sparse, Distribution]:
-        """The words and need types of a query; the last one is kept, as the conversation
-        searches the same text twice (the services that may answer a need, then the needs)."""
-        if self._last_query is None or self._last_query[0] != text:
-            [types] = self.similarity.distributions([text])
-            self._last_query = (text, self.similarity.analyzer.vector(text), types)
-        return self._last_query[1], self._last_query[2]
-
-    def remove(self, contribution_id: Id) -> None:
-        kind = self._kind_of.pop(contribution_id, None)
-        if kind is not None:
-            self._kinds[kind].remove(contribution_id)
-
-    def search(
-        self,
-        text: str,
-        kind: str,
-        limit: int = 3,
-        *,
-        exclude: Iterable[Id] = (),
-        min_score: float | None = None,
-    ) -> list[tuple[Id, float]]:
-        """Stored contributions of ``kind`` describing the same need, best first.
-
-        For a need, ``search(text, "service")`` gives the declared services that may answer
-        it (same threshold; see docs/nlp.md for what was and was not measured). A lower
-        ``min_score`` than the threshold finds candidates for a person to review.
-        """
-        index = self._kinds.get(kind)
-        if index is None or limit <= 0:
-            return []
-        query, types = self._read(text)
-        if not query and not types:
-            return []
-        scores = index.scores(query, types)
-        threshold = self.similarity.threshold if min_score is None else min_score
-        rows = numpy.flatnonzero(scores >= threshold)
-        excluded = set(exclude)
-        found = [
-            (contribution_id, round(float(scores[row]), 4))
-            for row in rows.tolist()
-            if (contribution_id := index.ids[row]) is not None and contribution_id not in excluded
-        ]
-        found.sort(key=lambda item: -item[1])  # stable: ties stay in the order of storage
-        return found[:limit]
-
-
-class _Postings:
-    """Rows and weights of one term, in arrays that grow by doubling."""
-
-    __slots__ = ("rows", "size", "weights")
-
-    def __init__(self) -> None:
-        self.rows = numpy.zeros(4, dtype="int64")
-        self.weights = numpy.zeros(4, dtype="float32")
-        self.size = 0
-
-    def append(self, row: int, weight: float) -> None:
-        if self.size == len(self.rows):
-            self.rows = numpy.concatenate([self.rows, numpy.zeros_like(self.rows)])
-            self.weights = numpy.concatenate([self.weights, numpy.zeros_like(self.weights)])
-        self.rows[self.size] = row
-        self.weights[self.size] = weight
-        self.size += 1
-
-
-class _KindIndex(Generic[Id]):
-    def __init__(self) -> None:
-        self.ids: list[Id | None] = []
-        self.rows: dict[Id, int] = {}
-        self.postings: dict[str, _Postings] = {}
-        self.types: dict[str, _Postings] = {}
-
-    def add(self, contribution_id: Id, vector: Sparse, types: Distribution) -> None:
-        row = len(self.ids)
-        self.ids.append(contribution_id)
-        self.rows[contribution_id] = row
-        for term, weight in vector.items():
-            self.postings.setdefault(term, _Postings()).append(row, weight)
-        for need, probability in types.items():
-            self.types.setdefault(need, _Postings()).append(row, probability)
-
-    def remove(self, contribution_id: Id) -> None:
-        row = self.rows.pop(contribution_id, None)
-        if row is not None:
-            # The row's postings stay; its id is gone, so it is never returned.
-            self.ids[row] = None
-
-    def scores(self, query: Sparse, types: Distribution) -> NDArray[numpy.float32]:
-        words = self._accumulate(self.postings, query)
-        need = self._accumulate(self.types, types)
-        # combined(), row by row
-        return numpy.float32(1.0) - (numpy.float32(1.0) - words) * (numpy.float32(1.0) - need)
-
-    def _accumulate(
-        self, postings: dict[str, _Postings], query: dict[str, float]
-    ) -> NDArray[numpy.float32]:
-        scores = numpy.zeros(len(self.ids), dtype="float32")
-        for key, weight in query.items():
-            found = postings.get(key)
-            if found is not None:
-                size = found.size
-                # Rows are unique within one key's postings, so fancy-index addition is exact.
-                scores[found.rows[:size]] += weight * found.weights[:size]
-        return scores

@@ -1,7 +1,7 @@
 """The shipped thématique classifier: a spaCy ``textcat`` with calibrated, guarded scores.
 
 Scores go through two adjustments after the softmax, both fitted by cross-validation on the
-training set (see ``nlp/experiments.py`` and ``docs/nlp.md``):
+training set (see ``nlp/training/calibration.py`` and ``docs/nlp.md``):
 
 - a temperature, so that a score of 0.9 is right about nine times in ten;
 - a familiarity guard: text whose words the classifier has mostly never seen (English,
@@ -25,9 +25,10 @@ from spacy.language import Language
 import nlp.features  # noqa: F401  (registers recueil.TextCatHashed.v1)
 from nlp.classifier import Prediction
 from nlp.features import clean_text, words
+from nlp.paths import MODEL_DIR
+from nlp.vectors import attach_vectors
 from nlp.vocabulary import familiarity
 
-MODEL_DIR = Path(__file__).with_name("model")
 SETTINGS_FILE = "recueil.json"
 
 
@@ -54,8 +55,6 @@ class SpacyClassifier:
     @classmethod
     def load(cls, path: Path = MODEL_DIR) -> SpacyClassifier:
         """The pipeline saved in ``path``, with the static vectors of its vectors package."""
-        from nlp.training import attach_vectors
-
         settings = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
         nlp = spacy.load(path)
         if settings.get("vectors"):

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from nlp.dev_pairs import DEV_PAIRS
 from nlp.loading import load_similarity
-from nlp.needs import (
+from nlp.needs import NO_TYPE, NeedModel, agreement, read_catalogue
+from nlp.paths import (
     ANNOTATIONS_FILE,
+    DEV_PAIRS,
     EXAMPLES_FILE,
-    NO_TYPE,
-    NeedModel,
-    agreement,
-    read_catalogue,
-    training_rows,
+    HELDOUT_FILE,
+    PAIRS_FILE,
+    PAIRS_TEST_FILE,
+    TRAIN_FILE,
 )
-from nlp.training import HELDOUT_FILE, PAIRS_FILE, PAIRS_TEST_FILE, TRAIN_FILE
+from nlp.training.needs import training_rows
 
 MIN_ANNOTATED = 3
 MIN_EXAMPLES = 10
