@@ -59,10 +59,19 @@ def similarity_index(store: Store) -> SerializedIndex | None:
         log.warning("same-need search disabled: %s", exc)
         return None
     with store.transaction() as tx:
-        index.add_many(
-            (cid, kind, indexed_text(title, description))
+        stored = tx.index_entries()
+        rows = [
+            (cid, kind, indexed_text(title, description), stored.get(cid))
             for cid, kind, title, description in tx.contribution_texts()
-        )
+        ]
+    # Stored entries are read as they are; those missing or of another model are computed
+    # once and written back, so the next start runs no model (docs/nlp.md).
+    computed = index.add_stored(rows)
+    if computed:
+        with store.transaction() as tx:
+            for contribution_id, value in computed:
+                tx.set_index_entry(contribution_id, value)
+        log.info("same-need index: %d entries computed and stored", len(computed))
     return SerializedIndex(index)
 
 

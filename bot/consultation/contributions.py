@@ -50,7 +50,9 @@ def store(ctx: Context, form: FormState) -> str:
         now=ctx.now,
     )
     if ctx.services.similar is not None:
-        ctx.services.similar.add(contribution_id, form.name, contribution_text(form))
+        entry = ctx.services.similar.add(contribution_id, form.name, contribution_text(form))
+        if entry is not None:  # read back at the next start instead of recomputed
+            ctx.tx.set_index_entry(contribution_id, entry)
     ctx.tx.audit(ctx.actor, "contribution.submitted", subject=reference, kind=form.name)
     vote = ctx.services.calendar.get("vote")
     return ctx.t(

@@ -8,7 +8,7 @@ existing services that may answer it are shown too. The search itself is ``nlp``
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.consultation.collectivites import lookup
 from bot.dialogue.context import Context
@@ -28,7 +28,9 @@ SHOWN_KEY = "similar_shown"
 class SimilarIndex(Protocol):
     """Contributions searchable by meaning; ids are the database's."""
 
-    def add(self, contribution_id: int, kind: str, text: str) -> None: ...
+    def add(self, contribution_id: int, kind: str, text: str) -> dict[str, Any] | None:
+        """Index a contribution; returns its entry to store with it (None: nothing to keep)."""
+        ...
 
     def search(
         self, text: str, kind: str, limit: int = 3, *, min_score: float | None = None
@@ -51,9 +53,11 @@ class SerializedIndex:
         with self._lock:
             return len(self._index)  # type: ignore[arg-type]
 
-    def add(self, contribution_id: int, kind: str, text: str) -> None:
+    def add(self, contribution_id: int, kind: str, text: str) -> dict[str, Any] | None:
         with self._lock:
-            self._index.add(contribution_id, kind, text)
+            entry = self._index.similarity.entries([text])[0]  # type: ignore[attr-defined]
+            self._index.add_entries([(contribution_id, kind, entry)])  # type: ignore[attr-defined]
+            return dict(entry.stored())
 
     def search(
         self, text: str, kind: str, limit: int = 3, *, min_score: float | None = None
