@@ -34,6 +34,7 @@ from storage.ops.groups import GroupOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
 from storage.ops.triage import TriageRefused
+from storage.ops.triage_files import TriageFileOps
 from storage.records import (
     AgentRecord,
     ContributionSummary,
@@ -73,6 +74,7 @@ class Tx(
     DeliveryOps,
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
+    TriageFileOps,  # the reviewed spreadsheet's reads and draft keys
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""
