@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.admin import exports, groups, stats
+from bot.admin import proposals as proposal_triage
 from bot.commands import account, navigation, subscription
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, subscription, stats, exports, groups)
+COMMAND_MODULES = (navigation, account, subscription, stats, exports, groups, proposal_triage)
 
 
 def build_commands() -> CommandRegistry:

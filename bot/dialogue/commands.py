@@ -24,6 +24,8 @@ Handler = Callable[["Turn", str], None]
 """Runs the command in a turn; receives the rest of the line (empty for most commands)."""
 
 MAX_COMMAND_LENGTH = 64
+MAX_ARGUMENT_LENGTH = 4200
+"""A prefixed command's line may be longer: a title, a description, a message to an author."""
 _WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
 
 
@@ -94,9 +96,17 @@ class CommandRegistry:
         Element and Tchap intercept unknown ``/`` commands, so ``!aide`` and ``aide`` work too.
         """
         stripped = text.strip()
-        if not stripped or len(stripped) > MAX_COMMAND_LENGTH:
+        if not stripped:
             return None
         prefixed = stripped[0] in "/!"
+        if len(stripped) > MAX_COMMAND_LENGTH:
+            # a long text is an answer, unless it starts with a known command that takes
+            # an argument (« !renommer P-001 » and a title of 120 characters)
+            word = stripped[1:].partition(" ")[0].split("@", 1)[0] if prefixed else ""
+            found = self._prefixed.get(fold(word)) if word else None
+            if found is None or len(stripped) > MAX_ARGUMENT_LENGTH:
+                return None
+            return ParsedCommand(found, word, stripped[1:].partition(" ")[2].strip())
         body = stripped[1:] if prefixed else stripped
         word, _, argument = body.partition(" ")
         if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
