@@ -31,6 +31,7 @@ from storage.ops.contributions import ContributionOps
 from storage.ops.conversations import ConversationOps
 from storage.ops.deliveries import DeliveryOps
 from storage.ops.groups import GroupOps
+from storage.ops.notices import NoticeOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
 from storage.ops.triage import TriageRefused
@@ -75,6 +76,7 @@ class Tx(
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
     TriageFileOps,  # the reviewed spreadsheet's reads and draft keys
+    NoticeOps,  # what contributors are told once proposals are published
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.consultation.notices import queue_notices
 from bot.consultation.triage_store import refusal
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.context import Context
@@ -391,15 +392,20 @@ def run_status(turn: Turn, argument: str) -> str | None:
 def publish(turn: Turn, references: list[str] | None) -> str:
     ctx = turn.ctx
     published = ctx.tx.publish_proposals(ctx.actor, references)
+    told = queue_notices(ctx.tx, ctx.catalogue, ctx.actor)
+    notices = ""
+    if told is not None:
+        ctx.pushed.extend(r.key for r in told.recipients)
+        notices = ctx.t("notices.sent", count=len(told.recipients))
     if not published:
-        return ctx.t("triage.chat.published_none")
+        return ctx.t("triage.chat.published_none") + notices
     shown = 5
     more = len(published) - shown
     return ctx.t(
         "triage.chat.published",
         count=len(published),
         references=", ".join(published),
-        notices="",
+        notices=notices,
         undo=", ".join(f"« !statut {r} brouillon »" for r in published[:shown]),
         more=ctx.t("triage.chat.published_more", count=more) if more > 0 else "",
     )
