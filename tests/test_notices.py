@@ -78,10 +78,8 @@ async def test_each_contributor_is_told_once_with_the_right_proposal(
             view = views[reference]
             if reference in fates:
                 proposal = fates[reference]
-                assert (
-                    f"{reference} « {view.contribution.title} » a rejoint la proposition {proposal.reference} « {proposal.title} »"
-                    in text
-                )
+                joined = f"a rejoint la proposition {proposal.reference} « {proposal.title} »"
+                assert f"{reference} « {view.contribution.title} » {joined}" in text
                 others = {views[r].collectivite.name for r in refs if fates.get(r) == proposal} - {
                     view.collectivite.name
                 }
