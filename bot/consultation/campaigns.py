@@ -129,12 +129,16 @@ def skip(tx: Tx, announcement: Announcement, reason: str) -> bool:
 
 
 def queue_personal_campaign(
-    tx: Tx, campaign: Campaign, messages: Mapping[int, Sequence[Outgoing]]
+    tx: Tx,
+    campaign: Campaign,
+    messages: Mapping[int, Sequence[Outgoing]],
+    reachable: Sequence[Recipient] | None = None,
 ) -> list[Recipient] | None:
     """Record ``campaign`` and queue each agent of ``messages`` their own messages, in ``tx``.
 
     Only agents its audience reaches are queued (a profile, no ``stop``, not blocked, a
-    conversation); None when the campaign was already recorded.
+    conversation), or those of ``reachable`` when the caller already knows them; None when
+    the campaign was already recorded.
     """
     claimed = stored.claim(
         tx,
@@ -147,7 +151,9 @@ def queue_personal_campaign(
     )
     if not claimed:
         return None
-    recipients = [r for r in stored.recipients(tx, campaign.audience) if r.agent_id in messages]
+    if reachable is None:
+        reachable = stored.recipients(tx, campaign.audience)
+    recipients = [r for r in reachable if r.agent_id in messages]
     for recipient in recipients:
         payloads = [outgoing_to_dict(message) for message in messages[recipient.agent_id]]
         tx.queue_push(recipient.key, recipient.agent_id, payloads, campaign.id)

@@ -53,6 +53,7 @@ def queue_notices(tx: Tx, catalogue: Catalogue, actor: str) -> Notices | None:
         tx,
         Campaign(campaign_id, "annonce", AUDIENCE, note="avis de publication", created_by=actor),
         messages,
+        tx.reachable(set(messages)),
     )
     if recipients is None:  # claimed by a concurrent publication: it tells them
         return None

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import statements as sql
+from storage.campaigns import Recipient
+from storage.keys import ConversationKey
 from storage.ops.audit import AuditOps
 
 NOTIFIED = "contribution.notified"
@@ -22,6 +24,8 @@ _c = sql.contributions.c
 _p = sql.proposals.c
 _k = sql.collectivites.c
 _a = sql.audit.c
+_g = sql.agents.c
+_v = sql.conversations.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +114,26 @@ class NoticeOps(AuditOps):
         self.audit_changes(
             actor, NOTIFIED, [(f.reference, None, {**f.told, "campaign": campaign}) for f in fates]
         )
+
+    def reachable(self, agent_ids: set[int]) -> list[Recipient]:
+        """Those of ``agent_ids`` a push reaches, as ``storage.campaigns.recipients`` says
+        (a profile, no ``stop``, not blocked; their latest conversation), by agent id.
+
+        Two plain reads joined here: the audience query's join on the latest conversation
+        takes seconds on SQLite at 2,500 agents (docs/benchmarks.md)."""
+        agents = {
+            (row.transport, row.user_id): row.id
+            for row in self.connection.execute(
+                sa.select(_g.id, _g.transport, _g.user_id).where(
+                    _g.profile.is_not(None), _g.opted_out_at.is_(None), _g.blocked_at.is_(None)
+                )
+            )
+            if row.id in agent_ids
+        }
+        latest: dict[int, ConversationKey] = {}
+        statement = sa.select(_v.transport, _v.chat_id, _v.user_id).order_by(_v.id)
+        for transport, chat_id, user_id in self.connection.execute(statement):
+            agent_id = agents.get((transport, user_id))
+            if agent_id is not None:
+                latest[agent_id] = ConversationKey(transport, chat_id, user_id)
+        return [Recipient(latest[i], i) for i in sorted(latest)]
