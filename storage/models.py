@@ -144,6 +144,8 @@ class Proposal(SQLModel, table=True):
     thematique: str = Field(max_length=64, index=True)
     status: str = Field(default="brouillon", max_length=16)  # PROPOSAL_STATUSES
     merged_into_id: int | None = Field(default=None, foreign_key="proposal.id")
+    # the key a reviewed spreadsheet created it under (G-B-0012): a re-import finds it again
+    draft_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
     published_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
 

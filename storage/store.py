@@ -31,10 +31,12 @@ from storage.ops.contributions import ContributionOps
 from storage.ops.conversations import ConversationOps
 from storage.ops.deliveries import DeliveryOps
 from storage.ops.groups import GroupOps
+from storage.ops.notices import NoticeOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
 from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
+from storage.ops.triage_files import TriageFileOps
 from storage.records import (
     AgentRecord,
     ContributionSummary,
@@ -75,6 +77,8 @@ class Tx(
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
     SupportOps,
+    TriageFileOps,  # the reviewed spreadsheet's reads and draft keys
+    NoticeOps,  # what contributors are told once proposals are published
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

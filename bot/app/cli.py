@@ -14,6 +14,8 @@ from bot.app.failures import explain
 from bot.app.instance import single_instance
 from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
+from bot.app.triage_cli import add_commands as add_triage_commands
+from bot.app.triage_cli import export_proposals
 from bot.consultation import regroup
 from bot.consultation.export import (
     CLUSTER_COLUMNS,
@@ -54,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor", "phases") or (
+    one_shot = ("chat", "export", "nlp", "regroup", "doctor", "phases", "import", "proposals")
+    terminal = args.command in one_shot or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
     install_logging(settings, logging.WARNING if terminal else settings.log_level)
@@ -99,12 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter les contributions")
     export.add_argument(
         "--what",
-        choices=["contributions", "clusters", "matches", "candidates", "need-types"],
+        choices=["contributions", "clusters", "matches", "candidates", "need-types", "proposals"],
         default="contributions",
         help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
         "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
         "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
-        "contributions rangées par besoin type, une première ébauche des propositions",
+        "contributions rangées par besoin type, une première ébauche des propositions ; "
+        "proposals : chaque proposition avec ses contributions et collectivités (aussi en ods)",
     )
     export.add_argument(
         "--min-score",
@@ -112,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=CANDIDATE_MIN_SCORE,
         help=f"candidates : score minimal (par défaut {CANDIDATE_MIN_SCORE})",
     )
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--format", choices=["csv", "json", "ods"], default="csv")
     export.add_argument(
         "-o",
         "--output",
@@ -122,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=cmd_export)
 
+    add_triage_commands(commands)
     nlp_commands = add_nlp_commands(commands)
     matches = nlp_commands.add_parser(
         "feedback",
@@ -200,6 +205,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    if args.what == "proposals":
+        return export_proposals(settings, args)
+    if args.format == "ods":
+        print(french("Le format ods n’existe que pour --what proposals."), file=sys.stderr)
+        return 2
     store = open_store(settings)
     try:
         views = store.contributions()

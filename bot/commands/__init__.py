@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.admin import campaigns, exports, groups, stats
+from bot.admin import proposals as proposal_triage
 from bot.admin import vote as vote_admin
 from bot.commands import account, navigation, subscription, vote
 from bot.dialogue.commands import CommandRegistry
@@ -17,6 +18,7 @@ COMMAND_MODULES = (
     groups,
     vote_admin,
     campaigns,
+    proposal_triage,
 )
 
 

@@ -7,7 +7,7 @@ was down), and writes a campaign's deliveries in one transaction with its record
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -169,3 +169,36 @@ def skip(tx: Tx, announcement: Announcement, reason: str) -> bool:
         status="skipped",
         note=reason,
     )
+
+
+def queue_personal_campaign(
+    tx: Tx,
+    campaign: Campaign,
+    messages: Mapping[int, Sequence[Outgoing]],
+    reachable: Sequence[Recipient] | None = None,
+) -> list[Recipient] | None:
+    """Record ``campaign`` and queue each agent of ``messages`` their own messages, in ``tx``.
+
+    Only agents its audience reaches are queued (a profile, no ``stop``, not blocked, a
+    conversation), or those of ``reachable`` when the caller already knows them; None when
+    the campaign was already recorded.
+    """
+    claimed = stored.claim(
+        tx,
+        campaign.id,
+        kind=campaign.kind,
+        audience=campaign.audience,
+        phase=campaign.phase,
+        note=campaign.note,
+        created_by=campaign.created_by,
+    )
+    if not claimed:
+        return None
+    if reachable is None:
+        reachable = stored.recipients(tx, campaign.audience)
+    recipients = [r for r in reachable if r.agent_id in messages]
+    for recipient in recipients:
+        payloads = [outgoing_to_dict(message) for message in messages[recipient.agent_id]]
+        tx.queue_push(recipient.key, recipient.agent_id, payloads, campaign.id)
+    stored.set_recipients(tx, campaign.id, len(recipients))
+    return recipients

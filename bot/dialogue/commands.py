@@ -24,8 +24,8 @@ Handler = Callable[["Turn", str], None]
 """Runs the command in a turn; receives the rest of the line (empty for most commands)."""
 
 MAX_COMMAND_LENGTH = 64
-"""Longer plain text is an answer, never a command; ``!``/``/`` commands may carry a text."""
-MAX_PREFIXED_LENGTH = 4096
+MAX_ARGUMENT_LENGTH = 4200
+"""A prefixed command's line may be longer: a title, a description, a message to an author."""
 _WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
 
 
@@ -109,8 +109,14 @@ class CommandRegistry:
         if not stripped:
             return None
         prefixed = stripped[0] in "/!"
-        if len(stripped) > (MAX_PREFIXED_LENGTH if prefixed else MAX_COMMAND_LENGTH):
-            return None
+        if len(stripped) > MAX_COMMAND_LENGTH:
+            # a long text is an answer, unless it starts with a known command that takes
+            # an argument (« !renommer P-001 » and a title of 120 characters)
+            word = stripped[1:].partition(" ")[0].split("@", 1)[0] if prefixed else ""
+            found = self._prefixed.get(fold(word)) if word else None
+            if found is None or len(stripped) > MAX_ARGUMENT_LENGTH:
+                return None
+            return ParsedCommand(found, word, stripped[1:].partition(" ")[2].strip())
         body = stripped[1:] if prefixed else stripped
         word, _, argument = body.partition(" ")
         if prefixed and "@" in word:  # Telegram: /aide@RecueilBot

@@ -1,0 +1,278 @@
+"""The triage on the command line: ``recueil import contributions``, ``recueil proposals
+draft`` and ``recueil proposals import``, and ``recueil export --what proposals``.
+
+Each reads or writes in one transaction: a file with an error changes nothing, and its
+errors are printed in French, each with its line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.app.services import open_store
+from bot.consultation.drafting import DRAFT_COLUMNS, draft, draft_records
+from bot.consultation.export import to_json
+from bot.consultation.importing import (
+    ImportFileError,
+    ImportResult,
+    import_contributions,
+    read_rows,
+)
+from bot.consultation.proposal_export import PROPOSAL_COLUMNS, flat, proposal_records
+from bot.consultation.spreadsheet import SpreadsheetError, format_of, read_table, write_table
+from bot.consultation.triage_file import (
+    Change,
+    LineError,
+    TriageFileError,
+    describe,
+    parse_triage,
+    plan_changes,
+)
+from bot.consultation.triage_store import (
+    apply_triage,
+    import_author,
+    store_imported,
+    stored_triage,
+)
+from config.catalogue import Catalogue
+from config.settings import Settings
+from config.taxonomy import Taxonomy
+from config.typography import french
+from nlp.classifier import Classifier
+from storage.referential import default_referential
+
+EXIT_REFUSED = 1
+ACTION_LABELS = {
+    "creee": "propositions créées",
+    "renommee": "renommées",
+    "decrite": "décrites",
+    "deplacee": "contributions regroupées ou déplacées",
+    "reorientee": "réorientées",
+    "rejetee": "rejetées",
+    "remise": "remises à l’état soumis",
+    "videe": "propositions vidées",
+}
+
+
+def add_commands(commands: Any) -> None:
+    """``import`` and ``proposals`` under the ``recueil`` command."""
+    importing = commands.add_parser("import", help="importer des contributions venues d’ailleurs")
+    what = importing.add_subparsers(dest="what", required=True, metavar="QUOI")
+    contributions = what.add_parser(
+        "contributions",
+        help="des contributions reçues par courriel, formulaire ou autre plateforme "
+        "(CSV, ODS ou JSON, colonnes de « recueil export »)",
+    )
+    contributions.add_argument("file", type=Path, help="le fichier à importer")
+    contributions.add_argument(
+        "--dry-run", action="store_true", help="vérifier et compter sans rien enregistrer"
+    )
+    contributions.set_defaults(handler=cmd_import_contributions)
+
+    proposals = commands.add_parser(
+        "proposals", help="propositions : ébauche à relire, import du fichier relu"
+    )
+    actions = proposals.add_subparsers(dest="action", required=True, metavar="ACTION")
+    drafting = actions.add_parser(
+        "draft", help="l’ébauche des propositions pour les contributions soumises (CSV ou ODS)"
+    )
+    drafting.add_argument(
+        "-o", "--output", type=Path, required=True, help="fichier .csv ou .ods à écrire"
+    )
+    drafting.set_defaults(handler=cmd_draft)
+    reviewed = actions.add_parser("import", help="appliquer le fichier relu (CSV ou ODS)")
+    reviewed.add_argument("file", type=Path, help="l’ébauche relue")
+    reviewed.add_argument(
+        "--dry-run", action="store_true", help="afficher les changements sans les appliquer"
+    )
+    reviewed.set_defaults(handler=cmd_import_proposals)
+
+
+def _fail(lines: list[str] | str) -> int:
+    text = lines if isinstance(lines, str) else "\n".join(lines)
+    print(french(text), file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli:admin"
+
+
+# -- recueil import contributions ---------------------------------------------------------
+
+
+def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> int:
+    from nlp.loading import load_classifier
+
+    try:
+        table = read_rows(args.file.read_bytes(), args.file.name)
+    except SpreadsheetError as error:
+        return _fail(f"{args.file} : {error}")
+    taxonomy = Taxonomy.load(settings.taxonomy_file)
+    classifiers: list[Classifier] = []
+
+    def classify(text: str) -> tuple[str, float]:
+        """The classifier's guess; loaded only when a row has no thématique."""
+        if not classifiers:
+            classifiers.append(load_classifier(taxonomy))
+        return classifiers[0].predict(text).best
+
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            author = import_author(tx)
+            try:
+                result = import_contributions(
+                    table,
+                    default_referential(),
+                    taxonomy,
+                    tx.import_keys(author.id),
+                    classify,
+                )
+            except ImportFileError as error:
+                raise _Refused(error.errors) from error  # rolled back: nothing written
+            references = [] if args.dry_run else store_imported(tx, result.contributions, author)
+    except _Refused as refused:
+        return _fail([f"{args.file} : rien n’a été importé.", *map(str, refused.errors)])
+    finally:
+        store.close()
+    print(french(_import_report(result, references, args.dry_run)))
+    return 0
+
+
+def _import_report(result: ImportResult, references: list[str], dry_run: bool) -> str:
+    count = len(result.contributions)
+    lines = [
+        f"{count} contribution(s) à importer (essai : rien n’a été enregistré)."
+        if dry_run
+        else f"{count} contribution(s) importée(s)"
+        + (f", de {references[0]} à {references[-1]}." if references else ".")
+    ]
+    if result.already_imported:
+        lines.append(f"{len(result.already_imported)} ligne(s) déjà importée(s), laissée(s).")
+    for line, first in result.duplicates:
+        lines.append(f"ligne {line} : la même contribution que la ligne {first}, laissée.")
+    guessed = sum(c.thematique_source == "classifier" for c in result.contributions)
+    if guessed:
+        lines.append(f"Thématique devinée par le classement pour {guessed} contribution(s).")
+    if result.ignored_columns:
+        lines.append("Colonnes ignorées : " + ", ".join(result.ignored_columns) + ".")
+    return "\n".join(lines)
+
+
+# -- recueil proposals draft / import -----------------------------------------------------
+
+
+def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
+    from nlp.loading import load_similarity
+    from nlp.needs import read_catalogue
+
+    try:
+        fmt = format_of(args.output)
+    except SpreadsheetError as error:
+        return _fail(str(error))
+    store = open_store(settings)
+    try:
+        views = [v for v in store.contributions() if v.contribution.status == "soumise"]
+    finally:
+        store.close()
+    try:
+        similarity = load_similarity()
+    except FileNotFoundError as error:
+        print(french(f"Pas de modèle du même besoin ({error}) : liens des agents seuls."))
+        similarity = None
+    rows = draft(views, similarity, read_catalogue() if similarity else ())
+    records = draft_records(rows, Taxonomy.load(settings.taxonomy_file))
+    args.output.write_bytes(write_table(DRAFT_COLUMNS, records, fmt, sheet="Ébauche"))
+    groups = len({row.key for row in rows})
+    print(
+        french(
+            f"{len(rows)} contributions soumises en {groups} propositions suggérées, "
+            f"écrites dans {args.output}. Relisez-le, puis : "
+            f"recueil proposals import {args.output} --dry-run"
+        )
+    )
+    return 0
+
+
+def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        table = read_table(args.file.read_bytes(), format_of(args.file))
+    except SpreadsheetError as error:
+        return _fail(f"{args.file} : {error}")
+    catalogue = Catalogue.load(settings.messages_file)
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            stored = stored_triage(tx)
+            try:
+                plan = parse_triage(table, stored.state)
+                changes = plan_changes(plan, stored.state)
+                if changes and not args.dry_run:
+                    apply_triage(tx, plan, stored, _actor(), catalogue)
+            except TriageFileError as error:
+                # leaving the block by an exception rolls the transaction back
+                raise _Refused(error.errors) from error
+    except _Refused as refused:
+        return _fail([f"{args.file} : rien n’a été appliqué.", *map(str, refused.errors)])
+    finally:
+        store.close()
+    print(french(changes_report(changes, args.dry_run)))
+    return 0
+
+
+class _Refused(Exception):
+    """Leaves the transaction (rolling it back) with the file's errors."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        super().__init__(len(errors))
+        self.errors = errors
+
+
+def changes_report(changes: list[Change], dry_run: bool) -> str:
+    if not changes:
+        return "Aucun changement : le fichier dit ce qui est déjà enregistré."
+    lines = [describe(change) for change in changes]
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    summary = ", ".join(
+        f"{ACTION_LABELS.get(action, action)} : {n}" for action, n in counts.items()
+    )
+    tail = (
+        f"Essai : {len(changes)} changement(s) ({summary}), rien n’a été appliqué."
+        if dry_run
+        else f"{len(changes)} changement(s) appliqué(s) ({summary})."
+    )
+    return "\n".join([*lines, tail])
+
+
+# -- recueil export --what proposals ------------------------------------------------------
+
+
+def export_proposals(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            rows = tx.proposal_rows()
+    finally:
+        store.close()
+    records = proposal_records(rows, Taxonomy.load(settings.taxonomy_file))
+    if args.format == "json":
+        content = to_json(records)
+    else:
+        content = write_table(PROPOSAL_COLUMNS, flat(records), args.format, sheet="Propositions")
+    if args.output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        args.output.write_bytes(content)
+        print(f"{len(records)} propositions exportées dans {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,203 @@
+"""The reviewed spreadsheet and the imported contributions, applied to the store.
+
+:mod:`bot.consultation.triage_file` says what a reviewed file changes; this module reads the
+state it compares with and makes those changes with the triage verbs, in the caller's
+transaction, so that each change is checked and audited as if an administrator had typed
+it. Only what differs is written: importing the same file again writes nothing. A verb that
+refuses (a proposal already decided, for instance) becomes an error on the line of the file
+that asked for it, and the caller's transaction is rolled back: all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from bot.consultation.importing import ImportedContribution
+from bot.consultation.triage_file import (
+    GROUPED,
+    REDIRECTED,
+    REJECTED,
+    SUBMITTED,
+    ContributionState,
+    LineError,
+    PlannedProposal,
+    ProposalState,
+    TriageFileError,
+    TriagePlan,
+    TriageState,
+)
+from config.catalogue import Catalogue
+from storage.ops.triage_files import IMPORT_KEY
+from storage.records import AgentRecord
+from storage.store import TriageRefused, Tx
+
+IMPORT_TRANSPORT = IMPORT_USER = "import"
+"""The author of imported contributions: an agent of no transport, never reached by a push."""
+DECIDED = (REDIRECTED, REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTriage:
+    """The state a reviewed file is compared with, and what applying it needs besides."""
+
+    state: TriageState
+    thematiques: dict[str, str]
+    """A contribution's thématique, by reference (a new proposal takes the most common)."""
+
+
+def stored_triage(tx: Tx) -> StoredTriage:
+    contributions, thematiques = {}, {}
+    for row in tx.contribution_triages():
+        contributions[row.reference] = ContributionState(
+            row.reference, row.kind, row.status, row.proposal_key, row.message, row.url
+        )
+        thematiques[row.reference] = row.thematique
+    proposals = {
+        row.key: ProposalState(row.key, row.title, row.description, row.reference)
+        for row in tx.keyed_proposals()
+    }
+    return StoredTriage(TriageState(contributions, proposals), thematiques)
+
+
+def refusal(catalogue: Catalogue, refused: TriageRefused) -> str:
+    """A refused triage change, in French."""
+    return catalogue.t(f"triage.refused.{refused.reason}", **refused.params)
+
+
+def apply_triage(
+    tx: Tx, plan: TriagePlan, stored: StoredTriage, actor: str, catalogue: Catalogue
+) -> None:
+    """Make the changes of ``plan`` with the triage verbs; :class:`TriageFileError` with the
+    line of the first refused change (the caller rolls back)."""
+    state = stored.state
+    current = state.contributions
+    lines: dict[str, int] = {}
+
+    @contextmanager
+    def at(line: int) -> Iterator[None]:
+        """A refused verb becomes an error on the line that asked for it."""
+        try:
+            yield
+        except TriageRefused as refused:
+            where = lines.get(str(refused.params.get("reference", "")), line)
+            raise TriageFileError([LineError(where, refusal(catalogue, refused))]) from refused
+
+    targets: dict[str, str] = {}
+    for proposal in plan.proposals:
+        for reference, line in zip(proposal.members, _member_lines(proposal), strict=True):
+            targets[reference], lines[reference] = GROUPED, line
+    for redirection in plan.redirections:
+        targets[redirection.reference], lines[redirection.reference] = REDIRECTED, redirection.line
+    for rejection in plan.rejections:
+        targets[rejection.reference], lines[rejection.reference] = REJECTED, rejection.line
+    for reference, line in plan.submitted:
+        targets[reference], lines[reference] = SUBMITTED, line
+
+    # 1. Out of their proposal, or reopened, what goes elsewhere.
+    leaving: dict[str, list[str]] = {}
+    for reference, target in targets.items():
+        now = current[reference]
+        if now.status == GROUPED and target != GROUPED and now.proposal is not None:
+            leaving.setdefault(now.proposal, []).append(reference)
+        elif now.status in DECIDED and target in (GROUPED, SUBMITTED):
+            with at(lines[reference]):
+                tx.reopen_contribution(actor, reference)
+    for key, references in leaving.items():
+        with at(lines[references[0]]):
+            tx.remove_from_proposal(actor, state.proposals[key].reference or key, references)
+
+    # 2. The proposals: created, renamed, described, and their members moved in.
+    for proposal in plan.proposals:
+        key = state.proposal_key(proposal.key)
+        existing = state.proposals.get(key)
+        if existing is None:
+            grouped = {r for r in proposal.members if current[r].status == GROUPED}
+            thematique = Counter(stored.thematiques[r] for r in proposal.members)
+            with at(proposal.line):
+                record = tx.create_proposal(
+                    actor,
+                    title=proposal.title,
+                    contributions=[r for r in proposal.members if r not in grouped],
+                    description=proposal.description,
+                    thematique=thematique.most_common(1)[0][0],
+                )
+            tx.set_draft_key(record.reference, key)
+            reference = record.reference
+            moving = [r for r in proposal.members if r in grouped]
+        else:
+            reference = existing.reference or key
+            with at(proposal.line):
+                if existing.title != proposal.title:
+                    tx.rename_proposal(actor, reference, proposal.title)
+                if existing.description != proposal.description:
+                    tx.describe_proposal(actor, reference, proposal.description)
+            moving = [
+                r
+                for r in proposal.members
+                if not (current[r].status == GROUPED and current[r].proposal == key)
+            ]
+        if moving:
+            with at(lines[moving[0]]):
+                tx.add_to_proposal(actor, reference, moving, move=True)
+
+    # 3. Redirections and rejections, with their messages.
+    for redirection in plan.redirections:
+        now = current[redirection.reference]
+        wanted = (REDIRECTED, redirection.message, redirection.link)
+        if (now.status, now.message, now.link) != wanted:
+            with at(redirection.line):
+                tx.redirect_contribution(
+                    actor, redirection.reference, redirection.message, redirection.link
+                )
+    for rejection in plan.rejections:
+        now = current[rejection.reference]
+        if (now.status, now.message) != (REJECTED, rejection.reason):
+            with at(rejection.line):
+                tx.reject_contribution(actor, rejection.reference, rejection.reason)
+
+
+def _member_lines(proposal: PlannedProposal) -> tuple[int, ...]:
+    return proposal.member_lines or (proposal.line,) * len(proposal.members)
+
+
+# -- contributions from elsewhere -----------------------------------------------------------
+
+
+def import_author(tx: Tx) -> AgentRecord:
+    """The agent imported contributions are attributed to (created on first use)."""
+    return tx.ensure_agent(IMPORT_TRANSPORT, IMPORT_USER)
+
+
+def store_imported(
+    tx: Tx, contributions: Iterable[ImportedContribution], author: AgentRecord
+) -> list[str]:
+    """Store checked rows as if an agent had typed them; returns their references.
+
+    Each keeps its dedup key (and the source's own reference) among its answers, so that
+    the same file imported again adds nothing.
+    """
+    references = []
+    places: dict[tuple[str, str], int] = {}
+    for item in contributions:
+        place = item.collectivite
+        collectivite_id = places.get((place.kind, place.code))
+        if collectivite_id is None:
+            collectivite_id = places[(place.kind, place.code)] = tx.upsert_collectivite(place)
+        answers = {**item.answers, IMPORT_KEY: item.key}
+        if item.source_reference:
+            answers["reference_source"] = item.source_reference
+        _, reference = tx.add_contribution(
+            replace(author, collectivite_id=collectivite_id),
+            kind=item.kind,
+            title=item.title,
+            description=item.description,
+            answers=answers,
+            thematique=item.thematique or "",
+            confidence=item.thematique_confidence,
+            thematique_source=item.thematique_source or "import",
+        )
+        references.append(reference)
+    return references

@@ -1,0 +1,414 @@
+"""The triage on the command line, on every backend: the draft, the team's edits in the
+spreadsheet (CSV and ODS), the dry run, the import, the re-import that changes nothing, each
+error rejected with its line and nothing applied; imported contributions; the proposals export."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from triage_seed import seed
+
+from bot.app.cli import main
+from bot.consultation.drafting import DRAFT_COLUMNS
+from bot.consultation.spreadsheet import read_table, write_table
+from bot.consultation.triage_store import IMPORT_TRANSPORT, stored_triage
+from storage.store import Store
+
+Records = list[dict[str, str]]
+
+
+@pytest.fixture
+def recueil(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> Callable[..., tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    """``recueil …`` in this process, on the test database; (exit code, stdout, stderr)."""
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, plain(out), plain(err)
+
+    return run
+
+
+def plain(text: str) -> str:
+    """French typography's narrow spaces as plain ones, for readable assertions."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture
+def without_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The draft from the agents' own links only (the model takes seconds to load)."""
+
+    def missing() -> None:
+        raise FileNotFoundError("no model in this test")
+
+    monkeypatch.setattr("nlp.loading.load_similarity", missing)
+
+
+def read(path: Path) -> Records:
+    table = read_table(path.read_bytes())
+    return [{c: row.get(c) for c in table.columns} for row in table.rows]
+
+
+def write(path: Path, records: Records) -> None:
+    path.write_bytes(write_table(DRAFT_COLUMNS, records, path.suffix.lstrip(".")))  # type: ignore[arg-type]
+
+
+def groups(records: Records) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for record in records:
+        found.setdefault(record["proposition"], []).append(record)
+    return found
+
+
+def team_edits(records: Records) -> dict[str, Any]:
+    """What a team does in the spreadsheet: a move, a merge, a rename with a description, a
+    new proposal under a key of its own, a redirection, a rejection, one left as submitted."""
+    by_key = groups(records)
+    multi = [key for key, rows in by_key.items() if len(rows) >= 3]
+    assert len(multi) >= 4, "the draft should have groups to edit"
+    a, b, c, d = multi[:4]
+    moved = by_key[a][-1]
+    moved["proposition"] = b
+    moved["titre_proposition"] = ""
+    for row in by_key[c]:  # merge c into d
+        row["proposition"], row["titre_proposition"] = d, ""
+    by_key[d][0]["titre_proposition"] = "Un titre choisi par l’équipe"
+    by_key[d][0]["description_proposition"] = "Ce que la proposition permettra."
+    singles = [rows[0] for key, rows in by_key.items() if len(rows) == 1]
+    if len(singles) < 5:  # the model grouped everything: take rows from a big group
+        singles = by_key[multi[-1]][1:6]
+        for row in singles:
+            row["titre_proposition"] = ""
+    new, redirected, rejected, left = singles[:2], singles[2], singles[3], singles[4]
+    for row in new:
+        row["proposition"], row["titre_proposition"] = "EQUIPE-1", ""
+    new[0]["titre_proposition"] = "Une proposition de l’équipe"
+    redirected["statut"] = "réorientée"
+    redirected["message"] = "Ce service existe déjà : le guichet national."
+    redirected["lien"] = "https://www.service-public.fr"
+    rejected["statut"] = "Rejetée"
+    rejected["message"] = "Hors du champ de la consultation."
+    left["proposition"], left["titre_proposition"] = "", ""
+    return {
+        "moved": (moved["reference"], b),
+        "merged": (c, d),
+        "new": [row["reference"] for row in new],
+        "redirected": redirected["reference"],
+        "rejected": rejected["reference"],
+        "left": left["reference"],
+    }
+
+
+def audit_count(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one())
+
+
+def proposal_count(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM proposal")).scalar_one())
+
+
+def round_trip(recueil, store: Store, path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = recueil("proposals", "draft", "-o", str(path))
+    assert code == 0 and "contributions soumises" in out
+    records = read(path)
+    assert len(records) == 300
+    edits = team_edits(records)
+    write(path, records)
+
+    code, out, _ = recueil("proposals", "import", str(path), "--dry-run")
+    assert code == 0, out
+    assert "rien n’a été appliqué" in out
+    assert "proposition EQUIPE-1 créée : « Une proposition de l’équipe »" in out
+    assert f"{edits['redirected']} réorientée" in out
+    assert f"{edits['rejected']} rejetée" in out
+    assert proposal_count(store) == 0 and audit_count(store) == 0
+
+    code, out, _ = recueil("proposals", "import", str(path))
+    assert code == 0, out
+    assert "appliqué(s)" in out
+    with store.transaction() as tx:
+        state = stored_triage(tx).state
+    contributions = state.contributions
+    moved, into = edits["moved"]
+    assert contributions[moved].status == "regroupee"
+    assert contributions[moved].proposal == into
+    merged, target = edits["merged"]
+    assert merged not in state.proposals  # never created: its rows went to the other
+    assert state.proposals[target].title == "Un titre choisi par l’équipe"
+    assert state.proposals[target].description == "Ce que la proposition permettra."
+    assert {contributions[r].proposal for r in edits["new"]} == {"EQUIPE-1"}
+    assert state.proposals["EQUIPE-1"].reference is not None
+    redirected = contributions[edits["redirected"]]
+    assert (redirected.status, redirected.link) == ("reorientee", "https://www.service-public.fr")
+    assert contributions[edits["rejected"]].message == "Hors du champ de la consultation."
+    left = contributions[edits["left"]]
+    assert (left.status, left.proposal) == ("soumise", None)
+    grouped = Counter(c.status for c in contributions.values())
+    assert grouped["regroupee"] == 297
+    audited = audit_count(store)
+
+    code, out, _ = recueil("proposals", "import", str(path))
+    assert (code, out.strip()) == (
+        0,
+        "Aucun changement : le fichier dit ce qui est déjà enregistré.",
+    )
+    assert audit_count(store) == audited
+
+    # A second review of the same file: the proposal is called by its reference now, a
+    # redirected contribution joins it, a rejected one is submitted again.
+    reference = state.proposals["EQUIPE-1"].reference
+    records = read(path)
+    for row in records:
+        if row["proposition"] == "EQUIPE-1":
+            row["proposition"] = reference
+        if row["reference"] == edits["redirected"]:
+            row.update(proposition=reference, titre_proposition="", statut="", message="", lien="")
+        if row["reference"] == edits["rejected"]:
+            row.update(proposition="", titre_proposition="", statut="soumise", message="")
+    write(path, records)
+    code, out, err = recueil("proposals", "import", str(path))
+    assert code == 0, err
+    assert (
+        f"{edits['redirected']} va dans la proposition EQUIPE-1" in out
+        and "redevient soumise" in out
+    )
+    with store.transaction() as tx:
+        after = stored_triage(tx).state.contributions
+    assert after[edits["redirected"]].proposal == "EQUIPE-1"
+    assert (after[edits["rejected"]].status, after[edits["rejected"]].message) == ("soumise", None)
+    code, out, _ = recueil("proposals", "import", str(path))
+    assert out.startswith("Aucun changement")
+
+
+def test_draft_edit_dry_run_import_and_reimport_csv(recueil, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(store, 300)
+    round_trip(recueil, store, tmp_path / "ebauche.csv")
+
+
+def test_draft_edit_dry_run_import_and_reimport_ods(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, without_model
+) -> None:
+    seed(store, 300)
+    round_trip(recueil, store, tmp_path / "ebauche.ods")
+
+
+def _mistakes() -> list[tuple[str, Callable[[Records], int], str]]:
+    """Each kind of error the team can make: (name, edit returning its line, message)."""
+
+    def unknown(records: Records) -> int:
+        records[3]["reference"] = "B-9999"
+        return 5
+
+    def twice(records: Records) -> int:
+        records[6]["reference"] = records[1]["reference"]
+        return 8
+
+    def empty_title(records: Records) -> int:
+        for row in records:
+            if row["proposition"] == records[0]["proposition"]:
+                row["titre_proposition"] = ""
+        return 2
+
+    def long_title(records: Records) -> int:
+        records[0]["titre_proposition"] = "x" * 121
+        return 2
+
+    def status(records: Records) -> int:
+        records[4]["statut"] = "archivée"
+        return 6
+
+    return [
+        ("unknown reference", unknown, "la contribution B-9999 n’existe pas"),
+        ("in two proposals", twice, "figure déjà ligne 3"),
+        ("empty title", empty_title, "n’a pas de titre"),
+        ("title over the limit", long_title, "dépasse 120 caractères"),
+        ("unknown status", status, "statut « archivée » inconnu"),
+    ]
+
+
+@pytest.mark.parametrize("name,mistake,message", _mistakes(), ids=[m[0] for m in _mistakes()])
+def test_each_error_is_reported_with_its_line_and_nothing_is_applied(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, without_model, name, mistake, message
+) -> None:
+    seed(store, 40)
+    path = tmp_path / "ebauche.csv"
+    recueil("proposals", "draft", "-o", str(path))
+    records = read(path)
+    for row in records[1:6]:  # a group of six whose title is on line 2
+        row["proposition"], row["titre_proposition"] = records[0]["proposition"], ""
+    records[0]["titre_proposition"] = records[0]["titre_proposition"] or "Titre"
+    line = mistake(records)
+    records[10]["statut"] = "rejetee"
+    records[10]["message"] = "Une raison"  # a valid change that must not be applied either
+    write(path, records)
+    for dry in ((), ("--dry-run",)):
+        code, out, err = recueil("proposals", "import", str(path), *dry)
+        assert code == 1
+        assert "rien n’a été appliqué" in err
+        assert f"ligne {line} : " in err and message in err, err
+        assert out == ""
+    assert proposal_count(store) == 0 and audit_count(store) == 0
+
+
+def test_a_change_the_store_refuses_is_reported_on_its_line_and_rolls_back(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, without_model
+) -> None:
+    references = seed(store, 20)
+    with store.transaction() as tx:
+        kept = tx.create_proposal("test:admin", title="Retenue", contributions=references[:2])
+        tx.set_proposal_status("test:admin", kept.reference, "publiee")
+        tx.set_proposal_status("test:admin", kept.reference, "retenue")
+    audited = audit_count(store)
+    path = tmp_path / "ebauche.csv"
+    recueil("proposals", "draft", "-o", str(path))
+    records = read(path)
+    records[0]["titre_proposition"] = records[0]["titre_proposition"] or "Titre"
+    records[4]["proposition"], records[4]["titre_proposition"] = kept.reference, "Retenue"
+    write(path, records)
+    code, _, err = recueil("proposals", "import", str(path))
+    assert code == 1
+    assert "ligne 6 : La proposition P-001 est « retenue » et ne peut plus changer." in err
+    assert proposal_count(store) == 1 and audit_count(store) == audited
+
+
+IMPORTED = [
+    {
+        "type": "besoin",
+        "titre": "Réserver les salles en ligne",
+        "description": "Les habitants appellent la mairie pour réserver.",
+        "collectivite_code": "03310",
+        "thematique": "citoyennete",
+        "usage": "reserver",
+    },
+    {
+        "type": "Service",
+        "titre": "Portail des associations",
+        "description": "Un portail où les associations demandent une subvention.",
+        "collectivite": "Brest",
+    },
+    {
+        "type": "besoin",
+        "titre": '=HYPERLINK("x")',
+        "description": "Une formule dans un titre reste du texte.",
+        "collectivite_code": "69266",
+        "thematique": "Mobilité",
+    },
+]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "ods"])
+def test_imported_contributions_are_stored_once_as_an_agent_would_have(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, suffix: str
+) -> None:
+    seed(store, 3)  # B-0001…B-0003 exist: the import goes on from there
+    path = tmp_path / f"courriels.{suffix}"
+    columns = ("type", "titre", "description", "collectivite_code", "collectivite")
+    columns += ("thematique", "usage")
+    if suffix == "json":
+        path.write_text(json.dumps(IMPORTED, ensure_ascii=False), encoding="utf-8")
+    else:
+        path.write_bytes(write_table(columns, IMPORTED, suffix))  # type: ignore[arg-type]
+    code, out, _ = recueil("import", "contributions", str(path), "--dry-run")
+    assert (code, out.splitlines()[0]) == (
+        0,
+        "3 contribution(s) à importer (essai : rien n’a été enregistré).",
+    )
+    assert len(store.contributions()) == 3
+    code, out, _ = recueil("import", "contributions", str(path))
+    assert code == 0 and "3 contribution(s) importée(s), de B-0004 à B-0005." in out, out
+    views = {v.contribution.reference: v for v in store.contributions()}
+    need, service, formula = views["B-0004"], views["S-0001"], views["B-0005"]
+    assert need.author.transport == IMPORT_TRANSPORT and need.author.profile is None
+    assert need.collectivite.name == "Vichy"
+    assert (need.contribution.thematique, need.contribution.thematique_source) == (
+        "citoyennete",
+        "import",
+    )
+    assert need.contribution.answers["usage"] == "reserver"
+    assert service.collectivite.name == "Brest" and service.contribution.kind == "service"
+    assert service.contribution.thematique_source == "classifier"
+    assert service.contribution.thematique in store_thematiques()
+    assert formula.contribution.title == '=HYPERLINK("x")'
+    assert formula.contribution.thematique == "mobilite_transports"
+    code, out, _ = recueil("import", "contributions", str(path))
+    assert code == 0 and "0 contribution(s) importée(s)." in out
+    assert "3 ligne(s) déjà importée(s)" in out
+    assert len(store.contributions()) == 6
+
+
+def store_thematiques() -> set[str]:
+    from config.taxonomy import default_taxonomy
+
+    return set(default_taxonomy().ids)
+
+
+def test_an_import_with_errors_stores_nothing_and_names_each_line(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path
+) -> None:
+    rows = [
+        *IMPORTED[:2],
+        {**IMPORTED[0], "collectivite_code": "99999", "titre": "Autre"},
+        {**IMPORTED[0], "type": "idée", "titre": ""},
+    ]
+    path = tmp_path / "courriels.csv"
+    path.write_bytes(write_table((*tuple(rows[0]), "collectivite"), rows, "csv"))  # type: ignore[arg-type]
+    code, out, err = recueil("import", "contributions", str(path))
+    assert code == 1 and out == ""
+    assert "rien n’a été importé" in err
+    assert "ligne 4 : aucune collectivité n’a le code « 99999 »" in err
+    assert "ligne 5 : type « idée » inconnu" in err and "ligne 5 : le titre est vide" in err
+    assert store.contributions() == []
+    with store.engine.connect() as connection:
+        agents = connection.execute(sa.text("SELECT count(*) FROM agent")).scalar_one()
+    assert agents == 0  # not even the import author
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ods"])
+def test_the_proposals_export_lists_contributions_collectivites_and_populations(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, fmt: str
+) -> None:
+    references = seed(store, 6)  # agents 0, 1, 2; contributions 0 and 3 by the same one
+    with store.transaction() as tx:
+        first = tx.create_proposal(
+            "test:admin",
+            title="Salles",
+            contributions=[references[0], references[3], references[1]],
+        )
+        tx.create_proposal("test:admin", title="Seule", contributions=[references[2]])
+    path = tmp_path / f"propositions.{fmt}"
+    code, _, err = recueil("export", "--what", "proposals", "--format", fmt, "-o", str(path))
+    assert code == 0 and "2 propositions exportées" in err
+    records = json.loads(path.read_text(encoding="utf-8")) if fmt == "json" else read(path)
+    salles = next(r for r in records if r["reference"] == first.reference)
+    views = {v.contribution.reference: v for v in store.contributions()}
+    places = {views[r].collectivite.code: views[r].collectivite for r in references[:2]}
+    population = sum(p.population or 0 for p in places.values())
+    departements = sorted({p.departement for p in places.values() if p.departement})
+    expected: dict[str, Any] = {
+        "titre": "Salles",
+        "nombre_contributions": 3,
+        "nombre_collectivites": 2,
+        "population": population,
+        "contributions": [references[0], references[1], references[3]],
+        "collectivites": [
+            views[references[0]].collectivite.name,
+            views[references[1]].collectivite.name,
+        ],
+        "departements": departements,
+    }
+    if fmt != "json":
+        expected = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in expected.items()}
+    assert {k: salles[k] for k in expected} == expected
