@@ -35,6 +35,7 @@ from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
 from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
+from storage.ops.vouching import VouchingOps
 from storage.records import (
     AgentRecord,
     ContributionSummary,
@@ -75,6 +76,7 @@ class Tx(
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
     SupportOps,
+    VouchingOps,  # what makes a support verified
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

@@ -52,9 +52,7 @@ def support(ctx: Context, refs: Iterable[str]) -> str:
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     lines = []
     for reference in refs:
-        outcome = ctx.tx.support(
-            ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference, verified=False
-        )
+        outcome = ctx.tx.support(ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference)
         lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
     return "\n".join(lines)
 
