@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from bot.admin import exports, groups, stats
-from bot.commands import account, navigation, subscription, vote
+from bot.admin import vouching as admin_vouching
+from bot.commands import account, navigation, subscription, vote, vouching
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, vote, subscription, stats, exports, groups)
+COMMAND_MODULES = (
+    navigation,
+    account,
+    vote,
+    vouching,
+    subscription,
+    stats,
+    exports,
+    groups,
+    admin_vouching,
+)
 
 
 def build_commands() -> CommandRegistry:

@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -114,6 +114,15 @@ class VouchingOps(AuditOps, TxBase):
     def is_vouched(self, agent_id: int, collectivite_id: int) -> bool:
         statement = sa.select(vouched(sa.literal(agent_id), sa.literal(collectivite_id)))
         return bool(self.connection.execute(statement).scalar())
+
+    def agent_collectivite(self, agent_id: int) -> tuple[str | None, int] | None:
+        """(fonction, collectivité) of an agent with a profile; None for anyone else."""
+        row = self.connection.execute(
+            sa.select(_a.c.fonction, _a.c.collectivite_id).where(
+                _a.c.id == agent_id, _a.c.collectivite_id.is_not(None)
+            )
+        ).first()
+        return (row.fonction, row.collectivite_id) if row is not None else None
 
     def vouch_agent(self, actor: str, agent_id: int, collectivite_id: int, method: str) -> bool:
         """Vouch for the agent as one of the collectivité's; False if they already were."""
@@ -243,9 +252,12 @@ class VouchingOps(AuditOps, TxBase):
         )
         return [UnvouchedSupporter(*row) for row in self.connection.execute(statement)]
 
-    def failed_code_attempts(self, actor: str, since: datetime) -> int:
-        """Wrong invitation codes this actor typed since then (the audit log keeps them)."""
+    def failed_code_attempts(self, actor: str, within: timedelta) -> int:
+        """Wrong invitation codes this actor typed lately (the audit log keeps them; its
+        clock, not the dialogue's, dates them)."""
         statement = sa.select(sa.func.count(_log.c.id)).where(
-            _log.c.action == "vouch.code_refused", _log.c.actor == actor, _log.c.at >= since
+            _log.c.action == "vouch.code_refused",
+            _log.c.actor == actor,
+            _log.c.at >= utcnow() - within,
         )
         return int(self.connection.execute(statement).scalar_one())
