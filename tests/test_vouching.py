@@ -3,14 +3,18 @@ the collectivité's, by a validated e-mail domain, an invitation code or an admi
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from fake_transport import SimulatedAgent
 from test_intake import TchapLikeTransport, register
 from test_vote import published_proposal
 
+from bot.app.cli import main as cli_main
 from bot.app.engine import Engine
+from bot.app.invitations import INVITATION_COLUMNS
 from config.typography import french as fr
 from storage.models import utcnow
 from storage.ops.supports import SupportTally
@@ -249,3 +253,39 @@ async def test_an_administrator_validates_an_agent_from_the_list_of_unverified(
     await alice.say("retirer P-001")
     await alice.say("soutenir P-001")
     assert stored_flags(store) == [True]  # given again after the vouch: verified at once
+
+
+def read_invitations(path: Path) -> dict[str, list[str]]:
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == list(INVITATION_COLUMNS)
+    return {row[0]: row for row in rows[1:]}
+
+
+async def test_recueil_invitations_exports_codes_and_telegram_links(
+    agent_factory, store: Store, clock, database_url: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    await people["alice"].say("soutenir P-001")
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECUEIL_TELEGRAM_BOT_USERNAME", "@RecueilBot")
+    first = tmp_path / "invitations.csv"
+    assert cli_main(["invitations", "--all-with-agents", "-o", str(first)]) == 0
+    exported = read_invitations(first)
+    assert sorted(exported) == ["Lyon (Rhône)", "Villeurbanne (Rhône)"]
+    _, nature, insee, code, link = exported["Villeurbanne (Rhône)"]
+    assert (nature, insee) == ("commune", "69266")
+    assert link == f"https://t.me/RecueilBot?start={code}"
+
+    listed = tmp_path / "liste.txt"
+    listed.write_text("# à inviter\nVichy\nSainte-Colombe\n69266\n", encoding="utf-8")
+    again = tmp_path / "again.csv"
+    assert cli_main(["invitations", "--collectivites", str(listed), "-o", str(again)]) == 1
+    assert "ligne 3" in capsys.readouterr().err  # Sainte-Colombe: which one?
+    exported_again = read_invitations(again)
+    assert sorted(exported_again) == ["Vichy (Allier)", "Villeurbanne (Rhône)"]
+    assert exported_again["Villeurbanne (Rhône)"][3] == code  # a collectivité keeps its code
+
+    await people["alice"].start(code)  # the link, followed
+    assert "reconnue comme agent ou élu de Villeurbanne (Rhône)" in people["alice"].text
+    assert tally(store) == (1, 1)

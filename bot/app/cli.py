@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.app.failures import explain
 from bot.app.instance import single_instance
+from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
 from bot.consultation import regroup
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor") or (
+    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor", "invitations") or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
     install_logging(settings, logging.WARNING if terminal else settings.log_level)
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
+
+    add_invitations_command(commands)
 
     doctor = commands.add_parser(
         "doctor", help="vérifier l’installation : configuration, base, Telegram, Matrix, modèle"
