@@ -142,3 +142,27 @@ async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock)
     assert alice.question is not None and "Reprendre" in [c.label for c in alice.question.choices]
     await alice.say("reprendre")
     assert "Décrivez le problème" in alice.text  # the draft, not the subscription
+
+
+def test_recueil_phases_shows_the_calendar_and_the_campaigns(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "RECUEIL_DATA_DIR": str(tmp_path),
+        "RECUEIL_NOW": "2027-02-16T10:00:00+01:00",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", "phases"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert fr("• vote : du 15 février 2027 au 15 mars 2027 (en cours)") in done.stdout
+    assert fr("• vote-ouverture : dû maintenant (votants)") in done.stdout
+    assert fr("• vote-cloture : prévu le 16 mars 2027") in done.stdout
+    assert "INFO" not in done.stderr

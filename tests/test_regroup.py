@@ -143,7 +143,7 @@ async def test_regroup_and_candidates_from_the_command_line(
     assert candidates.returncode == 0, candidates.stderr
     [row] = list(csv.DictReader(io.StringIO(candidates.stdout.lstrip("\ufeff")), delimiter=";"))
     assert (row["reference_a"], row["reference_b"]) == ("B-0001", "B-0002")
-    assert row["collectivite_b"] == "Grenoble" and row["refuse_par_agent"] == "False"
+    assert row["collectivite_b"] == "Grenoble" and row["refuse_par_agent"] == "non"
     assert (row["usage_a"], row["usage_b"]) == ("informer", "trouver")
 
     drafts = await recueil("export", "--what", "need-types", "--format", "json", env=env)

@@ -130,3 +130,60 @@ async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) ->
     assert "Décrire un besoin" not in [c.label for c in alice.question.choices]
     await alice.press("propositions")
     assert any(isinstance(m, OutPoll) for m in alice.last)
+
+
+async def test_results_laureates_and_polls_closed_at_the_end(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    await alice.say("soutenir P-001")
+    await bob.say("propositions")  # a poll shown to bob
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!retenir P-001")
+    assert "se choisissent après" in admin.text  # not during the vote
+    await admin.say("!resultats")
+    assert "Résultats provisoires" in admin.text and "P-001" in admin.text
+    assert "0 vérifiés, 1 en tout" in admin.text
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the day after the vote
+    await admin.say("!retenir P-001")
+    assert fr("Retenues : P-001") in admin.text
+    with store.transaction() as tx:
+        assert tx.proposal("P-001").proposal.status == "retenue"  # type: ignore[union-attr]
+    await alice.say("soutenir P-001")
+    assert "Le vote est clos" in alice.text
+
+
+async def register_late(agent, clock) -> None:  # type: ignore[no-untyped-def]
+    """Register an agent while the collecte is open, then come back to the present."""
+    now = clock.now
+    clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
+    await register(agent, "Lyon")
+    clock.now = now
+
+
+async def test_an_admin_announces_to_an_audience_after_a_preview(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!annoncer nimporte Bonjour")
+    assert fr("Publics :") in admin.text
+    await admin.say("!annoncer votants Le vote ferme vendredi")
+    assert "Envoyer ce message à 3 agent(s)" in admin.text
+    await admin.say("non")
+    assert "Rien n’a été envoyé" in admin.text
+    long_text = "Le vote ferme vendredi. " + "Pensez à soutenir les propositions. " * 5
+    await admin.say(f"!annoncer votants {long_text}")
+    await admin.say("oui")
+    assert "mis en file pour 3 agent(s)" in admin.text
+    await admin.engine.close()  # waits for the pushes the turn queued
+    alice_inbox = [m.text for m in people["alice"].transport.sent[people["alice"].key]]  # type: ignore[union-attr]
+    assert sum("Le vote ferme vendredi" in t for t in alice_inbox) == 1
+    await admin.say("!envois")
+    # the two others have it; the admin's own copy goes out after this very turn
+    assert "3 destinataire(s), 2 envoyé(s), 1 en attente" in admin.text
+    own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
+    assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 
 from bot.app.engine import Engine
+from bot.consultation import vote
 from bot.consultation.campaigns import (
     announcement_messages,
     campaign_of,
     plan,
     skip,
 )
+from bot.consultation.results import results_text
 from config.calendar import Announcement
 from storage import campaigns as stored
+from storage.ops.supports import SupportTally
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +38,26 @@ async def tick(engine: Engine) -> list[str]:
     for announcement, reason in todo.skipped:
         if await engine.run_db(_skip, engine, announcement, reason):
             log.warning("announcement %s skipped: %s", announcement.id, reason)
+    today = calendar.today(now)
+    if today > calendar.get("vote").end:
+        await engine.close_polls(vote.POLL_PREFIX)  # no vote can be cast any more
     queued: list[str] = []
     for announcement in todo.due:
-        messages = announcement_messages(services.catalogue, calendar, announcement)
+        results = ""
+        if announcement.phase == "vote" and announcement.kind == "cloture":
+            tallies = await engine.run_db(_tallies, engine)
+            results = results_text(services.catalogue.t, services.taxonomy, tallies)
+        messages = announcement_messages(services.catalogue, calendar, announcement, results)
         count = await engine.announce(campaign_of(announcement), messages)
         if count is not None:
             log.info("announcement %s queued for %d agents", announcement.id, count)
             queued.append(announcement.id)
     return queued
+
+
+def _tallies(engine: Engine) -> list[SupportTally]:
+    with engine.store.transaction() as tx:
+        return tx.support_tallies()
 
 
 def _recorded(engine: Engine) -> set[str]:

@@ -55,9 +55,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    terminal = args.command in ("chat", "export", "nlp", "regroup", "doctor", "invitations") or (
-        args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
-    )
+    terminal = args.command in (
+        "chat",
+        "export",
+        "nlp",
+        "regroup",
+        "doctor",
+        "phases",
+        "invitations",
+    ) or (args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token))
     install_logging(settings, logging.WARNING if terminal else settings.log_level)
     try:
         return int(args.handler(settings, args) or 0)
@@ -138,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
+
+    phases = commands.add_parser(
+        "phases", help="le calendrier, les annonces dues et la progression des envois"
+    )
+    phases.set_defaults(handler=cmd_phases)
 
     add_invitations_command(commands)
 
@@ -263,6 +274,13 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
         feedback(records, similarity.lowest_threshold), rule.threshold, rule.usage_threshold
     )
     print(french(report))
+    return 0
+
+
+def cmd_phases(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.phases_cli import phases_report
+
+    print(phases_report(settings))
     return 0
 
 

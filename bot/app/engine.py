@@ -183,6 +183,27 @@ class Engine:
 
         await asyncio.gather(*(deliver(key) for key in dict.fromkeys(keys)))
 
+    async def close_polls(self, poll_prefix: str) -> int:
+        """End, on every platform, the open polls whose id starts with ``poll_prefix``
+        (the vote's, when it closes); returns how many platform polls were ended."""
+        found = await self._db(self._open_polls, poll_prefix)
+        closed = 0
+        for transport_name, chat, poll_id in found:
+            transport = self._transports.get(transport_name)
+            if transport is None:
+                continue
+            try:
+                closed += await transport.close_poll(
+                    ConversationKey(transport_name, chat, ""), poll_id
+                )
+            except Exception:
+                log.exception("could not close poll %s on %s", poll_id, transport_name)
+        return closed
+
+    def _open_polls(self, poll_prefix: str) -> list[tuple[str, str, str]]:
+        with self.store.transaction() as tx:
+            return tx.open_polls(poll_prefix)
+
     async def announce(self, campaign: Campaign, messages: Sequence[Outgoing]) -> int | None:
         """Queue ``campaign`` for its audience once, then deliver it (in the window).
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.admin import exports, groups, stats
+from bot.admin import campaigns, exports, groups, stats
+from bot.admin import vote as vote_admin
 from bot.admin import vouching as admin_vouching
 from bot.commands import account, navigation, subscription, vote, vouching
 from bot.dialogue.commands import CommandRegistry
@@ -16,6 +17,8 @@ COMMAND_MODULES = (
     stats,
     exports,
     groups,
+    vote_admin,
+    campaigns,
     admin_vouching,
 )
 

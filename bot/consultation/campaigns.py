@@ -7,7 +7,7 @@ was down), and writes a campaign's deliveries in one transaction with its record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,6 +62,47 @@ def plan(calendar: Calendar, day: date, recorded: set[str]) -> Plan:
     return Plan(kept, skipped)
 
 
+UPCOMING_SHOWN = 3
+
+
+def progress_report(
+    t: Callable[..., str],
+    calendar: Calendar,
+    today: date,
+    progress: Sequence[stored.CampaignProgress],
+    upcoming_shown: int = UPCOMING_SHOWN,
+) -> str:
+    """Every campaign with its deliveries by status, then what is due and what comes next."""
+    lines = [t("campaigns.title", count=len(progress))]
+    for item in progress:
+        lines.append(
+            t(
+                f"campaigns.item.{'skipped' if item.status == 'skipped' else 'queued'}",
+                id=item.id,
+                audience=item.audience,
+                recipients=item.recipients,
+                sent=item.sent,
+                pending=item.pending,
+                failed=item.failed,
+                blocked=item.blocked,
+            )
+        )
+    recorded = {item.id for item in progress}
+    for announcement in plan(calendar, today, recorded).due:
+        lines.append(t("campaigns.due", id=announcement.id, audience=announcement.audience))
+    upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
+    for announcement in upcoming[:upcoming_shown]:
+        lines.append(
+            t(
+                "campaigns.upcoming",
+                id=announcement.id,
+                date=french_date(announcement.on),
+                audience=announcement.audience,
+            )
+        )
+    return "\n".join(lines)
+
+
 def campaign_of(announcement: Announcement) -> Campaign:
     return Campaign(
         announcement.id, announcement.kind, announcement.audience, phase=announcement.phase
@@ -69,9 +110,10 @@ def campaign_of(announcement: Announcement) -> Campaign:
 
 
 def announcement_messages(
-    catalogue: Catalogue, calendar: Calendar, announcement: Announcement
+    catalogue: Catalogue, calendar: Calendar, announcement: Announcement, results: str = ""
 ) -> list[Outgoing]:
-    """The text of an announcement, with its phase's dates and the way to stop pushes."""
+    """The text of an announcement, with its phase's dates and the way to stop pushes;
+    ``results``: the vote's ranking, for the texts that show it."""
     phase = calendar.get(announcement.phase)
     following = next(
         (p for p in calendar.phases if p.start > phase.end),
@@ -85,6 +127,7 @@ def announcement_messages(
         days=(phase.end - announcement.on).days,
         next_label=following.label if following else "",
         next_start=french_date(following.start) if following else "",
+        results=results,
     )
     return [OutText(text + "\n\n" + catalogue.t("annonces.stop_hint"))]
 

@@ -3,15 +3,18 @@
 CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. A contribution row
 carries the collectivité's name and code, the author's public fields (profile and fonction;
 the email is private and never exported) and the thématique id and label.
+
+Every CSV goes through :func:`bot.consultation.spreadsheet.write_csv`, so a cell a
+spreadsheet would read as a formula (``=HYPERLINK(...)`` typed as a title) is written as
+text, and the triage import reads it back unchanged.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
+from bot.consultation.spreadsheet import write_csv
 from config.taxonomy import Taxonomy
 from storage.store import ContributionView
 
@@ -121,13 +124,12 @@ def cluster_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[d
 
 
 def to_csv(records: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
-    """UTF-8 with BOM and ``;`` separators, as French spreadsheets expect."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=";", lineterminator="\r\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: _cell(v) for k, v in record.items()})
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with BOM and ``;`` separators, formulas neutralised (see the module's doc).
+
+    Lists become one cell of comma-separated values; ``True``/``False`` become ``oui``/``non``
+    (as the contributions import reads them).
+    """
+    return write_csv(columns, ({k: _cell(v) for k, v in record.items()} for record in records))
 
 
 def to_json(records: list[dict[str, Any]]) -> bytes:
@@ -141,4 +143,4 @@ def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> byte
 def _cell(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return "" if value is None else value
+    return value

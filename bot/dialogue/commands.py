@@ -24,6 +24,8 @@ Handler = Callable[["Turn", str], None]
 """Runs the command in a turn; receives the rest of the line (empty for most commands)."""
 
 MAX_COMMAND_LENGTH = 64
+"""Longer plain text is an answer, never a command; ``!``/``/`` commands may carry a text."""
+MAX_PREFIXED_LENGTH = 4096
 _WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
 
 
@@ -104,9 +106,11 @@ class CommandRegistry:
         Element and Tchap intercept unknown ``/`` commands, so ``!aide`` and ``aide`` work too.
         """
         stripped = text.strip()
-        if not stripped or len(stripped) > MAX_COMMAND_LENGTH:
+        if not stripped:
             return None
         prefixed = stripped[0] in "/!"
+        if len(stripped) > (MAX_PREFIXED_LENGTH if prefixed else MAX_COMMAND_LENGTH):
+            return None
         body = stripped[1:] if prefixed else stripped
         word, _, argument = body.partition(" ")
         if prefixed and "@" in word:  # Telegram: /aide@RecueilBot

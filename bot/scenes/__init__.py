@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogue.scene import SceneRegistry
+from bot.scenes.announce import AnnounceScene
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
 from bot.scenes.edit_pick import EditPickScene
 from bot.scenes.form import FormScene
@@ -25,5 +26,6 @@ def build_scenes() -> SceneRegistry:
             ConfirmNewScene(),
             ResumeScene(),
             ProfileScene(),
+            AnnounceScene(),
         ]
     )

@@ -70,3 +70,25 @@ class PlatformMessageOps(TxBase):
                 .where(col(PlatformMessage.id) == message_id)
                 .values(**values)
             )
+
+    def open_polls(self, poll_prefix: str) -> list[tuple[str, str, str]]:
+        """(transport, chat, core poll id) of every poll still open whose id starts with
+        ``poll_prefix``, each once (a poll may be several platform messages)."""
+        statement = (
+            sa.select(
+                col(PlatformMessage.transport),
+                col(PlatformMessage.chat_id),
+                col(PlatformMessage.core_ref),
+            )
+            .where(
+                col(PlatformMessage.kind).in_(("poll", "pollkb")),
+                col(PlatformMessage.closed_at).is_(None),
+            )
+            .distinct()
+        )
+        found = []
+        for transport, chat_id, core_ref in self.session.execute(statement):
+            poll_id = str(core_ref).removeprefix("poll:")
+            if poll_id.startswith(poll_prefix):
+                found.append((str(transport), str(chat_id), poll_id))
+        return sorted(set(found))

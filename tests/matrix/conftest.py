@@ -187,7 +187,8 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
     Keyword arguments: ``exempt_from_rate_limits`` (default False: Synapse's default
     limits), ``login`` ("token": the registration's access token; "password": a real
     password login), ``allowed_servers``, ``pacing`` (seconds between requests) and
-    ``options`` (a ``MatrixOptions``).
+    ``options`` (a ``MatrixOptions``) and ``admins`` (``matrix:@user:localhost``, as in
+    ``RECUEIL_ADMINS``).
     """
     bots: list[RunningBot] = []
 
@@ -199,6 +200,7 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
         pacing: float = 0.0,
         options: MatrixOptions = TEST_BOT_OPTIONS,
         start: bool = True,
+        admins: tuple[str, ...] = (),
     ) -> RunningBot:
         name = f"recueil-{next(_user_numbers)}"
         user = await synapse.register(name, exempt_from_rate_limits=exempt_from_rate_limits)
@@ -214,6 +216,7 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
             matrix_user_id=user.user_id,
             matrix_allowed_servers=allowed_servers,
             matrix_seconds_between_requests=pacing,
+            admins=admins,
             **credentials,
         )
         data_dir.mkdir()

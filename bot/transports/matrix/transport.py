@@ -35,8 +35,8 @@ from nio import (
 from nio.responses import RoomInfo as NioRoomInfo
 
 from bot.core.transport import Capability, IncomingHandler, Transport, render_poll
-from bot.core.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutPoll
-from bot.transports.matrix import polls
+from bot.core.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutFile, OutPoll
+from bot.transports.matrix import files, polls
 from bot.transports.matrix.backfill import missed_events
 from bot.transports.matrix.decryption import Undecryptable
 from bot.transports.matrix.dispatch import Batch, Dispatcher
@@ -90,7 +90,7 @@ class MatrixTransport(Transport):
     """
 
     name: ClassVar[str] = "matrix"
-    capabilities = frozenset({Capability.POLLS, Capability.FORMATTING})
+    capabilities = frozenset({Capability.POLLS, Capability.FORMATTING, Capability.FILES})
 
     def __init__(
         self,
@@ -134,6 +134,15 @@ class MatrixTransport(Transport):
         content = polls.start_content(message, inert(fallback))
         event_id = await self._send(key.chat, polls.POLL_START, content)
         await asyncio.to_thread(self.polls.remember, key.chat, event_id, message)
+
+    async def send_file(self, key: ConversationKey, message: OutFile) -> None:
+        """The caption as text, then the file: encrypted in an encrypted room (:mod:`.files`)."""
+        if message.caption:
+            await self.send_text(key, message.caption)
+        await self.wait_ready(self.options.ready_timeout)
+        assert self._client is not None and self._sender is not None
+        uploaded = await files.upload(self._client, self._sender, key.chat, message)
+        await self._send(key.chat, "m.room.message", files.file_content(message, uploaded))
 
     async def close_poll(self, key: ConversationKey, poll_id: str) -> int:
         """End the poll ``poll_id`` in ``key``'s room: the end event carries the results

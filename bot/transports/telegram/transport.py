@@ -1,8 +1,9 @@
 """The Telegram transport: the core's values as native Telegram messages, and back.
 
 Questions with choices become inline keyboards, polls native polls (or keyboards when they
-do not fit), files documents. Updates come by long polling, or by webhook when
-``RECUEIL_TELEGRAM_WEBHOOK_URL`` is set. Every send is paced (see ``ratelimit``).
+do not fit), files documents, and PNG or JPEG images photos (shown in the chat). Updates come
+by long polling, or by webhook when ``RECUEIL_TELEGRAM_WEBHOOK_URL`` is set. Every send is
+paced (see ``ratelimit``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
+PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+"""Telegram's limit for ``sendPhoto``; a larger image goes as a document."""
 
 
 def api_urls(base_url: str | None) -> tuple[str, str]:
@@ -224,13 +228,21 @@ class TelegramTransport(Transport):
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         chat_id = self._chat(key)
         caption = truncate(message.caption, int(MessageLimit.CAPTION_LENGTH)) or None
+
+        def upload() -> InputFile:  # one per attempt: a retry after a flood wait sends it whole
+            return InputFile(io.BytesIO(message.content), filename=message.name)
+
+        if message.mime in PHOTO_TYPES and len(message.content) <= PHOTO_MAX_BYTES:
+            await self.sender.send(
+                chat_id,
+                lambda bot: bot.send_photo(chat_id, upload(), caption=caption),
+                paced=self._paced(chat_id),
+                what="sendPhoto",
+            )
+            return
         await self.sender.send(
             chat_id,
-            lambda bot: bot.send_document(
-                chat_id,
-                InputFile(io.BytesIO(message.content), filename=message.name),
-                caption=caption,
-            ),
+            lambda bot: bot.send_document(chat_id, upload(), caption=caption),
             paced=self._paced(chat_id),
             what="sendDocument",
         )

@@ -1,0 +1,42 @@
+"""Administrators and pushes: ``!envois`` (the calendar's campaigns and their progress) and
+``!annoncer AUDIENCE « texte »`` (a message to an audience, after a preview)."""
+
+from __future__ import annotations
+
+from bot.consultation.campaigns import progress_report
+from bot.dialogue.commands import CommandSpec
+from bot.dialogue.parsing import clean_text, text_problem
+from bot.dialogue.turn import Turn
+from bot.scenes.announce import ANNOUNCE
+from storage import campaigns as stored
+
+TEXT_MAX = 2000
+
+
+def envois(turn: Turn, argument: str) -> None:
+    ctx = turn.ctx
+    calendar = ctx.services.calendar
+    progress = stored.progress(ctx.tx)
+    turn.say(progress_report(ctx.t, calendar, calendar.today(ctx.now), progress))
+
+
+def annoncer(turn: Turn, argument: str) -> None:
+    ctx = turn.ctx
+    audience, _, text = argument.strip().partition(" ")
+    text = clean_text(text.strip().strip('«»"“” ').strip())
+    if audience not in stored.AUDIENCES or not text:
+        names = ", ".join(sorted(stored.AUDIENCES))
+        turn.say(ctx.t("campaigns.usage", audiences=names))
+        return
+    problem = text_problem(text, max_length=TEXT_MAX)
+    if problem is not None:
+        turn.say(ctx.t(f"input.{problem.value}", length=len(text), min=1, max=TEXT_MAX))
+        return
+    count = len(stored.recipients(ctx.tx, audience))
+    turn.push(ANNOUNCE, audience=audience, text=text, count=count)
+
+
+COMMANDS = (
+    CommandSpec("envois", envois, admin=True),
+    CommandSpec("annoncer", annoncer, admin=True),
+)

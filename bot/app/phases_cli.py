@@ -1,0 +1,39 @@
+"""``recueil phases``: the calendar, the sending window, and every campaign's progress."""
+
+from __future__ import annotations
+
+from bot.app.services import clock_of, open_store
+from bot.consultation.campaigns import progress_report
+from config.calendar import Calendar, french_date
+from config.catalogue import Catalogue
+from config.settings import Settings
+from storage import campaigns as stored
+
+ALL_UPCOMING = 100
+
+
+def phases_report(settings: Settings) -> str:
+    catalogue = Catalogue.load(settings.messages_file)
+    calendar = Calendar.load(settings.zone, settings.calendar_file)
+    today = calendar.today(clock_of(settings)())
+    current = calendar.current(clock_of(settings)())
+    lines = [catalogue.t("phases.title", today=french_date(today))]
+    for phase in calendar.phases:
+        lines.append(
+            catalogue.t(
+                "phases.item",
+                label=phase.label,
+                start=french_date(phase.start),
+                end=french_date(phase.end),
+                now=catalogue.t("phases.current") if phase == current else "",
+            )
+        )
+    lines.append(catalogue.t("phases.window", days=settings.push_days, hours=settings.push_hours))
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            progress = stored.progress(tx)
+    finally:
+        store.close()
+    lines.append(progress_report(catalogue.t, calendar, today, progress, ALL_UPCOMING))
+    return "\n".join(lines)
