@@ -7,6 +7,7 @@ invalid value is reported in French, naming the variable, without printing secre
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_bot_username: str | None = None  # for invitation links: t.me/<name>?start=CODE
 
     @classmethod
     def settings_customise_sources(
@@ -141,6 +143,18 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             raise ValueError("indiquez le fuseau, par exemple 2027-02-15T10:00:00+01:00")
         return value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _check_telegram_bot_username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name):
+            raise ValueError(
+                f"« {value} » n’est pas un nom de bot Telegram (par exemple RecueilBot)"
+            )
+        return name
 
     @field_validator("log_level")
     @classmethod

@@ -154,8 +154,9 @@ class Support(SQLModel, table=True):
     """A collectivité supports (soutient) a proposal: one per collectivité per proposal.
 
     A withdrawn support keeps its row (who withdrew it, when); supporting again reuses it.
-    ``verified``: the agent's collectivité was vouched for (validated e-mail domain,
-    invitation code, or an administrator); unverified supports are kept and counted apart.
+    ``verified``: whether the agent was vouched for when they gave it (validated e-mail
+    domain, invitation code, or an administrator), kept as a record. Tallies and lists
+    compute it again from the vouching tables, so a later vouch applies to earlier supports.
     """
 
     __table_args__ = (sa.UniqueConstraint("proposal_id", "collectivite_id"),)
@@ -168,6 +169,59 @@ class Support(SQLModel, table=True):
     created_at: datetime = _ts()
     withdrawn_at: datetime | None = _ts(nullable=True)
     withdrawn_by: str | None = Field(default=None, max_length=300)  # an actor, as in the audit
+
+
+VOUCH_METHODS = ("code", "admin")
+
+
+class VouchedDomain(SQLModel, table=True):
+    """An e-mail domain an administrator validated for a collectivité.
+
+    An agent of that collectivité whose platform address (the one a Tchap id reveals) is at
+    the domain or one of its subdomains is vouched for. A domain may be validated for
+    several collectivités (a ville and its agglomération often share their services).
+    """
+
+    __tablename__ = "vouched_domain"
+    __table_args__ = (sa.UniqueConstraint("domain", "collectivite_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(max_length=253)  # lower case, no leading dot: vichy.fr
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    created_by: str = Field(max_length=300)  # an actor, as in the audit
+    created_at: datetime = _ts()
+
+
+class InvitationCode(SQLModel, table=True):
+    """The invitation code of a collectivité, sent to it by the organisers: one each, reusable
+    by all its agents (``ABCD-1234``)."""
+
+    __tablename__ = "invitation_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    collectivite_id: int = Field(foreign_key="collectivite.id", unique=True)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = _ts()
+
+
+class AgentVouch(SQLModel, table=True):
+    """An agent vouched for as one of a collectivité's: by its invitation code, or by an
+    administrator. Tied to the collectivité: an agent who changes theirs is not vouched for
+    the new one."""
+
+    __tablename__ = "agent_vouch"
+    __table_args__ = (
+        sa.UniqueConstraint("agent_id", "collectivite_id"),
+        _one_of("method", VOUCH_METHODS, "ck_agent_vouch_method"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    method: str = Field(max_length=16)  # VOUCH_METHODS
+    created_by: str = Field(max_length=300)
+    created_at: datetime = _ts()
 
 
 class ReferentOffer(SQLModel, table=True):

@@ -37,6 +37,7 @@ from storage.ops.proposals import ProposalOps
 from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
 from storage.ops.triage_files import TriageFileOps
+from storage.ops.vouching import VouchingOps
 from storage.records import (
     AgentRecord,
     ContributionSummary,
@@ -79,6 +80,7 @@ class Tx(
     SupportOps,
     TriageFileOps,  # the reviewed spreadsheet's reads and draft keys
     NoticeOps,  # what contributors are told once proposals are published
+    VouchingOps,  # what makes a support verified
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""

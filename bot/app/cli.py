@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.app.failures import explain
 from bot.app.instance import single_instance
+from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
 from bot.app.services import build_engine, open_store
 from bot.app.triage_cli import add_commands as add_triage_commands
@@ -56,7 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.command == "doctor" else 2
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
-    one_shot = ("chat", "export", "nlp", "regroup", "doctor", "phases", "import", "proposals")
+    one_shot = (
+        "chat",
+        "export",
+        "nlp",
+        "regroup",
+        "doctor",
+        "phases",
+        "import",
+        "proposals",
+        "invitations",
+    )
     terminal = args.command in one_shot or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
@@ -147,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         "phases", help="le calendrier, les annonces dues et la progression des envois"
     )
     phases.set_defaults(handler=cmd_phases)
+
+    add_invitations_command(commands)
 
     doctor = commands.add_parser(
         "doctor", help="vérifier l’installation : configuration, base, Telegram, Matrix, modèle"

@@ -5,13 +5,15 @@ from __future__ import annotations
 from bot.admin import campaigns, exports, groups, stats
 from bot.admin import proposals as proposal_triage
 from bot.admin import vote as vote_admin
-from bot.commands import account, navigation, subscription, vote
+from bot.admin import vouching as admin_vouching
+from bot.commands import account, navigation, subscription, vote, vouching
 from bot.dialogue.commands import CommandRegistry
 
 COMMAND_MODULES = (
     navigation,
     account,
     vote,
+    vouching,
     subscription,
     stats,
     exports,
@@ -19,6 +21,7 @@ COMMAND_MODULES = (
     vote_admin,
     campaigns,
     proposal_triage,
+    admin_vouching,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.consultation import vouching
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.step import greet
 from bot.dialogue.turn import Turn
@@ -46,7 +47,11 @@ def nouvelle(turn: Turn, argument: str) -> None:
 
 
 def start(turn: Turn, argument: str) -> None:
-    greet(turn)
+    """``/start``, or a Telegram link's ``/start ABCD-1234``: an invitation code."""
+    if argument.strip():
+        turn.say(vouching.use_code(turn.ctx, argument))
+    else:
+        greet(turn)
 
 
 COMMANDS = (

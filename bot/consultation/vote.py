@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.consultation import vouching
 from bot.core.values import Choice, Outgoing, OutPoll, OutText
 from bot.dialogue.context import Context
 from config.calendar import french_date
@@ -52,9 +53,7 @@ def support(ctx: Context, refs: Iterable[str]) -> str:
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     lines = []
     for reference in refs:
-        outcome = ctx.tx.support(
-            ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference, verified=False
-        )
+        outcome = ctx.tx.support(ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference)
         lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
     return "\n".join(lines)
 
@@ -85,10 +84,12 @@ def mine(ctx: Context) -> str:
             reference=s.reference,
             title=s.title,
             who=ctx.t("vote.mine.you" if s.agent_id == ctx.agent.id else "vote.mine.colleague"),
+            verified=ctx.t("vouching.mine.verified" if s.verified else "vouching.mine.unverified"),
         )
         for s in given
     ]
-    return ctx.t("vote.mine.title", count=len(given)) + "\n" + "\n".join(lines)
+    note = vouching.mine_note(ctx, [s.verified for s in given])
+    return "\n".join([ctx.t("vote.mine.title", count=len(given)), *lines, note]).strip()
 
 
 def published(ctx: Context) -> list[ProposalRecord]:

@@ -49,6 +49,7 @@ class DialogueState(BaseModel):
     multiple: bool = False
     free_text: bool = True
     last_seen: datetime | None = None
+    start_param: str | None = None  # a link's parameter (an invitation code) before the profile
 
     @model_validator(mode="before")
     @classmethod

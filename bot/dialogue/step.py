@@ -35,12 +35,14 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
     )
     state.last_seen = ctx.now
     if not ctx.has_profile and not state.in_profile_form():
+        if isinstance(incoming, IncomingStart) and incoming.param:
+            state.start_param = incoming.param[:64]  # a link's code, used once profiled
         turn.welcome()
         return turn.finish()
     state.greeted = True
     match incoming:
-        case IncomingStart():
-            greet(turn)
+        case IncomingStart(param=param):
+            ctx.services.commands.get("start").handler(turn, param or "")
         case IncomingAttachment():
             turn.say(ctx.t("input.attachment"))
         case IncomingPollAnswer(poll_id=poll_id, option_ids=option_ids):
@@ -68,6 +70,9 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                 if parsed.command.admin:
                     ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
                 parsed.command.handler(turn, parsed.argument)
+    if state.start_param is not None and ctx.has_profile:
+        param, state.start_param = state.start_param, None
+        ctx.services.commands.get("start").handler(turn, param)
     return turn.finish()
 
 

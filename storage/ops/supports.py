@@ -2,6 +2,9 @@
 
 A withdrawn support keeps its row (who withdrew it, when), so the unique key still holds and
 supporting again reuses the row. Every change is in the audit log.
+
+Whether a support is verified is computed when it is read, from the vouching tables
+(:mod:`storage.ops.vouching`); the row's ``verified`` only records what it was when given.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 from storage.models import Proposal, Support, utcnow
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
+from storage.ops.vouching import vouched
 
 _s = Support.__table__  # type: ignore[attr-defined]
 _p = Proposal.__table__  # type: ignore[attr-defined]
@@ -53,7 +57,7 @@ class SupportTally:
 
 class SupportOps(AuditOps, TxBase):
     def support(
-        self, actor: str, agent_id: int, collectivite_id: int, reference: str, *, verified: bool
+        self, actor: str, agent_id: int, collectivite_id: int, reference: str
     ) -> SupportOutcome:
         """The collectivité of ``agent_id`` supports the proposal ``reference``."""
         proposal = self._voted_proposal(reference)
@@ -69,6 +73,11 @@ class SupportOps(AuditOps, TxBase):
         now = utcnow()
         if existing is not None and existing.withdrawn_at is None:
             return SupportOutcome.ALREADY
+        verified = bool(
+            self.connection.execute(
+                sa.select(vouched(sa.literal(agent_id), sa.literal(collectivite_id)))
+            ).scalar()
+        )
         if existing is not None:
             self.connection.execute(
                 _s.update()
@@ -139,10 +148,15 @@ class SupportOps(AuditOps, TxBase):
         return SupportOutcome.WITHDRAWN
 
     def supports_of(self, collectivite_id: int) -> list[SupportRecord]:
-        """The collectivité's standing supports, by proposal reference."""
+        """The collectivité's standing supports, by proposal reference; verified now."""
         statement = (
             sa.select(
-                _p.c.id, _p.c.reference, _p.c.title, _p.c.thematique, _s.c.agent_id, _s.c.verified
+                _p.c.id,
+                _p.c.reference,
+                _p.c.title,
+                _p.c.thematique,
+                _s.c.agent_id,
+                vouched(_s.c.agent_id, _s.c.collectivite_id),
             )
             .join(_p, _p.c.id == _s.c.proposal_id)
             .where(_s.c.collectivite_id == collectivite_id, _s.c.withdrawn_at.is_(None))
@@ -151,14 +165,18 @@ class SupportOps(AuditOps, TxBase):
         return [SupportRecord(*row) for row in self.connection.execute(statement)]
 
     def support_tallies(self) -> list[SupportTally]:
-        """Every published or decided proposal with its verified and total supports."""
+        """Every published or decided proposal with its verified and total supports.
+
+        Verified as of now (a collectivité vouched for after supporting counts)."""
         standing = _s.c.withdrawn_at.is_(None)
         statement = (
             sa.select(
                 _p.c.reference,
                 _p.c.title,
                 _p.c.thematique,
-                sa.func.count(_s.c.id).filter(sa.and_(standing, _s.c.verified)),
+                sa.func.count(_s.c.id).filter(
+                    sa.and_(standing, vouched(_s.c.agent_id, _s.c.collectivite_id))
+                ),
                 sa.func.count(_s.c.id).filter(standing),
             )
             .select_from(_p.outerjoin(_s, _s.c.proposal_id == _p.c.id))
