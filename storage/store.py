@@ -30,9 +30,11 @@ from storage.ops.audit import AuditOps
 from storage.ops.contributions import ContributionOps
 from storage.ops.conversations import ConversationOps
 from storage.ops.deliveries import DeliveryOps
+from storage.ops.follows import FollowOps
 from storage.ops.groups import GroupOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
+from storage.ops.referents import OfferRecord, ReferentOps
 from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
 from storage.records import (
@@ -75,6 +77,8 @@ class Tx(
     PlatformMessageOps,
     ProposalOps,  # with TriageOps: what becomes of each contribution
     SupportOps,
+    ReferentOps,
+    FollowOps,
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""
@@ -196,3 +200,7 @@ class Store:
     def contributions(self) -> list[ContributionView]:
         with self.transaction() as tx:
             return tx.contribution_views()
+
+    def volunteers(self) -> list[OfferRecord]:
+        with self.transaction() as tx:
+            return tx.volunteers()
