@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from bot.admin import exports, groups, stats
-from bot.commands import account, navigation, subscription, vote
+from bot.admin import referents as admin_referents
+from bot.commands import account, follow, navigation, referents, subscription, vote
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, vote, subscription, stats, exports, groups)
+COMMAND_MODULES = (
+    navigation,
+    account,
+    vote,
+    referents,
+    follow,
+    subscription,
+    stats,
+    exports,
+    groups,
+    admin_referents,
+)
 
 
 def build_commands() -> CommandRegistry:

@@ -24,6 +24,9 @@ Handler = Callable[["Turn", str], None]
 """Runs the command in a turn; receives the rest of the line (empty for most commands)."""
 
 MAX_COMMAND_LENGTH = 64
+MAX_PREFIXED_LENGTH = 4000
+"""A prefixed command may carry a message (``!nouvelles P-012 « … »``); other lines longer
+than ``MAX_COMMAND_LENGTH`` are answers, never commands."""
 _WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
 
 
@@ -88,6 +91,7 @@ class CommandRegistry:
                 if any(word in other for other in tables):
                     raise ValueError(f"the word {word!r} names two commands")
                 table[word] = spec
+        self._longest_word = max((len(w.split()) for w in self._with_argument), default=0)
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self._specs)
@@ -104,7 +108,7 @@ class CommandRegistry:
         Element and Tchap intercept unknown ``/`` commands, so ``!aide`` and ``aide`` work too.
         """
         stripped = text.strip()
-        if not stripped or len(stripped) > MAX_COMMAND_LENGTH:
+        if not stripped or len(stripped) > MAX_PREFIXED_LENGTH:
             return None
         prefixed = stripped[0] in "/!"
         body = stripped[1:] if prefixed else stripped
@@ -112,16 +116,15 @@ class CommandRegistry:
         if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
             word = word.split("@", 1)[0]
             body = f"{word} {argument}".strip()
+        if len(stripped) > MAX_COMMAND_LENGTH:  # only a prefixed command carries a long text
+            found = self._prefixed.get(fold(word)) if prefixed else None
+            return ParsedCommand(found, word, argument.strip()) if found is not None else None
         plain = self._plain.get(fold(body))
         if plain is not None:
             return ParsedCommand(plain, word)
-        with_argument = self._with_argument.get(fold(word))
-        if (
-            with_argument is not None
-            and with_argument.argument is not None
-            and with_argument.argument.fullmatch(argument.strip())
-        ):
-            return ParsedCommand(with_argument, word, argument.strip())
+        with_argument = self._with_argument_in(body)
+        if with_argument is not None:
+            return with_argument
         if not prefixed:
             return None
         found = self._prefixed.get(fold(word))
@@ -129,6 +132,16 @@ class CommandRegistry:
             return ParsedCommand(found, word, argument.strip())
         if _WORD.fullmatch(word):
             return ParsedCommand(None, stripped[0] + word)
+        return None
+
+    def _with_argument_in(self, body: str) -> ParsedCommand | None:
+        """A plain command of one or more words (``ne plus suivre``) and its argument."""
+        tokens = body.split()
+        for size in range(min(len(tokens) - 1, self._longest_word), 0, -1):
+            spec = self._with_argument.get(fold(" ".join(tokens[:size])))
+            argument = " ".join(tokens[size:])
+            if spec is not None and spec.argument is not None and spec.argument.fullmatch(argument):
+                return ParsedCommand(spec, " ".join(tokens[:size]), argument)
         return None
 
     def visible_to(self, is_admin: bool) -> list[CommandSpec]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.dialogue.scene import SceneRegistry
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
+from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
@@ -25,5 +26,6 @@ def build_scenes() -> SceneRegistry:
             ConfirmNewScene(),
             ResumeScene(),
             ProfileScene(),
+            ConfirmPushScene(),
         ]
     )
