@@ -31,6 +31,10 @@ DEFAULT_AUDIENCES = {
     ("deploiement", "cloture"): "suiveurs",
 }
 """Who hears each announcement when the calendar does not say (``bot.consultation.audiences``)."""
+OPENED_BY_CALLS = ("referents",)
+"""Phases whose opening is not a default announcement: the référent phase opens with one
+call per laureate, to its contributors and supporters first
+(``bot/consultation/referent_calls.py``); a calendar may still list an opening."""
 CLOSING_DELAY = timedelta(days=1)
 LAST_CLOSING_VALID = timedelta(days=14)
 
@@ -101,7 +105,8 @@ class Calendar:
     def announcements(self) -> list[Announcement]:
         """Every announcement of the consultation, in date order.
 
-        A phase that lists none gets its opening, reminders at J-7 and J-1 and its closing.
+        A phase that lists none gets its opening (the référent phase: its calls instead),
+        reminders at J-7 and J-1 and its closing.
         An opening or a reminder is meaningful until its phase ends; a closing until the
         next phase starts (two weeks after the last one).
         """
@@ -112,7 +117,7 @@ class Calendar:
                 if index + 1 < len(self.phases)
                 else phase.end + LAST_CLOSING_VALID
             )
-            entries = phase.announcements or _default_entries()
+            entries = phase.announcements or _default_entries(phase.id)
             for entry in entries:
                 found.append(_announcement(phase, entry, after))
         return sorted(found, key=lambda a: (a.on, a.id))
@@ -151,9 +156,10 @@ MONTHS = (
 )
 
 
-def _default_entries() -> tuple[dict[str, Any], ...]:
+def _default_entries(phase_id: str) -> tuple[dict[str, Any], ...]:
     reminders = tuple({"kind": "rappel", "days_before_end": n} for n in DEFAULT_REMINDERS)
-    return ({"kind": "ouverture"}, *reminders, {"kind": "cloture"})
+    opening = () if phase_id in OPENED_BY_CALLS else ({"kind": "ouverture"},)
+    return (*opening, *reminders, {"kind": "cloture"})
 
 
 def _announcement(phase: Phase, entry: dict[str, Any], closing_until: date) -> Announcement:

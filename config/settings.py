@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     push_days: str = "1-5"  # ISO weekdays when pushes are sent (1 = Monday)
     push_hours: str = "09:00-18:00"
     schedule_seconds: int = Field(default=60, ge=1)  # how often due announcements are checked
+    referent_call_delay_days: int = Field(default=7, ge=0)  # laureates' calls, then everyone
     now: datetime | None = None  # a fixed start for the clock, for trials (RECUEIL_NOW)
     taxonomy_file: Path | None = None
     calendar_file: Path | None = None

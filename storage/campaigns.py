@@ -1,21 +1,32 @@
 """Campaigns (scheduled announcements and administrators' pushes) and their audiences.
 
-An audience is a named query over the agents: who hears a campaign. Every audience leaves
-out agents without a profile, those who opted out (``stop``) and those who blocked the bot;
-each agent is reached in their most recent conversation on the transport they use.
+An audience is a named query over the agents: who hears a campaign. Some take a laureate's
+reference after a colon (``laureat:P-012``, ``volontaires:P-012``, ``suiveurs:P-012``).
+Every audience leaves out agents without a profile, those who opted out (``stop``) and those
+who blocked the bot; each agent is reached in their most recent conversation on the
+transport they use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from storage.keys import ConversationKey
-from storage.models import Agent, Campaign, Contribution, ReferentOffer, Support, utcnow
-from storage.statements import agents, conversations, deliveries
+from storage.models import (
+    Agent,
+    Campaign,
+    Contribution,
+    ProposalFollow,
+    ReferentOffer,
+    Support,
+    utcnow,
+)
+from storage.ops.supports import normalize_reference
+from storage.statements import agents, conversations, deliveries, proposals
 
 if TYPE_CHECKING:
     from storage.store import Tx
@@ -24,6 +35,7 @@ campaigns = Campaign.__table__  # type: ignore[attr-defined]
 contributions = Contribution.__table__  # type: ignore[attr-defined]
 supports = Support.__table__  # type: ignore[attr-defined]
 offers = ReferentOffer.__table__  # type: ignore[attr-defined]
+follows = ProposalFollow.__table__  # type: ignore[attr-defined]
 
 VOTERS = ("elu", "agent")
 """Who may support a proposal: élus and agents of a collectivité (partners may not)."""
@@ -74,6 +86,14 @@ def _voters() -> sa.ColumnElement[bool]:
     return agents.c.profile.in_(VOTERS)
 
 
+def _explicit(following: bool, proposal_id: Any = None) -> sa.ColumnElement[bool]:
+    """Agents who typed ``suivre`` (or ``ne plus suivre``), of one laureate or of any."""
+    chosen = sa.select(follows.c.agent_id).where(follows.c.following.is_(following))
+    if proposal_id is not None:
+        chosen = chosen.where(follows.c.proposal_id == proposal_id)
+    return agents.c.id.in_(chosen)
+
+
 AUDIENCES: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
     "agents": lambda: sa.true(),
     "votants": _voters,
@@ -81,14 +101,78 @@ AUDIENCES: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
     "sans_soutien": lambda: sa.and_(_voters(), sa.not_(_supporters())),
     "participants_vote": _supporters,
     "volontaires": _volunteers,
-    "suiveurs": lambda: sa.or_(_contributors(), _supporters(), _volunteers()),
+    "suiveurs": lambda: sa.or_(_contributors(), _supporters(), _volunteers(), _explicit(True)),
 }
 """Every audience by name; the calendar and ``!annoncer`` name them (docs/campagnes.md)."""
 
 
+def _proposal_id(reference: str) -> Any:
+    return (
+        sa.select(proposals.c.id)
+        .where(proposals.c.reference == normalize_reference(reference))
+        .scalar_subquery()
+    )
+
+
+def _contributors_of(proposal_id: Any) -> sa.ColumnElement[bool]:
+    authors = sa.select(contributions.c.author_id).where(contributions.c.proposal_id == proposal_id)
+    return agents.c.id.in_(authors)
+
+
+def _supporters_of(proposal_id: Any) -> sa.ColumnElement[bool]:
+    standing = sa.and_(supports.c.withdrawn_at.is_(None), supports.c.proposal_id == proposal_id)
+    return agents.c.collectivite_id.in_(sa.select(supports.c.collectivite_id).where(standing))
+
+
+def _volunteers_of(proposal_id: Any) -> sa.ColumnElement[bool]:
+    standing = sa.and_(offers.c.withdrawn_at.is_(None), offers.c.proposal_id == proposal_id)
+    return agents.c.collectivite_id.in_(sa.select(offers.c.collectivite_id).where(standing))
+
+
+def _laureate_call(proposal_id: Any) -> sa.ColumnElement[bool]:
+    return sa.or_(_contributors_of(proposal_id), _supporters_of(proposal_id))
+
+
+def _followers_of(proposal_id: Any) -> sa.ColumnElement[bool]:
+    """Contributors, supporters and volunteers, and who typed ``suivre``; minus who typed
+    ``ne plus suivre``."""
+    automatic = sa.or_(
+        _contributors_of(proposal_id),
+        _supporters_of(proposal_id),
+        _volunteers_of(proposal_id),
+        _explicit(True, proposal_id),
+    )
+    return sa.and_(automatic, sa.not_(_explicit(False, proposal_id)))
+
+
+PER_LAUREATE: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
+    "laureat": _laureate_call,
+    "volontaires": _volunteers_of,
+    "suiveurs": _followers_of,
+}
+"""Audiences of one laureate, named with its reference: ``suiveurs:P-012``. Contributors are
+the authors of its contributions; supporters, volunteers are the agents of the collectivités
+whose support or offer stands (as in the audiences above)."""
+
+
+def is_audience(audience: str) -> bool:
+    name, colon, reference = audience.partition(":")
+    if colon:
+        return name in PER_LAUREATE and reference.strip() != ""
+    return name in AUDIENCES
+
+
+def audience_condition(audience: str) -> sa.ColumnElement[bool]:
+    """The condition on agents of a named audience (``KeyError`` for an unknown name)."""
+    name, colon, reference = audience.partition(":")
+    if colon:
+        return PER_LAUREATE[name](_proposal_id(reference))
+    return AUDIENCES[name]()
+
+
 def recipients(tx: Tx, audience: str) -> list[Recipient]:
     """The agents an audience reaches, each in their latest conversation, by agent id."""
-    condition = AUDIENCES[audience]()
+    condition = audience_condition(audience)
     latest = (
         sa.select(
             conversations.c.transport,

@@ -225,7 +225,11 @@ class AgentVouch(SQLModel, table=True):
 
 
 class ReferentOffer(SQLModel, table=True):
-    """A collectivité volunteers to co-build a selected service (territoire référent)."""
+    """A collectivité volunteers to co-build a selected service (territoire référent).
+
+    One per collectivité per laureate; a withdrawn offer keeps its row and its reference
+    (``V-0001``), and volunteering again reuses both.
+    """
 
     __tablename__ = "referent_offer"
     __table_args__ = (
@@ -234,6 +238,7 @@ class ReferentOffer(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(default=None, max_length=16, unique=True)  # V-0001
     proposal_id: int = Field(foreign_key="proposal.id")
     collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
@@ -242,6 +247,24 @@ class ReferentOffer(SQLModel, table=True):
     elu_agreement: str | None = Field(default=None, max_length=16)  # ELU_AGREEMENTS
     created_at: datetime = _ts()
     withdrawn_at: datetime | None = _ts(nullable=True)
+
+
+class ProposalFollow(SQLModel, table=True):
+    """An agent's explicit choice about a laureate's news: ``suivre`` or ``ne plus suivre``.
+
+    Contributors, supporters and volunteers follow a laureate without a row; a row with
+    ``following`` False takes one of them out, a row with True adds anyone else.
+    """
+
+    __tablename__ = "proposal_follow"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "agent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    following: bool
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
 
 
 class Conversation(SQLModel, table=True):

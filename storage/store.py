@@ -30,10 +30,12 @@ from storage.ops.audit import AuditOps
 from storage.ops.contributions import ContributionOps
 from storage.ops.conversations import ConversationOps
 from storage.ops.deliveries import DeliveryOps
+from storage.ops.follows import FollowOps
 from storage.ops.groups import GroupOps
 from storage.ops.notices import NoticeOps
 from storage.ops.platform_messages import PlatformMessageOps
 from storage.ops.proposals import ProposalOps
+from storage.ops.referents import OfferRecord, ReferentOps
 from storage.ops.supports import SupportOps
 from storage.ops.triage import TriageRefused
 from storage.ops.triage_files import TriageFileOps
@@ -81,6 +83,8 @@ class Tx(
     TriageFileOps,  # the reviewed spreadsheet's reads and draft keys
     NoticeOps,  # what contributors are told once proposals are published
     VouchingOps,  # what makes a support verified
+    ReferentOps,
+    FollowOps,
     AuditOps,
 ):
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""
@@ -202,3 +206,7 @@ class Store:
     def contributions(self) -> list[ContributionView]:
         with self.transaction() as tx:
             return tx.contribution_views()
+
+    def volunteers(self) -> list[OfferRecord]:
+        with self.transaction() as tx:
+            return tx.volunteers()

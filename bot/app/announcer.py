@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from bot.app.engine import Engine
+from bot.app.referent_calls import queue_referent_calls
 from bot.consultation import vote
 from bot.consultation.campaigns import (
     announcement_messages,
@@ -52,6 +53,7 @@ async def tick(engine: Engine) -> list[str]:
         if count is not None:
             log.info("announcement %s queued for %d agents", announcement.id, count)
             queued.append(announcement.id)
+    queued += await queue_referent_calls(engine)
     return queued
 
 

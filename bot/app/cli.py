@@ -28,6 +28,7 @@ from bot.consultation.export import (
 )
 from bot.consultation.matches import MATCH_COLUMNS, feedback, match_records, render
 from bot.consultation.need_types import NEED_TYPE_COLUMNS, need_type_records
+from bot.consultation.referents import VOLUNTEER_COLUMNS, volunteer_records
 from bot.consultation.regroup import (
     CANDIDATE_COLUMNS,
     CANDIDATE_MIN_SCORE,
@@ -113,13 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter les contributions")
     export.add_argument(
         "--what",
-        choices=["contributions", "clusters", "matches", "candidates", "need-types", "proposals"],
+        choices=[
+            "contributions",
+            "clusters",
+            "matches",
+            "candidates",
+            "need-types",
+            "proposals",
+            "volontaires",
+        ],
         default="contributions",
         help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
         "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
         "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
         "contributions rangées par besoin type, une première ébauche des propositions ; "
-        "proposals : chaque proposition avec ses contributions et collectivités (aussi en ods)",
+        "proposals : chaque proposition avec ses contributions et collectivités (aussi en ods) ; "
+        "volontaires : les collectivités volontaires comme territoires référents, par lauréat",
     )
     export.add_argument(
         "--min-score",
@@ -226,6 +236,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         views = store.contributions()
+        offers = store.volunteers() if args.what == "volontaires" else []
     finally:
         store.close()
     taxonomy = Taxonomy.load(settings.taxonomy_file)
@@ -246,6 +257,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             )
             return 1
         records, columns = need_type_records(views, needs, read_catalogue()), NEED_TYPE_COLUMNS
+    elif args.what == "volontaires":
+        records, columns = volunteer_records(offers), VOLUNTEER_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
     content = to_csv(records, columns) if args.format == "csv" else to_json(records)

@@ -13,6 +13,7 @@ from bot.consultation import vote
 from bot.consultation.recurrence import SerializedIndex, indexed_text
 from bot.dialogue.context import Services
 from bot.forms.intake import build_forms
+from bot.forms.volunteering import build_volunteer_forms
 from bot.scenes import build_scenes
 from config.calendar import Calendar
 from config.catalogue import Catalogue
@@ -37,7 +38,7 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         calendar=Calendar.load(settings.zone, settings.calendar_file),
         referential=default_referential(),
         classifier=classifier or load_classifier(taxonomy),
-        forms=build_forms(),
+        forms={**build_forms(), **build_volunteer_forms()},
         scenes=build_scenes(),
         commands=build_commands(),
         polls={"vote": vote.poll_answer},

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from bot.admin import campaigns, exports, groups, stats
 from bot.admin import proposals as proposal_triage
+from bot.admin import referents as admin_referents
 from bot.admin import vote as vote_admin
 from bot.admin import vouching as admin_vouching
-from bot.commands import account, navigation, subscription, vote, vouching
+from bot.commands import (
+    account,
+    follow,
+    navigation,
+    referents,
+    subscription,
+    vote,
+    vouching,
+)
 from bot.dialogue.commands import CommandRegistry
 
 COMMAND_MODULES = (
@@ -14,6 +23,8 @@ COMMAND_MODULES = (
     account,
     vote,
     vouching,
+    referents,
+    follow,
     subscription,
     stats,
     exports,
@@ -22,6 +33,7 @@ COMMAND_MODULES = (
     campaigns,
     proposal_triage,
     admin_vouching,
+    admin_referents,
 )
 
 

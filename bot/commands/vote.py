@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.consultation import vote
+from bot.consultation import referents, vote
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
 
@@ -21,7 +21,12 @@ def soutenir(turn: Turn, argument: str) -> None:
 
 
 def retirer(turn: Turn, argument: str) -> None:
-    turn.say(vote.withdraw(turn.ctx, vote.references(argument)))
+    """``retirer P-012`` withdraws a support, ``retirer V-0001`` a référent offer."""
+    offers, supports = referents.references(argument), vote.references(argument)
+    replies = [referents.withdraw(turn.ctx, offers)] if offers else []
+    if supports:
+        replies.append(vote.withdraw(turn.ctx, supports))
+    turn.say("\n".join(replies))
 
 
 def mes_soutiens(turn: Turn, argument: str) -> None:
@@ -32,6 +37,6 @@ COMMANDS = (
     CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True),
     CommandSpec("voir", voir, argument=vote.REFERENCES),
     CommandSpec("soutenir", soutenir, aliases=("soutien",), argument=vote.REFERENCES),
-    CommandSpec("retirer", retirer, argument=vote.REFERENCES),
+    CommandSpec("retirer", retirer, argument=referents.WITHDRAWABLE),
     CommandSpec("mes soutiens", mes_soutiens, aliases=("messoutiens",), menu=True),
 )

@@ -90,6 +90,7 @@ class CommandRegistry:
                 if any(word in other for other in tables):
                     raise ValueError(f"the word {word!r} names two commands")
                 table[word] = spec
+        self._longest_word = max((len(w.split()) for w in self._with_argument), default=0)
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self._specs)
@@ -125,13 +126,9 @@ class CommandRegistry:
         plain = self._plain.get(fold(body))
         if plain is not None:
             return ParsedCommand(plain, word)
-        with_argument = self._with_argument.get(fold(word))
-        if (
-            with_argument is not None
-            and with_argument.argument is not None
-            and with_argument.argument.fullmatch(argument.strip())
-        ):
-            return ParsedCommand(with_argument, word, argument.strip())
+        with_argument = self._with_argument_in(body)
+        if with_argument is not None:
+            return with_argument
         if not prefixed:
             return None
         found = self._prefixed.get(fold(word))
@@ -139,6 +136,16 @@ class CommandRegistry:
             return ParsedCommand(found, word, argument.strip())
         if _WORD.fullmatch(word):
             return ParsedCommand(None, stripped[0] + word)
+        return None
+
+    def _with_argument_in(self, body: str) -> ParsedCommand | None:
+        """A plain command of one or more words (``ne plus suivre``) and its argument."""
+        tokens = body.split()
+        for size in range(min(len(tokens) - 1, self._longest_word), 0, -1):
+            spec = self._with_argument.get(fold(" ".join(tokens[:size])))
+            argument = " ".join(tokens[size:])
+            if spec is not None and spec.argument is not None and spec.argument.fullmatch(argument):
+                return ParsedCommand(spec, " ".join(tokens[:size]), argument)
         return None
 
     def visible_to(self, is_admin: bool) -> list[CommandSpec]:

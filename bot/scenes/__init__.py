@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dialogue.scene import SceneRegistry
 from bot.scenes.announce import AnnounceScene
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
+from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
@@ -27,5 +28,6 @@ def build_scenes() -> SceneRegistry:
             ResumeScene(),
             ProfileScene(),
             AnnounceScene(),
+            ConfirmPushScene(),
         ]
     )

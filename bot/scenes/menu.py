@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.consultation import vote
+from bot.consultation import referents, vote
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.parsing import Option
 from bot.dialogue.scene import Scene
@@ -15,6 +15,7 @@ from config.calendar import french_date
 
 MINE, PROFILE_CHOICE, HELP = "mes_contributions", "profil", "aide"
 VOTE, SUPPORTS = "propositions", "mes_soutiens"
+VOLUNTEER, OFFERS = "volontaire", "mes_engagements"
 
 
 class MenuScene(Scene):
@@ -36,6 +37,13 @@ class MenuScene(Scene):
             options += [
                 Option(VOTE, ctx.t("menu.vote"), ("voter", "propositions")),
                 Option(SUPPORTS, ctx.t("menu.supports")),
+            ]
+        elif calendar.is_open("referents", ctx.now):
+            end = french_date(calendar.get("referents").end)
+            text = ctx.t("referents.menu_prompt", end=end)
+            options += [
+                Option(VOLUNTEER, ctx.t("referents.menu_volunteer"), ("volontaire",)),
+                Option(OFFERS, ctx.t("referents.menu_mine"), ("mes engagements",)),
             ]
         else:
             text = collecte_closed(ctx)
@@ -63,6 +71,10 @@ class MenuScene(Scene):
             turn.out.extend(vote.listing(ctx))
         elif choice == SUPPORTS:
             turn.say(vote.mine(ctx))
+        elif choice == VOLUNTEER:
+            ctx.services.commands.get("volontaire").handler(turn, "")
+        elif choice == OFFERS:
+            turn.say(referents.mine(ctx))
         elif choice == MINE:
             show_mine(turn)
         elif choice == PROFILE_CHOICE:

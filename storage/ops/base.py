@@ -10,7 +10,7 @@ from sqlmodel import Session
 from storage import statements as sql
 from storage.models import Counter
 
-REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P"}
+REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P", "offer": "V", "push": "M"}
 
 
 class TxBase:

@@ -1,0 +1,38 @@
+"""Territoires référents: ``volontaire`` (the form), ``mes engagements``. Withdrawing an
+offer is ``retirer V-0001`` (the vote's ``retirer``, dispatched on the reference)."""
+
+from __future__ import annotations
+
+from bot.consultation import referents
+from bot.dialogue.commands import CommandSpec
+from bot.dialogue.turn import Turn
+from config.calendar import french_date
+
+
+def volontaire(turn: Turn, argument: str) -> None:
+    ctx = turn.ctx
+    refused = referents.start_refusal(ctx)
+    if refused is not None:
+        turn.say(refused)
+        return
+    answers = referents.initial_answers(ctx)
+    end = french_date(ctx.services.calendar.get("referents").end)
+    turn.say(ctx.t("referents.intro", end=end))
+    if answers:
+        turn.say(ctx.t("referents.contact_prefilled", contact=answers["contact"]))
+    turn.start_form(referents.FORM, answers)
+
+
+def mes_engagements(turn: Turn, argument: str) -> None:
+    turn.say(referents.mine(turn.ctx))
+
+
+COMMANDS = (
+    CommandSpec(
+        "volontaire",
+        volontaire,
+        aliases=("me porter volontaire", "se porter volontaire", "porter volontaire"),
+        menu=True,
+    ),
+    CommandSpec("mes engagements", mes_engagements, aliases=("engagements",), menu=True),
+)

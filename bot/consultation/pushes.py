@@ -1,0 +1,89 @@
+"""Administrators' messages to the people of one laureate: its volunteers, its followers.
+
+``!ecrire-volontaires P-012 « … »`` and ``!nouvelles P-012 « … »`` build a draft (the text
+as agents will read it, its audience, a campaign id); the administrator sees it with the
+number of recipients and confirms; the campaign is then queued once, in the turn's
+transaction, and sent after it (``Context.pushed``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.consultation.campaigns import Campaign, queue_campaign
+from bot.core.values import OutText
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import clean_text, text_problem
+from storage import campaigns as stored
+from storage.ops.referents import LAUREATE
+from storage.ops.supports import normalize_reference
+
+ARGUMENT = re.compile(r"(P[-\s]?\d{1,4})\s*[:,]?\s*(.*)", re.IGNORECASE | re.DOTALL)
+QUOTES = ' \n«»"“”'
+MESSAGE_MAX = 3000
+PUSH_COUNTER = "push"
+
+
+@dataclass(frozen=True, slots=True)
+class PushDraft:
+    """What a confirmation holds between two messages (stored in the frame's data)."""
+
+    campaign: str
+    audience: str
+    subject: str  # the laureate's reference
+    message: str
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def draft(ctx: Context, argument: str, kind: str) -> PushDraft | str:
+    """The draft of a ``kind`` push (``volontaires``, ``suiveurs``), or why there is none."""
+    found = ARGUMENT.fullmatch(argument.strip())
+    text = clean_text(found[2]).strip(QUOTES) if found else ""
+    if found is None or text_problem(text, max_length=MESSAGE_MAX) is not None:
+        return ctx.t(f"push.{kind}.usage", max=MESSAGE_MAX)
+    reference = normalize_reference(found[1])
+    detail = ctx.tx.proposal(reference)
+    if detail is None or detail.proposal.status != LAUREATE:
+        return ctx.t("push.not_laureate", reference=reference)
+    audience = f"{kind}:{reference}"
+    if not stored.recipients(ctx.tx, audience):
+        return ctx.t(f"push.{kind}.nobody", reference=reference)
+    message = ctx.t(
+        f"push.{kind}.message", reference=reference, title=detail.proposal.title, text=text
+    )
+    campaign = f"{kind}-{reference}-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: unique
+    return PushDraft(campaign, audience, reference, message)
+
+
+def recipients_count(ctx: Context, data: dict[str, Any]) -> int:
+    return len(stored.recipients(ctx.tx, data["audience"]))
+
+
+def queue(ctx: Context, data: dict[str, Any]) -> str:
+    """Queue a confirmed draft once; its recipients are sent to after the turn."""
+    push = PushDraft(**data)
+    phase = ctx.services.calendar.current(ctx.now)
+    campaign = Campaign(
+        push.campaign,
+        "annonce",
+        push.audience,
+        phase=phase.id if phase is not None else None,
+        note=push.subject,
+        created_by=ctx.actor,
+    )
+    recipients = queue_campaign(ctx.tx, campaign, [OutText(push.message)])
+    if recipients is None:
+        return ctx.t("push.already", campaign=push.campaign)
+    ctx.pushed.extend(r.key for r in recipients)
+    ctx.tx.audit(
+        ctx.actor,
+        "push.queued",
+        subject=push.campaign,
+        audience=push.audience,
+        recipients=len(recipients),
+    )
+    return ctx.t("push.queued", count=len(recipients))

@@ -1,0 +1,76 @@
+"""The calls for territoires référents, one per laureate, then one to everyone.
+
+When the référent phase opens, each laureate's call (``referents-appel-P-012``) goes to the
+contributors and supporters of that proposal (audience ``laureat:P-012``); a configurable
+delay later (``RECUEIL_REFERENT_CALL_DELAY_DAYS``), one call listing every laureate
+(``referents-appel-tous``) goes to every agent. Calls are due while the phase is open: a
+laureate selected during the phase gets its call at the next tick; after the phase, none.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.consultation.campaigns import Campaign
+from bot.core.values import Outgoing, OutText
+from config.calendar import Calendar, french_date
+from config.catalogue import Catalogue
+from storage.records import ProposalRecord
+
+PHASE = "referents"
+KIND = "appel"
+EVERYONE = "referents-appel-tous"
+
+
+def call_id(reference: str) -> str:
+    return f"referents-appel-{reference}"
+
+
+def due_calls(
+    calendar: Calendar,
+    day: date,
+    delay_days: int,
+    laureates: list[ProposalRecord],
+    recorded: set[str],
+) -> list[tuple[Campaign, ProposalRecord | None]]:
+    """The calls to queue on ``day``: each laureate's first, then the one to everyone.
+
+    The call to everyone waits ``delay_days`` after the opening (at the latest, the last
+    day of the phase), and for at least one laureate.
+    """
+    phase = calendar.get(PHASE)
+    if not phase.contains(day) or not laureates:
+        return []
+    due: list[tuple[Campaign, ProposalRecord | None]] = [
+        (Campaign(call_id(p.reference), KIND, f"laureat:{p.reference}", phase=PHASE), p)
+        for p in laureates
+        if call_id(p.reference) not in recorded
+    ]
+    everyone_on = min(phase.start + timedelta(days=delay_days), phase.end)
+    if day >= everyone_on and EVERYONE not in recorded:
+        due.append((Campaign(EVERYONE, KIND, "agents", phase=PHASE), None))
+    return due
+
+
+def call_messages(
+    catalogue: Catalogue,
+    calendar: Calendar,
+    laureate: ProposalRecord | None,
+    laureates: list[ProposalRecord],
+) -> list[Outgoing]:
+    """One laureate's call, or (``laureate`` None) the call to everyone listing them all."""
+    end = french_date(calendar.get(PHASE).end)
+    if laureate is not None:
+        text = catalogue.t(
+            "annonces.referents.appel.laureat",
+            reference=laureate.reference,
+            title=laureate.title,
+            end=end,
+        )
+    else:
+        items = "\n".join(
+            catalogue.t("annonces.referents.appel.item", reference=p.reference, title=p.title)
+            for p in laureates
+        )
+        text = catalogue.t("annonces.referents.appel.tous", items=items, end=end)
+    return [OutText(text + "\n\n" + catalogue.t("annonces.stop_hint"))]

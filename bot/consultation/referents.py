@@ -1,0 +1,194 @@
+"""Territoires référents: collectivités volunteer to co-build the laureates.
+
+During the référent phase, élus and agents of a collectivité (not partners) volunteer in a
+short form (``volontaire``): for one or more laureates, what their collectivité brings, a
+contact and whether an élu agreed. Each offer gets a reference (``V-0001``); ``mes
+engagements`` lists them and ``retirer V-0001`` withdraws one until the phase ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from bot.dialogue.context import Context
+from bot.forms.base import Completion, FormState
+from config.calendar import french_date
+from storage.campaigns import VOTERS
+from storage.ops.referents import LAUREATE, OfferOutcome, OfferRecord
+from storage.records import ProposalRecord
+
+FORM = "volontaire"
+WITHDRAWABLE = re.compile(r"(?:(?:P[-\s]?\d{1,4}|V[-\s]?\d{1,5})[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
+"""What follows ``retirer``: proposal references (supports) and offer references."""
+
+
+def references(argument: str) -> list[str]:
+    """The offer references in ``argument``: ``v1``, ``V-0001`` → ``V-0001``."""
+    found = re.findall(r"V[-\s]?(\d{1,5})", argument, flags=re.IGNORECASE)
+    return list(dict.fromkeys(f"V-{int(n):04d}" for n in found))
+
+
+def laureates(ctx: Context) -> list[ProposalRecord]:
+    return [p for p in ctx.tx.proposals() if p.status == LAUREATE]
+
+
+def refusal(ctx: Context) -> str | None:
+    """Why this agent may not volunteer or withdraw now (wrong phase, a partner), or None."""
+    calendar = ctx.services.calendar
+    phase = calendar.get("referents")
+    today = calendar.today(ctx.now)
+    if today < phase.start:
+        return ctx.t("referents.not_open", start=french_date(phase.start))
+    if today > phase.end:
+        return ctx.t("referents.closed", end=french_date(phase.end))
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return ctx.t("referents.profile_needed")
+    if ctx.agent.profile not in VOTERS:
+        return ctx.t("referents.partner")
+    return None
+
+
+def open_for(ctx: Context) -> list[ProposalRecord]:
+    """The laureates this agent's collectivité has not volunteered for yet."""
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    offered = {o.proposal for o in ctx.tx.offers_of(ctx.agent.collectivite_id)}
+    return [p for p in laureates(ctx) if p.reference not in offered]
+
+
+def start_refusal(ctx: Context) -> str | None:
+    """Why the form cannot start: the rules, no laureate, or every laureate already offered."""
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    if not laureates(ctx):
+        return ctx.t("referents.no_laureate")
+    if not open_for(ctx):
+        return ctx.t("referents.all_offered")
+    return None
+
+
+def initial_answers(ctx: Context) -> dict[str, str]:
+    """The form starts with the profile's e-mail as the contact (editable in the summary)."""
+    email = ctx.agent.email if ctx.agent is not None else None
+    return {"contact": email} if email else {}
+
+
+def submit(ctx: Context, form: FormState) -> Completion:
+    """The form's ``on_complete``: one offer per chosen laureate, each with its reference."""
+    refused = refusal(ctx)
+    if refused is not None:  # the phase closed while the form was open
+        return Completion(refused)
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    answers = form.answers
+    lines = []
+    added = 0
+    for proposal in answers["laureats"]:
+        result = ctx.tx.volunteer(
+            ctx.actor,
+            ctx.agent.id,
+            ctx.agent.collectivite_id,
+            proposal,
+            commitment=answers["commitment"],
+            contact=answers["contact"],
+            elu_agreement=answers["elu_agreement"],
+        )
+        added += result.outcome == OfferOutcome.ADDED
+        lines.append(
+            ctx.t(
+                f"referents.offer.{result.outcome.value}",
+                reference=result.reference or "",
+                proposal=proposal,
+            )
+        )
+    if added:
+        end = french_date(ctx.services.calendar.get("referents").end)
+        lines.append(ctx.t("referents.offer.next", end=end))
+    return Completion("\n".join(lines))
+
+
+def withdraw(ctx: Context, refs: Iterable[str]) -> str:
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.agent is not None
+    lines = []
+    for reference in refs:
+        result = ctx.tx.withdraw_offer(ctx.actor, ctx.agent.id, reference)
+        lines.append(
+            ctx.t(
+                f"referents.withdraw.{result.outcome.value}",
+                reference=reference,
+                proposal=result.proposal or "",
+            )
+        )
+    return "\n".join(lines)
+
+
+def mine(ctx: Context) -> str:
+    """The collectivité's standing offers, whoever made them."""
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return ctx.t("referents.profile_needed")
+    offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
+    if not offers:
+        return ctx.t("referents.mine.none")
+    lines = [ctx.t("referents.mine.title", count=len(offers))]
+    for offer in offers:
+        who = "referents.mine.you" if offer.agent_id == ctx.agent.id else "referents.mine.colleague"
+        lines.append(
+            ctx.t(
+                "referents.mine.item",
+                reference=offer.reference,
+                proposal=offer.proposal,
+                title=offer.title,
+                agreement=ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}"),
+                who=ctx.t(who),
+            )
+        )
+    return "\n".join(lines)
+
+
+VOLUNTEER_COLUMNS: tuple[str, ...] = (
+    "laureat",
+    "laureat_titre",
+    "reference",
+    "collectivite",
+    "collectivite_type",
+    "collectivite_code",
+    "departement",
+    "apport",
+    "contact",
+    "accord_elu",
+    "agent_profil",
+    "agent_fonction",
+    "date",
+)
+
+
+def volunteer_records(offers: Iterable[OfferRecord]) -> list[dict[str, Any]]:
+    """``recueil export --what volontaires``: one row per standing offer, by laureate."""
+    return [
+        dict(
+            zip(
+                VOLUNTEER_COLUMNS,
+                (
+                    o.proposal,
+                    o.title,
+                    o.reference,
+                    o.collectivite,
+                    o.collectivite_kind,
+                    o.collectivite_code,
+                    o.departement or "",
+                    o.commitment or "",
+                    o.contact or "",
+                    o.elu_agreement or "",
+                    o.agent_profile or "",
+                    o.agent_fonction or "",
+                    o.created_at.date().isoformat(),
+                ),
+                strict=True,
+            )
+        )
+        for o in offers
+    ]

@@ -1,0 +1,54 @@
+"""The volunteering form (territoires référents): laureates, commitment, contact, élu."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.consultation import referents
+from bot.dialogue.parsing import Option
+from bot.forms.base import ChoiceField, Form, TextField
+
+if TYPE_CHECKING:
+    from bot.dialogue.context import Context
+
+
+class LaureateField(ChoiceField):
+    """The laureates the agent's collectivité has not volunteered for yet; several allowed."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, options=(), multiple=True)
+
+    def options(self, ctx: Context, form: str) -> tuple[Option, ...]:
+        return tuple(
+            Option(
+                p.reference,
+                ctx.t("form.volontaire.laureats.item", reference=p.reference, title=p.title),
+                (p.reference,),
+            )
+            for p in referents.open_for(ctx)
+        )
+
+    def display(self, ctx: Context, form: str, value: Any) -> str:
+        titles = {p.reference: p.title for p in referents.laureates(ctx)}
+        return ", ".join(
+            ctx.t("form.volontaire.laureats.item", reference=r, title=titles.get(r, ""))
+            for r in value
+        )
+
+
+def build_volunteer_forms() -> dict[str, Form]:
+    volontaire = Form(
+        referents.FORM,
+        (
+            LaureateField("laureats"),
+            TextField("commitment", max_length=4000, min_length=10),
+            TextField("contact", max_length=500, min_length=3, public=False),
+            ChoiceField(
+                "elu_agreement",
+                options=("oui", "non", "en_cours"),
+                aliases={"en_cours": ("en cours", "bientot")},
+            ),
+        ),
+        on_complete=referents.submit,
+    )
+    return {volontaire.name: volontaire}

@@ -1,0 +1,122 @@
+"""Following a laureate: automatic for its people, ``suivre`` and ``ne plus suivre`` for
+anyone; ``!nouvelles`` reaches exactly its followers, once."""
+
+from __future__ import annotations
+
+from test_intake import register
+from test_referents import (
+    AFTER_REFERENTS,
+    DURING_COLLECTE,
+    REFERENTS_OPEN,
+    Consultation,
+    laureates,
+    pushes_sent,
+    volunteer,
+)
+
+from bot.commands import build_commands
+from bot.core.values import OutText
+from config.typography import french as fr
+from storage import campaigns as stored
+from storage.store import Store
+
+DEPLOIEMENT = AFTER_REFERENTS.replace(month=6, day=2)
+
+
+def test_multi_word_commands_take_an_argument_and_admin_commands_a_long_text() -> None:
+    registry = build_commands()
+    parsed = registry.parse("ne plus suivre P-012")
+    assert parsed is not None and parsed.command is not None
+    assert (parsed.command.name, parsed.argument) == ("ne plus suivre", "P-012")
+    assert registry.parse("ne plus suivre les débats") is None  # an answer, not a command
+    parsed = registry.parse("retirer V-0001 et P-3")
+    assert parsed is not None and parsed.command is not None and parsed.command.name == "retirer"
+    text = "!nouvelles P-012 « " + "Le prototype est en ligne. " * 10 + "»"
+    parsed = registry.parse(text)
+    assert parsed is not None and parsed.command is not None
+    assert parsed.command.name == "nouvelles" and parsed.argument.startswith("P-012 «")
+    assert registry.parse("!inconnue " + "x" * 80) is None  # a long line stays an answer
+
+
+def followers(store: Store, reference: str) -> set[str]:
+    with store.transaction() as tx:
+        return {r.key.user for r in stored.recipients(tx, f"suiveurs:{reference}")}
+
+
+async def news(people: Consultation, admin, text: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """``!nouvelles P-001``, confirmed; how many messages each agent received."""
+    everyone = [*people.everyone, admin]
+    for agent in everyone:
+        agent.transport.pop(agent.key)
+    await admin.say(f"!nouvelles P-001 « {text} »")
+    assert fr("Des nouvelles de P-001") in admin.text
+    await admin.say("oui")
+    assert "mis en file pour" in admin.text
+    await pushes_sent(admin.engine)
+    return {
+        agent.key.user: sum(
+            isinstance(m, OutText) and text in m.text for m in agent.transport.pop(agent.key)
+        )
+        for agent in everyone
+    }
+
+
+async def test_follow_and_unfollow_change_who_gets_the_news(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = REFERENTS_OPEN
+    await volunteer(people.eve, "2", contact="eve@nantes.fr")  # volunteers for P-002 only
+    # automatic: contributors (alice, bob) and supporters (dan) of P-001
+    assert followers(store, "P-001") == {"alice", "bob", "dan"}
+    assert followers(store, "P-002") == {"chloe", "eve"}
+
+    clock.now = DEPLOIEMENT
+    await people.chloe.say("suivre P-001")
+    assert fr("Vous suivez P-001") in people.chloe.text
+    await people.alice.say("ne plus suivre P-001")
+    assert "Vous ne suivez plus P-001" in people.alice.text
+    await people.eve.say("suivre P-9")
+    assert "Je ne trouve pas de proposition P-009" in people.eve.text
+    assert followers(store, "P-001") == {"bob", "dan", "chloe"}
+
+    received = await news(people, admin, "Le prototype est en ligne")
+    assert received == {"alice": 0, "bob": 1, "chloe": 1, "dan": 1, "eve": 0, "admin": 0}
+    await admin.say("oui")  # the confirmation was answered: nothing is queued again
+    await pushes_sent(admin.engine)
+    assert all(not agent.transport.pop(agent.key) for agent in people.everyone)
+
+    await people.alice.say("suivre P-001")
+    await people.chloe.say("ne plus suivre P-001")
+    received = await news(people, admin, "Un atelier le 3 juin")
+    assert received == {"alice": 1, "bob": 1, "chloe": 0, "dan": 1, "eve": 0, "admin": 0}
+    with store.transaction() as tx:
+        actions = [e.action for e in tx.audit_entries(action_prefix="follow.")]
+    assert actions == ["follow.added", "follow.removed", "follow.added", "follow.removed"]
+
+
+async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = DEPLOIEMENT
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-002", "non_retenue")
+    await people.bob.say("!nouvelles P-001 « Bonjour »")
+    assert "réservée aux administrateurs" in people.bob.text
+    await admin.say("!nouvelles P-002 « Bonjour »")
+    assert "ne fait pas partie des services retenus" in admin.text
+    await people.chloe.say("suivre P-002")
+    assert "ne fait pas partie des services retenus" in people.chloe.text
+    await admin.say("!nouvelles P-001 « Bonjour »")
+    await admin.say("non")
+    assert "rien n’a été envoyé" in admin.text
+    with store.transaction() as tx:
+        assert [p.id for p in stored.progress(tx) if p.kind == "annonce"] == []
+        assert tx.audit_entries(action_prefix="follow.") == []

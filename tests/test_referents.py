@@ -1,0 +1,291 @@
+"""Territoires référents: volunteering in the phase, by collectivités; calls per laureate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from fake_transport import FakeTransport, SimulatedAgent
+from test_intake import describe_need, register
+from test_vote import DURING_VOTE, published_proposal
+
+from bot.app import announcer
+from bot.app.cli import main
+from bot.app.engine import Engine
+from bot.core.values import OutText
+from config.typography import french as fr
+from storage.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+DURING_COLLECTE = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
+REFERENTS_OPEN = datetime(2027, 4, 1, 10, 0, tzinfo=PARIS)  # a Thursday
+A_WEEK_LATER = datetime(2027, 4, 8, 10, 0, tzinfo=PARIS)
+AFTER_REFERENTS = datetime(2027, 5, 3, 10, 0, tzinfo=PARIS)
+
+
+@dataclass
+class Consultation:
+    """After the vote: P-001 (alice, bob; supported by dan) and P-002 (chloe) are laureates."""
+
+    alice: SimulatedAgent  # Villeurbanne, contributed to P-001
+    bob: SimulatedAgent  # Lyon, contributed to P-001
+    chloe: SimulatedAgent  # Grenoble, contributed to P-002
+    dan: SimulatedAgent  # Marseille, supported P-001
+    eve: SimulatedAgent  # Nantes, nothing
+
+    @property
+    def everyone(self) -> list[SimulatedAgent]:
+        return [self.alice, self.bob, self.chloe, self.dan, self.eve]
+
+
+async def send_need(agent: SimulatedAgent, title: str) -> None:
+    await describe_need(agent, title)
+    if agent.question is not None and "Envoyer" not in agent.text:
+        await agent.press(agent.option("Non"))
+    await agent.say("Envoyer")
+
+
+async def laureates(agent_factory, store: Store, clock) -> Consultation:  # type: ignore[no-untyped-def]
+    people = await published_proposal(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    chloe, dan, eve = agent_factory("chloe"), agent_factory("dan"), agent_factory("eve")
+    await register(chloe, "Grenoble")
+    await send_need(chloe, "Suivre les demandes d’intervention de la voirie")
+    await register(dan, "Marseille")
+    await register(eve, "Nantes")
+    with store.transaction() as tx:
+        second = tx.create_proposal(
+            "test:admin", title="Suivre les interventions", contributions=["B-0003"]
+        )
+        tx.publish_proposals("test:admin", [second.reference])
+    clock.now = DURING_VOTE
+    await dan.say("soutenir P-001")
+    assert "soutient P-001" in dan.text
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-001", "retenue")
+        tx.set_proposal_status("test:admin", "P-002", "retenue")
+    return Consultation(people["alice"], people["bob"], chloe, dan, eve)
+
+
+async def register_with_email(agent: SimulatedAgent, collectivite: str, email: str) -> None:
+    await agent.start()
+    await agent.say(collectivite)
+    await agent.press(agent.option("Agent"))
+    await agent.say("Chargée de mission numérique")
+    await agent.say(email)
+    assert "profil est enregistré" in agent.text
+
+
+async def volunteer(agent: SimulatedAgent, choices: str, contact: str | None) -> None:
+    await agent.say("volontaire")
+    assert "Pour quel(s) service(s) retenu(s)" in agent.text, agent.text
+    await agent.say(choices)
+    assert "Qu’apporterait votre collectivité" in agent.text
+    await agent.say("Deux agents pour tester, et nos données de réservation des salles")
+    if contact is not None:
+        assert "Qui l’équipe peut-elle contacter" in agent.text
+        await agent.say(contact)
+    await agent.press(agent.option("C’est en cours"))
+    assert "avant envoi" in agent.text
+    await agent.say("Envoyer")
+
+
+async def pushes_sent(engine: Engine) -> None:
+    """Wait for the deliveries a turn started after its reply (an administrator's push)."""
+    await asyncio.gather(*list(engine._background))
+
+
+def offers(store: Store) -> list[tuple[str, str, int, bool]]:
+    """(offer reference, laureate, collectivité id, standing) in id order."""
+    with store.transaction() as tx:
+        rows = tx.connection.execute(
+            sa.text(
+                "SELECT o.reference, p.reference, o.collectivite_id, o.withdrawn_at IS NULL"
+                " FROM referent_offer o JOIN proposal p ON p.id = o.proposal_id ORDER BY o.id"
+            )
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def referent_audit(store: Store) -> list[str]:
+    with store.transaction() as tx:
+        return [e.action for e in tx.audit_entries(action_prefix="referent.")]
+
+
+async def test_volunteering_is_refused_outside_the_phase_and_to_partners(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    await people.alice.say("volontaire")  # still the vote
+    assert "il ouvrira le 1er avril 2027" in people.alice.text
+    assert "Pour quel(s) service(s)" not in people.alice.text
+    clock.now = DURING_COLLECTE
+    partner = agent_factory("paul")
+    await partner.start()
+    await partner.say("Grenoble")
+    await partner.press(partner.option("Partenaire"))
+    await partner.say("Prestataire")
+    await partner.say("passer")
+    clock.now = REFERENTS_OPEN
+    await partner.say("me porter volontaire")
+    assert fr("Seules les collectivités se portent volontaires") in partner.text
+    await partner.say("retirer V-0001")
+    assert fr("Seules les collectivités") in partner.text
+    clock.now = AFTER_REFERENTS
+    await people.alice.say("volontaire")
+    assert "clos depuis le 30 avril 2027" in people.alice.text
+    await people.alice.say("retirer V-0001")
+    assert "clos depuis le 30 avril 2027" in people.alice.text
+    assert offers(store) == [] and referent_audit(store) == []
+
+
+async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    alice = people.alice
+    await alice.say("menu")
+    assert alice.question is not None
+    assert "Me porter volontaire" in [c.label for c in alice.question.choices]
+    await volunteer(alice, "1, 2", contact="alice@villeurbanne.fr")
+    assert "V-0001 pour P-001" in alice.text and "V-0002 pour P-002" in alice.text
+    assert [(o[0], o[1], o[3]) for o in offers(store)] == [
+        ("V-0001", "P-001", True),
+        ("V-0002", "P-002", True),
+    ]
+    colleague = agent_factory("alice2")
+    clock.now = DURING_COLLECTE
+    await register(colleague, "Villeurbanne")
+    clock.now = REFERENTS_OPEN
+    await colleague.say("volontaire")
+    assert "déjà volontaire pour chacun" in colleague.text
+    await colleague.say("retirer V-0001")
+    assert "seul son auteur peut le retirer" in colleague.text
+    await colleague.say("mes engagements")
+    assert fr("V-0001 : P-001") in colleague.text and "par un ou une collègue" in colleague.text
+    await alice.say("retirer V-0001")
+    assert "Engagement V-0001 retiré (P-001)" in alice.text
+    await alice.say("retirer V-0001")
+    assert "déjà retiré" in alice.text
+    await alice.say("mes engagements")
+    assert "V-0002" in alice.text and "V-0001" not in alice.text
+    # volunteering again reuses the collectivité's row and its reference
+    await volunteer(colleague, "1", contact="dsi@villeurbanne.fr")
+    assert "V-0001 pour P-001" in colleague.text
+    assert [o[3] for o in offers(store)] == [True, True]
+    assert referent_audit(store) == [
+        "referent.volunteered",
+        "referent.volunteered",
+        "referent.withdrawn",
+        "referent.volunteered",
+    ]
+
+
+async def test_the_contact_is_prefilled_from_the_profile_and_editable(
+    agent_factory, store: Store, clock
+) -> None:
+    await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    gaston = agent_factory("gaston")
+    await register_with_email(gaston, "Lyon", "gaston@mairie-lyon.fr")
+    clock.now = REFERENTS_OPEN
+    await gaston.say("volontaire")
+    assert "gaston@mairie-lyon.fr" in gaston.text
+    await gaston.say("P-002")
+    await gaston.say("Un terrain d’expérimentation dans deux mairies d’arrondissement")
+    await gaston.press(gaston.option("Oui"))
+    assert "Contact (privé) : gaston@mairie-lyon.fr" in gaston.text
+    await gaston.press(gaston.option("Modifier"))
+    await gaston.press(gaston.option("Contact"))
+    await gaston.say("Service numérique, 04 72 00 00 00")
+    await gaston.say("Envoyer")
+    assert "V-0001 pour P-002" in gaston.text
+    with store.transaction() as tx:
+        (offer,) = tx.volunteers()
+    assert offer.contact == "Service numérique, 04 72 00 00 00" and offer.elu_agreement == "oui"
+
+
+async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
+    agent_factory, store: Store, clock, database_url: str, tmp_path, monkeypatch
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = REFERENTS_OPEN
+    await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
+    await volunteer(people.dan, "1, 2", contact="dan@marseille.fr")
+    await people.eve.say("!volontaires")
+    assert "réservée aux administrateurs" in people.eve.text
+    await admin.say("!volontaires")
+    assert fr("P-001 — Réserver une salle en ligne : 2 collectivité(s)") in admin.text
+    assert "V-0001 Villeurbanne" in admin.text and "dan@marseille.fr" in admin.text
+    assert fr("accord d’un élu : C’est en cours") in admin.text
+    await admin.say("!volontaires P-002")
+    assert "V-0003 Marseille" in admin.text and "Villeurbanne" not in admin.text
+
+    await admin.say("!ecrire-volontaires P-001 « Atelier le 12 mai à Lyon, inscrivez-vous »")
+    assert "2 destinataire(s)" in admin.text and "Atelier le 12 mai" in admin.text
+    for agent in people.everyone:
+        agent.transport.pop(agent.key)
+    await admin.say("oui")
+    assert "mis en file pour 2 destinataire(s)" in admin.text
+    await admin.say("oui")  # nothing asked any more: never queued twice
+    await pushes_sent(admin.engine)
+    for agent in people.everyone:
+        received = [m.text for m in agent.transport.pop(agent.key) if isinstance(m, OutText)]
+        expected = 1 if agent in (people.alice, people.dan) else 0
+        assert len(received) == expected, agent.key
+    await admin.say("!ecrire-volontaires P-001")
+    assert fr("« !ecrire-volontaires P-012 texte du message »") in admin.text
+
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    output = tmp_path / "volontaires.json"
+    assert main(["export", "--what", "volontaires", "--format", "json", "-o", str(output)]) == 0
+    rows = json.loads(output.read_text(encoding="utf-8"))
+    assert [(r["laureat"], r["reference"], r["collectivite"]) for r in rows] == [
+        ("P-001", "V-0001", "Villeurbanne"),
+        ("P-001", "V-0002", "Marseille"),
+        ("P-002", "V-0003", "Marseille"),
+    ]
+    assert rows[0]["accord_elu"] == "en_cours" and rows[0]["contact"] == "alice@villeurbanne.fr"
+
+
+def calls(transport: FakeTransport, agent: SimulatedAgent) -> list[str]:
+    return [m.text for m in transport.pop(agent.key) if isinstance(m, OutText)]
+
+
+async def test_each_laureates_call_reaches_its_people_first_then_everyone_once(
+    agent_factory, services, store: Store, clock, engine: Engine, transport: FakeTransport
+) -> None:
+    people = await laureates(agent_factory, store, clock)
+    for agent in people.everyone:
+        transport.pop(agent.key)
+    clock.now = REFERENTS_OPEN
+    assert await announcer.tick(engine) == ["referents-appel-P-001", "referents-appel-P-002"]
+    assert await announcer.tick(engine) == []
+    restarted = Engine(services, store, clock=clock)
+    restarted.register(transport)
+    assert await announcer.tick(restarted) == []
+    first = {name: calls(transport, getattr(people, name)) for name in ("alice", "bob", "dan")}
+    for received in first.values():  # contributors and supporters of P-001
+        assert len(received) == 1 and fr("P-001 « Réserver une salle en ligne »") in received[0]
+    (chloe_call,) = calls(transport, people.chloe)
+    assert "P-002" in chloe_call and fr("Tapez « volontaire »") in chloe_call
+    assert calls(transport, people.eve) == []
+
+    clock.now = A_WEEK_LATER
+    assert await announcer.tick(restarted) == ["referents-appel-tous"]
+    assert await announcer.tick(restarted) == []
+    for agent in people.everyone:
+        (received,) = calls(transport, agent)
+        assert "• P-001 — Réserver une salle en ligne" in received and "• P-002" in received
+    clock.now = AFTER_REFERENTS  # the phase is over: its closing only, no call
+    assert await announcer.tick(restarted) == ["referents-cloture"]
+    await restarted.close()
