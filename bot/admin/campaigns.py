@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from bot.consultation.campaigns import progress_report
+from bot.consultation.pushes import PUSH_COUNTER, PushDraft
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
-from bot.scenes.announce import ANNOUNCE
+from bot.scenes.confirm_push import CONFIRM_PUSH
 from storage import campaigns as stored
 
 TEXT_MAX = 2000
@@ -32,8 +33,9 @@ def annoncer(turn: Turn, argument: str) -> None:
     if problem is not None:
         turn.say(ctx.t(f"input.{problem.value}", length=len(text), min=1, max=TEXT_MAX))
         return
-    count = len(stored.recipients(ctx.tx, audience))
-    turn.push(ANNOUNCE, audience=audience, text=text, count=count)
+    message = text + "\n\n" + ctx.t("annonces.stop_hint")
+    campaign = f"annonce-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: never reused
+    turn.push(CONFIRM_PUSH, **PushDraft(campaign, audience, audience, message).as_data())
 
 
 COMMANDS = (

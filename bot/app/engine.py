@@ -67,9 +67,13 @@ class Engine:
     def register(self, transport: Transport) -> None:
         self._transports[transport.name] = transport
 
-    async def close(self) -> None:
-        if self._background:
+    async def drain(self) -> None:
+        """Wait until the pushes that turns queued for others are delivered (or failed)."""
+        while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
         self._executor.shutdown(wait=True)
 
     async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

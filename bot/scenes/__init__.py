@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.dialogue.scene import SceneRegistry
-from bot.scenes.announce import AnnounceScene
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
 from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
@@ -27,7 +26,6 @@ def build_scenes() -> SceneRegistry:
             ConfirmNewScene(),
             ResumeScene(),
             ProfileScene(),
-            AnnounceScene(),
             ConfirmPushScene(),
         ]
     )
