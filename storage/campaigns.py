@@ -173,29 +173,32 @@ def audience_condition(audience: str) -> sa.ColumnElement[bool]:
 def recipients(tx: Tx, audience: str) -> list[Recipient]:
     """The agents an audience reaches, each in their latest conversation, by agent id."""
     condition = audience_condition(audience)
-    latest = (
-        sa.select(
-            conversations.c.transport,
-            conversations.c.user_id,
-            sa.func.max(conversations.c.id).label("conversation_id"),
-        )
-        .group_by(conversations.c.transport, conversations.c.user_id)
-        .subquery()
-    )
     statement = (
-        sa.select(agents.c.id, conversations.c.transport, conversations.c.chat_id, agents.c.user_id)
-        .join(
-            latest,
-            sa.and_(latest.c.transport == agents.c.transport, latest.c.user_id == agents.c.user_id),
+        sa.select(
+            agents.c.id,
+            conversations.c.transport,
+            conversations.c.chat_id,
+            conversations.c.user_id,
+            conversations.c.id.label("conversation_id"),
         )
-        .join(conversations, conversations.c.id == latest.c.conversation_id)
+        .join(
+            conversations,
+            sa.and_(
+                conversations.c.transport == agents.c.transport,
+                conversations.c.user_id == agents.c.user_id,
+            ),
+        )
         .where(_with_profile(), condition)
-        .order_by(agents.c.id)
     )
-    return [
-        Recipient(ConversationKey(row.transport, row.chat_id, row.user_id), row.id)
-        for row in tx.connection.execute(statement)
-    ]
+    # A plain join (hash-joined by both backends) and the latest conversation kept here: a
+    # "latest per user" subquery made PostgreSQL loop for minutes over 35,000 agents.
+    latest: dict[int, tuple[int, ConversationKey]] = {}
+    for row in tx.connection.execute(statement):
+        known = latest.get(row.id)
+        if known is None or row.conversation_id > known[0]:
+            key = ConversationKey(row.transport, row.chat_id, row.user_id)
+            latest[row.id] = (row.conversation_id, key)
+    return [Recipient(key, agent_id) for agent_id, (_, key) in sorted(latest.items())]
 
 
 def claim(

@@ -270,7 +270,10 @@ class ProposalFollow(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     """The dialogue state of one (transport, chat, user); the source of truth between turns."""
 
-    __table_args__ = (sa.UniqueConstraint("transport", "chat_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("transport", "chat_id", "user_id"),
+        sa.Index("ix_conversation_user", "transport", "user_id"),  # audiences
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     transport: str = Field(max_length=16)

@@ -152,8 +152,7 @@ def queue_campaign(
         return None
     recipients = stored.recipients(tx, campaign.audience)
     payloads = [outgoing_to_dict(message) for message in messages]
-    for recipient in recipients:
-        tx.queue_push(recipient.key, recipient.agent_id, payloads, campaign.id)
+    tx.queue_campaign_pushes([(r.key, r.agent_id) for r in recipients], payloads, campaign.id)
     stored.set_recipients(tx, campaign.id, len(recipients))
     return recipients
 

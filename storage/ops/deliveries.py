@@ -83,6 +83,35 @@ class DeliveryOps(TxBase):
             )
         return added
 
+    def queue_campaign_pushes(
+        self,
+        recipients: Sequence[tuple[ConversationKey, int]],
+        payloads: Sequence[dict[str, Any]],
+        campaign: str,
+    ) -> int:
+        """Queue a campaign just recorded (so none of its rows exist yet) for every recipient,
+        in one batched statement: 35,000 agents in seconds. The unique (campaign, agent) key
+        still refuses a duplicate; returns how many rows were written."""
+        now = utcnow()
+        rows = [
+            {
+                "transport": key.transport,
+                "chat_id": key.chat,
+                "user_id": key.user,
+                "agent_id": agent_id,
+                "campaign": f"{campaign}#{index}",
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for key, agent_id in recipients
+            for index, payload in enumerate(payloads)
+        ]
+        if rows:
+            self.connection.execute(sa.insert(Delivery.__table__), rows)  # type: ignore[attr-defined]
+        return len(rows)
+
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         delivery = self.session.get(Delivery, delivery_id)
         if delivery is None:
