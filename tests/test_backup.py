@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.core.values import ConversationKey, OutText
+from bot.core.values import ConversationKey, OutText, outgoing_to_dict
 from storage.store import Store
 
 RECUEIL = [sys.executable, "-m", "bot.app.cli"]
@@ -36,14 +36,18 @@ def test_a_backup_taken_while_the_base_is_open_restores_into_an_empty_data_direc
     try:
         with store.transaction() as tx:
             tx.queue(
-                ConversationKey("console", "marie", "marie"), [OutText("sauvée")], agent_id=None
+                ConversationKey("console", "marie", "marie"),
+                [outgoing_to_dict(OutText("sauvée"))],
+                agent_id=None,
             )
         saved = recueil(live, "db", "backup", str(tmp_path / "sauvegarde.sqlite3"))
         assert saved.returncode == 0, saved.stderr
         assert "Sauvegarde écrite" in saved.stdout
         with store.transaction() as tx:  # written after the backup: not in it
             tx.queue(
-                ConversationKey("console", "marie", "marie"), [OutText("plus tard")], agent_id=None
+                ConversationKey("console", "marie", "marie"),
+                [outgoing_to_dict(OutText("plus tard"))],
+                agent_id=None,
             )
     finally:
         store.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.cli import chat
-from bot.core.values import ConversationKey, OutText
+from bot.core.values import ConversationKey, OutText, outgoing_to_dict
 from config.settings import Settings
 from storage.store import Store
 
@@ -36,7 +36,11 @@ def test_chat_as_bob_does_not_show_alices_pending_replies(
     alice = ConversationKey("console", "alice", "alice")
     store = Store.open(settings.effective_database_url)
     with store.transaction() as tx:
-        tx.queue(alice, [OutText("Votre adresse privée : alice@mairie.fr")], agent_id=None)
+        tx.queue(
+            alice,
+            [outgoing_to_dict(OutText("Votre adresse privée : alice@mairie.fr"))],
+            agent_id=None,
+        )
     store.close()
 
     seen_by_bob = chat_output(settings, "bob", monkeypatch)
