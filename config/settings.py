@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = None
     calendar_file: Path | None = None
     messages_file: Path | None = None
+    retention_months: int = Field(default=12, ge=1)  # inactivity after the consultation's end
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 

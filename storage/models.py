@@ -79,6 +79,9 @@ class Agent(SQLModel, table=True):
     # private: the address the platform vouches for (a Tchap id encodes it), for the vote
     platform_email: str | None = Field(default=None, max_length=320)
     blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
+    # personal data erased (at the agent's request, or after the retention period): the row
+    # stays as the anonymous author of published contributions; no audience includes it
+    erased_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from bot.app.privacy import forget_sent
 from bot.core.locks import KeyedLocks
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.core.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
@@ -33,11 +34,16 @@ class Engine:
     """Shared by every transport; one per process."""
 
     def __init__(
-        self, services: Services, store: Store, *, clock: Callable[[], datetime] = utcnow
+        self,
+        services: Services,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.services = services
         self.store = store
         self.clock = clock
+        self._erased: set[ConversationKey] = set()  # their replies are deleted once sent
         self._transports: dict[str, Transport] = {}
         self._conversation_lock = KeyedLocks[ConversationKey]()
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
@@ -69,6 +75,9 @@ class Engine:
                 await self._send_apology(key)
                 return
             await self._deliver(key, pending)
+            if key in self._erased:
+                self._erased.discard(key)
+                await self._db(forget_sent, self.store, key)
 
     def _turn(self, incoming: Incoming) -> list[PendingDelivery]:
         key = incoming.key
@@ -91,6 +100,8 @@ class Engine:
                 can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
             replies = step(ctx, state, incoming)
+            if ctx.forget_after_delivery:
+                self._erased.add(key)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
             queued = tx.queue(key, replies, agent_id=ctx.agent.id if ctx.agent else None)
             # replies of an earlier turn that failed to go out must go first

@@ -1,8 +1,9 @@
 """Scheduled jobs: thin, they carry ids only and call the engine, never a platform SDK.
 
-For now one job: every minute, send again what a transport could not deliver (a network
-outage, a rate limit exhausted). Phase announcements and reminders will join it, driven by
-``config/calendar.toml``.
+Every minute, send again what a transport could not deliver (a network outage, a rate
+limit exhausted). Every night, erase the personal data of agents inactive for
+``RECUEIL_RETENTION_MONTHS`` months after the consultation's end. Phase announcements and
+reminders will join them, driven by ``config/calendar.toml``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.engine import Engine
+from bot.app.privacy import erase_inactive_agents
 from config.settings import Settings
 
 REDELIVERY_SECONDS = 60
@@ -22,6 +24,16 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         "interval",
         seconds=REDELIVERY_SECONDS,
         id="redeliver",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(  # a plain function: the scheduler runs it in a thread
+        erase_inactive_agents,
+        "cron",
+        hour=3,
+        minute=17,
+        args=(engine.store, engine.services.calendar, settings.retention_months),
+        id="retention",
         coalesce=True,
         max_instances=1,
     )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.admin import exports, groups, stats
-from bot.commands import account, navigation
+from bot.commands import account, navigation, privacy
 from bot.dialogue.commands import CommandRegistry
 
-COMMAND_MODULES = (navigation, account, stats, exports, groups)
+COMMAND_MODULES = (navigation, account, privacy, stats, exports, groups)
 
 
 def build_commands() -> CommandRegistry:

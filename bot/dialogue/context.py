@@ -49,6 +49,7 @@ class Context:
     now: datetime
     platform_emails: tuple[str, ...] = ()  # what the platform says of the user (Tchap)
     can_send_files: bool = True
+    forget_after_delivery: bool = False  # erased: delete this turn's replies once delivered
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dialogue.scene import SceneRegistry
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
 from bot.scenes.edit_pick import EditPickScene
+from bot.scenes.erase import EraseScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
 from bot.scenes.profile_view import ProfileScene
@@ -25,5 +26,6 @@ def build_scenes() -> SceneRegistry:
             ConfirmNewScene(),
             ResumeScene(),
             ProfileScene(),
+            EraseScene(),
         ]
     )
