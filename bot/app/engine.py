@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from bot.app.privacy import forget_sent
+from bot.core.flood import FloodGate, Verdict
 from bot.core.locks import KeyedLocks
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.core.values import ConversationKey, Incoming, Outgoing, OutText, outgoing_from_dict
@@ -39,10 +40,12 @@ class Engine:
         store: Store,
         *,
         clock: Callable[[], datetime] = utcnow,
+        flood: FloodGate[ConversationKey] | None = None,
     ) -> None:
         self.services = services
         self.store = store
         self.clock = clock
+        self.flood = flood  # None: no flood control (tests that type fast)
         self._erased: set[ConversationKey] = set()  # their replies are deleted once sent
         self._transports: dict[str, Transport] = {}
         self._conversation_lock = KeyedLocks[ConversationKey]()
@@ -67,6 +70,11 @@ class Engine:
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
         key = incoming.key
+        if self.flood is not None and (verdict := self.flood.check(key)) is not Verdict.PASS:
+            if verdict is Verdict.NOTICE:  # before the lock: a flood waits on nothing
+                log.info("flood from %s: its messages are ignored for a while", key)
+                await self._send_apology(key, "input.flood")
+            return
         async with self._conversation_lock(key):
             try:
                 pending = await self._db(self._turn, incoming)
@@ -183,11 +191,11 @@ class Engine:
                 await self._flush(key)
         return len(pending)
 
-    async def _send_apology(self, key: ConversationKey) -> None:
+    async def _send_apology(self, key: ConversationKey, message: str = "error.internal") -> None:
         transport = self._transports.get(key.transport)
         if transport is None:
             return
         try:
-            await transport.send(key, OutText(self.services.catalogue.t("error.internal")))
+            await transport.send(key, OutText(self.services.catalogue.t(message)))
         except Exception:
             log.exception("could not apologise to %s", key)

@@ -8,6 +8,8 @@ from dataclasses import replace
 from bot.app.engine import Engine
 from bot.commands import build_commands
 from bot.consultation.recurrence import SerializedIndex, indexed_text
+from bot.core.flood import FloodGate
+from bot.core.values import ConversationKey
 from bot.dialogue.context import Services
 from bot.forms.intake import build_forms
 from bot.scenes import build_scenes
@@ -64,4 +66,5 @@ def similarity_index(store: Store) -> SerializedIndex | None:
 def build_engine(settings: Settings) -> Engine:
     store = open_store(settings)
     services = replace(build_services(settings), similar=similarity_index(store))
-    return Engine(services, store)
+    flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
+    return Engine(services, store, flood=flood)
