@@ -240,6 +240,8 @@ async def test_erasure_refused_keeps_everything(agent_factory, store: Store) -> 
 
 async def test_the_privacy_notice_names_who_what_how_long_and_the_rights(agent_factory) -> None:
     camille = agent_factory(USER)
+    await camille.start()
+    assert fr("Tapez « confidentialité »") in camille.text, "the welcome points to the notice"
     await register_with_email(camille)
     await camille.say("confidentialité")
     text = camille.text
