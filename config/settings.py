@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = None
     calendar_file: Path | None = None
     messages_file: Path | None = None
+    retention_months: int = Field(default=12, ge=1)  # inactivity after the consultation's end
+    flood_burst: int = Field(default=20, ge=1)  # messages one conversation may send at once
+    flood_rate: float = Field(default=1.0, gt=0)  # then this many per second
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -195,6 +198,7 @@ _FRENCH_ERRORS = {
     "bool_parsing": "true ou false est attendu",
     "less_than_equal": "la valeur doit être inférieure ou égale à {le}",
     "greater_than_equal": "la valeur doit être supérieure ou égale à {ge}",
+    "greater_than": "la valeur doit être supérieure à {gt}",
     "string_type": "un texte est attendu",
     "missing": "valeur obligatoire",
     "literal_error": "valeur attendue parmi {expected}",

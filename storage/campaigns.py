@@ -65,6 +65,7 @@ def _with_profile() -> sa.ColumnElement[bool]:
         agents.c.profile.is_not(None),
         agents.c.opted_out_at.is_(None),
         agents.c.blocked_at.is_(None),
+        agents.c.erased_at.is_(None),  # storage.privacy: no push reaches an erased agent
     )
 
 

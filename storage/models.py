@@ -94,6 +94,9 @@ class Agent(SQLModel, table=True):
     platform_email: str | None = Field(default=None, max_length=320)
     blocked_at: datetime | None = _ts(nullable=True)  # the user blocked the bot
     opted_out_at: datetime | None = _ts(nullable=True)  # the agent asked for no more pushes
+    # personal data erased (at the agent's request, or after the retention period): the row
+    # stays as the anonymous author of published contributions; no audience includes it
+    erased_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -16,7 +16,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from bot.app.privacy import forget_sent
 from bot.consultation.campaigns import Campaign, queue_campaign
+from bot.core.flood import FloodGate, Verdict
 from bot.core.locks import KeyedLocks
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.core.values import (
@@ -49,6 +51,7 @@ class Engine:
         *,
         clock: Callable[[], datetime] = utcnow,
         window: SendingWindow = ALWAYS,
+        flood: FloodGate[ConversationKey] | None = None,
     ) -> None:
         self.services = services
         self.store = store
@@ -56,6 +59,8 @@ class Engine:
         self.window = window
         """When pushes may go out; replies are never held back."""
         self._background: set[asyncio.Task[None]] = set()
+        self.flood = flood  # None: no flood control (tests that type fast)
+        self._erased: set[ConversationKey] = set()  # their replies are deleted once sent
         self._transports: dict[str, Transport] = {}
         self._conversation_lock = KeyedLocks[ConversationKey]()
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
@@ -89,6 +94,11 @@ class Engine:
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
         key = incoming.key
+        if self.flood is not None and (verdict := self.flood.check(key)) is not Verdict.PASS:
+            if verdict is Verdict.NOTICE:  # before the lock: a flood waits on nothing
+                log.info("flood from %s: its messages are ignored for a while", key)
+                await self._send_apology(key, "input.flood")
+            return
         async with self._conversation_lock(key):
             try:
                 pending, pushed = await self._db(self._turn, incoming)
@@ -97,6 +107,9 @@ class Engine:
                 await self._send_apology(key)
                 return
             await self._deliver(key, pending)
+            if key in self._erased:
+                self._erased.discard(key)
+                await self._db(forget_sent, self.store, key)
         if pushed:  # a turn that queued messages for others (an administrator's push)
             task = asyncio.create_task(self.flush(pushed))
             self._background.add(task)
@@ -123,6 +136,8 @@ class Engine:
                 can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
             replies = step(ctx, state, incoming)
+            if ctx.forget_after_delivery:
+                self._erased.add(key)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
             queued = tx.queue(
                 key,
@@ -256,11 +271,11 @@ class Engine:
                 await self._flush(key)
         return len(pending)
 
-    async def _send_apology(self, key: ConversationKey) -> None:
+    async def _send_apology(self, key: ConversationKey, message: str = "error.internal") -> None:
         transport = self._transports.get(key.transport)
         if transport is None:
             return
         try:
-            await transport.send(key, OutText(self.services.catalogue.t("error.internal")))
+            await transport.send(key, OutText(self.services.catalogue.t(message)))
         except Exception:
             log.exception("could not apologise to %s", key)

@@ -1,9 +1,10 @@
 """Scheduled jobs: thin, they call the engine, never a platform SDK.
 
-Two jobs: every minute, send again what a transport could not deliver (a network outage,
-a rate limit exhausted, a push held until the sending window opened); and every
+Three jobs: every minute, send again what a transport could not deliver (a network
+outage, a rate limit exhausted, a push held until the sending window opened); every
 ``RECUEIL_SCHEDULE_SECONDS``, queue the phase announcements that are due
-(``config/calendar.toml``, :mod:`bot.app.announcer`).
+(``config/calendar.toml``, :mod:`bot.app.announcer`); every night, erase the personal data of
+agents inactive for ``RECUEIL_RETENTION_MONTHS`` months after the consultation's end.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import announcer
 from bot.app.engine import Engine
+from bot.app.privacy import erase_inactive_agents
 from config.settings import Settings
 
 REDELIVERY_SECONDS = 60
@@ -33,6 +35,16 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         args=[engine],
         seconds=settings.schedule_seconds,
         id="announcements",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(  # a plain function: the scheduler runs it in a thread
+        erase_inactive_agents,
+        "cron",
+        hour=3,
+        minute=17,
+        args=(engine.store, engine.services.calendar, settings.retention_months),
+        id="retention",
         coalesce=True,
         max_instances=1,
     )

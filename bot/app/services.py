@@ -11,6 +11,8 @@ from bot.app.engine import Engine
 from bot.commands import build_commands
 from bot.consultation import vote
 from bot.consultation.recurrence import SerializedIndex, indexed_text
+from bot.core.flood import FloodGate
+from bot.core.values import ConversationKey
 from bot.dialogue.context import Services
 from bot.forms.intake import build_forms
 from bot.forms.volunteering import build_volunteer_forms
@@ -79,7 +81,14 @@ def similarity_index(store: Store) -> SerializedIndex | None:
 def build_engine(settings: Settings) -> Engine:
     store = open_store(settings)
     services = replace(build_services(settings), similar=similarity_index(store))
-    return Engine(services, store, clock=clock_of(settings), window=settings.sending_window)
+    flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
+    return Engine(
+        services,
+        store,
+        clock=clock_of(settings),
+        window=settings.sending_window,
+        flood=flood,
+    )
 
 
 def clock_of(settings: Settings) -> Callable[[], datetime]:

@@ -11,6 +11,7 @@ from bot.commands import (
     account,
     follow,
     navigation,
+    privacy,
     referents,
     subscription,
     vote,
@@ -21,6 +22,7 @@ from bot.dialogue.commands import CommandRegistry
 COMMAND_MODULES = (
     navigation,
     account,
+    privacy,
     vote,
     vouching,
     referents,

@@ -58,6 +58,7 @@ class Context:
     can_send_files: bool = True
     pushed: list[ConversationKey] = field(default_factory=list)
     """Conversations this turn queued messages for (an administrator's push): sent after."""
+    forget_after_delivery: bool = False  # erased: delete this turn's replies once delivered
 
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)

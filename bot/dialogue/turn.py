@@ -47,6 +47,17 @@ class Turn:
             self.out.append(OutText(question.text))
         self.asked = True
 
+    def close(self, text: str) -> None:
+        """End the conversation: say ``text``, ask nothing, forget the state.
+
+        The next message starts afresh, as from someone never seen (after an erasure).
+        """
+        fresh = DialogueState()
+        for name in DialogueState.model_fields:
+            setattr(self.state, name, getattr(fresh, name))
+        self.say(text)
+        self.asked = True
+
     def finish(self) -> list[Outgoing]:
         """The replies, ending with the question of whatever frame is now on top."""
         if not self.asked:

@@ -6,6 +6,7 @@ from bot.dialogue.scene import SceneRegistry
 from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
 from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
+from bot.scenes.erase import EraseScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
 from bot.scenes.profile_view import ProfileScene
@@ -27,5 +28,6 @@ def build_scenes() -> SceneRegistry:
             ResumeScene(),
             ProfileScene(),
             ConfirmPushScene(),
+            EraseScene(),
         ]
     )

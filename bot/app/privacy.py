@@ -1,0 +1,53 @@
+"""Personal data over time: the retention job, and forgetting an erased agent's last replies.
+
+Thin: each is one transaction around one call into :mod:`storage.privacy`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.core.values import ConversationKey
+from config.calendar import Calendar
+from storage import privacy
+from storage.models import utcnow
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` months earlier (the month's last day if shorter)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, 28))
+
+
+def erase_inactive_agents(
+    store: Store, calendar: Calendar, months: int, now: datetime | None = None
+) -> int:
+    """Erase the personal data of agents inactive for ``months`` months; how many.
+
+    Nothing is erased before the end of the consultation's last phase: an agent who
+    contributed at the start is still needed for the vote and the référents.
+    """
+    now = now or utcnow()
+    if calendar.today(now) <= calendar.phases[-1].end:
+        return 0
+    with store.transaction() as tx:
+        erased = privacy.erase_inactive(tx, inactive_since=months_before(now, months), now=now)
+    if erased:
+        log.info("retention: personal data of %d inactive agents erased", erased)
+    return erased
+
+
+def forget_sent(store: Store, key: ConversationKey) -> int:
+    """Delete what was delivered to ``key`` (after an erasure, the notice that confirms it)."""
+    with store.transaction() as tx:
+        return privacy.forget_sent(tx, key.transport, key.chat, key.user)

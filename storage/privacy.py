@@ -1,0 +1,289 @@
+"""An agent's rights over their personal data: see it all, have it erased.
+
+Functions over an open transaction (:class:`storage.store.Tx`), in SQLAlchemy Core on the
+tables of :mod:`storage.models`. An agent is one transport identity (transport, user id).
+
+What is personal, table by table, and what erasure does with it:
+
+- ``agent``: the platform id (a Tchap id holds an e-mail address), e-mail, platform e-mail,
+  fonction and profile. Erasure blanks them and replaces the platform id by ``erased:<id>``;
+  the row stays, as the anonymous author of the published contributions, and ``erased_at``
+  keeps it out of every audience.
+- ``contribution``, ``support``, ``referent_offer``: acts of the collectivité, published;
+  they stay, pointing at the anonymous row.
+- ``conversation``: the dialogue state (a draft, profile answers); deleted.
+- ``delivery``: the messages sent or waiting to be sent to the agent; deleted (the pushes
+  not yet sent with them).
+- ``platform_message``: the polls and keyboards shown in the agent's chats; deleted.
+- ``audit_log``: the acts stay, with the platform id replaced by the anonymous one.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from storage.models import (
+    AgentVouch,
+    PlatformMessage,
+    ProposalFollow,
+    ReferentOffer,
+    Support,
+    utcnow,
+)
+from storage.statements import (
+    agents,
+    audit,
+    collectivites,
+    contributions,
+    conversations,
+    deliveries,
+)
+
+if TYPE_CHECKING:
+    from storage.store import Tx
+
+supports: sa.Table = Support.__table__  # type: ignore[attr-defined]
+referent_offers: sa.Table = ReferentOffer.__table__  # type: ignore[attr-defined]
+platform_messages: sa.Table = PlatformMessage.__table__  # type: ignore[attr-defined]
+agent_vouches: sa.Table = AgentVouch.__table__  # type: ignore[attr-defined]
+follows: sa.Table = ProposalFollow.__table__  # type: ignore[attr-defined]
+ERASED_PREFIX = "erased:"
+EXPORT_TEXT_LIMIT = 1000
+"""Longer message texts are cut in the export: an earlier export sent as text would
+otherwise be copied whole into every later one."""
+
+REACHABLE = sa.and_(agents.c.erased_at.is_(None), agents.c.blocked_at.is_(None))
+"""The agents a push may address: not erased, not blocked. Every audience query uses it."""
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _rows(result: Iterable[sa.Row[Any]]) -> list[dict[str, Any]]:
+    return [{key: _value(value) for key, value in row._mapping.items()} for row in result]
+
+
+def _exported_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A delivery's payload as the export shows it: files by size, long texts cut."""
+    shown = dict(payload)
+    if "content" in shown:
+        shown["content"] = f"({len(base64.b64decode(shown['content']))} octets)"
+    text = shown.get("text")
+    if isinstance(text, str) and len(text) > EXPORT_TEXT_LIMIT:
+        shown["text"] = text[:EXPORT_TEXT_LIMIT] + "…"
+    return shown
+
+
+def agent_id_of(tx: Tx, transport: str, user_id: str) -> int | None:
+    found = tx.connection.execute(
+        sa.select(agents.c.id).where(agents.c.transport == transport, agents.c.user_id == user_id)
+    ).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def _chats_of(tx: Tx, transport: str, user_id: str) -> list[str]:
+    statement = sa.select(conversations.c.chat_id).where(
+        conversations.c.transport == transport, conversations.c.user_id == user_id
+    )
+    return [str(chat) for chat in tx.connection.execute(statement).scalars()]
+
+
+def agent_data(tx: Tx, transport: str, user_id: str, *, now: datetime) -> dict[str, Any]:
+    """Everything stored about the agent, table by table, as JSON-ready values.
+
+    Keys are table names; each row keeps every column. Message payloads are shown with
+    files by their size and long texts cut (:data:`EXPORT_TEXT_LIMIT`).
+    """
+    connection = tx.connection
+    agent_id = agent_id_of(tx, transport, user_id)
+    agent = _rows(connection.execute(sa.select(agents).where(agents.c.id == agent_id)))
+    collectivite: list[dict[str, Any]] = []
+    if agent and agent[0]["collectivite_id"] is not None:
+        collectivite = _rows(
+            connection.execute(
+                sa.select(collectivites).where(collectivites.c.id == agent[0]["collectivite_id"])
+            )
+        )
+    chats = _chats_of(tx, transport, user_id)
+    by_agent = sa.literal(False) if agent_id is None else deliveries.c.agent_id == agent_id
+    sent = _rows(
+        connection.execute(
+            sa.select(deliveries)
+            .where(
+                sa.or_(
+                    sa.and_(deliveries.c.transport == transport, deliveries.c.user_id == user_id),
+                    by_agent,
+                )
+            )
+            .order_by(deliveries.c.id)
+        )
+    )
+    for row in sent:
+        row["payload"] = _exported_payload(row["payload"])
+    return {
+        "exported_at": now.isoformat(),
+        "agent": agent[0] if agent else None,
+        "collectivite": collectivite[0] if collectivite else None,
+        "contribution": _rows(
+            connection.execute(
+                sa.select(contributions)
+                .where(contributions.c.author_id == agent_id)
+                .order_by(contributions.c.id)
+            )
+        ),
+        "support": _rows(
+            connection.execute(
+                sa.select(supports).where(supports.c.agent_id == agent_id).order_by(supports.c.id)
+            )
+        ),
+        "referent_offer": _rows(
+            connection.execute(
+                sa.select(referent_offers)
+                .where(referent_offers.c.agent_id == agent_id)
+                .order_by(referent_offers.c.id)
+            )
+        ),
+        "agent_vouch": _rows(
+            connection.execute(sa.select(agent_vouches).where(agent_vouches.c.agent_id == agent_id))
+        ),
+        "proposal_follow": _rows(
+            connection.execute(sa.select(follows).where(follows.c.agent_id == agent_id))
+        ),
+        "conversation": _rows(
+            connection.execute(
+                sa.select(conversations).where(
+                    conversations.c.transport == transport, conversations.c.user_id == user_id
+                )
+            )
+        ),
+        "delivery": sent,
+        "platform_message": _rows(
+            connection.execute(
+                sa.select(platform_messages)
+                .where(
+                    platform_messages.c.transport == transport,
+                    platform_messages.c.chat_id.in_(chats),
+                )
+                .order_by(platform_messages.c.id)
+            )
+        ),
+        "audit_log": _rows(
+            connection.execute(
+                sa.select(audit)
+                .where(audit.c.actor == f"{transport}:{user_id}")
+                .order_by(audit.c.id)
+            )
+        ),
+    }
+
+
+def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = None) -> int | None:
+    """Erase the personal data of one transport identity; the id of its anonymous row.
+
+    Published contributions, supports and référent offers stay, attributed to the
+    collectivité through the anonymous row; the audit log keeps the acts under the anonymous
+    name and records the erasure itself, without any data. None: no agent row existed (a
+    conversation that never finished the profile), its conversation is erased all the same.
+    """
+    now = now or utcnow()
+    connection = tx.connection
+    agent_id = agent_id_of(tx, transport, user_id)
+    chats = _chats_of(tx, transport, user_id)
+    anonymous = f"{ERASED_PREFIX}{agent_id}" if agent_id is not None else ERASED_PREFIX.rstrip(":")
+    connection.execute(
+        sa.delete(conversations).where(
+            conversations.c.transport == transport, conversations.c.user_id == user_id
+        )
+    )
+    addressed = sa.and_(deliveries.c.transport == transport, deliveries.c.user_id == user_id)
+    if agent_id is not None:
+        addressed = sa.or_(addressed, deliveries.c.agent_id == agent_id)
+    connection.execute(sa.delete(deliveries).where(addressed))
+    if chats:
+        connection.execute(
+            sa.delete(platform_messages).where(
+                platform_messages.c.transport == transport, platform_messages.c.chat_id.in_(chats)
+            )
+        )
+    connection.execute(
+        sa.update(audit)
+        .where(audit.c.actor == f"{transport}:{user_id}")
+        .values(actor=f"{transport}:{anonymous}")
+    )
+    if agent_id is not None:
+        connection.execute(
+            sa.update(agents)
+            .where(agents.c.id == agent_id)
+            .values(
+                user_id=anonymous,
+                profile=None,
+                fonction=None,
+                email=None,
+                platform_email=None,
+                erased_at=now,
+                updated_at=now,
+            )
+        )
+    tx.audit(
+        f"{transport}:{anonymous}",
+        "privacy.erased",
+        subject=f"agent:{agent_id}" if agent_id is not None else None,
+    )
+    return agent_id
+
+
+def forget_sent(tx: Tx, transport: str, chat_id: str, user_id: str) -> int:
+    """Delete the messages already delivered to a conversation (the erasure's own notice)."""
+    result = tx.connection.execute(
+        sa.delete(deliveries).where(
+            deliveries.c.transport == transport,
+            deliveries.c.chat_id == chat_id,
+            deliveries.c.user_id == user_id,
+            deliveries.c.status == "sent",
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def last_activity(tx: Tx) -> dict[tuple[str, str], datetime]:
+    """When each identity that still has personal data was last active.
+
+    An agent's last activity is its profile's last change or its conversations' last turn;
+    a conversation without an agent (a profile never finished) counts as well.
+    """
+    latest: dict[tuple[str, str], datetime] = {}
+
+    def see(transport: str, user_id: str, at: datetime | None) -> None:
+        known = latest.get((transport, user_id))
+        if at is not None and (known is None or at > known):
+            latest[(transport, user_id)] = at
+
+    living = sa.select(agents.c.transport, agents.c.user_id, agents.c.updated_at).where(
+        agents.c.erased_at.is_(None)
+    )
+    for transport, user_id, at in tx.connection.execute(living):
+        see(transport, user_id, at)
+    talked = sa.select(
+        conversations.c.transport,
+        conversations.c.user_id,
+        sa.func.max(conversations.c.updated_at),
+    ).group_by(conversations.c.transport, conversations.c.user_id)
+    for transport, user_id, at in tx.connection.execute(talked):
+        see(transport, user_id, at)
+    return latest
+
+
+def erase_inactive(tx: Tx, *, inactive_since: datetime, now: datetime | None = None) -> int:
+    """Erase every identity not active since ``inactive_since``; how many were erased."""
+    stale = [ident for ident, at in last_activity(tx).items() if at < inactive_since]
+    for transport, user_id in stale:
+        erase_agent(tx, transport, user_id, now=now)
+    return len(stale)

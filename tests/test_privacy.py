@@ -1,0 +1,323 @@
+"""RGPD in the conversation: an agent sees everything stored about them, and can erase it.
+
+The export and the erasure are checked table by table against ``storage/models.py``: a
+table added later must be classified here (personal or not) or these tests fail.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fake_transport import SimulatedAgent
+from sqlmodel import SQLModel
+from test_intake import describe_need, register
+
+from bot.app.privacy import erase_inactive_agents, months_before
+from bot.core.transport import Capability
+from bot.core.values import OutFile, OutText, outgoing_to_dict
+from config.typography import french as fr
+from storage import privacy
+from storage.models import AgentVouch, Proposal, ProposalFollow, ReferentOffer, Support
+from storage.store import Store
+
+EMAIL = "camille.zebulon@villeurbanne.fr"
+FONCTION = "Cheffe de projet Zébulon"
+USER = "u-7f3a9c41"  # distinctive: scanned for in every column
+NOT_PERSONAL = {
+    "collectivite",
+    "proposal",
+    "counter",
+    "inbound_event",
+    "campaign",
+    "invitation_code",
+    "vouched_domain",
+}
+"""Tables that hold nothing about an agent (inbound_event: platform event ids only; campaign,
+invitation_code, vouched_domain: what administrators did, for collectivités)."""
+
+
+async def register_with_email(agent: SimulatedAgent, collectivite: str = "Villeurbanne") -> None:
+    await agent.start()
+    await agent.say(collectivite)
+    await agent.press(agent.option("Agent"))
+    await agent.say(FONCTION)
+    await agent.say(EMAIL)
+    assert "profil est enregistré" in agent.text
+
+
+async def contributing_agent(agent_factory, store: Store) -> tuple[SimulatedAgent, int]:  # type: ignore[no-untyped-def]
+    """An agent with a profile, a contribution, a support, a référent offer, a queued push
+    and a poll shown in their chat: a row of every personal table."""
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    await describe_need(camille)
+    await camille.say("Envoyer")
+    assert "B-0001" in camille.text
+    with store.transaction() as tx:
+        agent_id = privacy.agent_id_of(tx, "test", USER)
+        assert agent_id is not None
+        agent = tx.get_agent("test", USER)
+        assert agent is not None and agent.collectivite_id is not None
+        proposal = Proposal(reference="P-001", title="Réserver", description="…", thematique="x")
+        tx.session.add(proposal)
+        tx.session.flush()
+        tx.session.add(
+            Support(
+                proposal_id=proposal.id, collectivite_id=agent.collectivite_id, agent_id=agent_id
+            )
+        )
+        tx.session.add(
+            ReferentOffer(
+                proposal_id=proposal.id,
+                collectivite_id=agent.collectivite_id,
+                agent_id=agent_id,
+                commitment="Nous testerons le service avec deux agents.",
+            )
+        )
+        tx.session.add(
+            AgentVouch(
+                agent_id=agent_id,
+                collectivite_id=agent.collectivite_id,
+                method="admin",
+                created_by="test:admin",
+            )
+        )
+        tx.session.add(ProposalFollow(proposal_id=proposal.id, agent_id=agent_id, following=True))
+        tx.queue_push(
+            camille.key,
+            agent_id,
+            [outgoing_to_dict(OutText("Le vote est ouvert."))],
+            "vote-opening",
+        )
+    store.remember_platform_message(
+        "test", camille.key.chat, "poll-77", kind="poll", core_ref="p1", data={"votes": 1}
+    )
+    return camille, agent_id
+
+
+def linkage(table: sa.Table, agent_id: int) -> Any:
+    """How a table's rows point at the agent; None for tables that hold nothing of them."""
+    c = table.c
+    if table.name == "agent":
+        return c.id == agent_id
+    conditions = []
+    if "author_id" in c:
+        conditions.append(c.author_id == agent_id)
+    if "agent_id" in c:
+        conditions.append(c.agent_id == agent_id)
+    if "user_id" in c:
+        conditions.append(sa.and_(c.transport == "test", c.user_id == USER))
+    if "actor" in c:
+        conditions.append(c.actor == f"test:{USER}")
+    if "chat_id" in c and "user_id" not in c:
+        conditions.append(sa.and_(c.transport == "test", c.chat_id == f"dm-{USER}"))
+    return sa.or_(*conditions) if conditions else None
+
+
+def as_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def every_table() -> list[sa.Table]:
+    return list(SQLModel.metadata.sorted_tables)
+
+
+async def test_the_export_holds_every_field_stored_about_the_agent(
+    agent_factory, store: Store
+) -> None:
+    camille, agent_id = await contributing_agent(agent_factory, store)
+    other = agent_factory("someone-else")
+    await register(other, "Lyon")
+
+    expected: dict[str, list[dict[str, Any]]] = {}
+    with store.transaction() as tx:  # before the turn: what the export must show
+        for table in every_table():
+            condition = linkage(table, agent_id)
+            if condition is None:
+                assert table.name in NOT_PERSONAL, f"table {table.name} is not classified"
+                continue
+            result = tx.connection.execute(sa.select(table).where(condition))
+            expected[table.name] = [dict(r._mapping) for r in result]
+            assert expected[table.name], f"the scenario leaves no row in {table.name}"
+
+    [file] = [m for m in await camille.say("mes données") if isinstance(m, OutFile)]
+    assert file.name.endswith(".json") and file.mime == "application/json"
+    assert "tout ce qui est enregistré" in file.caption
+    exported = json.loads(file.content)
+
+    for name, rows in expected.items():
+        shown = exported[name]
+        shown = [shown] if isinstance(shown, dict) else shown
+        assert sorted(r["id"] for r in shown) == sorted(r["id"] for r in rows), name
+        by_id = {r["id"]: r for r in shown}
+        for row in rows:
+            for column, value in row.items():
+                if name == "delivery" and column == "payload":  # files by size, texts cut
+                    assert by_id[row["id"]][column]["type"] == value["type"]
+                    continue
+                assert by_id[row["id"]][column] == as_json(value), (name, column)
+    assert exported["agent"]["email"] == EMAIL
+    assert exported["agent"]["fonction"] == FONCTION
+    assert exported["collectivite"]["name"] == "Villeurbanne"
+    assert exported["contribution"][0]["description"].startswith("Les habitants appellent")
+    assert exported["conversation"][0]["state"]["stack"], "the conversation state is there"
+    assert "someone-else" not in file.content.decode()
+
+
+async def test_the_export_goes_as_text_where_files_cannot_be_sent(agent_factory, transport) -> None:
+    transport.capabilities = frozenset({Capability.BUTTONS})
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    replies = await camille.say("mes donnees")
+    assert not any(isinstance(m, OutFile) for m in replies)
+    intro, *parts, _menu = replies
+    assert "ne permet pas au bot d’envoyer de fichier" in intro.text  # type: ignore[union-attr]
+    assert all(len(p.text) <= 3500 for p in parts)  # type: ignore[union-attr]
+    exported = json.loads("".join(p.text for p in parts))  # type: ignore[union-attr]
+    assert exported["agent"]["email"] == EMAIL
+
+
+def scan(store: Store, needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Every (table, column, needle) where a needle occurs, in any column of any table."""
+    found = []
+    with store.transaction() as tx:
+        for table in every_table():
+            for row in tx.connection.execute(sa.select(table)):
+                for column, value in row._mapping.items():
+                    text = json.dumps(value, default=str) if isinstance(value, dict) else str(value)
+                    found += [(table.name, column, n) for n in needles if n.lower() in text.lower()]
+    return found
+
+
+async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
+    agent_factory, store: Store
+) -> None:
+    camille, agent_id = await contributing_agent(agent_factory, store)
+    needles = (EMAIL, FONCTION, USER)
+    assert {t for t, _, _ in scan(store, needles)} >= {
+        "agent",
+        "conversation",
+        "delivery",
+        "audit_log",
+        "platform_message",
+    }
+
+    await camille.say("supprimer mes données")
+    assert "Voulez-vous vraiment effacer" in camille.text
+    assert "restent publiées, au nom de votre collectivité" in camille.text
+    await camille.press("oui")
+    assert "Vos données personnelles sont effacées" in camille.text
+    assert camille.question is None, "nothing is asked after the erasure"
+
+    assert scan(store, needles) == []
+    [view] = store.contributions()
+    assert view.contribution.reference == "B-0001"
+    assert view.collectivite.name == "Villeurbanne"
+    author = view.author
+    assert author.id == agent_id and author.erased_at is not None
+    assert (author.email, author.fonction, author.platform_email, author.profile) == (None,) * 4
+    with store.transaction() as tx:
+        assert tx.connection.execute(sa.select(Support.agent_id)).scalar_one() == agent_id
+        reachable = tx.connection.execute(
+            sa.select(privacy.agents.c.id).where(privacy.REACHABLE)
+        ).all()
+        assert (agent_id,) not in reachable, "no audience includes an erased agent"
+        pending = tx.connection.execute(
+            sa.select(sa.func.count()).select_from(privacy.deliveries)
+        ).scalar_one()
+        assert pending == 0, "the queued push is gone"
+        actions = [
+            (actor, action)
+            for actor, action in tx.connection.execute(
+                sa.select(privacy.audit.c.actor, privacy.audit.c.action)
+            )
+        ]
+    assert (f"test:erased:{agent_id}", "privacy.erased") in actions
+    assert (f"test:erased:{agent_id}", "contribution.submitted") in actions
+
+    await camille.say("Bonjour")
+    assert "bienvenue" in camille.text, "the welcome starts again"
+    assert "Quelle est votre collectivité" in camille.text
+    await camille.say("mes données")
+    assert EMAIL not in camille.text
+    exported = json.loads(next(m for m in camille.last if isinstance(m, OutFile)).content)
+    assert exported["agent"] is None and exported["contribution"] == []
+
+
+async def test_erasure_refused_keeps_everything(agent_factory, store: Store) -> None:
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    await camille.say("supprimer mes donnees")
+    await camille.press("non")
+    assert "Rien n’a été effacé" in camille.text
+    assert "Que souhaitez-vous faire" in camille.text
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", USER)
+    assert agent is not None and agent.email == EMAIL
+
+
+async def test_the_privacy_notice_names_who_what_how_long_and_the_rights(agent_factory) -> None:
+    camille = agent_factory(USER)
+    await camille.start()
+    assert fr("Tapez « confidentialité »") in camille.text, "the welcome points to the notice"
+    await register_with_email(camille)
+    await camille.say("confidentialité")
+    text = camille.text
+    for expected in (
+        "Incubateur des territoires",
+        "ANCT",
+        "adresse électronique",
+        "12 mois",
+        "« supprimer mes données »",
+        "« mes données »",
+        "CNIL",
+    ):
+        assert fr(expected) in text, expected
+    await camille.say("vie privée")
+    assert "Responsable du traitement" in camille.text
+
+
+def test_months_before_keeps_the_day_or_takes_the_month_end() -> None:
+    assert months_before(datetime(2028, 3, 31, 3, tzinfo=UTC), 1) == datetime(
+        2028, 2, 29, 3, tzinfo=UTC
+    )
+    assert months_before(datetime(2028, 1, 15, tzinfo=UTC), 13) == datetime(
+        2026, 12, 15, tzinfo=UTC
+    )
+
+
+async def test_retention_erases_agents_inactive_after_the_consultation(
+    agent_factory, store: Store, services
+) -> None:
+    old = agent_factory("inactive-agent")
+    await register_with_email(old)
+    recent = agent_factory("recent-agent")
+    await recent.start()
+    await recent.say("Lyon")  # half a profile: a conversation without an agent row
+
+    def last_active(user: str, at: datetime) -> None:
+        with store.transaction() as tx:
+            for table in (privacy.agents, privacy.conversations):
+                tx.connection.execute(
+                    table.update().where(table.c.user_id == user).values(updated_at=at)
+                )
+
+    last_active("inactive-agent", datetime(2026, 12, 1, tzinfo=UTC))
+    last_active("recent-agent", datetime(2028, 1, 20, tzinfo=UTC))
+    calendar = services.calendar
+
+    assert erase_inactive_agents(store, calendar, 12, datetime(2027, 12, 20, tzinfo=UTC)) == 0, (
+        "nothing is erased before the consultation's end"
+    )
+    assert erase_inactive_agents(store, calendar, 12, datetime(2028, 2, 1, tzinfo=UTC)) == 1
+    with store.transaction() as tx:
+        assert tx.get_agent("test", "inactive-agent") is None
+    assert scan(store, (EMAIL, "inactive-agent")) == []
+    assert scan(store, ("recent-agent",)), "the recent conversation is kept"
+    assert erase_inactive_agents(store, calendar, 12, datetime(2029, 2, 1, tzinfo=UTC)) == 1
+    assert scan(store, ("recent-agent",)) == []
