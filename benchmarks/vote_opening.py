@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from bot.consultation.campaigns import Campaign, queue_campaign  # noqa: E402
-from bot.core.values import OutText  # noqa: E402
-from config.settings import normalize_database_url  # noqa: E402
-from storage.models import Agent, Collectivite, Conversation, utcnow  # noqa: E402
-from storage.referential import default_referential  # noqa: E402
-from storage.store import Store  # noqa: E402
+from bot.consultation.campaigns import Campaign, queue_campaign
+from bot.core.values import OutText
+from config.settings import normalize_database_url
+from storage.models import Agent, Collectivite, Conversation, utcnow
+from storage.referential import default_referential
+from storage.store import Store
 
 
 def fill(store: Store, count: int) -> None:
@@ -115,7 +115,8 @@ def main() -> None:
                     sa.text("SELECT count(*), count(DISTINCT agent_id) FROM delivery")
                 ).one()
             print(
-                f"backend={store.engine.dialect.name} agents={args.agents} (filled in {filled:.1f}s)"
+                f"backend={store.engine.dialect.name} agents={args.agents}"
+                f" (filled in {filled:.1f}s)"
             )
             print(
                 f"queued={len(recipients or [])} in {queued_wall:.2f}s wall, {queued_cpu:.2f}s CPU"

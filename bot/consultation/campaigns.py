@@ -139,7 +139,18 @@ def queue_campaign(
 
     None when the campaign was already recorded: nothing is queued twice.
     """
-    claimed = stored.claim(
+    if not _claim(tx, campaign):
+        return None
+    recipients = stored.recipients(tx, campaign.audience)
+    payloads = [outgoing_to_dict(message) for message in messages]
+    tx.queue_campaign_pushes([(r.key, r.agent_id) for r in recipients], payloads, campaign.id)
+    stored.set_recipients(tx, campaign.id, len(recipients))
+    return recipients
+
+
+def _claim(tx: Tx, campaign: Campaign) -> bool:
+    """Record the campaign; False when it already was (it must not be queued again)."""
+    return stored.claim(
         tx,
         campaign.id,
         kind=campaign.kind,
@@ -148,13 +159,6 @@ def queue_campaign(
         note=campaign.note,
         created_by=campaign.created_by,
     )
-    if not claimed:
-        return None
-    recipients = stored.recipients(tx, campaign.audience)
-    payloads = [outgoing_to_dict(message) for message in messages]
-    tx.queue_campaign_pushes([(r.key, r.agent_id) for r in recipients], payloads, campaign.id)
-    stored.set_recipients(tx, campaign.id, len(recipients))
-    return recipients
 
 
 def skip(tx: Tx, announcement: Announcement, reason: str) -> bool:
@@ -182,16 +186,7 @@ def queue_personal_campaign(
     conversation), or those of ``reachable`` when the caller already knows them; None when
     the campaign was already recorded.
     """
-    claimed = stored.claim(
-        tx,
-        campaign.id,
-        kind=campaign.kind,
-        audience=campaign.audience,
-        phase=campaign.phase,
-        note=campaign.note,
-        created_by=campaign.created_by,
-    )
-    if not claimed:
+    if not _claim(tx, campaign):
         return None
     if reachable is None:
         reachable = stored.recipients(tx, campaign.audience)

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.consultation.vote import phase_refusal
 from bot.dialogue.context import Context
 from bot.forms.base import Completion, FormState
 from config.calendar import french_date
-from storage.campaigns import VOTERS
 from storage.ops.referents import LAUREATE, OfferOutcome, OfferRecord
 from storage.records import ProposalRecord
 
@@ -36,18 +36,7 @@ def laureates(ctx: Context) -> list[ProposalRecord]:
 
 def refusal(ctx: Context) -> str | None:
     """Why this agent may not volunteer or withdraw now (wrong phase, a partner), or None."""
-    calendar = ctx.services.calendar
-    phase = calendar.get("referents")
-    today = calendar.today(ctx.now)
-    if today < phase.start:
-        return ctx.t("referents.not_open", start=french_date(phase.start))
-    if today > phase.end:
-        return ctx.t("referents.closed", end=french_date(phase.end))
-    if ctx.agent is None or ctx.agent.collectivite_id is None:
-        return ctx.t("referents.profile_needed")
-    if ctx.agent.profile not in VOTERS:
-        return ctx.t("referents.partner")
-    return None
+    return phase_refusal(ctx, "referents", "referents")
 
 
 def open_for(ctx: Context) -> list[ProposalRecord]:

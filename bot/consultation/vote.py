@@ -32,17 +32,23 @@ def references(argument: str) -> list[str]:
 
 def refusal(ctx: Context) -> str | None:
     """Why this agent may not support now (wrong phase, a partner), or None."""
+    return phase_refusal(ctx, "vote", "vote")
+
+
+def phase_refusal(ctx: Context, phase_id: str, messages: str) -> str | None:
+    """Why an élu or agent may not act for their collectivité in ``phase_id`` now (before or
+    after it, no profile, a partner), in the texts of ``messages``; None when they may."""
     calendar = ctx.services.calendar
-    vote = calendar.get("vote")
+    phase = calendar.get(phase_id)
     today = calendar.today(ctx.now)
-    if today < vote.start:
-        return ctx.t("vote.not_open", start=french_date(vote.start))
-    if today > vote.end:
-        return ctx.t("vote.closed", end=french_date(vote.end))
+    if today < phase.start:
+        return ctx.t(f"{messages}.not_open", start=french_date(phase.start))
+    if today > phase.end:
+        return ctx.t(f"{messages}.closed", end=french_date(phase.end))
     if ctx.agent is None or ctx.agent.collectivite_id is None:
-        return ctx.t("vote.profile_needed")
+        return ctx.t(f"{messages}.profile_needed")
     if ctx.agent.profile not in VOTERS:
-        return ctx.t("vote.partner")
+        return ctx.t(f"{messages}.partner")
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,23 +66,11 @@ class DeliveryOps(TxBase):
         self, key: ConversationKey, agent_id: int, payloads: Sequence[dict[str, Any]], campaign: str
     ) -> int:
         """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
-        added = 0
-        for index, payload in enumerate(payloads):
-            added += self._insert_ignore(
-                Delivery,
-                {
-                    "transport": key.transport,
-                    "chat_id": key.chat,
-                    "user_id": key.user,
-                    "agent_id": agent_id,
-                    "campaign": f"{campaign}#{index}",
-                    "payload": payload,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": utcnow(),
-                },
-            )
-        return added
+        now = utcnow()
+        return sum(
+            self._insert_ignore(Delivery, push_row(key, agent_id, campaign, index, payload, now))
+            for index, payload in enumerate(payloads)
+        )
 
     def queue_campaign_pushes(
         self,
@@ -94,17 +83,7 @@ class DeliveryOps(TxBase):
         still refuses a duplicate; returns how many rows were written."""
         now = utcnow()
         rows = [
-            {
-                "transport": key.transport,
-                "chat_id": key.chat,
-                "user_id": key.user,
-                "agent_id": agent_id,
-                "campaign": f"{campaign}#{index}",
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
+            push_row(key, agent_id, campaign, index, payload, now)
             for key, agent_id in recipients
             for index, payload in enumerate(payloads)
         ]
@@ -141,3 +120,26 @@ class DeliveryOps(TxBase):
             )
             .values(blocked_at=utcnow())
         )
+
+
+def push_row(
+    key: ConversationKey,
+    agent_id: int,
+    campaign: str,
+    index: int,
+    payload: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """A campaign's ``index``-th message for one agent: ``<campaign>#<index>`` with the agent
+    is unique, so a push is never queued twice."""
+    return {
+        "transport": key.transport,
+        "chat_id": key.chat,
+        "user_id": key.user,
+        "agent_id": agent_id,
+        "campaign": f"{campaign}#{index}",
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
