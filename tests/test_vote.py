@@ -187,3 +187,19 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     assert "3 destinataire(s), 2 envoyé(s), 1 en attente" in admin.text
     own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
     assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1
+
+
+async def test_where_polls_are_text_the_poll_says_to_type_soutenir(
+    agent_factory, store: Store, clock
+) -> None:
+    """Regression: the numbered fallback said « répondez par un numéro », but a number then
+    answered the menu that follows, never the poll."""
+    from bot.core.transport import render_poll
+    from config.catalogue import default_catalogue
+
+    people = await published_proposal(agent_factory, store, clock)
+    await people["bob"].say("propositions")
+    [poll] = [m for m in people["bob"].last if isinstance(m, OutPoll)]
+    shown = render_poll(poll, default_catalogue())
+    assert fr("par exemple « soutenir P-001 »") in shown
+    assert "numéro" not in shown

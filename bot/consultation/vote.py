@@ -124,7 +124,9 @@ def listing(ctx: Context) -> list[Outgoing]:
                 Choice(p.reference, f"{p.reference} · {p.title}"[:OPTION_LABEL_MAX]) for p in items
             )
             question = ctx.t("vote.poll", thematique=taxonomy.label(thematique))
-            out.append(OutPoll(question, options, f"{POLL_PREFIX}{thematique}", multiple=True))
+            hint = ctx.t("vote.poll_text_hint", example=" ".join(p.reference for p in items[:2]))
+            poll_id = f"{POLL_PREFIX}{thematique}"
+            out.append(OutPoll(question, options, poll_id, multiple=True, text_hint=hint))
     return out
 
 

@@ -118,7 +118,7 @@ def render_choices(message: OutChoices, catalogue: Catalogue) -> str:
 
 
 def render_poll(message: OutPoll, catalogue: Catalogue) -> str:
-    hint = "render.poll_hint_multiple" if message.multiple else "render.poll_hint"
-    return "\n\n".join(
-        (message.question, numbered([c.label for c in message.options]), catalogue.t(hint))
+    hint = message.text_hint or catalogue.t(
+        "render.poll_hint_multiple" if message.multiple else "render.poll_hint"
     )
+    return "\n\n".join((message.question, numbered([c.label for c in message.options]), hint))

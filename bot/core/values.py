@@ -102,10 +102,14 @@ class OutChoices:
 
 @dataclass(frozen=True, slots=True)
 class OutPoll:
+    """A poll. Where the platform has none it is shown as numbered lines; ``text_hint`` then
+    says how to answer in text (a poll answer cannot be typed as a number there)."""
+
     question: str
     options: tuple[Choice, ...]
     poll_id: str
     multiple: bool = False
+    text_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +140,16 @@ def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
                 "token": token,
                 "multiple": multiple,
             }
-        case OutPoll(question=question, options=options, poll_id=poll_id, multiple=multiple):
+        case OutPoll(
+            question=question, options=options, poll_id=poll_id, multiple=multiple, text_hint=hint
+        ):
             return {
                 "type": "poll",
                 "text": question,
                 "choices": _choices(options),
                 "poll_id": poll_id,
                 "multiple": multiple,
+                "text_hint": hint,
             }
         case OutFile(name=name, content=content, mime=mime, caption=caption):
             return {
@@ -164,7 +171,13 @@ def outgoing_from_dict(data: dict[str, Any]) -> Outgoing:
     if kind == "choices":
         return OutChoices(data["text"], choices, data.get("token", ""), data.get("multiple", False))
     if kind == "poll":
-        return OutPoll(data["text"], choices, data["poll_id"], data.get("multiple", False))
+        return OutPoll(
+            data["text"],
+            choices,
+            data["poll_id"],
+            data.get("multiple", False),
+            data.get("text_hint", ""),
+        )
     if kind == "file":
         return OutFile(
             data["name"], base64.b64decode(data["content"]), data["mime"], data.get("text", "")
