@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from bot.consultation.export import ANSWER_COLUMNS
+from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS
 from bot.consultation.spreadsheet import Row, SpreadsheetError, Table, read_table
 from bot.consultation.triage_file import LineError
 from bot.forms.intake import USAGES
@@ -77,28 +77,8 @@ class ImportFileError(ValueError):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
-KNOWN_COLUMNS = frozenset(
-    {
-        "reference",
-        "type",
-        "titre",
-        "description",
-        "thematique",
-        "thematique_libelle",
-        "thematique_confiance",
-        "thematique_source",
-        "statut",
-        "date",
-        "collectivite",
-        "collectivite_type",
-        "collectivite_code",
-        "departement",
-        "auteur_profil",
-        "auteur_fonction",
-        "meme_besoin_que",
-        *ANSWER_COLUMNS,
-    }
-)
+KNOWN_COLUMNS = frozenset(CONTRIBUTION_COLUMNS)
+"""The columns of ``recueil export --what contributions``: what an import reads."""
 
 
 def read_rows(data: bytes, name: str) -> Table:
