@@ -17,6 +17,25 @@ from config.typography import french
 DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` plus French plurals: ``{count:# proposition|# propositions}``.
+
+    A format spec holding ``|`` picks its singular side for 0 and 1 (the French rule) and
+    its plural side for other numbers (and for a value that is not a whole number); ``#``
+    stands for the value.
+    """
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        singular, plural = format_spec.split("|", 1)
+        one = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2
+        return (singular if one else plural).replace("#", str(value))
+
+
+_FORMATTER = _Formatter()
+
+
 class Catalogue:
     """Keyed French texts; ``t("intake.title.prompt", n=3)`` formats one."""
 
@@ -33,7 +52,7 @@ class Catalogue:
             template = self._templates[key]
         except KeyError:
             raise KeyError(f"message {key!r} is missing from the catalogue") from None
-        return template.format(**values)
+        return _FORMATTER.vformat(template, (), values)
 
     def has(self, key: str) -> bool:
         return key in self._templates

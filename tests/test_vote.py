@@ -172,19 +172,19 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     await admin.say("!annoncer nimporte Bonjour")
     assert fr("Publics :") in admin.text
     await admin.say("!annoncer votants Le vote ferme vendredi")
-    assert fr("Message pour « votants », 3 destinataire(s)") in admin.text
+    assert fr("Message pour « votants », 3 destinataires") in admin.text
     await admin.say("non")
     assert "rien n’a été envoyé" in admin.text
     long_text = "Le vote ferme vendredi. " + "Pensez à soutenir les propositions. " * 5
     await admin.say(f"!annoncer votants {long_text}")
     await admin.say("oui")
-    assert "mis en file pour 3 destinataire(s)" in admin.text
+    assert "mis en file pour 3 destinataires" in admin.text
     await admin.engine.drain()  # the pushes the turn queued
     alice_inbox = [m.text for m in people["alice"].transport.sent[people["alice"].key]]  # type: ignore[union-attr]
     assert sum("Le vote ferme vendredi" in t for t in alice_inbox) == 1
     await admin.say("!envois")
     # the two others have it; the admin's own copy goes out after this very turn
-    assert "3 destinataire(s), 2 envoyé(s), 1 en attente" in admin.text
+    assert "3 destinataires, 2 envoyés, 1 en attente" in admin.text
     own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
     assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1
 
