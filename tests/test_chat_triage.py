@@ -49,9 +49,7 @@ async def say(agent, text: str) -> str:  # type: ignore[no-untyped-def]
 async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, store: Store) -> None:  # type: ignore[no-untyped-def]
     assert "Aucune proposition pour l’instant" in await say(admin, "!triage")
     answer = await say(admin, "!creer B-0001 B-0002 : Réserver les salles communales")
-    assert (
-        "Proposition P-001 créée : « Réserver les salles communales », 2 contributions" in answer
-    )
+    assert "Proposition P-001 créée : « Réserver les salles communales », 2 contributions" in answer
     assert undo_commands(answer) == ["!enlever P-001 B-0001 B-0002"]
     await say(admin, "!creer B-0004 : Cantine")
 
