@@ -80,15 +80,17 @@ async def test_a_reply_is_granted_before_the_queued_pushes_of_a_campaign() -> No
     clock = VirtualClock()
     limiter = limiter_on(clock)
     log: list[SendRecord] = []
+    under_way = asyncio.Event()
 
     async def send(chat: int, paced: bool) -> None:
         async with limiter.slot(chat, paced=paced):
             log.append(SendRecord(clock(), chat, "sendMessage"))
+            if len(log) == 60:
+                under_way.set()  # the campaign is under way, 240 pushes wait
             await asyncio.sleep(0)
 
     pushes = [asyncio.create_task(send(chat, True)) for chat in range(1, 301)]
-    while len(log) < 60:  # the campaign is under way, 240 pushes wait
-        await asyncio.sleep(0)
+    await under_way.wait()
     pushed_before = clock()
     await send(1000, False)  # an agent writes in the middle of it
     await asyncio.gather(*pushes)
