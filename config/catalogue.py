@@ -17,6 +17,14 @@ from config.typography import french
 DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
 
 
+def plural(value: Any, forms: str) -> str:
+    """``plural(3, "# ligne|# lignes")`` → ``"3 lignes"``: the singular side for 0 and 1 (the
+    French rule), the plural side otherwise; ``#`` stands for the value."""
+    singular, other = forms.split("|", 1)
+    one = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2
+    return (singular if one else other).replace("#", str(value))
+
+
 class _Formatter(string.Formatter):
     """``str.format`` plus French plurals: ``{count:# proposition|# propositions}``.
 
@@ -28,9 +36,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if "|" not in format_spec:
             return super().format_field(value, format_spec)
-        singular, plural = format_spec.split("|", 1)
-        one = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2
-        return (singular if one else plural).replace("#", str(value))
+        return plural(value, format_spec)
 
 
 _FORMATTER = _Formatter()
