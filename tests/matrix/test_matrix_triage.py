@@ -50,12 +50,12 @@ def profiled(store: Store, services: Any, transport: str, user: str, town: str) 
 
 def contributions_of_two_towns(bot: RunningBot, contributor: SyncedClient) -> None:
     """B-0001…B-0005: four needs of the Matrix contributor (Villeurbanne), one of Lyon's."""
-    services = bot.engine.services
+    store, services = bot.store, bot.engine.services
     authors = {
-        "villeurbanne": profiled(bot.store, services, "matrix", contributor.user_id, "Villeurbanne"),
-        "lyon": profiled(bot.store, services, "test", "lyon", "Lyon"),
+        "villeurbanne": profiled(store, services, "matrix", contributor.user_id, "Villeurbanne"),
+        "lyon": profiled(store, services, "test", "lyon", "Lyon"),
     }
-    with bot.store.transaction() as tx:
+    with store.transaction() as tx:
         for title, town in NEEDS:
             tx.add_contribution(
                 authors[town],
