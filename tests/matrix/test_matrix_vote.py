@@ -138,22 +138,22 @@ async def test_an_agent_votes_with_a_poll_and_by_text_and_the_close_ends_the_pol
     assert body["max_selections"] == 2  # a collectivité may support several
     assert sport.decrypted and citizenship.decrypted
 
-    # Answered, then changed: the supports follow the latest answer.
+    # By text: P-003, and P-002, which the sport poll offers too.
+    said = plain(await chat.say("soutenir P-002 P-003", then="P-003"))
+    assert "Soutien enregistré : votre collectivité soutient P-002." in said
+    assert "Soutien enregistré : votre collectivité soutient P-003." in said
+    # The poll answered, then changed: it changes what it gave, never what text gave.
     await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-001"]))
-    assert "votre collectivité soutient P-001" in (await chat.expect("P-001"))[-1]
-    assert standing_supports(bot.store) == ["P-001"]
+    answered = (await chat.expect("P-001"))[-1]
+    assert "votre collectivité soutient P-001" in answered and "P-002" not in answered
+    assert standing_supports(bot.store) == ["P-001", "P-002", "P-003"]
     await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-002"]))
     changed = (await chat.expect("Soutien retiré pour P-001"))[-1]
-    assert "votre collectivité soutient P-002" in changed
-    assert standing_supports(bot.store) == ["P-002"]
-
-    # And by text, in the same conversation.
-    said = await chat.say("soutenir P-003", then="P-003")
-    assert "Soutien enregistré : votre collectivité soutient P-003." in plain(said[-1:])
+    assert "P-002" not in changed  # supported already: nothing is counted twice
+    assert standing_supports(bot.store) == ["P-002", "P-003"]
     mine = (await chat.say("mes soutiens", then="Votre collectivité soutient 2"))[-1]
     assert "P-002 — Louer le matériel sportif (par vous" in mine
     assert "P-003 — Budget participatif en ligne (par vous" in mine
-    assert standing_supports(bot.store) == ["P-002", "P-003"]
 
     # The vote closes: the tick ends the polls (results from each voter's latest answer)
     # and sends the results to those who took part.
