@@ -114,9 +114,9 @@ async def test_an_administrator_triages_on_matrix_and_a_non_administrator_writes
     assert "Proposition P-001 créée : « Réserver une salle en ligne », 2 contribution(s)" in created
     assert undo_commands(created) == ["!enlever P-001 B-0001 B-0002"]
 
-    # Every command, by an agent who is not an administrator: refused, nothing written.
+    # Every administrator command, by an agent who is not one: refused, nothing written.
     before = snapshot(bot.store)
-    attempts = [
+    triage = [
         "!creer B-0003 : Prêt de matériel",
         "!ajouter P-001 B-0003",
         "!enlever P-001 B-0002",
@@ -125,6 +125,10 @@ async def test_an_administrator_triages_on_matrix_and_a_non_administrator_writes
         "!rejeter B-0005 Hors du champ de la consultation.",
         "!publier",
     ]
+    tried = {text.split()[0] for text in triage}
+    others = [f"!{c.key} P-001" for c in bot.engine.services.commands if c.admin]
+    attempts = triage + [text for text in others if text.split()[0] not in tried]
+    assert len(attempts) > 20  # the whole registry, not a sample
     refusals = await say_all(agent_chat, attempts, then=REFUSED)
     assert sum(REFUSED in text for text in refusals) == len(attempts)  # then the menu again
     assert snapshot(bot.store) == before
