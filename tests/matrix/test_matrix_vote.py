@@ -25,12 +25,13 @@ VOTE_CLOSED = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)
 PROPOSALS = (
     ("Réserver les salles en ligne", "culture_sport_tourisme"),
     ("Louer le matériel sportif", "culture_sport_tourisme"),
+    ("Inscriptions au club de sport", "culture_sport_tourisme"),
     ("Budget participatif en ligne", "citoyennete"),
 )
 
 
 def publish_proposals(store: Store, services: Services) -> None:
-    """P-001 and P-002 in one thématique (one poll), P-003 in another, from Lyon's needs."""
+    """P-001 to P-003 in one thématique (one poll), P-004 in another, from Lyon's needs."""
     with store.transaction() as tx:
         author = tx.ensure_agent("test", "lyon")
         ref = services.referential.search("Lyon", limit=1)[0]
@@ -123,37 +124,40 @@ async def test_an_agent_votes_with_a_poll_and_by_text_and_the_close_ends_the_pol
     assert "Voici les propositions soumises au vote, par thème" in listing[0]
     shown = plain(listing)
     assert "• P-001 — Réserver les salles en ligne\n• P-002 — Louer le matériel sportif" in shown
-    assert "Citoyenneté / Démocratie participative\n• P-003 — Budget participatif en ligne" in shown
+    assert "Citoyenneté / Démocratie participative\n• P-004 — Budget participatif en ligne" in shown
     assert shown.count("Répondez dans le sondage ci-dessous") == 2
     await agent.sync_until(lambda: len(polls_of(chat, POLL_START)) == 2, "two polls")
     by_first_answer = {
         e.source["content"][POLL_START]["answers"][0]["id"]: e for e in polls_of(chat, POLL_START)
     }
-    sport, citizenship = by_first_answer["P-001"], by_first_answer["P-003"]
+    sport, citizenship = by_first_answer["P-001"], by_first_answer["P-004"]
     body = sport.source["content"][POLL_START]
     assert [(a["id"], a[TEXT]) for a in body["answers"]] == [
         ("P-001", "P-001 · Réserver les salles en ligne"),
         ("P-002", "P-002 · Louer le matériel sportif"),
+        ("P-003", "P-003 · Inscriptions au club de sport"),
     ]
-    assert body["max_selections"] == 2  # a collectivité may support several
+    assert body["max_selections"] == 3  # a collectivité may support several
     assert sport.decrypted and citizenship.decrypted
 
-    # By text: P-003, and P-002, which the sport poll offers too.
-    said = plain(await chat.say("soutenir P-002 P-003", then="P-003"))
+    # By text: P-004, and P-002, which the sport poll offers too.
+    said = plain(await chat.say("soutenir P-002 P-004", then="P-004"))
     assert "Soutien enregistré : votre collectivité soutient P-002." in said
-    assert "Soutien enregistré : votre collectivité soutient P-003." in said
-    # The poll answered, then changed: it changes what it gave, never what text gave.
+    assert "Soutien enregistré : votre collectivité soutient P-004." in said
+    # The poll answered, then changed: the supports it gave follow; those by text stay.
     await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-001"]))
     answered = (await chat.expect("P-001"))[-1]
     assert "votre collectivité soutient P-001" in answered and "P-002" not in answered
-    assert standing_supports(bot.store) == ["P-001", "P-002", "P-003"]
-    await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-002"]))
-    changed = (await chat.expect("Soutien retiré pour P-001"))[-1]
-    assert "P-002" not in changed  # supported already: nothing is counted twice
-    assert standing_supports(bot.store) == ["P-002", "P-003"]
-    mine = (await chat.say("mes soutiens", then="Votre collectivité soutient 2"))[-1]
+    assert standing_supports(bot.store) == ["P-001", "P-002", "P-004"]
+    await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-003"]))
+    changed = plain((await chat.expect("Soutien retiré pour P-001"))[-1:])
+    assert "Soutien enregistré : votre collectivité soutient P-003." in changed
+    assert "P-002" not in changed
+    assert standing_supports(bot.store) == ["P-002", "P-003", "P-004"]
+    mine = (await chat.say("mes soutiens", then="Votre collectivité soutient 3"))[-1]
     assert "P-002 — Louer le matériel sportif (par vous" in mine
-    assert "P-003 — Budget participatif en ligne (par vous" in mine
+    assert "P-003 — Inscriptions au club de sport (par vous" in mine
+    assert "P-004 — Budget participatif en ligne (par vous" in mine
 
     # The vote closes: the tick ends the polls (results from each voter's latest answer)
     # and sends the results to those who took part.
@@ -162,17 +166,17 @@ async def test_an_agent_votes_with_a_poll_and_by_text_and_the_close_ends_the_pol
     await agent.sync_until(lambda: len(polls_of(chat, POLL_END)) == 2, "two poll ends")
     ends = {e.source["content"]["m.relates_to"]["event_id"]: e for e in polls_of(chat, POLL_END)}
     sport_end = ends[sport.event_id].source["content"]
-    assert sport_end["m.poll.results"] == {"P-001": 0, "P-002": 1}
+    assert sport_end["m.poll.results"] == {"P-001": 0, "P-002": 0, "P-003": 1}
     assert "Le vote est clos" in sport_end[TEXT]
-    assert "P-002 · Louer le matériel sportif\u00a0: 1" in sport_end[TEXT]
-    assert ends[citizenship.event_id].source["content"]["m.poll.results"] == {"P-003": 0}
+    assert "P-003 · Inscriptions au club de sport\u00a0: 1" in sport_end[TEXT]
+    assert ends[citizenship.event_id].source["content"]["m.poll.results"] == {"P-004": 0}
     results = (await chat.expect("Le vote est clos. Merci"))[-1]
-    assert "P-002" in results and "P-003" in results
+    assert all(reference in results for reference in ("P-002", "P-003", "P-004"))
     assert await bot.engine.close_polls("vote-") == 0  # ended once
 
     # A response after the end changes nothing; the text after it shows it was read.
     late = await agent.send(chat.room_id, POLL_RESPONSE, response(sport, ["P-001"]))
-    after = await chat.say("mes soutiens", then="Votre collectivité soutient 2")
+    after = await chat.say("mes soutiens", then="Votre collectivité soutient 3")
     assert not any("P-001" in text for text in after)
     assert not any(i.event_id == late.event_id for i in bot.incoming)
-    assert standing_supports(bot.store) == ["P-002", "P-003"]
+    assert standing_supports(bot.store) == ["P-002", "P-003", "P-004"]
