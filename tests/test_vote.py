@@ -120,6 +120,55 @@ async def test_a_poll_answer_gives_changes_and_retracts_supports(
     assert [s[2] for s in supports(store)] == [True]
 
 
+async def test_a_poll_answer_no_longer_withdraws_a_support_given_by_text(
+    agent_factory, store: Store, clock
+) -> None:
+    """Regression: a poll answer was taken as the whole choice in its thématique, so ticking
+    P-001 withdrew P-002, which the agent had supported by text and the poll never showed
+    ticked. A poll answer withdraws only what it had ticked before."""
+    people = await published_proposal(agent_factory, store, clock)
+    bob = people["bob"]
+    with store.transaction() as tx:
+        alice = people["alice"].key
+        author = tx.ensure_agent(alice.transport, alice.user)
+        _, reference = tx.add_contribution(
+            author,
+            kind="besoin",
+            title="Louer le matériel de la salle des fêtes",
+            description="Les associations empruntent tables et chaises chaque semaine.",
+            answers={"usage": "reserver"},
+            thematique=people["thematique"],
+            confidence=0.9,
+            thematique_source="agent",
+        )
+        tx.create_proposal("test:admin", title="Louer le matériel", contributions=[reference])
+        tx.publish_proposals("test:admin")
+    await bob.say("soutenir P-002")
+    await bob.say("propositions")
+    [poll] = [m for m in bob.last if isinstance(m, OutPoll)]
+    assert [o.id for o in poll.options] == ["P-001", "P-002"]
+
+    async def vote(*options: str) -> None:
+        await bob.engine.handle(
+            IncomingPollAnswer(
+                key=bob.key, event_id=bob._event(), poll_id=poll.poll_id, option_ids=options
+            )
+        )
+        bob.last = bob.transport.pop(bob.key)
+
+    await vote("P-001")
+    assert "votre collectivité soutient P-001" in bob.text and "P-002" not in bob.text
+    assert [s[2] for s in supports(store)] == [True, True]
+    await vote()  # retracted: what the poll gave goes, the support by text stays
+    assert "Soutien retiré pour P-001" in bob.text and "P-002" not in bob.text
+    assert [s[2] for s in supports(store)] == [True, False]
+    await vote("P-002")  # ticked: already supported, nothing counted twice
+    assert "Rien n’a changé" in bob.text
+    await vote()  # unticked: the poll had it, the poll withdraws it
+    assert "Soutien retiré pour P-002" in bob.text
+    assert [s[2] for s in supports(store)] == [False, False]
+
+
 async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) -> None:
     people = await published_proposal(agent_factory, store, clock)
     alice = people["alice"]
