@@ -111,7 +111,7 @@ async def test_an_administrator_triages_on_matrix_and_a_non_administrator_writes
         return plain((await admin_chat.say(text, then=then))[-1:])
 
     created = await command("!creer B-0001 B-0002 : Réserver une salle en ligne", "P-001")
-    assert "Proposition P-001 créée : « Réserver une salle en ligne », 2 contribution(s)" in created
+    assert "Proposition P-001 créée : « Réserver une salle en ligne », 2 contributions" in created
     assert undo_commands(created) == ["!enlever P-001 B-0001 B-0002"]
 
     # Every administrator command, by an agent who is not one: refused, nothing written.
@@ -134,9 +134,9 @@ async def test_an_administrator_triages_on_matrix_and_a_non_administrator_writes
     assert snapshot(bot.store) == before
 
     added = await command("!ajouter P-001 B-0003", "compte maintenant")
-    assert "P-001 « Réserver une salle en ligne » compte maintenant 3 contribution(s)" in added
+    assert "P-001 « Réserver une salle en ligne » compte maintenant 3 contributions" in added
     assert undo_commands(added) == ["!enlever P-001 B-0003"]
-    removed = await command("!enlever P-001 B-0003", "retirée(s) de P-001")
+    removed = await command("!enlever P-001 B-0003", "retirée de P-001")
     assert undo_commands(removed) == ["!ajouter P-001 B-0003"]
     renamed = await command("!renommer P-001 Réserver les salles municipales en ligne", "devient")
     assert undo_commands(renamed) == ["!renommer P-001 Réserver une salle en ligne"]
@@ -147,10 +147,8 @@ async def test_an_administrator_triages_on_matrix_and_a_non_administrator_writes
     assert undo_commands(redirected) == ["!rouvrir B-0004"]
     rejected = await command("!rejeter B-0005 Hors du champ de la consultation.", "rejetée")
     assert undo_commands(rejected) == ["!rouvrir B-0005"]
-    published = await command("!publier", "publiée(s)")
-    assert "1 proposition(s) publiée(s) : P-001. Avis mis en file pour 1 contributeur(s)." in (
-        published
-    )
+    published = await command("!publier", "publiée")
+    assert "1 proposition publiée : P-001. Avis mis en file pour 1 contributeur." in (published)
     assert undo_commands(published) == ["!statut P-001 brouillon"]
 
     # The contributor is told once what became of each contribution.
