@@ -19,10 +19,16 @@ DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
 
 def plural(value: Any, forms: str) -> str:
     """``plural(3, "# ligne|# lignes")`` → ``"3 lignes"``: the singular side for 0 and 1 (the
-    French rule), the plural side otherwise; ``#`` stands for the value."""
-    singular, other = forms.split("|", 1)
-    one = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2
-    return (singular if one else other).replace("#", str(value))
+    French rule), the plural side otherwise; ``#`` stands for the value. Three forms
+    (``"aucune ligne|# ligne|# lignes"``) give zero its own words."""
+    forms_list = forms.split("|")
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if len(forms_list) == 3 and whole and value == 0:
+        chosen = forms_list[0]
+    else:
+        singular, other = forms_list[-2], forms_list[-1]
+        chosen = singular if whole and abs(value) < 2 else other
+    return chosen.replace("#", str(value))
 
 
 class _Formatter(string.Formatter):

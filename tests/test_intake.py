@@ -371,7 +371,7 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
     admin = agent_factory("admin")
     await register(admin, "Lyon")
     await admin.say("!stats")
-    assert "1 besoins et 0 services, de 1 collectivités" in admin.text
+    assert "1 besoin et 0 service, de 1 collectivité" in admin.text
     await admin.say("/export")
     files = [m for m in admin.last if type(m).__name__ == "OutFile"]
     assert len(files) == 1

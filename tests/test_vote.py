@@ -180,6 +180,21 @@ async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) ->
     await alice.press("propositions")
     assert any(isinstance(m, OutPoll) for m in alice.last)
 
+    clock.now = datetime(2027, 3, 20, 10, 0, tzinfo=PARIS)  # between the vote and the call
+    await alice.say("menu")
+    assert fr("Le vote est clos depuis le 15 mars 2027.") in alice.text
+    assert fr("Prochaine étape : appel aux territoires référents, à partir du 1er avril 2027.") in (
+        alice.text
+    )
+    clock.now = datetime(2027, 6, 10, 10, 0, tzinfo=PARIS)  # the déploiement
+    await alice.say("menu")
+    assert "en cours de construction avec les territoires référents" in alice.text
+    assert "suivre P-012" in alice.text
+    clock.now = datetime(2028, 1, 5, 10, 0, tzinfo=PARIS)  # after the consultation
+    await alice.say("menu")
+    assert fr("La consultation est terminée depuis le 31 décembre 2027.") in alice.text
+    assert "Prochaine étape" not in alice.text
+
 
 async def test_results_laureates_and_polls_closed_at_the_end(
     agent_factory, store: Store, clock
@@ -194,7 +209,7 @@ async def test_results_laureates_and_polls_closed_at_the_end(
     assert "se choisissent après" in admin.text  # not during the vote
     await admin.say("!resultats")
     assert "Résultats provisoires" in admin.text and "P-001" in admin.text
-    assert "0 vérifiés, 1 en tout" in admin.text
+    assert "0 vérifié, 1 en tout" in admin.text
     clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the day after the vote
     await admin.say("!retenir P-001")
     assert fr("Retenues : P-001") in admin.text
