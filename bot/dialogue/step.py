@@ -121,6 +121,9 @@ def on_text(turn: Turn, text: str) -> None:
         if frame.form.field is not None and definition.field(frame.form.field).optional:
             answer(turn, Answer(text, (SKIP,)))
             return
+        if frame.form.field is not None:  # « passer » is no answer to a needed question
+            turn.say(ctx.t("form.not_optional"))
+            return
     if options:
         ids = (
             match_choices(text, options)
