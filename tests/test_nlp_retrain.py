@@ -15,6 +15,9 @@ the reference again::
 
 The full retraining, compared with the shipped model's held-out figures, is marked ``slow``
 (about 15 minutes): ``.ci/run`` runs it after ``./dev test``; by hand, ``pytest -m slow``.
+Bit-for-bit equality holds on one machine only (numpy picks its SIMD kernels by CPU): models
+record the environment they were trained in (``environment`` in their settings), which a
+failure of the full comparison prints beside this machine's.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from nlp.cli import evaluate_file
 from nlp.corpus import read_labelled
 from nlp.evaluation import same_need_figures
 from nlp.loading import load_similarity
-from nlp.needs import NO_TYPE, NeedModel, read_catalogue
+from nlp.needs import MODEL_SUBDIR, NO_TYPE, NeedModel, read_catalogue
+from nlp.needs import SETTINGS_FILE as NEEDS_SETTINGS_FILE
 from nlp.paths import DEV_PAIRS, HELDOUT_FILE, MODEL_DIR, PAIRS_FILE
 from nlp.similarity import Similarity
 from nlp.spacy_classifier import SETTINGS_FILE, SpacyClassifier
 from nlp.training.build import build_model
 from nlp.training.needs import NEEDS_PLAN, train_need_model, training_rows
-from nlp.training.textcat import TrainingPlan
+from nlp.training.textcat import TrainingPlan, training_environment
 
 TOLERANCE = 0.02
 """Full retraining: held-out figures within this of the shipped model's."""
@@ -103,6 +107,8 @@ def reduced_need_types(output: Path) -> dict[str, Any]:
     )
     reloaded = NeedModel.load(output)
     assert reloaded.types == model.types
+    settings = json.loads((output / NEEDS_SETTINGS_FILE).read_text(encoding="utf-8"))
+    assert settings["environment"] == training_environment()
     return {"types": len(kept), "lines": len(rows), "top": top_predictions(reloaded.nlp, probes())}
 
 
@@ -189,9 +195,11 @@ def test_retraining_reproduces_the_shipped_scores(tmp_path: Path) -> None:
 @pytest.mark.timeout(2400)  # three models of 485 classes: about 14 minutes on 2 cores
 @pytest.mark.xfail(
     reason=(
-        "known failure, open in issue 13: after the split of nlp/training (session 4) the full "
-        "retraining gives dev_pairs precision 0.771 against 0.805 shipped (tolerance 0.02); "
-        "the reduced retraining test still pins reproducibility"
+        "known failure, open in issue 13: the shipped need-type model (c60449f) is not what the "
+        "repository's code and data train (dev_pairs precision 0.771 against 0.805 shipped, "
+        "tolerance 0.02). Not the nlp split: the code before and after it trains bit-identical "
+        "models; not the data or float noise either (docs/nlp.md, « Reproductibilité »). "
+        "Retrain nlp/model/needs on the CI machine, ship it, then remove this mark"
     ),
     strict=False,
 )
@@ -204,4 +212,15 @@ def test_retraining_the_need_types_reproduces_the_shipped_same_need_figures(
         pairs = [json.loads(line) for line in path.open(encoding="utf-8")]
         expected, got = (same_need_figures(each, pairs) for each in (shipped, retrained))
         for key in ("precision", "recall"):
-            assert got[key] == pytest.approx(expected[key], abs=TOLERANCE), (path.name, key)
+            assert got[key] == pytest.approx(expected[key], abs=TOLERANCE), (
+                path.name,
+                key,
+                environments(MODEL_DIR / MODEL_SUBDIR / NEEDS_SETTINGS_FILE),
+            )
+
+
+def environments(shipped_settings: Path) -> str:
+    """Where the shipped model was trained, and where it was retrained (failure messages)."""
+    settings = json.loads(shipped_settings.read_text(encoding="utf-8"))
+    built = settings.get("environment", "an environment it does not record")
+    return f"shipped model trained with {built}; retrained with {training_environment()}"

@@ -13,7 +13,7 @@ from nlp.similarity import Similarity, SimilaritySettings
 from nlp.spacy_classifier import Calibration, SpacyClassifier
 from nlp.training.calibration import CONFIDENT_ACCURACY, calibrate_plan
 from nlp.training.needs import train_need_model
-from nlp.training.textcat import TrainingPlan, taxonomy_examples, train
+from nlp.training.textcat import TrainingPlan, taxonomy_examples, train, training_environment
 from nlp.vectors import save_pipeline
 from nlp.vocabulary import known_stems
 
@@ -45,6 +45,7 @@ def build_model(
         "training_lines": len(rows),
         "seed": SEED,
         "vectors": plan.vectors,
+        "environment": training_environment(),
     }
     if calibration is None:
         log(f"cross-validation ({calibration_folds} folds) for the calibration…")

@@ -11,7 +11,7 @@ from spacy.language import Language
 from nlp.corpus import Labelled
 from nlp.needs import NO_TYPE, NeedModel, NeedType, read_catalogue
 from nlp.paths import ANNOTATIONS_FILE, EXAMPLES_FILE, SEED
-from nlp.training.textcat import SHIPPED_MODEL, TrainingPlan, train
+from nlp.training.textcat import SHIPPED_MODEL, TrainingPlan, train, training_environment
 from nlp.vocabulary import known_stems
 
 NEEDS_PLAN = TrainingPlan(model={**SHIPPED_MODEL, "length": 2**12})
@@ -64,7 +64,10 @@ def train_need_model(
         trained.append(train(rows, labels, plan, seed=seed + member))
     model = NeedModel(average_weights(trained), known_stems(row.text for row in rows))
     extra = {"training_lines": len(rows), "types": len(catalogue), "seeds": members}
-    model.save(output, {**extra, "seed": seed, "vectors": plan.vectors})
+    model.save(
+        output,
+        {**extra, "seed": seed, "vectors": plan.vectors, "environment": training_environment()},
+    )
     return model
 
 

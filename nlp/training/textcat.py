@@ -7,12 +7,16 @@ the reproducibility tests.
 
 from __future__ import annotations
 
+import platform
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
+import numpy
 import spacy
+import thinc
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
@@ -107,6 +111,27 @@ def _example(nlp: Language, row: Labelled, labels: Iterable[str]) -> Example:
     doc = nlp.make_doc(row.text)
     cats = {label: float(label == row.label) for label in labels}
     return Example.from_dict(doc, {"cats": cats})
+
+
+def training_environment() -> dict[str, object]:
+    """What, besides the code, the data and the seed, decides a trained model's weights.
+
+    Training is bit-for-bit reproducible on one machine, not across machines: numpy (exp,
+    sums) and blis (thinc's matrix products) pick their SIMD kernels by CPU at run time, and
+    the last bits of a float32 differ between kernels (docs/nlp.md, « Reproductibilité »).
+    Saved with each model, so that a retraining that differs from the shipped model can be
+    told apart from a change of code or data.
+    """
+    simd = numpy.show_config(mode="dicts")["SIMD Extensions"]
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "numpy": numpy.__version__,
+        "numpy_simd": sorted(simd["found"]),
+        "thinc": thinc.__version__,
+        "blis": metadata.version("blis"),
+        "spacy": spacy.__version__,
+    }
 
 
 def folds(rows: Sequence[Labelled], k: int, seed: int = SEED) -> list[list[int]]:
