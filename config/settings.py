@@ -28,10 +28,49 @@ from config.window import SendingWindow
 
 ENV_PREFIX = "RECUEIL_"
 TRANSPORTS = ("matrix", "telegram", "console")
+SECRET_FILE_SETTINGS = (
+    "database_url",
+    "matrix_password",
+    "matrix_access_token",
+    "telegram_token",
+    "telegram_webhook_secret",
+)
+"""Settings that may instead be read from a file named by ``RECUEIL_<NAME>_FILE`` (Docker and
+systemd secrets: the value never sits in the environment, where ``ps e`` and crash reports
+would show it)."""
 
 
 class ConfigError(Exception):
     """A configuration value is invalid; the message is French and names the variable."""
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """``RECUEIL_TELEGRAM_TOKEN_FILE=/run/secrets/telegram_token``: the token is the file's
+    content, without its trailing newline. Setting both the variable and its ``_FILE`` is
+    refused, as is a file that cannot be read; neither message shows a value."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read at once in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_FILE_SETTINGS:
+            variable = f"{ENV_PREFIX}{name.upper()}"
+            path = os.environ.get(f"{variable}_FILE")
+            if not path:
+                continue
+            if os.environ.get(variable):
+                raise ConfigError(
+                    french(f"{variable} et {variable}_FILE sont tous deux définis : gardez-en un")
+                )
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "illisible"
+                raise ConfigError(
+                    french(f"{variable}_FILE : le fichier « {path} » ne peut être lu ({reason})")
+                ) from None
+        return values
 
 
 class Settings(BaseSettings):
@@ -89,7 +128,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            SecretFiles(settings_cls),
+            env_settings,
+        ]
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
