@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     flood_rate: float = Field(default=1.0, gt=0)  # then this many per second
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    metrics_address: str | None = None  # host:port of /health and /metrics; off when unset
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
@@ -203,6 +204,16 @@ class Settings(BaseSettings):
                 f"« {value} » n’est pas un nom de bot Telegram (par exemple RecueilBot)"
             )
         return name
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("adresse:port attendu, par exemple 127.0.0.1:9464")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

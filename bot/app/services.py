@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.app.engine import Engine
+from bot.app.metrics import Metrics
 from bot.commands import build_commands
 from bot.consultation import vote
 from bot.consultation.recurrence import SerializedIndex, indexed_text
@@ -88,6 +89,7 @@ def build_engine(settings: Settings) -> Engine:
         clock=clock_of(settings),
         window=settings.sending_window,
         flood=flood,
+        metrics=Metrics() if settings.metrics_address else None,
     )
 
 
