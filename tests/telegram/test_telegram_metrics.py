@@ -43,6 +43,19 @@ async def scrape_until(http: aiohttp.ClientSession, url: str, turns: int) -> Sam
     return await asyncio.wait_for(poll(), 30)
 
 
+async def health_once_a_job_ran(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
+    async def poll() -> dict[str, object]:
+        while True:
+            async with http.get(url) as response:
+                assert response.status == 200
+                health: dict[str, object] = await response.json()
+            if health["last_scheduled_job"] is not None:
+                return health
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), 30)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -58,6 +71,7 @@ async def test_a_running_bot_serves_health_and_metrics(
         RECUEIL_TELEGRAM_TOKEN=TOKEN,
         RECUEIL_TELEGRAM_BASE_URL=fake_bot_api.base_url,
         RECUEIL_METRICS_ADDRESS=address,
+        RECUEIL_SCHEDULE_SECONDS="1",  # the announcements' job: a scheduled run within a second
     ) as running:
         await journal_until(running, "health and metrics on")
         await fake_bot_api.user_starts(4242)
@@ -65,10 +79,8 @@ async def test_a_running_bot_serves_health_and_metrics(
         await fake_bot_api.user_sends_text(4242, "Villeurbanne")
         await fake_bot_api.wait_for_messages(4242, 4, timeout=30)
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://{address}/health") as response:
-                assert response.status == 200
-                health = await response.json()
             values = await scrape_until(http, f"http://{address}/metrics", 2)
+            health = await health_once_a_job_ran(http, f"http://{address}/health")
     assert running.process.returncode == 0, running.journal
     assert health["database"] is True
     assert health["transports"] == {"telegram": "up"}
