@@ -17,6 +17,37 @@ from config.typography import french
 DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
 
 
+def plural(value: Any, forms: str) -> str:
+    """``plural(3, "# ligne|# lignes")`` → ``"3 lignes"``: the singular side for 0 and 1 (the
+    French rule), the plural side otherwise; ``#`` stands for the value. Three forms
+    (``"aucune ligne|# ligne|# lignes"``) give zero its own words."""
+    forms_list = forms.split("|")
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if len(forms_list) == 3 and whole and value == 0:
+        chosen = forms_list[0]
+    else:
+        singular, other = forms_list[-2], forms_list[-1]
+        chosen = singular if whole and abs(value) < 2 else other
+    return chosen.replace("#", str(value))
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` plus French plurals: ``{count:# proposition|# propositions}``.
+
+    A format spec holding ``|`` picks its singular side for 0 and 1 (the French rule) and
+    its plural side for other numbers (and for a value that is not a whole number); ``#``
+    stands for the value.
+    """
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        return plural(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
 class Catalogue:
     """Keyed French texts; ``t("intake.title.prompt", n=3)`` formats one."""
 
@@ -33,7 +64,7 @@ class Catalogue:
             template = self._templates[key]
         except KeyError:
             raise KeyError(f"message {key!r} is missing from the catalogue") from None
-        return template.format(**values)
+        return _FORMATTER.vformat(template, (), values)
 
     def has(self, key: str) -> bool:
         return key in self._templates

@@ -31,7 +31,8 @@ class Prediction:
 
 
 class Classifier(Protocol):
-    threshold: float
+    @property
+    def threshold(self) -> float: ...
 
     def predict(self, text: str) -> Prediction: ...
 

@@ -122,7 +122,7 @@ async def test_admin_stats_sends_the_text_then_the_chart(agent_factory) -> None:
     await describe_need(alice)
     await alice.say("Envoyer")
     replies = await admin.say("!stats")
-    assert isinstance(replies[0], OutText) and "1 besoins et 0 services" in replies[0].text
+    assert isinstance(replies[0], OutText) and "1 besoin et 0 service" in replies[0].text
     [chart] = [m for m in replies if isinstance(m, OutFile)]
     assert replies.index(chart) == 1  # right after the figures
     assert chart.mime == "image/png" and chart.name.endswith(".png")
@@ -139,7 +139,7 @@ async def test_no_chart_where_files_cannot_be_sent(services, store, clock) -> No
     await alice.say("Envoyer")
     await register(admin, "Lyon")
     await admin.say("!stats")
-    assert "1 besoins" in admin.text
+    assert "1 besoin " in admin.text
     assert not [m for m in admin.last if isinstance(m, OutFile)]
     await engine.close()
 

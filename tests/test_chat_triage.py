@@ -49,15 +49,13 @@ async def say(agent, text: str) -> str:  # type: ignore[no-untyped-def]
 async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, store: Store) -> None:  # type: ignore[no-untyped-def]
     assert "Aucune proposition pour l’instant" in await say(admin, "!triage")
     answer = await say(admin, "!creer B-0001 B-0002 : Réserver les salles communales")
-    assert (
-        "Proposition P-001 créée : « Réserver les salles communales », 2 contribution(s)" in answer
-    )
+    assert "Proposition P-001 créée : « Réserver les salles communales », 2 contributions" in answer
     assert undo_commands(answer) == ["!enlever P-001 B-0001 B-0002"]
     await say(admin, "!creer B-0004 : Cantine")
 
     steps = [
         ("!ajouter P-001 B-0003 B-0004", "B-0004 venait de P-002"),
-        ("!enlever P-001 B-0002", "retirée(s) de P-001"),
+        ("!enlever P-001 B-0002", "retirée de P-001"),
         ("!fusionner P-001 P-002", "P-002 a rejoint P-001"),
         (
             "!renommer P-001 Réserver en ligne les salles, le matériel et les équipements sportifs",
@@ -66,7 +64,7 @@ async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, sto
         ("!decrire P-001 Un agenda partagé que les habitants consultent.", "Description de P-001"),
         ("!reorienter B-0005 Le guichet national le fait déjà. https://www.service-public.fr", ""),
         ("!rejeter B-0006 Hors du champ de la consultation.", "B-0006 rejetée"),
-        ("!statut P-001 publiee", "1 proposition(s) publiée(s) : P-001"),
+        ("!statut P-001 publiee", "1 proposition publiée : P-001"),
     ]
     for command, said in steps:
         before = snapshot(store)
@@ -81,10 +79,10 @@ async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, sto
         await say(admin, command)  # and done again, for the next step
 
     answer = await say(admin, "!rouvrir B-0006")
-    assert "B-0006 est de nouveau soumise (elle était « rejetee »)" in answer
+    assert "B-0006 est de nouveau soumise (elle était « rejetée »)" in answer
     assert undo_commands(answer) == ["!rejeter B-0006 Hors du champ de la consultation."]
     answer = await say(admin, "!fiche P-001")
-    assert "P-001 « Réserver en ligne les salles" in answer and "(publiee, " in answer
+    assert "P-001 « Réserver en ligne les salles" in answer and "(publiée, " in answer
     assert "Description : Un agenda partagé" in answer
     with store.transaction() as tx:
         detail = tx.proposal("P-001")
@@ -127,10 +125,10 @@ async def test_long_lists_go_page_by_page_with_suite(admin, store: Store) -> Non
     assert "Propositions par thématique (20) :" in answer
     assert "(citoyennete) : 20" in answer
     answer = await say(admin, "!triage Citoyenneté")
-    assert ": 20 proposition(s)" in answer
-    assert "P-001 « Proposition 00 » : 1 contribution(s), 1 collectivité(s), brouillon" in answer
+    assert ": 20 propositions" in answer
+    assert "P-001 « Proposition 00 » : 1 contribution, 1 collectivité, brouillon" in answer
     assert "P-015" in answer and "P-016" not in answer
-    assert "… 5 ligne(s) de plus : « !suite »." in answer
+    assert "… 5 lignes de plus : « !suite »." in answer
     answer = await say(admin, "!suite")
     assert "P-016" in answer and "P-020" in answer and "P-015" not in answer
     assert "!suite" not in answer

@@ -110,6 +110,20 @@ def test_every_message_used_in_the_code_exists() -> None:
     assert missing == []
 
 
+def test_counts_agree_in_french() -> None:
+    catalogue = default_catalogue()
+    published = [
+        catalogue.t("triage.chat.published", count=n, references="", notices="", undo="", more="")
+        for n in (0, 1, 2, 36000)
+    ]
+    assert [text.split(NBSP + ":")[0] for text in published] == [
+        "0 proposition publiée",
+        "1 proposition publiée",
+        "2 propositions publiées",
+        "36000 propositions publiées",
+    ]
+
+
 def test_the_taxonomy_has_the_fourteen_thematiques() -> None:
     taxonomy = default_taxonomy()
     assert len(taxonomy) == 14

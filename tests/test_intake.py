@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import sqlalchemy as sa
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
@@ -149,6 +151,22 @@ async def test_wrong_answer_to_a_choice_asks_again(agent_factory) -> None:
     assert "Je n’ai pas compris votre choix" in alice.text
     await alice.say("besoin")  # an alias of « Décrire un besoin »
     assert "quel est votre besoin" in alice.text
+
+
+async def test_passer_is_no_answer_to_a_needed_question(agent_factory, store: Store) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("Décrire un besoin")
+    await alice.say("passer")  # the title is needed
+    assert "Cette question ne peut pas être passée" in alice.text
+    assert "quel est votre besoin" in alice.text  # asked again
+    await alice.say("Réserver les salles en ligne")
+    await alice.say("Passer")  # nor is the description
+    assert "ne peut pas être passée" in alice.text
+    with store.transaction() as tx:
+        [(state,)] = tx.session.exec(sa.text("SELECT state FROM conversation")).all()
+    answers = (json.loads(state) if isinstance(state, str) else state)["stack"][-1]["form"]
+    assert answers["answers"] == {"title": "Réserver les salles en ligne"}
 
 
 async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store) -> None:
@@ -371,7 +389,7 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
     admin = agent_factory("admin")
     await register(admin, "Lyon")
     await admin.say("!stats")
-    assert "1 besoins et 0 services, de 1 collectivités" in admin.text
+    assert "1 besoin et 0 service, de 1 collectivité" in admin.text
     await admin.say("/export")
     files = [m for m in admin.last if type(m).__name__ == "OutFile"]
     assert len(files) == 1

@@ -59,11 +59,11 @@ async def test_each_contributor_is_told_once_with_the_right_proposal(
 
     await admin.say(f"!publier {salles.reference} {cantine.reference}")
     await settled(admin.engine)
-    assert "2 proposition(s) publiée(s)" in plain(admin.text)
+    assert "2 propositions publiées" in plain(admin.text)
     fates = {r: salles for r in refs[0:12]} | {r: cantine for r in refs[12:20]}
     told = set(refs[0:20]) | {refs[24], refs[25]}
     assert (
-        f"Avis mis en file pour {len({views[r].author.user_id for r in told})} contributeur(s)."
+        f"Avis mis en file pour {len({views[r].author.user_id for r in told})} contributeurs."
         in plain(admin.text)
     )
     messages = received(transport, store)

@@ -138,7 +138,7 @@ def round_trip(recueil, store: Store, path: Path) -> None:  # type: ignore[no-un
 
     code, out, _ = recueil("proposals", "import", str(path))
     assert code == 0, out
-    assert "appliqué(s)" in out
+    assert "appliqués" in out
     with store.transaction() as tx:
         state = stored_triage(tx).state
     contributions = state.contributions
@@ -324,11 +324,11 @@ def test_imported_contributions_are_stored_once_as_an_agent_would_have(  # type:
     code, out, _ = recueil("import", "contributions", str(path), "--dry-run")
     assert (code, out.splitlines()[0]) == (
         0,
-        "3 contribution(s) à importer (essai : rien n’a été enregistré).",
+        "3 contributions à importer (essai : rien n’a été enregistré).",
     )
     assert len(store.contributions()) == 3
     code, out, _ = recueil("import", "contributions", str(path))
-    assert code == 0 and "3 contribution(s) importée(s), de B-0004 à B-0005." in out, out
+    assert code == 0 and "3 contributions importées, de B-0004 à B-0005." in out, out
     views = {v.contribution.reference: v for v in store.contributions()}
     need, service, formula = views["B-0004"], views["S-0001"], views["B-0005"]
     assert need.author.transport == IMPORT_TRANSPORT and need.author.profile is None
@@ -344,8 +344,8 @@ def test_imported_contributions_are_stored_once_as_an_agent_would_have(  # type:
     assert formula.contribution.title == '=HYPERLINK("x")'
     assert formula.contribution.thematique == "mobilite_transports"
     code, out, _ = recueil("import", "contributions", str(path))
-    assert code == 0 and "0 contribution(s) importée(s)." in out
-    assert "3 ligne(s) déjà importée(s)" in out
+    assert code == 0 and "0 contribution importée." in out
+    assert "3 lignes déjà importées" in out
     assert len(store.contributions()) == 6
 
 

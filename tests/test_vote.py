@@ -120,6 +120,55 @@ async def test_a_poll_answer_gives_changes_and_retracts_supports(
     assert [s[2] for s in supports(store)] == [True]
 
 
+async def test_a_poll_answer_no_longer_withdraws_a_support_given_by_text(
+    agent_factory, store: Store, clock
+) -> None:
+    """Regression: a poll answer was taken as the whole choice in its thématique, so ticking
+    P-001 withdrew P-002, which the agent had supported by text and the poll never showed
+    ticked. A poll answer withdraws only what it had ticked before."""
+    people = await published_proposal(agent_factory, store, clock)
+    bob = people["bob"]
+    with store.transaction() as tx:
+        alice = people["alice"].key
+        author = tx.ensure_agent(alice.transport, alice.user)
+        _, reference = tx.add_contribution(
+            author,
+            kind="besoin",
+            title="Louer le matériel de la salle des fêtes",
+            description="Les associations empruntent tables et chaises chaque semaine.",
+            answers={"usage": "reserver"},
+            thematique=people["thematique"],
+            confidence=0.9,
+            thematique_source="agent",
+        )
+        tx.create_proposal("test:admin", title="Louer le matériel", contributions=[reference])
+        tx.publish_proposals("test:admin")
+    await bob.say("soutenir P-002")
+    await bob.say("propositions")
+    [poll] = [m for m in bob.last if isinstance(m, OutPoll)]
+    assert [o.id for o in poll.options] == ["P-001", "P-002"]
+
+    async def vote(*options: str) -> None:
+        await bob.engine.handle(
+            IncomingPollAnswer(
+                key=bob.key, event_id=bob._event(), poll_id=poll.poll_id, option_ids=options
+            )
+        )
+        bob.last = bob.transport.pop(bob.key)
+
+    await vote("P-001")
+    assert "votre collectivité soutient P-001" in bob.text and "P-002" not in bob.text
+    assert [s[2] for s in supports(store)] == [True, True]
+    await vote()  # retracted: what the poll gave goes, the support by text stays
+    assert "Soutien retiré pour P-001" in bob.text and "P-002" not in bob.text
+    assert [s[2] for s in supports(store)] == [True, False]
+    await vote("P-002")  # ticked: already supported, nothing counted twice
+    assert "Rien n’a changé" in bob.text
+    await vote()  # unticked: the poll had it, the poll withdraws it
+    assert "Soutien retiré pour P-002" in bob.text
+    assert [s[2] for s in supports(store)] == [False, False]
+
+
 async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) -> None:
     people = await published_proposal(agent_factory, store, clock)
     alice = people["alice"]
@@ -130,6 +179,21 @@ async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) ->
     assert "Décrire un besoin" not in [c.label for c in alice.question.choices]
     await alice.press("propositions")
     assert any(isinstance(m, OutPoll) for m in alice.last)
+
+    clock.now = datetime(2027, 3, 20, 10, 0, tzinfo=PARIS)  # between the vote and the call
+    await alice.say("menu")
+    assert fr("Le vote est clos depuis le 15 mars 2027.") in alice.text
+    assert fr("Prochaine étape : appel aux territoires référents, à partir du 1er avril 2027.") in (
+        alice.text
+    )
+    clock.now = datetime(2027, 6, 10, 10, 0, tzinfo=PARIS)  # the déploiement
+    await alice.say("menu")
+    assert "en cours de construction avec les territoires référents" in alice.text
+    assert "suivre P-012" in alice.text
+    clock.now = datetime(2028, 1, 5, 10, 0, tzinfo=PARIS)  # after the consultation
+    await alice.say("menu")
+    assert fr("La consultation est terminée depuis le 31 décembre 2027.") in alice.text
+    assert "Prochaine étape" not in alice.text
 
 
 async def test_results_laureates_and_polls_closed_at_the_end(
@@ -145,7 +209,7 @@ async def test_results_laureates_and_polls_closed_at_the_end(
     assert "se choisissent après" in admin.text  # not during the vote
     await admin.say("!resultats")
     assert "Résultats provisoires" in admin.text and "P-001" in admin.text
-    assert "0 vérifiés, 1 en tout" in admin.text
+    assert "0 vérifié, 1 en tout" in admin.text
     clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the day after the vote
     await admin.say("!retenir P-001")
     assert fr("Retenues : P-001") in admin.text
@@ -172,19 +236,19 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     await admin.say("!annoncer nimporte Bonjour")
     assert fr("Publics :") in admin.text
     await admin.say("!annoncer votants Le vote ferme vendredi")
-    assert fr("Message pour « votants », 3 destinataire(s)") in admin.text
+    assert fr("Message pour « votants », 3 destinataires") in admin.text
     await admin.say("non")
     assert "rien n’a été envoyé" in admin.text
     long_text = "Le vote ferme vendredi. " + "Pensez à soutenir les propositions. " * 5
     await admin.say(f"!annoncer votants {long_text}")
     await admin.say("oui")
-    assert "mis en file pour 3 destinataire(s)" in admin.text
+    assert "mis en file pour 3 destinataires" in admin.text
     await admin.engine.drain()  # the pushes the turn queued
     alice_inbox = [m.text for m in people["alice"].transport.sent[people["alice"].key]]  # type: ignore[union-attr]
     assert sum("Le vote ferme vendredi" in t for t in alice_inbox) == 1
     await admin.say("!envois")
     # the two others have it; the admin's own copy goes out after this very turn
-    assert "3 destinataire(s), 2 envoyé(s), 1 en attente" in admin.text
+    assert "3 destinataires, 2 envoyés, 1 en attente" in admin.text
     own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
     assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1
 

@@ -238,7 +238,7 @@ async def test_an_administrator_validates_an_agent_from_the_list_of_unverified(
     admin = agent_factory("admin")
     await register(admin, "Lyon")
     await admin.say("!nonverifies")
-    listed = fr(f"n° {alice_id} : Secrétaire de mairie, Villeurbanne (69), test ; 1 soutien(s)")
+    listed = fr(f"n° {alice_id} : Secrétaire de mairie, Villeurbanne (69), test ; 1 soutien")
     assert listed in admin.text
     await admin.say(f"!valider {alice_id}")
     assert fr(f"L’agent n° {alice_id} (Secrétaire de mairie) est reconnu") in admin.text

@@ -103,11 +103,17 @@ def list_proposals(ctx: Context, argument: str) -> tuple[list[str], list[str]]:
             title=r.title,
             contributions=r.contributions,
             collectivites=r.collectivites,
-            status=r.status,
+            status=status_label(ctx, r.status),
         )
         for r in records
     ]
     return [ctx.t("triage.chat.list_title", label=label, count=len(records))], items
+
+
+def status_label(ctx: Context, status: str) -> str:
+    """A proposal's or contribution's status as it reads (« publiée », « non retenue »)."""
+    key = f"triage.status.{status}"
+    return ctx.t(key) if ctx.services.catalogue.has(key) else status
 
 
 def show_proposal(ctx: Context, argument: str) -> tuple[list[str], list[str]]:
@@ -121,7 +127,7 @@ def show_proposal(ctx: Context, argument: str) -> tuple[list[str], list[str]]:
             "triage.chat.show_title",
             reference=p.reference,
             title=p.title,
-            status=p.status,
+            status=status_label(ctx, p.status),
             label=_label(ctx, p.thematique),
         ),
         ctx.t("triage.chat.show_description", description=p.description)
@@ -240,6 +246,7 @@ def run_add(turn: Turn, argument: str) -> str | None:
         reference=record.reference,
         title=record.title,
         count=record.contributions,
+        added=len(references),
         references=" ".join(references),
         moved="".join(
             ctx.t("triage.chat.moved_from", contribution=r, proposal=p) for r, p in moved
@@ -260,6 +267,7 @@ def run_remove(turn: Turn, argument: str) -> str | None:
         "triage.chat.removed",
         reference=record.reference,
         references=" ".join(references),
+        removed=len(references),
         count=record.contributions,
     )
 
@@ -317,7 +325,9 @@ def run_describe(turn: Turn, argument: str) -> str | None:
     if record.description == detail.proposal.description:
         return ctx.t("triage.chat.unchanged", reference=record.reference)
     return ctx.t(
-        "triage.chat.described", reference=record.reference, before=detail.proposal.description
+        "triage.chat.described",
+        reference=record.reference,
+        undo=f"!decrire {record.reference} {detail.proposal.description}".strip(),
     )
 
 
@@ -363,7 +373,12 @@ def run_reopen(turn: Turn, argument: str) -> str | None:
         undo = f"« !reorienter {after.reference} {before.message} {before.url or ''} »"
     else:
         undo = f"« !rejeter {after.reference} {before.message} »"
-    return ctx.t("triage.chat.reopened", reference=after.reference, before=before.status, undo=undo)
+    return ctx.t(
+        "triage.chat.reopened",
+        reference=after.reference,
+        before=status_label(ctx, before.status),
+        undo=undo,
+    )
 
 
 @_guarded("statut")
@@ -384,8 +399,8 @@ def run_status(turn: Turn, argument: str) -> str | None:
     return ctx.t(
         "triage.chat.status_changed",
         reference=record.reference,
-        before=detail.proposal.status,
-        after=record.status,
+        before=status_label(ctx, detail.proposal.status),
+        after=status_label(ctx, record.status),
     )
 
 

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from bot.app.engine import Engine
 from bot.app.metrics import Metrics
+from bot.app.warmup import LoadingClassifier, LoadingIndex
 from bot.commands import build_commands
 from bot.consultation import vote
 from bot.consultation.recurrence import SerializedIndex, indexed_text
@@ -24,7 +26,8 @@ from config.settings import Settings
 from config.taxonomy import Taxonomy
 from nlp.classifier import Classifier
 from nlp.loading import load_classifier, load_similarity
-from nlp.similarity import SimilarityIndex
+from nlp.paths import MODEL_DIR
+from nlp.similarity import SIMILARITY_FILE, SimilarityIndex
 from storage.models import utcnow
 from storage.referential import default_referential
 from storage.store import Store
@@ -57,31 +60,80 @@ def similarity_index(store: Store) -> SerializedIndex | None:
 
     None, with a logged warning, when no similarity model ships: the step is then skipped.
     """
-    try:
-        index = SimilarityIndex[int](load_similarity())
-    except FileNotFoundError as exc:
-        log.warning("same-need search disabled: %s", exc)
+    if not similarity_available():
         return None
+    index, computed = _fill_index(_stored_texts(store))
+    _write_back(store, computed)
+    return index
+
+
+def loading_similarity_index(store: Store) -> LoadingIndex | None:
+    """The same index, built in the background from the rows read now.
+
+    The rows are read before the bot serves (a contribution sent later is added by its own
+    turn, once the index is there). The entries computed are written back only after the
+    index is handed over: a turn waiting for the index holds SQLite's write lock.
+    """
+    if not similarity_available():
+        return None
+    rows = _stored_texts(store)
+    computed: list[tuple[int, dict[str, Any]]] = []
+
+    def build() -> SerializedIndex:
+        index, found = _fill_index(rows)
+        computed.extend(found)
+        return index
+
+    return LoadingIndex(build, then=lambda: _write_back(store, computed))
+
+
+def similarity_available() -> bool:
+    if not (MODEL_DIR / SIMILARITY_FILE).is_file():
+        log.warning("same-need search disabled: no %s in %s", SIMILARITY_FILE, MODEL_DIR)
+        return False
+    return True
+
+
+StoredText = tuple[int, str, str, dict[str, Any] | None]
+
+
+def _stored_texts(store: Store) -> list[StoredText]:
     with store.transaction() as tx:
         stored = tx.index_entries()
-        rows = [
+        return [
             (cid, kind, indexed_text(title, description), stored.get(cid))
             for cid, kind, title, description in tx.contribution_texts()
         ]
-    # Stored entries are read as they are; those missing or of another model are computed
-    # once and written back, so the next start runs no model (docs/nlp.md).
+
+
+def _fill_index(
+    rows: list[StoredText],
+) -> tuple[SerializedIndex, list[tuple[int, dict[str, Any]]]]:
+    """Stored entries are read as they are; those missing or of another model are computed
+    (and returned, to be written back, so that the next start runs no model: docs/nlp.md)."""
+    index = SimilarityIndex[int](load_similarity())
     computed = index.add_stored(rows)
-    if computed:
-        with store.transaction() as tx:
-            for contribution_id, value in computed:
-                tx.set_index_entry(contribution_id, value)
-        log.info("same-need index: %d entries computed and stored", len(computed))
-    return SerializedIndex(index)
+    return SerializedIndex(index), computed
+
+
+def _write_back(store: Store, computed: list[tuple[int, dict[str, Any]]]) -> None:
+    if not computed:
+        return
+    with store.transaction() as tx:
+        for contribution_id, value in computed:
+            tx.set_index_entry(contribution_id, value)
+    log.info("same-need index: %d entries computed and stored", len(computed))
 
 
 def build_engine(settings: Settings) -> Engine:
+    """The running bot's engine. The models load in the background (``bot.app.warmup``):
+    the first turns are answered at once, the first turn that needs a model waits for it."""
     store = open_store(settings)
-    services = replace(build_services(settings), similar=similarity_index(store))
+    taxonomy = Taxonomy.load(settings.taxonomy_file)
+    classifier = LoadingClassifier(lambda: load_classifier(taxonomy))
+    services = replace(
+        build_services(settings, classifier), similar=loading_similarity_index(store)
+    )
     flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
     return Engine(
         services,

@@ -38,7 +38,7 @@ from bot.consultation.triage_store import (
     store_imported,
     stored_triage,
 )
-from config.catalogue import Catalogue
+from config.catalogue import Catalogue, plural
 from config.settings import Settings
 from config.taxonomy import Taxonomy
 from config.typography import french
@@ -150,18 +150,27 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
 def _import_report(result: ImportResult, references: list[str], dry_run: bool) -> str:
     count = len(result.contributions)
     lines = [
-        f"{count} contribution(s) à importer (essai : rien n’a été enregistré)."
+        plural(count, "# contribution à importer|# contributions à importer")
+        + " (essai : rien n’a été enregistré)."
         if dry_run
-        else f"{count} contribution(s) importée(s)"
+        else plural(count, "# contribution importée|# contributions importées")
         + (f", de {references[0]} à {references[-1]}." if references else ".")
     ]
     if result.already_imported:
-        lines.append(f"{len(result.already_imported)} ligne(s) déjà importée(s), laissée(s).")
+        lines.append(
+            plural(
+                len(result.already_imported),
+                "# ligne déjà importée, laissée.|# lignes déjà importées, laissées.",
+            )
+        )
     for line, first in result.duplicates:
         lines.append(f"ligne {line} : la même contribution que la ligne {first}, laissée.")
     guessed = sum(c.thematique_source == "classifier" for c in result.contributions)
     if guessed:
-        lines.append(f"Thématique devinée par le classement pour {guessed} contribution(s).")
+        lines.append(
+            "Thématique devinée par le classement pour "
+            + plural(guessed, "# contribution.|# contributions.")
+        )
     if result.ignored_columns:
         lines.append("Colonnes ignorées : " + ", ".join(result.ignored_columns) + ".")
     return "\n".join(lines)
@@ -247,9 +256,10 @@ def changes_report(changes: list[Change], dry_run: bool) -> str:
         f"{ACTION_LABELS.get(action, action)} : {n}" for action, n in counts.items()
     )
     tail = (
-        f"Essai : {len(changes)} changement(s) ({summary}), rien n’a été appliqué."
+        f"Essai : {plural(len(changes), '# changement|# changements')} ({summary}), "
+        "rien n’a été appliqué."
         if dry_run
-        else f"{len(changes)} changement(s) appliqué(s) ({summary})."
+        else f"{plural(len(changes), '# changement appliqué|# changements appliqués')} ({summary})."
     )
     return "\n".join([*lines, tail])
 

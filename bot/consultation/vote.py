@@ -152,26 +152,35 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
     return "\n\n".join(texts)
 
 
-def poll_answer(ctx: Context, poll_id: str, chosen: Iterable[str]) -> str:
-    """A vote cast, changed or retracted in a poll: the supports it adds and withdraws."""
+def poll_answer(
+    ctx: Context, poll_id: str, chosen: Iterable[str], previous: Iterable[str]
+) -> tuple[str, bool]:
+    """A vote cast, changed or retracted in a poll: the supports it adds and withdraws.
+
+    Every option ticked is supported (an existing support stays as it is); unticking
+    withdraws only what the answer before had ticked (``previous``), and only the supports
+    this agent gave: a support given by text, or by a colleague, is not the poll's to
+    withdraw. Returns the reply and whether the answer counted (not refused).
+    """
     refused = refusal(ctx)
     if refused is not None:
-        return refused
+        return refused, False
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     thematique = poll_id.removeprefix(POLL_PREFIX)
     offered = {p.reference for p in published(ctx) if p.thematique == thematique}
     wanted = {normalize_reference(r) for r in chosen} & offered
+    unticked = ({normalize_reference(r) for r in previous} & offered) - wanted
     current = {
         s.reference: s.agent_id
         for s in ctx.tx.supports_of(ctx.agent.collectivite_id)
         if s.reference in offered
     }
     added = sorted(wanted - set(current))
-    removed = sorted(r for r in set(current) - wanted if current[r] == ctx.agent.id)
+    removed = sorted(r for r in unticked if current.get(r) == ctx.agent.id)
     lines = [support(ctx, added)] if added else []
     if removed:
         lines.append(withdraw(ctx, removed))
-    return "\n".join(lines) or ctx.t("vote.poll_unchanged")
+    return "\n".join(lines) or ctx.t("vote.poll_unchanged"), True
 
 
 def is_vote_poll(poll_id: str) -> bool:

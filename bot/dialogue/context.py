@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from bot.consultation.recurrence import SimilarIndex
 
 
-PollHandler = Callable[["Context", str, tuple[str, ...]], str]
-"""Turns a poll answer into what it changes; returns the reply."""
+PollHandler = Callable[["Context", str, tuple[str, ...], tuple[str, ...]], tuple[str, bool]]
+"""Turns a poll answer (the poll id, the options chosen now, those of the answer before)
+into what it changes; returns the reply, and whether the answer counted (then it is the
+one before the next)."""
 
 
 @dataclass(frozen=True, slots=True)

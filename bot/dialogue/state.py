@@ -50,6 +50,9 @@ class DialogueState(BaseModel):
     free_text: bool = True
     last_seen: datetime | None = None
     start_param: str | None = None  # a link's parameter (an invitation code) before the profile
+    poll_answers: dict[str, list[str]] = Field(default_factory=dict)
+    """The last counted answer to each of the bot's polls, by poll id: what a new answer
+    changed is told from it."""
 
     @model_validator(mode="before")
     @classmethod

@@ -50,7 +50,11 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             if handler is None:
                 turn.say(ctx.t("input.no_poll"))
             else:
-                turn.say(handler(ctx, poll_id, option_ids))
+                previous = tuple(state.poll_answers.get(poll_id, ()))
+                reply, counted = handler(ctx, poll_id, option_ids, previous)
+                if counted:
+                    state.poll_answers[poll_id] = list(option_ids)
+                turn.say(reply)
         case IncomingChoice(choice_id=choice_id, token=token):
             on_choice(turn, choice_id, token)
         case IncomingText(text=text):
@@ -116,6 +120,9 @@ def on_text(turn: Turn, text: str) -> None:
         definition = ctx.services.forms[frame.form.name]
         if frame.form.field is not None and definition.field(frame.form.field).optional:
             answer(turn, Answer(text, (SKIP,)))
+            return
+        if frame.form.field is not None:  # « passer » is no answer to a needed question
+            turn.say(ctx.t("form.not_optional"))
             return
     if options:
         ids = (

@@ -18,6 +18,26 @@ VOTE, SUPPORTS = "propositions", "mes_soutiens"
 VOLUNTEER, OFFERS = "volontaire", "mes_engagements"
 
 
+def _between_phases(turn: Turn) -> str:
+    """What the menu says when no phase with actions is open: the phase under way (the
+    déploiement), or the last one that ended, and what comes next."""
+    ctx = turn.ctx
+    calendar = ctx.services.calendar
+    today = calendar.today(ctx.now)
+    current = calendar.current(ctx.now)
+    if current is not None:
+        return ctx.t(f"phase.current.{current.id}", end=french_date(current.end))
+    ended = [phase for phase in calendar.phases if phase.end < today]
+    if not ended:
+        return collecte_closed(ctx)  # before the collecte: when it opens
+    text = ctx.t(f"phase.ended.{ended[-1].id}", end=french_date(ended[-1].end))
+    upcoming = calendar.upcoming(ctx.now)
+    if upcoming is not None:
+        start = french_date(upcoming.start)
+        text = f"{text}\n{ctx.t('menu.next', label=upcoming.label, start=start)}"
+    return text
+
+
 class MenuScene(Scene):
     name = "menu"
 
@@ -46,11 +66,7 @@ class MenuScene(Scene):
                 Option(OFFERS, ctx.t("referents.menu_mine"), ("mes engagements",)),
             ]
         else:
-            text = collecte_closed(ctx)
-            upcoming = calendar.upcoming(ctx.now)
-            if upcoming is not None and upcoming.id != "collecte":
-                start = french_date(upcoming.start)
-                text = f"{text}\n{ctx.t('menu.next', label=upcoming.label, start=start)}"
+            text = _between_phases(turn)
         options += [
             Option(MINE, ctx.t("menu.mine")),
             Option(PROFILE_CHOICE, ctx.t("menu.profile")),

@@ -119,6 +119,8 @@ class RunningBot:
     settings: Settings
     options: MatrixOptions
     store: Store
+    clock: Callable[[], datetime] = lambda: BOT_CLOCK
+    """The engine's now: phases, the announcer's tick (tests move it)."""
     engine: Engine = field(init=False)
     transport: MatrixTransport = field(init=False)
     task: asyncio.Task[None] | None = None
@@ -132,7 +134,7 @@ class RunningBot:
 
     async def start(self) -> None:
         """A fresh engine and transport on the same data directory and database."""
-        self.engine = Engine(build_services(self.settings), self.store, clock=lambda: BOT_CLOCK)
+        self.engine = Engine(build_services(self.settings), self.store, clock=self.clock)
         self.transport = MatrixTransport(
             self.settings,
             catalogue=self.engine.services.catalogue,
@@ -187,8 +189,9 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
     Keyword arguments: ``exempt_from_rate_limits`` (default False: Synapse's default
     limits), ``login`` ("token": the registration's access token; "password": a real
     password login), ``allowed_servers``, ``pacing`` (seconds between requests) and
-    ``options`` (a ``MatrixOptions``) and ``admins`` (``matrix:@user:localhost``, as in
-    ``RECUEIL_ADMINS``).
+    ``options`` (a ``MatrixOptions``), ``admins`` (``matrix:@user:localhost``, as in
+    ``RECUEIL_ADMINS``) and ``clock`` (the engine's now; default ``BOT_CLOCK``, in the
+    collecte).
     """
     bots: list[RunningBot] = []
 
@@ -201,6 +204,7 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
         options: MatrixOptions = TEST_BOT_OPTIONS,
         start: bool = True,
         admins: tuple[str, ...] = (),
+        clock: Callable[[], datetime] = lambda: BOT_CLOCK,
     ) -> RunningBot:
         name = f"recueil-{next(_user_numbers)}"
         user = await synapse.register(name, exempt_from_rate_limits=exempt_from_rate_limits)
@@ -221,7 +225,7 @@ async def recueil_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[B
         )
         data_dir.mkdir()
         store = Store.open(f"sqlite:///{data_dir / 'recueil.sqlite3'}")
-        bot = RunningBot(user, settings, options, store)
+        bot = RunningBot(user, settings, options, store, clock)
         bots.append(bot)
         if start:
             await bot.start()

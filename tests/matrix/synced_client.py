@@ -36,6 +36,9 @@ from .synapse_server import RegisteredUser
 MEGOLM = "m.megolm.v1.aes-sha2"
 LONG_POLL_MS = 10_000
 WAIT_SECONDS = 30.0
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+"""Without a filter Synapse sends at most 10 timeline events per room and sync: a burst of
+more (a bot answering many messages at once) left a gap the client never saw."""
 
 ResponseT = TypeVar("ResponseT")
 
@@ -70,7 +73,9 @@ class SyncedClient:
 
     async def sync_once(self, timeout_ms: int = LONG_POLL_MS) -> SyncResponse:
         """One sync (long poll), then the key and to-device chores."""
-        response = check(await self.client.sync(timeout=timeout_ms), SyncResponse)
+        response = check(
+            await self.client.sync(timeout=timeout_ms, sync_filter=SYNC_FILTER), SyncResponse
+        )
         for room_id, info in response.rooms.join.items():
             self.timeline.extend(TimelineEntry(room_id, event) for event in info.timeline.events)
         for room_id, invite in response.rooms.invite.items():

@@ -104,7 +104,7 @@ async def test_an_admin_export_in_an_encrypted_dm_arrives_as_an_encrypted_csv(
     assert "Réserver".encode() not in stored
 
     # !stats: the figures, then the chart as an encrypted m.image with its size in pixels.
-    await chat.say("!stats", then="1 besoins et 0 services")
+    await chat.say("!stats", then="1 besoin et 0 service")
     image = await bot_event(chat, RoomEncryptedImage, "the chart")
     assert isinstance(image, RoomEncryptedImage)
     content = image.source["content"]

@@ -121,6 +121,30 @@ def test_only_each_voters_latest_response_counts(tmp_path: object) -> None:
     store.close()
 
 
+def test_a_poll_sent_again_counts_what_was_ticked_in_each_of_its_events(tmp_path: object) -> None:
+    """Regression: the agent asked for the list twice, got the thématique's poll twice and
+    ticked one proposal in each; the second answer carried only its own event's ticks, so
+    the core withdrew the first. Like a Telegram poll in parts, it is the union."""
+    store = Store.open(f"sqlite:///{tmp_path}/polls.sqlite3")
+    book = PollBook(store)
+    poll = OutPoll("Q", (Choice("a", "A"), Choice("b", "B")), poll_id="vote-x", multiple=True)
+    book.remember("!room", "$first", poll)
+    book.remember("!room", "$second", poll)
+    book.remember("!elsewhere", "$third", poll)
+
+    first = book.record(PollResponse("$first", ("a",)), "@x", "$1", 1000)
+    assert first is not None and first.option_ids == ("a",)
+    second = book.record(PollResponse("$second", ("b",)), "@x", "$2", 2000)
+    assert second is not None and second.option_ids == ("a", "b")
+    other_voter = book.record(PollResponse("$second", ("a",)), "@y", "$3", 3000)
+    assert other_voter is not None and other_voter.option_ids == ("a",)
+    unticked = book.record(PollResponse("$first", ()), "@x", "$4", 4000)
+    assert unticked is not None and unticked.option_ids == ("b",)
+    other_room = book.record(PollResponse("$third", ()), "@x", "$5", 5000)
+    assert other_room is not None and other_room.option_ids == ()
+    store.close()
+
+
 async def test_sync_token_saved_only_when_every_earlier_job_is_done() -> None:
     saved: list[str] = []
     dispatcher = Dispatcher(saved.append)

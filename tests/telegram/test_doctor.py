@@ -75,7 +75,7 @@ async def test_doctor_on_a_broken_installation_says_what_to_fix(
     assert "✗ Base de données\u00a0: à la version «\u00a09999_later\u00a0»" in report
     assert "✗ Matrix (Tchap)\u00a0: serveur http://127.0.0.1:" in report
     assert "RECUEIL_MATRIX_HOMESERVER" in report
-    assert "3 point(s) à corriger" in report
+    assert "3 points à corriger" in report
     assert "Traceback" not in errors
 
 

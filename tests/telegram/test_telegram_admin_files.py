@@ -43,7 +43,7 @@ async def test_admin_stats_chart_is_a_photo_and_export_a_document(
 
         stats = await admin.say("!stats")
         assert [m.kind for m in stats[:2]] == ["text", "photo"]  # then the menu again
-        assert "1 besoins et 0 services" in (stats[0].text or "")
+        assert "1 besoin et 0 service" in (stats[0].text or "")
         photo = fake_bot_api.files[stats[1].file_id or ""]
         assert photo.file_name is not None and photo.file_name.endswith(".png")
         png = photo.content

@@ -76,6 +76,33 @@ async def test_replies_are_not_held_back_by_the_chat_limit_but_count_for_pushes(
     assert push - third >= 1.0  # the push waits a second after the last reply
 
 
+async def test_a_reply_is_granted_before_the_queued_pushes_of_a_campaign() -> None:
+    clock = VirtualClock()
+    limiter = limiter_on(clock)
+    log: list[SendRecord] = []
+    under_way = asyncio.Event()
+
+    async def send(chat: int, paced: bool) -> None:
+        async with limiter.slot(chat, paced=paced):
+            log.append(SendRecord(clock(), chat, "sendMessage"))
+            if len(log) == 60:
+                under_way.set()  # the campaign is under way, 240 pushes wait
+            await asyncio.sleep(0)
+
+    pushes = [asyncio.create_task(send(chat, True)) for chat in range(1, 301)]
+    await under_way.wait()
+    pushed_before = clock()
+    await send(1000, False)  # an agent writes in the middle of it
+    await asyncio.gather(*pushes)
+    await limiter.aclose()
+    [reply] = [r for r in log if r.chat_id == 1000]
+    # At the next free grant (virtual time: within the window that the campaign filled),
+    # not after the 240 pushes queued before it (8 s in arrival order).
+    assert reply.at - pushed_before <= limiter.limits.window
+    assert sum(r.chat_id != 1000 for r in log if r.at > reply.at) >= 200  # pushes waited
+    assert find_violations(log) == []
+
+
 async def test_retry_after_stops_every_grant_until_it_has_elapsed() -> None:
     clock = VirtualClock()
     limiter = limiter_on(clock)

@@ -4,7 +4,9 @@ A poll start event carries the core's options as answers (their ids are the core
 choice ids). Responses come in the unstable form (``org.matrix.msc3381.poll.response``)
 and in the stable one (``m.poll.response``); nio 0.26 delivers both as ``UnknownEvent``.
 Only each voter's latest response counts, a response naming no known answer is a spoiled
-vote (counted as none), and responses after the end event are ignored.
+vote (counted as none), and responses after the end event are ignored. The core's poll may be
+sent again in a room (the agent asks for the list twice): what a voter chose is then what
+they ticked across its open poll events, as on Telegram across a poll's parts.
 """
 
 from __future__ import annotations
@@ -138,7 +140,19 @@ class PollBook:
             voter: {"ids": list(chosen), "ts": timestamp, "event": event_id},
         }
         self.store.update_platform_message(poll.id, data=data)
-        return AcceptedVote(poll.core_ref, chosen)
+        return AcceptedVote(poll.core_ref, self._ticked(poll.chat_id, poll.core_ref, voter))
+
+    def _ticked(self, room_id: str, poll_id: str, voter: str) -> tuple[str, ...]:
+        """The voter's latest answers over every open poll event of ``poll_id`` in the room."""
+        order: list[str] = []
+        chosen: set[str] = set()
+        for message in self.store.platform_messages_for(TRANSPORT, room_id, poll_id):
+            if message.kind != KIND or message.closed_at is not None:
+                continue
+            order.extend(message.data["answers"])
+            vote = message.data["votes"].get(voter)
+            chosen.update(vote["ids"] if vote else ())
+        return tuple(a for a in dict.fromkeys(order) if a in chosen)
 
     def open_polls(self, room_id: str, poll_id: str) -> list[tuple[int, str, dict[str, Any]]]:
         """(row id, start event id, data) of the open poll events for ``poll_id`` in a room."""

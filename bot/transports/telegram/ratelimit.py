@@ -57,11 +57,13 @@ class _Request:
 
 
 class RateLimiter:
-    """Grants sends in arrival order, skipping chats that must still wait.
+    """Grants replies first, then pushes, each in arrival order, skipping chats that must wait.
 
     ``paced`` sends (pushes) wait for their chat's interval; unpaced ones (the replies of a
     turn, which the user is waiting for) only wait for the chat's previous send to end, but
-    still count for the next paced one. Every send counts against the global limit.
+    still count for the next paced one. Every send counts against the global limit. A reply
+    never queues behind a campaign: during a push to thousands of agents, the agent who
+    writes is answered at the next free grant and the campaign takes what is left.
     """
 
     def __init__(
@@ -168,7 +170,8 @@ class RateLimiter:
             return
         free = self._free(now)
         granted = False
-        for request in self._queue:
+        replies_first = sorted(self._queue, key=lambda r: r.paced)  # stable: arrival order
+        for request in replies_first:
             if free <= 0 or now < self._next_at:
                 break
             if not self._ready(request, now):
