@@ -6,6 +6,7 @@ C agents talking at once. Prints turns/s, p50/p99 turn latency and peak RSS.
     python benchmarks/intake.py                       # SQLite, 1,000 agents, 200 at a time
     python benchmarks/intake.py --database-url postgresql://postgres@127.0.0.1:5432/test
     python benchmarks/intake.py --with-classifier     # include the thématique classifier
+    python benchmarks/intake.py --metrics             # with the Prometheus counters on
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 
 from bot.app.engine import Engine
+from bot.app.metrics import Metrics
 from bot.app.services import build_services
 from bot.core.transport import Transport
 from bot.core.values import ConversationKey, IncomingStart, IncomingText, Outgoing
@@ -91,12 +93,14 @@ async def agent(engine: Engine, number: int, latencies: list[float]) -> None:
         latencies.append(time.perf_counter() - started)
 
 
-async def run(url: str, agents: int, concurrency: int, with_classifier: bool) -> None:
+async def run(
+    url: str, agents: int, concurrency: int, with_classifier: bool, metrics: bool = False
+) -> None:
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     fixed = None if with_classifier else FixedClassifier(Taxonomy.load(settings.taxonomy_file).ids)
     services = build_services(settings, fixed)
     store = Store.open(url)
-    engine = Engine(services, store)
+    engine = Engine(services, store, metrics=Metrics() if metrics else None)
     transport = CountingTransport()
     engine.register(transport)
     latencies: list[float] = []
@@ -120,7 +124,7 @@ async def run(url: str, agents: int, concurrency: int, with_classifier: bool) ->
     backend = url.split(":", 1)[0]
     print(
         f"backend={backend} agents={agents} concurrency={concurrency} "
-        f"classifier={'on' if with_classifier else 'off'}"
+        f"classifier={'on' if with_classifier else 'off'} metrics={'on' if metrics else 'off'}"
     )
     print(f"turns={len(latencies)} elapsed={elapsed:.2f}s turns/s={len(latencies) / elapsed:.0f}")
     print(f"latency p50={p50:.1f}ms p99={p99:.1f}ms")
@@ -160,13 +164,14 @@ def main() -> None:
         help="PostgreSQL URL (a fresh schema is created); SQLite by default",
     )
     parser.add_argument("--with-classifier", action="store_true")
+    parser.add_argument("--metrics", action="store_true", help="count turns as /metrics does")
     args = parser.parse_args()
     if args.database_url:
         url = fresh_schema(args.database_url)
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
     try:
-        asyncio.run(run(url, args.agents, args.concurrency, args.with_classifier))
+        asyncio.run(run(url, args.agents, args.concurrency, args.with_classifier, args.metrics))
     finally:
         if args.database_url:
             drop_schema(url)

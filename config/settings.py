@@ -28,10 +28,49 @@ from config.window import SendingWindow
 
 ENV_PREFIX = "RECUEIL_"
 TRANSPORTS = ("matrix", "telegram", "console")
+SECRET_FILE_SETTINGS = (
+    "database_url",
+    "matrix_password",
+    "matrix_access_token",
+    "telegram_token",
+    "telegram_webhook_secret",
+)
+"""Settings that may instead be read from a file named by ``RECUEIL_<NAME>_FILE`` (Docker and
+systemd secrets: the value never sits in the environment, where ``ps e`` and crash reports
+would show it)."""
 
 
 class ConfigError(Exception):
     """A configuration value is invalid; the message is French and names the variable."""
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """``RECUEIL_TELEGRAM_TOKEN_FILE=/run/secrets/telegram_token``: the token is the file's
+    content, without its trailing newline. Setting both the variable and its ``_FILE`` is
+    refused, as is a file that cannot be read; neither message shows a value."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read at once in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_FILE_SETTINGS:
+            variable = f"{ENV_PREFIX}{name.upper()}"
+            path = os.environ.get(f"{variable}_FILE")
+            if not path:
+                continue
+            if os.environ.get(variable):
+                raise ConfigError(
+                    french(f"{variable} et {variable}_FILE sont tous deux définis : gardez-en un")
+                )
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "illisible"
+                raise ConfigError(
+                    french(f"{variable}_FILE : le fichier « {path} » ne peut être lu ({reason})")
+                ) from None
+        return values
 
 
 class Settings(BaseSettings):
@@ -56,10 +95,12 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None
     messages_file: Path | None = None
     retention_months: int = Field(default=12, ge=1)  # inactivity after the consultation's end
+    delivery_retention_days: int = Field(default=30, ge=1)  # then a delivered text is forgotten
     flood_burst: int = Field(default=20, ge=1)  # messages one conversation may send at once
     flood_rate: float = Field(default=1.0, gt=0)  # then this many per second
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    metrics_address: str | None = None  # host:port of /health and /metrics; off when unset
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
@@ -88,7 +129,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            SecretFiles(settings_cls),
+            env_settings,
+        ]
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
@@ -159,6 +204,16 @@ class Settings(BaseSettings):
                 f"« {value} » n’est pas un nom de bot Telegram (par exemple RecueilBot)"
             )
         return name
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("adresse:port attendu, par exemple 127.0.0.1:9464")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

@@ -13,7 +13,10 @@ What is personal, table by table, and what erasure does with it:
   they stay, pointing at the anonymous row.
 - ``conversation``: the dialogue state (a draft, profile answers); deleted.
 - ``delivery``: the messages sent or waiting to be sent to the agent; deleted (the pushes
-  not yet sent with them).
+  not yet sent with them). Apart from any erasure, a message delivered (or given up) more
+  than ``RECUEIL_DELIVERY_RETENTION_DAYS`` days ago loses its text (:func:`purge_delivered`),
+  and a changed or removed e-mail address is blanked from the messages already delivered
+  (:func:`forget_address`).
 - ``platform_message``: the polls and keyboards shown in the agent's chats; deleted.
 - ``audit_log``: the acts stay, with the platform id replaced by the anonymous one.
 """
@@ -56,6 +59,9 @@ ERASED_PREFIX = "erased:"
 EXPORT_TEXT_LIMIT = 1000
 """Longer message texts are cut in the export: an earlier export sent as text would
 otherwise be copied whole into every later one."""
+
+PURGED_PAYLOAD: dict[str, Any] = {"purged": True}
+"""What a delivered message's payload becomes once its retention is over."""
 
 REACHABLE = sa.and_(agents.c.erased_at.is_(None), agents.c.blocked_at.is_(None))
 """The agents a push may address: not erased, not blocked. Every audience query uses it."""
@@ -287,3 +293,62 @@ def erase_inactive(tx: Tx, *, inactive_since: datetime, now: datetime | None = N
     for transport, user_id in stale:
         erase_agent(tx, transport, user_id, now=now)
     return len(stale)
+
+
+def _blanked(payload: Any) -> sa.ColumnElement[bool]:
+    """Not yet purged: the payload's JSON text differs from the purged one (the same text on
+    SQLite and PostgreSQL, both store what SQLAlchemy serialised)."""
+    return sa.cast(payload, sa.Text) != sa.cast(sa.literal(PURGED_PAYLOAD, sa.JSON), sa.Text)
+
+
+def purge_delivered(tx: Tx, *, before: datetime) -> tuple[int, int]:
+    """Forget the messages delivered, failed or refused before ``before``.
+
+    A reply is deleted. A campaign's row stays, its payload replaced by
+    :data:`PURGED_PAYLOAD`: the row is what keeps a push from being queued twice for the
+    same agent, and what the campaign's progress counts. Returns (deleted, blanked).
+    """
+    connection = tx.connection
+    done = sa.and_(
+        deliveries.c.status != "pending",
+        sa.func.coalesce(deliveries.c.sent_at, deliveries.c.created_at) < before,
+    )
+    deleted = connection.execute(
+        sa.delete(deliveries).where(done, deliveries.c.campaign.is_(None))
+    ).rowcount
+    blanked = connection.execute(
+        sa.update(deliveries)
+        .where(done, deliveries.c.campaign.is_not(None), _blanked(deliveries.c.payload))
+        .values(payload=PURGED_PAYLOAD)
+    ).rowcount
+    return int(deleted or 0), int(blanked or 0)
+
+
+def _holds(payload: Any, text: str) -> bool:
+    if isinstance(payload, str):
+        return text.lower() in payload.lower()
+    if isinstance(payload, dict):
+        return any(_holds(value, text) for value in payload.values())
+    if isinstance(payload, list):
+        return any(_holds(value, text) for value in payload)
+    return False
+
+
+def forget_address(connection: sa.Connection, agent_id: int, address: str) -> int:
+    """Blank the messages already delivered to the agent that quote ``address``.
+
+    Called when the agent changes or removes an e-mail address: the profile summaries and
+    confirmations sent before would otherwise keep the old one. Pending messages are left
+    to go out (they are the agent's own replies). Returns how many were blanked.
+    """
+    delivered = connection.execute(
+        sa.select(deliveries.c.id, deliveries.c.payload).where(
+            deliveries.c.agent_id == agent_id, deliveries.c.status != "pending"
+        )
+    ).all()
+    quoting = [row.id for row in delivered if _holds(row.payload, address)]
+    if quoting:
+        connection.execute(
+            sa.update(deliveries).where(deliveries.c.id.in_(quoting)).values(payload=PURGED_PAYLOAD)
+        )
+    return len(quoting)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 
 from bot.core.values import ConversationKey, OutText, outgoing_to_dict
 from storage.store import Store
@@ -81,3 +85,43 @@ def test_on_postgresql_backup_prints_the_pg_dump_command_without_the_password(
     assert "pg_dump --format=custom --file recueil.dump" in result.stdout
     assert "postgresql://recueil@db.example:5432/recueil" in result.stdout
     assert "motdepasse" not in result.stdout
+
+
+def test_the_printed_pg_dump_and_pg_restore_commands_round_trip(tmp_path: Path) -> None:
+    """PostgreSQL: what `recueil db backup` and `db restore` print is run as printed (narrowed
+    to the test's schema, the test database being shared), and the data comes back."""
+    if not PG_URL:
+        pytest.skip("RECUEIL_TEST_DATABASE_URL is not set")
+    url = fresh_postgres_url()
+    schema = url.rsplit("%3D", 1)[1]
+    dump = tmp_path / "recueil.dump"
+    store = Store.open(url)
+    try:
+        with store.transaction() as tx:
+            tx.queue(
+                ConversationKey("console", "marie", "marie"), [{"type": "text", "text": "sauvée"}]
+            )
+    finally:
+        store.close()
+
+    def printed(action: str) -> list[str]:
+        result = recueil(tmp_path, "db", action, str(dump), RECUEIL_DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        tool = {"backup": "pg_dump", "restore": "pg_restore"}[action]
+        line = next(line for line in result.stdout.splitlines() if line.strip().startswith(tool))
+        return shlex.split(line)
+
+    backup = printed("backup")
+    assert backup[0] == "pg_dump"
+    subprocess.run([*backup, "--schema", schema], check=True, timeout=120)
+    drop_postgres_schema(url)
+    restore = printed("restore")
+    assert restore[0] == "pg_restore"
+    subprocess.run(restore, check=True, timeout=120)
+    store = Store.open(url, auto_migrate=False)  # the restored base is at the head revision
+    try:
+        key = ConversationKey("console", "marie", "marie")
+        assert [d.payload["text"] for d in store.pending_deliveries(key=key)] == ["sauvée"]
+    finally:
+        store.close()
+        drop_postgres_schema(url)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -148,3 +151,69 @@ def test_a_calendar_with_overlapping_phases_is_refused() -> None:
     ]
     with pytest.raises(ValueError, match="vote starts before collecte ends"):
         Calendar(phases, ZoneInfo("Europe/Paris"))
+
+
+def test_secrets_are_read_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Docker and systemd secrets: RECUEIL_<NAME>_FILE names a file holding the value."""
+    secrets = {
+        "TELEGRAM_TOKEN": "123:from-a-file",
+        "TELEGRAM_WEBHOOK_SECRET": "webhook-secret",
+        "MATRIX_PASSWORD": "mot de passe",
+        "MATRIX_ACCESS_TOKEN": "syt_token",
+        "DATABASE_URL": "postgresql://recueil:pw@db/recueil",
+    }
+    for name, value in secrets.items():
+        file = tmp_path / name.lower()
+        file.write_text(value + "\n", encoding="utf-8")  # as `echo` writes it
+        monkeypatch.setenv(f"RECUEIL_{name}_FILE", str(file))
+    settings = load_settings()
+    assert settings.telegram_token is not None
+    assert settings.telegram_token.get_secret_value() == "123:from-a-file"
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.get_secret_value() == "webhook-secret"
+    assert settings.matrix_password is not None
+    assert settings.matrix_password.get_secret_value() == "mot de passe"
+    assert settings.matrix_access_token is not None
+    assert settings.matrix_access_token.get_secret_value() == "syt_token"
+    assert settings.effective_database_url == "postgresql+psycopg://recueil:pw@db/recueil"
+    assert "from-a-file" not in repr(settings)
+
+
+def test_a_secret_file_and_its_variable_together_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    file = tmp_path / "token"
+    file.write_text("123:from-a-file", encoding="utf-8")
+    monkeypatch.setenv("RECUEIL_TELEGRAM_TOKEN_FILE", str(file))
+    monkeypatch.setenv("RECUEIL_TELEGRAM_TOKEN", "123:from-the-environment")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert french("RECUEIL_TELEGRAM_TOKEN et RECUEIL_TELEGRAM_TOKEN_FILE sont tous deux") in str(
+        error.value
+    )
+    assert "from-" not in str(error.value)
+
+
+def test_an_unreadable_secret_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECUEIL_MATRIX_PASSWORD_FILE", "/run/secrets/absent")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "RECUEIL_MATRIX_PASSWORD_FILE" in str(error.value)
+    assert "/run/secrets/absent" in str(error.value)
+
+
+def test_a_secret_file_reaches_the_cli(tmp_path: Path) -> None:
+    """Through the real command, as a container starts it: a broken file stops it in French."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env |= {"RECUEIL_DATA_DIR": str(tmp_path), "RECUEIL_TELEGRAM_TOKEN_FILE": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", "db", "current"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "RECUEIL_TELEGRAM_TOKEN_FILE" in done.stderr
+    assert "Traceback" not in done.stderr

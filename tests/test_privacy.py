@@ -7,7 +7,7 @@ table added later must be classified here (personal or not) or these tests fail.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from fake_transport import SimulatedAgent
 from sqlmodel import SQLModel
 from test_intake import describe_need, register
 
-from bot.app.privacy import erase_inactive_agents, months_before
+from bot.app.privacy import erase_inactive_agents, months_before, purge_delivered
 from bot.core.transport import Capability
 from bot.core.values import OutFile, OutText, outgoing_to_dict
 from config.typography import french as fr
@@ -321,3 +321,69 @@ async def test_retention_erases_agents_inactive_after_the_consultation(
     assert scan(store, ("recent-agent",)), "the recent conversation is kept"
     assert erase_inactive_agents(store, calendar, 12, datetime(2029, 2, 1, tzinfo=UTC)) == 1
     assert scan(store, ("recent-agent",)) == []
+
+
+async def test_clearing_the_email_leaves_no_copy_in_the_delivered_messages(
+    agent_factory, store: Store
+) -> None:
+    """Defect 10: after clearing the e-mail, 3 copies remained in delivery.payload."""
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    await camille.say("profil")
+    assert EMAIL in camille.text
+    assert {t for t, _, _ in scan(store, (EMAIL,))} == {"agent", "delivery"}
+
+    await camille.say("Modifier mon profil")
+    await camille.say("modifier")
+    await camille.say("Adresse électronique")
+    await camille.say("passer")
+    await camille.say("Enregistrer")
+    assert "profil est enregistré" in camille.text
+
+    assert scan(store, (EMAIL,)) == [], "no table, no column keeps the old address"
+    await camille.say("profil")
+    assert EMAIL not in camille.text
+
+
+async def test_delivered_messages_are_forgotten_after_their_retention(
+    agent_factory, store: Store
+) -> None:
+    """Defect 10: delivery rows were never purged (sent payloads were kept forever)."""
+    camille, agent_id = await contributing_agent(agent_factory, store)
+    await camille.say("aide")  # delivers the queued push too
+    with store.transaction() as tx:
+        tx.queue(camille.key, [outgoing_to_dict(OutText("Pas encore parti."))], agent_id=agent_id)
+    rows = sa.select(
+        privacy.deliveries.c.status, privacy.deliveries.c.campaign, privacy.deliveries.c.payload
+    ).order_by(privacy.deliveries.c.id)
+
+    def delivery_rows() -> list[Any]:
+        with store.transaction() as tx:
+            return list(tx.connection.execute(rows))
+
+    before = delivery_rows()
+    delivered = [r for r in before if r.status == "sent"]
+    assert len(delivered) > 5 and any(r.campaign == "vote-opening#0" for r in delivered)
+
+    now = datetime.now(UTC)
+    assert purge_delivered(store, 30, now=now) == (0, 0), "nothing is older than 30 days"
+    deleted, blanked = purge_delivered(store, 30, now=now + timedelta(days=31))
+    assert (deleted, blanked) == (len(delivered) - 1, 1)
+
+    after = delivery_rows()
+    assert [(r.status, r.campaign, r.payload) for r in after] == [
+        ("sent", "vote-opening#0", privacy.PURGED_PAYLOAD),
+        ("pending", None, {"type": "text", "text": "Pas encore parti."}),
+    ], "the campaign's row stays, blanked; what is pending goes out"
+    assert [
+        t for t, _, _ in scan(store, (EMAIL, FONCTION, "Le vote est ouvert")) if t == "delivery"
+    ] == []
+    assert purge_delivered(store, 30, now=now + timedelta(days=62)) == (0, 0), "once only"
+    with store.transaction() as tx:
+        requeued = tx.queue_push(
+            camille.key,
+            agent_id,
+            [outgoing_to_dict(OutText("Le vote est ouvert."))],
+            "vote-opening",
+        )
+    assert requeued == 0, "a purged push is still never queued twice"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.app.privacy import forget_sent
 from bot.consultation.campaigns import Campaign, queue_campaign
@@ -36,6 +37,9 @@ from storage.campaigns import Recipient
 from storage.models import utcnow
 from storage.store import PendingDelivery, Store
 
+if TYPE_CHECKING:
+    from bot.app.metrics import Metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
@@ -52,6 +56,7 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
         window: SendingWindow = ALWAYS,
         flood: FloodGate[ConversationKey] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.services = services
         self.store = store
@@ -60,6 +65,7 @@ class Engine:
         """When pushes may go out; replies are never held back."""
         self._background: set[asyncio.Task[None]] = set()
         self.flood = flood  # None: no flood control (tests that type fast)
+        self.metrics = metrics  # None: nothing counted (RECUEIL_METRICS_ADDRESS unset)
         self._erased: set[ConversationKey] = set()  # their replies are deleted once sent
         self._transports: dict[str, Transport] = {}
         self._conversation_lock = KeyedLocks[ConversationKey]()
@@ -93,8 +99,11 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
+        started = time.perf_counter()
         key = incoming.key
         if self.flood is not None and (verdict := self.flood.check(key)) is not Verdict.PASS:
+            if self.metrics is not None:
+                self.metrics.flood_ignored.inc()
             if verdict is Verdict.NOTICE:  # before the lock: a flood waits on nothing
                 log.info("flood from %s: its messages are ignored for a while", key)
                 await self._send_apology(key, "input.flood")
@@ -104,12 +113,16 @@ class Engine:
                 pending, pushed = await self._db(self._turn, incoming)
             except Exception:
                 log.exception("turn failed for %s", key)
+                if self.metrics is not None:
+                    self.metrics.turn_failures.inc()
                 await self._send_apology(key)
                 return
             await self._deliver(key, pending)
             if key in self._erased:
                 self._erased.discard(key)
                 await self._db(forget_sent, self.store, key)
+        if self.metrics is not None:
+            self.metrics.turn(key.transport, started)
         if pushed:  # a turn that queued messages for others (an administrator's push)
             task = asyncio.create_task(self.flush(pushed))
             self._background.add(task)
@@ -162,17 +175,25 @@ class Engine:
                 # a programming error, not an outage: say it loudly, never retry it
                 log.error("delivery %s to %s cannot be rendered: %s", delivery.id, key, exc)
                 await self._db(self.store.mark_failed, delivery.id, repr(exc), final=True)
+                self._count(key, "unsupported")
                 continue
             except DeliveryRefused as exc:
                 log.info("delivery to %s refused: %s", key, exc)
                 await self._db(self.store.mark_blocked, delivery)
+                self._count(key, "blocked")
                 return
             except Exception as exc:
                 log.exception("delivery %s to %s failed", delivery.id, key)
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
                 await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
+                self._count(key, "failed")
                 return  # keep the order: later replies wait for this one
             await self._db(self.store.mark_sent, delivery.id)
+            self._count(key, "sent")
+
+    def _count(self, key: ConversationKey, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery(key.transport, outcome)
 
     async def push(
         self,

@@ -1,4 +1,4 @@
-"""Personal data over time: the retention job, and forgetting an erased agent's last replies.
+"""Personal data over time: the retention jobs, and forgetting an erased agent's last replies.
 
 Thin: each is one transaction around one call into :mod:`storage.privacy`.
 """
@@ -6,7 +6,7 @@ Thin: each is one transaction around one call into :mod:`storage.privacy`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.values import ConversationKey
 from config.calendar import Calendar
@@ -45,6 +45,19 @@ def erase_inactive_agents(
     if erased:
         log.info("retention: personal data of %d inactive agents erased", erased)
     return erased
+
+
+def purge_delivered(store: Store, days: int, now: datetime | None = None) -> tuple[int, int]:
+    """Forget the text of the messages delivered more than ``days`` days ago (every night).
+
+    Replies are deleted; a campaign's rows stay, blanked, so that it is never queued twice.
+    """
+    before = (now or utcnow()) - timedelta(days=days)
+    with store.transaction() as tx:
+        deleted, blanked = privacy.purge_delivered(tx, before=before)
+    if deleted or blanked:
+        log.info("retention: %d delivered messages deleted, %d blanked", deleted, blanked)
+    return deleted, blanked
 
 
 def forget_sent(store: Store, key: ConversationKey) -> int:

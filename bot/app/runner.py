@@ -8,6 +8,9 @@ import logging
 import signal
 from functools import partial
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+from bot.app import metrics as health
 from bot.app.scheduler import build_scheduler
 from bot.app.services import build_engine
 from bot.app.supervision import supervise
@@ -19,13 +22,15 @@ log = logging.getLogger(__name__)
 
 async def run_bot(settings: Settings, *, console_user: str) -> None:
     engine = build_engine(settings)
+    metrics = engine.metrics
+    on_state = metrics.transport_state if metrics is not None else None
     runners = []
     if settings.matrix_homeserver:
         from bot.transports.matrix import MatrixTransport
 
         matrix = MatrixTransport(settings, catalogue=engine.services.catalogue, store=engine.store)
         engine.register(matrix)
-        runners.append(supervise("matrix", partial(matrix.run, engine.handle)))
+        runners.append(supervise("matrix", partial(matrix.run, engine.handle), on_state=on_state))
     if settings.telegram_token:
         from bot.transports.telegram import TelegramTransport
 
@@ -33,7 +38,9 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
             settings, catalogue=engine.services.catalogue, store=engine.store
         )
         engine.register(telegram)
-        runners.append(supervise("telegram", partial(telegram.run, engine.handle)))
+        runners.append(
+            supervise("telegram", partial(telegram.run, engine.handle), on_state=on_state)
+        )
     if not runners:
         log.info("aucun transport configuré : discussion dans le terminal")
         console = ConsoleTransport(
@@ -43,6 +50,8 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
         )
         engine.register(console)
         runners.append(console.run(engine.handle))
+        if on_state is not None:
+            on_state("console", True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -51,7 +60,13 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
     # Transports start first: Matrix sends only once its first sync knows the rooms.
     tasks = [asyncio.create_task(runner) for runner in runners]
     scheduler = build_scheduler(engine, settings)
+    server = None
     try:
+        if metrics is not None and settings.metrics_address:
+            scheduler.add_listener(metrics.job_ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+            server = await health.serve(
+                metrics, engine.store, engine.run_db, settings.metrics_address
+            )
         await engine.redeliver_pending()
         scheduler.start()
         stopper = asyncio.create_task(stop.wait())
@@ -61,6 +76,8 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
             if task is not stopper and not task.cancelled() and task.exception():
                 raise task.exception()  # type: ignore[misc]
     finally:
+        if server is not None:
+            await server.cleanup()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         for task in tasks:

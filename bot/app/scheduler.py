@@ -1,10 +1,11 @@
 """Scheduled jobs: thin, they call the engine, never a platform SDK.
 
-Three jobs: every minute, send again what a transport could not deliver (a network
+Four jobs: every minute, send again what a transport could not deliver (a network
 outage, a rate limit exhausted, a push held until the sending window opened); every
 ``RECUEIL_SCHEDULE_SECONDS``, queue the phase announcements that are due
 (``config/calendar.toml``, :mod:`bot.app.announcer`); every night, erase the personal data of
-agents inactive for ``RECUEIL_RETENTION_MONTHS`` months after the consultation's end.
+agents inactive for ``RECUEIL_RETENTION_MONTHS`` months after the consultation's end, and
+forget the text of the messages delivered more than ``RECUEIL_DELIVERY_RETENTION_DAYS`` days ago.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import announcer
 from bot.app.engine import Engine
-from bot.app.privacy import erase_inactive_agents
+from bot.app.privacy import erase_inactive_agents, purge_delivered
 from config.settings import Settings
 
 REDELIVERY_SECONDS = 60
@@ -45,6 +46,16 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         minute=17,
         args=(engine.store, engine.services.calendar, settings.retention_months),
         id="retention",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        purge_delivered,
+        "cron",
+        hour=3,
+        minute=37,
+        args=(engine.store, settings.delivery_retention_days),
+        id="delivery-retention",
         coalesce=True,
         max_instances=1,
     )

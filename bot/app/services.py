@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app.engine import Engine
+from bot.app.metrics import Metrics
 from bot.app.warmup import LoadingClassifier, LoadingIndex
 from bot.commands import build_commands
 from bot.consultation import vote
@@ -140,6 +141,7 @@ def build_engine(settings: Settings) -> Engine:
         clock=clock_of(settings),
         window=settings.sending_window,
         flood=flood,
+        metrics=Metrics() if settings.metrics_address else None,
     )
 
 

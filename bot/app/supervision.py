@@ -23,19 +23,30 @@ class Backoff:
 
 
 async def supervise(
-    name: str, run: Callable[[], Awaitable[None]], backoff: Backoff = Backoff()
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    backoff: Backoff = Backoff(),
+    on_state: Callable[[str, bool], None] | None = None,
 ) -> None:
-    """Run ``run()`` until it returns (end of input) or is cancelled, retrying failures."""
+    """Run ``run()`` until it returns (end of input) or is cancelled, retrying failures.
+
+    ``on_state(name, up)`` is told when the transport starts and when it fails (the health
+    endpoint reports it).
+    """
     loop = asyncio.get_running_loop()
     delay = backoff.first
     while True:
         started = loop.time()
+        if on_state is not None:
+            on_state(name, True)
         try:
             await run()
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if on_state is not None:
+                on_state(name, False)
             if loop.time() - started >= backoff.healthy_after:
                 delay = backoff.first
             log.error(

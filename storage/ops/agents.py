@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage import statements as sql
 from storage.models import Agent, Collectivite, utcnow
 from storage.ops.base import TxBase
+from storage.privacy import forget_address
 from storage.records import AgentRecord
 from storage.referential import CollectiviteRef
 
@@ -59,6 +60,10 @@ class AgentOps(TxBase):
         email: str | None,
         platform_email: str | None = None,
     ) -> AgentRecord:
+        """Write the profile; an e-mail address changed or removed is blanked from the
+        messages already delivered to the agent (they quoted it in the profile's summary)."""
+        if agent.email and agent.email != email:
+            forget_address(self.connection, agent.id, agent.email)
         self.connection.execute(
             sql.UPDATE_PROFILE,
             {
