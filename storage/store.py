@@ -139,6 +139,16 @@ class Store:
         with self.transaction() as tx:
             return tx.pending_for(key) if key is not None else tx.pending_all(transport)
 
+    def claim_deliveries(self, key: ConversationKey) -> list[PendingDelivery]:
+        """PostgreSQL: claim what waits for ``key``, under its lock (:meth:`Tx.claim_pending`)."""
+        with self.transaction() as tx:
+            tx.wait_for_conversation(key)
+            return tx.claim_pending(key, utcnow())
+
+    def release_deliveries(self, delivery_ids: list[int]) -> None:
+        with self.transaction() as tx:
+            tx.release_claims(delivery_ids)
+
     def mark_sent(self, delivery_id: int, at: datetime | None = None) -> None:
         """Record one delivery as sent, at once (one autocommitted statement).
 

@@ -67,6 +67,9 @@ class Engine:
         # which spares a thread hand-off per statement. PostgreSQL waits on the network:
         # its work runs in a pool of threads so the event loop stays free.
         self._inline = store.is_sqlite
+        # PostgreSQL may be shared by several processes (webhook workers): a process claims
+        # a conversation's deliveries before sending them. SQLite has one process: no claims.
+        self._claims = not store.is_sqlite
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recueil-db")
 
     def register(self, transport: Transport) -> None:
@@ -106,7 +109,7 @@ class Engine:
                 log.exception("turn failed for %s", key)
                 await self._send_apology(key)
                 return
-            await self._deliver(key, pending)
+            await self._send(key, pending)
             if key in self._erased:
                 self._erased.discard(key)
                 await self._db(forget_sent, self.store, key)
@@ -139,23 +142,44 @@ class Engine:
             if ctx.forget_after_delivery:
                 self._erased.add(key)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
+            # Nothing else waits: this process sends the replies, claimed as they are written.
+            claim = self._claims and not conversation.has_pending
             queued = tx.queue(
                 key,
                 [outgoing_to_dict(reply) for reply in replies],
                 agent_id=ctx.agent.id if ctx.agent else None,
+                claimed_at=utcnow() if claim else None,
             )
             # replies of an earlier turn that failed to go out must go first
-            pending = tx.pending_for(key) if conversation.has_pending else queued
-            return pending, [k for k in ctx.pushed if k != key]
+            if not conversation.has_pending:
+                return queued, [k for k in ctx.pushed if k != key]
+            if self._claims:  # unless another process is sending them: it sends ours next
+                return tx.claim_pending(key, utcnow()), [k for k in ctx.pushed if k != key]
+            return tx.pending_for(key), [k for k in ctx.pushed if k != key]
 
-    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
+    async def _send(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
+        """Deliver ``pending`` (claimed, on PostgreSQL), then, on PostgreSQL, what other
+        processes queued for ``key`` meanwhile and left to this one."""
+        if not self._claims:
+            await self._deliver(key, pending)
+            return
+        while pending:
+            done = await self._deliver(key, pending)
+            if done < len(pending):  # kept for later: let the next turn or redelivery send it
+                await self._db(self.store.release_deliveries, [d.id for d in pending[done:]])
+                return
+            pending = await self._db(self.store.claim_deliveries, key)
+
+    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> int:
+        """Send ``pending`` in order; returns how many are done with (sent, or failed for
+        good, or blocked): the others stay pending."""
         transport = self._transports.get(key.transport)
         if transport is None or not transport.reaches(key):
             log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
-            return
-        for delivery in pending:
+            return 0
+        for done, delivery in enumerate(pending):
             if delivery.campaign is not None and not self.window.is_open(self.clock()):
-                return  # pushes wait for the sending window; replies never do
+                return done  # pushes wait for the sending window; replies never do
             try:
                 await transport.send(key, outgoing_from_dict(delivery.payload))
             except UnsupportedMessage as exc:
@@ -166,13 +190,14 @@ class Engine:
             except DeliveryRefused as exc:
                 log.info("delivery to %s refused: %s", key, exc)
                 await self._db(self.store.mark_blocked, delivery)
-                return
+                return len(pending)  # every pending delivery to this user is now blocked
             except Exception as exc:
                 log.exception("delivery %s to %s failed", delivery.id, key)
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
                 await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
-                return  # keep the order: later replies wait for this one
+                return done + final  # keep the order: later replies wait for this one
             await self._db(self.store.mark_sent, delivery.id)
+        return len(pending)
 
     async def push(
         self,
@@ -257,7 +282,10 @@ class Engine:
     async def _flush(self, key: ConversationKey) -> None:
         """Deliver what waits for ``key``, under its lock."""
         async with self._conversation_lock(key):
-            await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
+            if self._claims:
+                await self._send(key, await self._db(self.store.claim_deliveries, key))
+            else:
+                await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
 
     async def redeliver_pending(self, transport: str | None = None) -> int:
         """Send what a crash or an outage left queued; returns how many were pending."""
