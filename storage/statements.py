@@ -102,29 +102,28 @@ PENDING_FOR = (
     .order_by(deliveries.c.id)
 )
 # PostgreSQL, several processes: claim a conversation's pending deliveries, unless another
-# process holds a live claim on some of them (it sends them, and what follows, in order).
-_same_conversation = sa.and_(
-    deliveries.c.status == "pending",
-    deliveries.c.transport == sa.bindparam("c_transport"),
-    deliveries.c.chat_id == sa.bindparam("c_chat_id"),
-    deliveries.c.user_id == sa.bindparam("c_user_id"),
-)
+# process holds a live claim on some of them (it is sending the earlier ones).
 _held = deliveries.alias("held")
+HELD_ELSEWHERE = sa.exists().where(
+    _held.c.status == "pending",
+    _held.c.transport == sa.bindparam("c_transport"),
+    _held.c.chat_id == sa.bindparam("c_chat_id"),
+    _held.c.user_id == sa.bindparam("c_user_id"),
+    _held.c.claimed_at > sa.bindparam("stale_before"),
+)
 CLAIM_PENDING = (
     deliveries.update()
     .where(
-        _same_conversation,
-        ~sa.exists().where(
-            _held.c.status == "pending",
-            _held.c.transport == sa.bindparam("c_transport"),
-            _held.c.chat_id == sa.bindparam("c_chat_id"),
-            _held.c.user_id == sa.bindparam("c_user_id"),
-            _held.c.claimed_at > sa.bindparam("stale_before"),
-        ),
+        deliveries.c.status == "pending",
+        deliveries.c.transport == sa.bindparam("c_transport"),
+        deliveries.c.chat_id == sa.bindparam("c_chat_id"),
+        deliveries.c.user_id == sa.bindparam("c_user_id"),
+        ~HELD_ELSEWHERE,
     )
     .values(claimed_at=sa.bindparam("c_now"))
     .returning(*PENDING_COLUMNS)
 )
+IS_HELD_ELSEWHERE = sa.select(HELD_ELSEWHERE)
 RELEASE_CLAIMS = (
     deliveries.update()
     .where(deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))

@@ -17,28 +17,29 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import socket
-import sys
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 from recueil_process import RunningBot, recueil_run
+from webhook_load import (
+    FakeBotApi,
+    Reader,
+    check_each_message_sent_once_in_order,
+    check_intake_done_once,
+    database_reader,
+    free_port,
+    post,
+    script,
+    until,
+    worker_variables,
+)
 
 from storage.models import Campaign
 from storage.store import Store
 
-sys.path.insert(0, str(Path(__file__).parent / "telegram"))
-from fake_bot_api import FakeBotApi
-
-TOKEN = "123456:two-processes-token"
-SECRET = "two_processes-secret"
-PUBLIC_URL = "https://recueil.example.org/telegram/hook"  # what Telegram knows: the balancer
 AGENTS = 50
 BURST = 3
 OPENING, REMINDER = "collecte-ouverture", "collecte-rappel-j10"
@@ -76,31 +77,6 @@ end = 2027-12-31
 """
 
 
-def script(number: int) -> list[str]:
-    """What agent ``number`` types, from the welcome to its need being recorded."""
-    return [
-        "Villeurbanne",
-        "2",
-        f"Fonction {number}",
-        "passer",
-        "1",
-        f"Besoin numéro {number}",
-        f"Les habitants nous appellent chaque semaine pour le besoin {number}, "
-        "et nous n'avons pas d'outil pour y répondre.",
-        "1, 3",
-        "passer",
-        "1",
-        "3",
-        "Envoyer",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def postgres_url():  # type: ignore[no-untyped-def]
     if not PG_URL:
@@ -108,14 +84,6 @@ def postgres_url():  # type: ignore[no-untyped-def]
     url = fresh_postgres_url()
     yield url
     drop_postgres_schema(url)
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str, bound: float = 30) -> None:
-    """Check ``condition`` (a database read) until it holds; a bound, not a pacing."""
-    deadline = time.monotonic() + bound
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out after {bound}s waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_once(
@@ -135,26 +103,14 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
     ports = [free_port(), free_port()]
     rng = random.Random(14)
 
-    async def db(query: str) -> list[sa.Row]:
-        def read() -> list[sa.Row]:
-            with store.engine.begin() as connection:
-                return list(connection.exec_driver_sql(query).all())
-
-        return await asyncio.to_thread(read)
+    db = database_reader(store)
 
     begun = time.perf_counter()
     async with FakeBotApi() as api:
 
         def worker(index: int):  # type: ignore[no-untyped-def]
             return recueil_run(
-                RECUEIL_DATA_DIR=str(tmp_path / f"worker{index}"),
-                RECUEIL_DATABASE_URL=postgres_url,
-                RECUEIL_TELEGRAM_TOKEN=TOKEN,
-                RECUEIL_TELEGRAM_BASE_URL=api.base_url,
-                RECUEIL_TELEGRAM_WEBHOOK_URL=PUBLIC_URL,
-                RECUEIL_TELEGRAM_WEBHOOK_SECRET=SECRET,
-                RECUEIL_TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-                RECUEIL_TELEGRAM_WEBHOOK_PORT=str(ports[index]),
+                **worker_variables(api, postgres_url, ports[index], tmp_path / f"worker{index}"),
                 RECUEIL_NOW="2026-11-02T10:00:00+01:00",
                 RECUEIL_CALENDAR_FILE=str(calendar),
                 RECUEIL_SCHEDULE_SECONDS="1",
@@ -167,23 +123,18 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
             )
             print(f"workers ready in {time.perf_counter() - begun:.1f} s")
 
-            async def post(update_id: int, worker: int) -> None:
-                [update] = [u for u in api.pending_updates if u["update_id"] == update_id]
-                url = f"http://127.0.0.1:{ports[worker]}/telegram/hook"
-                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-                async with http.post(url, json=update, headers=headers) as response:
-                    assert response.status == 200
-
             async def agent(number: int) -> None:
                 chat = 10_000 + number
                 # One update after the other, as Telegram posts a chat's updates, each to
                 # whichever worker the balancer picks.
-                await post(await api.user_starts(chat), rng.randrange(2))
+                await post(api, http, await api.user_starts(chat), rng.choice(ports))
                 for text in script(number):
-                    await post(await api.user_sends_text(chat, text), rng.randrange(2))
+                    await post(api, http, await api.user_sends_text(chat, text), rng.choice(ports))
                 # Then a burst at once, to both workers: the database orders the turns.
                 burst = [await api.user_sends_text(chat, "aide") for _ in range(BURST)]
-                await asyncio.gather(*(post(u, i % 2) for i, u in enumerate(burst)))
+                await asyncio.gather(
+                    *(post(api, http, update, ports[i % 2]) for i, update in enumerate(burst))
+                )
 
             started = time.perf_counter()
             await asyncio.gather(*(agent(n) for n in range(AGENTS)))
@@ -230,24 +181,17 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
 
     try:
         check_each_message_sent_once_in_order(store, api)
-        with store.engine.connect() as connection:
-            references = [
-                r for (r,) in connection.exec_driver_sql("SELECT reference FROM contribution")
-            ]
-            events = connection.exec_driver_sql("SELECT count(*) FROM inbound_event").scalar()
-            handled = connection.exec_driver_sql("SELECT sum(turns) FROM conversation").scalar()
-        assert len(references) == AGENTS and len(set(references)) == AGENTS, references
-        assert events == handled == AGENTS * (len(script(0)) + 1 + BURST)  # each update once
+        chats = [10_000 + n for n in range(AGENTS)]
+        check_intake_done_once(store, api, chats, AGENTS * (len(script(0)) + 1 + BURST))
         for number in range(AGENTS):
             texts = [m.text or "" for m in api.sent_messages(10_000 + number)]
             assert sum(opening_text(api, 10_000 + number, t) for t in texts) == 1
             assert sum(reminder_text(api, 10_000 + number, t) for t in texts) == 1
-            assert sum("enregistré sous la référence" in t for t in texts) == 1, texts
     finally:
         store.close()
 
 
-async def leader_pids(db: Callable[[str], Awaitable[list[sa.Row]]]) -> list[int]:
+async def leader_pids(db: Reader) -> list[int]:
     """The pid of the process leading this schema's scheduler, as it names its session."""
     rows = await db(
         "SELECT application_name FROM pg_stat_activity"
@@ -256,7 +200,7 @@ async def leader_pids(db: Callable[[str], Awaitable[list[sa.Row]]]) -> list[int]
     return sorted(int(name.rsplit(" ", 1)[1]) for (name,) in rows)
 
 
-async def release(db: Callable[[str], Awaitable[list[sa.Row]]], campaign: str) -> None:
+async def release(db: Reader, campaign: str) -> None:
     await db(f"DELETE FROM campaign WHERE id = '{campaign}' RETURNING id")
 
 
@@ -268,21 +212,3 @@ def opening_text(api: FakeBotApi, chat: int, text: str | None = None) -> bool:
 def reminder_text(api: FakeBotApi, chat: int, text: str | None = None) -> bool:
     texts = [text] if text is not None else [m.text or "" for m in api.sent_messages(chat)]
     return any(t.startswith("Plus que") for t in texts)
-
-
-def check_each_message_sent_once_in_order(store: Store, api: FakeBotApi) -> None:
-    """Every delivery row reached its chat exactly once, in the order of the rows: the
-    order in which the turns, serialised by the database, queued them."""
-    with store.engine.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT chat_id, payload, status FROM delivery ORDER BY id"
-        ).all()
-    assert Counter(status for _, _, status in rows) == Counter(sent=len(rows))
-    queued: dict[int, list[str]] = {}
-    for chat, payload, _ in rows:
-        queued.setdefault(int(chat), []).append(payload["text"])
-    for chat, texts in queued.items():
-        sent = [m.text or "" for m in api.sent_messages(chat)]
-        assert len(sent) == len(texts), (chat, sent, texts)
-        for expected, got in zip(texts, sent, strict=True):
-            assert got.startswith(expected[:30]), (chat, got, expected)

@@ -16,6 +16,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+
 from bot.app.privacy import forget_sent
 from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.flood import FloodGate, Verdict
@@ -39,6 +41,12 @@ from storage.store import PendingDelivery, Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+"""PostgreSQL: seconds between tries of work lost with the connection (about 30 s in all,
+time for a database server to restart); the pool checks each connection before use."""
+CLAIM_RETRY_FIRST, CLAIM_RETRY_MAX = 0.02, 1.0
+"""PostgreSQL: seconds between two claims of a conversation's deliveries while another
+process sends its earlier messages (rare: two messages of one user in two processes)."""
 
 
 class Engine:
@@ -94,6 +102,20 @@ class Engine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
+    async def _db_retrying(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """PostgreSQL: run ``function`` (one transaction, or one idempotent statement) again
+        while the connection is lost (the server restarting): a failed try left nothing
+        behind, so the turn is played once and no reply is lost. SQLite: run it once."""
+        if not self._claims:
+            return await self._db(function, *args, **kwargs)
+        for delay in RECONNECT_DELAYS:
+            try:
+                return await self._db(function, *args, **kwargs)
+            except sa.exc.OperationalError as exc:
+                log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
+                await asyncio.sleep(delay)
+        return await self._db(function, *args, **kwargs)
+
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
         key = incoming.key
@@ -104,7 +126,7 @@ class Engine:
             return
         async with self._conversation_lock(key):
             try:
-                pending, pushed = await self._db(self._turn, incoming)
+                pending, pushed = await self._db_retrying(self._turn, incoming)
             except Exception:
                 log.exception("turn failed for %s", key)
                 await self._send_apology(key)
@@ -153,22 +175,34 @@ class Engine:
             # replies of an earlier turn that failed to go out must go first
             if not conversation.has_pending:
                 return queued, [k for k in ctx.pushed if k != key]
-            if self._claims:  # unless another process is sending them: it sends ours next
+            if self._claims:  # None: another process is sending them; wait for it
                 return tx.claim_pending(key, utcnow()), [k for k in ctx.pushed if k != key]
             return tx.pending_for(key), [k for k in ctx.pushed if k != key]
 
-    async def _send(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
-        """Deliver ``pending`` (claimed, on PostgreSQL), then, on PostgreSQL, what other
-        processes queued for ``key`` meanwhile and left to this one."""
+    async def _send(self, key: ConversationKey, pending: list[PendingDelivery] | None) -> None:
+        """Deliver ``pending`` in order (on PostgreSQL, claimed by this process).
+
+        None (PostgreSQL): another process is sending this conversation's earlier messages;
+        claim again until it is done, then send what is left, ours included, in order.
+        """
+        delay = CLAIM_RETRY_FIRST
+        while pending is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CLAIM_RETRY_MAX)
+            pending = await self._db_retrying(self.store.claim_deliveries, key)
         if not self._claims:
             await self._deliver(key, pending)
             return
-        while pending:
-            done = await self._deliver(key, pending)
+        if pending:
+            try:
+                done = await self._deliver(key, pending)
+            except BaseException:  # the database lost midway: unclaim, for the next turn
+                ids = [d.id for d in pending]
+                await asyncio.shield(self._db_retrying(self.store.release_deliveries, ids))
+                raise
             if done < len(pending):  # kept for later: let the next turn or redelivery send it
-                await self._db(self.store.release_deliveries, [d.id for d in pending[done:]])
-                return
-            pending = await self._db(self.store.claim_deliveries, key)
+                ids = [d.id for d in pending[done:]]
+                await self._db_retrying(self.store.release_deliveries, ids)
 
     async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> int:
         """Send ``pending`` in order; returns how many are done with (sent, or failed for
@@ -194,9 +228,9 @@ class Engine:
             except Exception as exc:
                 log.exception("delivery %s to %s failed", delivery.id, key)
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
-                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
+                await self._db_retrying(self.store.mark_failed, delivery.id, repr(exc), final=final)
                 return done + final  # keep the order: later replies wait for this one
-            await self._db(self.store.mark_sent, delivery.id)
+            await self._db_retrying(self.store.mark_sent, delivery.id)
         return len(pending)
 
     async def push(
@@ -279,11 +313,15 @@ class Engine:
                 tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
             )
 
-    async def _flush(self, key: ConversationKey) -> None:
-        """Deliver what waits for ``key``, under its lock."""
+    async def _flush(self, key: ConversationKey, *, wait: bool = True) -> None:
+        """Deliver what waits for ``key``, under its lock. PostgreSQL, while another process
+        sends earlier messages of ``key``: wait for it, or (``wait`` False) leave them to
+        the next turn or the next redelivery."""
         async with self._conversation_lock(key):
             if self._claims:
-                await self._send(key, await self._db(self.store.claim_deliveries, key))
+                claimed = await self._db_retrying(self.store.claim_deliveries, key)
+                if claimed is not None or wait:
+                    await self._send(key, claimed)
             else:
                 await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
 
@@ -296,7 +334,7 @@ class Engine:
         for key in by_key:
             adapter = self._transports.get(key.transport)
             if adapter is None or adapter.reaches(key):  # the terminal: its own user only
-                await self._flush(key)
+                await self._flush(key, wait=False)
         return len(pending)
 
     async def _send_apology(self, key: ConversationKey, message: str = "error.internal") -> None:

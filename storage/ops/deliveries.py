@@ -62,24 +62,24 @@ class DeliveryOps(TxBase):
         )
         return [PendingDelivery(*row) for row in rows]
 
-    def claim_pending(self, key: ConversationKey, now: datetime) -> list[PendingDelivery]:
+    def claim_pending(self, key: ConversationKey, now: datetime) -> list[PendingDelivery] | None:
         """PostgreSQL, several processes: claim the conversation's pending deliveries for this
-        process to send, oldest first; none if another process holds a live claim on some of
-        them (it sends them, then claims again and sends what was queued meanwhile).
+        process to send, oldest first; None if another process holds a live claim on some of
+        them: it is sending the earlier ones, and this process must claim again later.
 
-        Called under the conversation's lock (:meth:`wait_for_conversation`), so a claim and
-        a turn's queuing never interleave: a live claim is never older than its lease.
+        Called under the conversation's lock (:meth:`wait_for_conversation`), so that two
+        claims, or a claim and a turn's queuing, never interleave.
         """
-        rows = self.connection.execute(
-            sql.CLAIM_PENDING,
-            {
-                "c_transport": key.transport,
-                "c_chat_id": key.chat,
-                "c_user_id": key.user,
-                "c_now": now,
-                "stale_before": now - CLAIM_LEASE,
-            },
-        )
+        values = {
+            "c_transport": key.transport,
+            "c_chat_id": key.chat,
+            "c_user_id": key.user,
+            "c_now": now,
+            "stale_before": now - CLAIM_LEASE,
+        }
+        rows = self.connection.execute(sql.CLAIM_PENDING, values).all()
+        if not rows and self.connection.execute(sql.IS_HELD_ELSEWHERE, values).scalar():
+            return None
         return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
 
     def release_claims(self, delivery_ids: Sequence[int]) -> None:
