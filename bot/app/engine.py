@@ -140,7 +140,9 @@ class Engine:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    def _turn(self, incoming: Incoming) -> tuple[list[PendingDelivery], list[ConversationKey]]:
+    def _turn(
+        self, incoming: Incoming
+    ) -> tuple[list[PendingDelivery] | None, list[ConversationKey]]:
         key = incoming.key
         with self.store.transaction() as tx:
             if incoming.event_id is not None and not tx.claim_event(
