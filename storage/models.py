@@ -321,6 +321,7 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    claimed_at: datetime | None = _ts(nullable=True)  # PostgreSQL: a process is sending it
 
 
 class Campaign(SQLModel, table=True):

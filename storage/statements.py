@@ -64,6 +64,10 @@ SELECT_CONVERSATION = (
     )
     .with_for_update(of=conversations)
 )
+# PostgreSQL: one transaction at a time per conversation, across processes (ConversationOps).
+LOCK_CONVERSATION = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || :key, 0))"
+)
 UPDATE_CONVERSATION = (
     conversations.update()
     .where(conversations.c.id == sa.bindparam("conversation_id"))
@@ -96,6 +100,34 @@ PENDING_FOR = (
         deliveries.c.user_id == sa.bindparam("user_id"),
     )
     .order_by(deliveries.c.id)
+)
+# PostgreSQL, several processes: claim a conversation's pending deliveries, unless another
+# process holds a live claim on some of them (it is sending the earlier ones).
+_held = deliveries.alias("held")
+HELD_ELSEWHERE = sa.exists().where(
+    _held.c.status == "pending",
+    _held.c.transport == sa.bindparam("c_transport"),
+    _held.c.chat_id == sa.bindparam("c_chat_id"),
+    _held.c.user_id == sa.bindparam("c_user_id"),
+    _held.c.claimed_at > sa.bindparam("stale_before"),
+)
+CLAIM_PENDING = (
+    deliveries.update()
+    .where(
+        deliveries.c.status == "pending",
+        deliveries.c.transport == sa.bindparam("c_transport"),
+        deliveries.c.chat_id == sa.bindparam("c_chat_id"),
+        deliveries.c.user_id == sa.bindparam("c_user_id"),
+        ~HELD_ELSEWHERE,
+    )
+    .values(claimed_at=sa.bindparam("c_now"))
+    .returning(*PENDING_COLUMNS)
+)
+IS_HELD_ELSEWHERE = sa.select(HELD_ELSEWHERE)
+RELEASE_CLAIMS = (
+    deliveries.update()
+    .where(deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(claimed_at=None)
 )
 MARK_SENT = (
     deliveries.update()

@@ -139,6 +139,18 @@ class Store:
         with self.transaction() as tx:
             return tx.pending_for(key) if key is not None else tx.pending_all(transport)
 
+    def claim_deliveries(self, key: ConversationKey) -> list[PendingDelivery] | None:
+        """PostgreSQL: claim what waits for ``key``, under its lock; None while another
+        process sends its earlier messages (:meth:`Tx.claim_pending`)."""
+        with self.transaction() as tx:
+            tx.wait_for_conversation(key)
+            return tx.claim_pending(key, utcnow())
+
+    def release_deliveries(self, delivery_ids: list[int]) -> None:
+        """Unclaim deliveries: those already marked sent stay sent."""
+        with self.transaction() as tx:
+            tx.release_claims(delivery_ids)
+
     def mark_sent(self, delivery_id: int, at: datetime | None = None) -> None:
         """Record one delivery as sent, at once (one autocommitted statement).
 

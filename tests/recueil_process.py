@@ -37,6 +37,7 @@ async def recueil_run(**variables: str) -> AsyncIterator[RunningBot]:
     try:
         yield bot
     finally:
-        process.terminate()
+        if process.returncode is None:  # the test may have killed it
+            process.terminate()
         _, errors = await asyncio.wait_for(process.communicate(), timeout=60)
         bot.journal = errors.decode()

@@ -17,6 +17,8 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy as sa
+
 from bot.app.privacy import forget_sent
 from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.flood import FloodGate, Verdict
@@ -43,6 +45,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+"""PostgreSQL: seconds between tries of work lost with the connection (about 30 s in all,
+time for a database server to restart); the pool checks each connection before use."""
+CLAIM_RETRY_FIRST, CLAIM_RETRY_MAX = 0.02, 1.0
+"""PostgreSQL: seconds between two claims of a conversation's deliveries while another
+process sends its earlier messages (rare: two messages of one user in two processes)."""
 
 
 class Engine:
@@ -73,6 +81,9 @@ class Engine:
         # which spares a thread hand-off per statement. PostgreSQL waits on the network:
         # its work runs in a pool of threads so the event loop stays free.
         self._inline = store.is_sqlite
+        # PostgreSQL may be shared by several processes (webhook workers): a process claims
+        # a conversation's deliveries before sending them. SQLite has one process: no claims.
+        self._claims = not store.is_sqlite
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recueil-db")
 
     def register(self, transport: Transport) -> None:
@@ -97,6 +108,20 @@ class Engine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
+    async def _db_retrying(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """PostgreSQL: run ``function`` (one transaction, or one idempotent statement) again
+        while the connection is lost (the server restarting): a failed try left nothing
+        behind, so the turn is played once and no reply is lost. SQLite: run it once."""
+        if not self._claims:
+            return await self._db(function, *args, **kwargs)
+        for delay in RECONNECT_DELAYS:
+            try:
+                return await self._db(function, *args, **kwargs)
+            except sa.exc.OperationalError as exc:
+                log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
+                await asyncio.sleep(delay)
+        return await self._db(function, *args, **kwargs)
+
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
         started = time.perf_counter()
@@ -110,14 +135,14 @@ class Engine:
             return
         async with self._conversation_lock(key):
             try:
-                pending, pushed = await self._db(self._turn, incoming)
+                pending, pushed = await self._db_retrying(self._turn, incoming)
             except Exception:
                 log.exception("turn failed for %s", key)
                 if self.metrics is not None:
                     self.metrics.turn_failures.inc()
                 await self._send_apology(key)
                 return
-            await self._deliver(key, pending)
+            await self._send(key, pending)
             if key in self._erased:
                 self._erased.discard(key)
                 await self._db(forget_sent, self.store, key)
@@ -128,7 +153,9 @@ class Engine:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    def _turn(self, incoming: Incoming) -> tuple[list[PendingDelivery], list[ConversationKey]]:
+    def _turn(
+        self, incoming: Incoming
+    ) -> tuple[list[PendingDelivery] | None, list[ConversationKey]]:
         key = incoming.key
         with self.store.transaction() as tx:
             if incoming.event_id is not None and not tx.claim_event(
@@ -152,23 +179,56 @@ class Engine:
             if ctx.forget_after_delivery:
                 self._erased.add(key)
             tx.save_conversation(conversation, state.model_dump(mode="json"))
+            # Nothing else waits: this process sends the replies, claimed as they are written.
+            claim = self._claims and not conversation.has_pending
             queued = tx.queue(
                 key,
                 [outgoing_to_dict(reply) for reply in replies],
                 agent_id=ctx.agent.id if ctx.agent else None,
+                claimed_at=utcnow() if claim else None,
             )
             # replies of an earlier turn that failed to go out must go first
-            pending = tx.pending_for(key) if conversation.has_pending else queued
-            return pending, [k for k in ctx.pushed if k != key]
+            if not conversation.has_pending:
+                return queued, [k for k in ctx.pushed if k != key]
+            if self._claims:  # None: another process is sending them; wait for it
+                return tx.claim_pending(key, utcnow()), [k for k in ctx.pushed if k != key]
+            return tx.pending_for(key), [k for k in ctx.pushed if k != key]
 
-    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> None:
+    async def _send(self, key: ConversationKey, pending: list[PendingDelivery] | None) -> None:
+        """Deliver ``pending`` in order (on PostgreSQL, claimed by this process).
+
+        None (PostgreSQL): another process is sending this conversation's earlier messages;
+        claim again until it is done, then send what is left, ours included, in order.
+        """
+        delay = CLAIM_RETRY_FIRST
+        while pending is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CLAIM_RETRY_MAX)
+            pending = await self._db_retrying(self.store.claim_deliveries, key)
+        if not self._claims:
+            await self._deliver(key, pending)
+            return
+        if pending:
+            try:
+                done = await self._deliver(key, pending)
+            except BaseException:  # the database lost midway: unclaim, for the next turn
+                ids = [d.id for d in pending]
+                await asyncio.shield(self._db_retrying(self.store.release_deliveries, ids))
+                raise
+            if done < len(pending):  # kept for later: let the next turn or redelivery send it
+                ids = [d.id for d in pending[done:]]
+                await self._db_retrying(self.store.release_deliveries, ids)
+
+    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> int:
+        """Send ``pending`` in order; returns how many are done with (sent, or failed for
+        good, or blocked): the others stay pending."""
         transport = self._transports.get(key.transport)
         if transport is None or not transport.reaches(key):
             log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
-            return
-        for delivery in pending:
+            return 0
+        for done, delivery in enumerate(pending):
             if delivery.campaign is not None and not self.window.is_open(self.clock()):
-                return  # pushes wait for the sending window; replies never do
+                return done  # pushes wait for the sending window; replies never do
             try:
                 await transport.send(key, outgoing_from_dict(delivery.payload))
             except UnsupportedMessage as exc:
@@ -181,15 +241,16 @@ class Engine:
                 log.info("delivery to %s refused: %s", key, exc)
                 await self._db(self.store.mark_blocked, delivery)
                 self._count(key, "blocked")
-                return
+                return len(pending)  # every pending delivery to this user is now blocked
             except Exception as exc:
                 log.exception("delivery %s to %s failed", delivery.id, key)
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
-                await self._db(self.store.mark_failed, delivery.id, repr(exc), final=final)
+                await self._db_retrying(self.store.mark_failed, delivery.id, repr(exc), final=final)
                 self._count(key, "failed")
-                return  # keep the order: later replies wait for this one
-            await self._db(self.store.mark_sent, delivery.id)
+                return done + final  # keep the order: later replies wait for this one
+            await self._db_retrying(self.store.mark_sent, delivery.id)
             self._count(key, "sent")
+        return len(pending)
 
     def _count(self, key: ConversationKey, outcome: str) -> None:
         if self.metrics is not None:
@@ -275,10 +336,17 @@ class Engine:
                 tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
             )
 
-    async def _flush(self, key: ConversationKey) -> None:
-        """Deliver what waits for ``key``, under its lock."""
+    async def _flush(self, key: ConversationKey, *, wait: bool = True) -> None:
+        """Deliver what waits for ``key``, under its lock. PostgreSQL, while another process
+        sends earlier messages of ``key``: wait for it, or (``wait`` False) leave them to
+        the next turn or the next redelivery."""
         async with self._conversation_lock(key):
-            await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
+            if self._claims:
+                claimed = await self._db_retrying(self.store.claim_deliveries, key)
+                if claimed is not None or wait:
+                    await self._send(key, claimed)
+            else:
+                await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
 
     async def redeliver_pending(self, transport: str | None = None) -> int:
         """Send what a crash or an outage left queued; returns how many were pending."""
@@ -289,7 +357,7 @@ class Engine:
         for key in by_key:
             adapter = self._transports.get(key.transport)
             if adapter is None or adapter.reaches(key):  # the terminal: its own user only
-                await self._flush(key)
+                await self._flush(key, wait=False)
         return len(pending)
 
     async def _send_apology(self, key: ConversationKey, message: str = "error.internal") -> None:

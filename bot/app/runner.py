@@ -11,11 +11,13 @@ from functools import partial
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot.app import metrics as health
+from bot.app.leader import RETRY_SECONDS, lead
 from bot.app.scheduler import build_scheduler
 from bot.app.services import build_engine
 from bot.app.supervision import supervise
 from bot.transports.console import ConsoleTransport
 from config.settings import Settings
+from storage.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,14 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
                 metrics, engine.store, engine.run_db, settings.metrics_address
             )
         await engine.redeliver_pending()
-        scheduler.start()
+        if engine.store.is_sqlite:  # one process per base (bot/app/instance.py)
+            scheduler.start()
+        else:  # maybe several processes: the elected one runs the jobs
+            scheduler.start(paused=True)
+            every = min(float(settings.schedule_seconds), RETRY_SECONDS)
+            tasks.append(
+                asyncio.create_task(lead(LeaderLock(engine.store.engine), scheduler, every))
+            )
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()

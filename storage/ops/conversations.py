@@ -21,6 +21,8 @@ class ConversationOps(TxBase):
 
     def lock_conversation(self, key: ConversationKey) -> ConversationRow:
         """Read the conversation under a row lock (PostgreSQL) or the write lock (SQLite)."""
+        if self.connection.dialect.name == "postgresql":
+            self.wait_for_conversation(key)
         ident = {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
         row = self.connection.execute(sql.SELECT_CONVERSATION, ident).first()
         if row is None:
@@ -42,6 +44,20 @@ class ConversationOps(TxBase):
             else None
         )
         return ConversationRow(row.id, row.state or {}, row.turns, agent, bool(row.has_pending))
+
+    def wait_for_conversation(self, key: ConversationKey) -> None:
+        """PostgreSQL: wait until no other transaction works on this conversation, and hold it
+        until this one ends (a transaction advisory lock on a hash of the key and the schema).
+
+        Taken before the conversation is read, so that the read sees everything the previous
+        holder committed, the agent and the unsent replies included: a row lock alone would
+        hand over the latest conversation row but an older view of the rest. Other
+        ``recueil run`` processes on the same base wait here; SQLite has one process.
+        """
+        self.connection.execute(
+            sql.LOCK_CONVERSATION,
+            {"key": f"conversation\x1f{key.transport}\x1f{key.chat}\x1f{key.user}"},
+        )
 
     def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
         self.connection.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +15,10 @@ from storage.models import Agent, Delivery, utcnow
 from storage.ops.base import TxBase
 from storage.records import PendingDelivery
 
+CLAIM_LEASE = timedelta(minutes=2)
+"""How long a process's claim on deliveries holds: past it, the process is taken for dead
+and another sends them (a send never takes that long, even paced by the rate limit)."""
+
 
 class DeliveryOps(TxBase):
     def queue(
@@ -24,9 +28,11 @@ class DeliveryOps(TxBase):
         *,
         agent_id: int | None = None,
         campaign: str | None = None,
+        claimed_at: datetime | None = None,
     ) -> list[PendingDelivery]:
         """Write outgoing messages, already serialised, to the delivery log; the engine sends
-        them after commit."""
+        them after commit. ``claimed_at``: written already claimed by this process
+        (:meth:`claim_pending`)."""
         if not payloads:
             return []
         now = utcnow()
@@ -43,6 +49,7 @@ class DeliveryOps(TxBase):
                     "status": "pending",
                     "attempts": 0,
                     "created_at": now,
+                    "claimed_at": claimed_at,
                 }
                 for payload in payloads
             ],
@@ -54,6 +61,32 @@ class DeliveryOps(TxBase):
             sql.PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
         )
         return [PendingDelivery(*row) for row in rows]
+
+    def claim_pending(self, key: ConversationKey, now: datetime) -> list[PendingDelivery] | None:
+        """PostgreSQL, several processes: claim the conversation's pending deliveries for this
+        process to send, oldest first; None if another process holds a live claim on some of
+        them: it is sending the earlier ones, and this process must claim again later.
+
+        Called under the conversation's lock (:meth:`wait_for_conversation`), so that two
+        claims, or a claim and a turn's queuing, never interleave.
+        """
+        values = {
+            "c_transport": key.transport,
+            "c_chat_id": key.chat,
+            "c_user_id": key.user,
+            "c_now": now,
+            "stale_before": now - CLAIM_LEASE,
+        }
+        rows = self.connection.execute(sql.CLAIM_PENDING, values).all()
+        if not rows and self.connection.execute(sql.IS_HELD_ELSEWHERE, values).scalar():
+            return None
+        return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
+
+    def release_claims(self, delivery_ids: Sequence[int]) -> None:
+        """Give back deliveries claimed but not sent (a failure, the window closed): the next
+        turn or the redelivery job sends them."""
+        if delivery_ids:
+            self.connection.execute(sql.RELEASE_CLAIMS, {"ids": list(delivery_ids)})
 
     def pending_all(self, transport: str | None = None) -> list[PendingDelivery]:
         """Every delivery still pending (of one transport), oldest first."""

@@ -9,11 +9,18 @@ restart are answered as stale.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
 
 from storage.models import PlatformMessage
 from storage.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TRANSPORT = "telegram"
 
@@ -55,6 +62,22 @@ def _record(row: PlatformMessage) -> Record:
     )
 
 
+BOOKKEEPING_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+"""Seconds between tries of a write that follows a message already sent, while the database
+is unreachable (a server restarting): were it to fail, the send would be taken for failed
+and the message sent again."""
+
+
+async def _after_send(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    for delay in BOOKKEEPING_RETRIES:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except sa.exc.OperationalError as exc:
+            log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
+            await asyncio.sleep(delay)
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
 class StoreRegistry:
     """Backed by the store's ``platform_message`` verbs, run off the event loop."""
 
@@ -62,7 +85,7 @@ class StoreRegistry:
         self.store = store
 
     async def remember(self, record: Record) -> None:
-        await asyncio.to_thread(
+        await _after_send(
             self.store.remember_platform_message,
             TRANSPORT,
             record.chat_id,
@@ -91,9 +114,7 @@ class StoreRegistry:
             if found is None or found.row_id is None:
                 return
             row_id = found.row_id
-        await asyncio.to_thread(
-            self.store.update_platform_message, row_id, data=data, closed=closed
-        )
+        await _after_send(self.store.update_platform_message, row_id, data=data, closed=closed)
 
 
 class MemoryRegistry:

@@ -1,0 +1,78 @@
+"""PostgreSQL, several processes: delivery claims and the scheduler's leader lock.
+
+The two-process test (tests/test_two_processes.py) runs them for real; these pin the rules
+one statement at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
+
+from storage.keys import ConversationKey
+from storage.leader import LeaderLock
+from storage.models import utcnow
+from storage.ops.deliveries import CLAIM_LEASE
+from storage.store import Store
+
+KEY = ConversationKey("telegram", "42", "42")
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    if not PG_URL:
+        pytest.skip("RECUEIL_TEST_DATABASE_URL is not set")  # CI always sets it
+    url = fresh_postgres_url()
+    store = Store.open(url)
+    yield store
+    store.close()
+    drop_postgres_schema(url)
+
+
+def queue(store: Store, *texts: str, claimed: bool = False) -> list[int]:
+    with store.transaction() as tx:
+        rows = tx.queue(
+            KEY,
+            [{"type": "text", "text": t} for t in texts],
+            claimed_at=utcnow() if claimed else None,
+        )
+    return [row.id for row in rows]
+
+
+def test_deliveries_claimed_by_one_process_are_not_claimed_by_another(pg_store: Store) -> None:
+    first = queue(pg_store, "un", "deux", claimed=True)  # a turn's replies, being sent
+    later = queue(pg_store, "trois")  # another process's turn meanwhile
+    assert pg_store.claim_deliveries(KEY) is None  # it waits: the earlier ones go first
+    for delivery_id in first:
+        pg_store.mark_sent(delivery_id)
+    assert [d.id for d in pg_store.claim_deliveries(KEY) or []] == later
+    assert pg_store.claim_deliveries(KEY) is None  # now its own claim holds
+    pg_store.release_deliveries(later)  # not sent (a failure): free for the next turn
+    assert [d.id for d in pg_store.claim_deliveries(KEY) or []] == later
+
+
+def test_a_claim_older_than_the_lease_no_longer_holds(pg_store: Store) -> None:
+    [stale] = queue(pg_store, "un")
+    with pg_store.engine.begin() as connection:  # claimed by a process that then died
+        connection.exec_driver_sql(
+            "UPDATE delivery SET claimed_at = %(at)s WHERE id = %(id)s",
+            {"at": utcnow() - CLAIM_LEASE - timedelta(seconds=1), "id": stale},
+        )
+    assert [d.id for d in pg_store.claim_deliveries(KEY) or []] == [stale]
+
+
+def test_one_leader_at_a_time_and_the_next_takes_over_when_it_leaves(pg_store: Store) -> None:
+    first, second = LeaderLock(pg_store.engine), LeaderLock(pg_store.engine)
+    try:
+        assert first.acquire()
+        assert not second.acquire()
+        assert first.still_held()
+        first.release()  # as when its process dies: the session ends
+        assert second.acquire()
+        assert not first.acquire()
+    finally:
+        first.release()
+        second.release()
