@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,13 +15,26 @@ from dataclasses import dataclass, field
 class RunningBot:
     process: asyncio.subprocess.Process
     journal: str = field(default="")  # what it wrote on stderr, once stopped
+    _lines: list[bytes] = field(default_factory=list)
+
+    async def kill(self) -> None:
+        """``kill -9``: the process dies wherever it is, with nothing cleaned up."""
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def _read_journal(self) -> None:
+        # Read as it comes: a journal left in the pipe would block the bot once it is full.
+        assert self.process.stderr is not None
+        while line := await self.process.stderr.readline():
+            self._lines.append(line)
 
 
 @contextlib.asynccontextmanager
 async def recueil_run(**variables: str) -> AsyncIterator[RunningBot]:
-    """Start ``recueil run`` with only these ``RECUEIL_*`` variables; stop it with SIGTERM.
+    """Start ``recueil run`` with only these ``RECUEIL_*`` variables; stop it with SIGTERM
+    (unless the test killed it).
 
-    The journal is read once the process has exited; the caller checks the exit code.
+    The journal is complete once the process has exited; the caller checks the exit code.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
     env.update(variables, PYTHONFAULTHANDLER="1")
@@ -34,9 +48,11 @@ async def recueil_run(**variables: str) -> AsyncIterator[RunningBot]:
         stderr=asyncio.subprocess.PIPE,
     )
     bot = RunningBot(process)
+    reader = asyncio.create_task(bot._read_journal())
     try:
         yield bot
     finally:
-        process.terminate()
-        _, errors = await asyncio.wait_for(process.communicate(), timeout=60)
-        bot.journal = errors.decode()
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(asyncio.gather(process.wait(), reader), timeout=60)
+        bot.journal = b"".join(bot._lines).decode()
