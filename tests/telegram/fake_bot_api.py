@@ -312,9 +312,11 @@ class FakeBotApi(BotApiMethods):
         self._holds.append(_Hold(nth, chats, delivered, onward))
 
     async def release_held(self) -> None:
-        """End every hold: the calls held so far are answered, later ones go through."""
+        """End every hold: the calls held so far are answered (and no longer listed in
+        ``held``), later ones go through."""
         async with self._changed:
             self._holds.clear()
+            self.held.clear()
             self._holding_all = False
             self._unheld.set()
             self._changed.notify_all()

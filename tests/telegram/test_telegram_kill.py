@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fake_bot_api import FakeBotApi
+from fake_bot_api import FakeBotApi, HeldCall
 from fake_bot_protocol import SEND_METHODS
 from recueil_process import RunningBot, recueil_run
 
@@ -167,15 +167,18 @@ async def poll_database(store: Store, what: str, ready: Callable[[], bool]) -> N
         await asyncio.sleep(0.05)
 
 
-async def kill_once_recorded(api: FakeBotApi, store: Store, bot: RunningBot) -> None:
+async def kill_once_recorded(api: FakeBotApi, store: Store, bot: RunningBot) -> list[HeldCall]:
     """``kill -9`` the bot once a send is held and every answered send is marked sent
-    (each delivery here is one Bot API call), then let the held requests go unexecuted."""
+    (each delivery here is one Bot API call), then end the holds (the requests held
+    unexecuted are never executed); returns what was held at the kill."""
     await api.wait_for_held(timeout=BOUND)
     await poll_database(
         store, "every answered send marked sent", lambda: answered(api) == recorded(store)
     )
     await bot.kill()
+    held = list(api.held)
     await api.release_held()
+    return held
 
 
 async def run_to_the_end(api: FakeBotApi, store: Store, environment: dict[str, str]) -> None:
@@ -327,8 +330,7 @@ async def test_kill_9_after_telegram_executed_a_send_and_before_it_was_recorded_
     # are in flight.
     api.hold_send(20, delivered=True, onward=True)
     async with recueil_run(**environment) as first:
-        await kill_once_recorded(api, store, first)
-    [held, *_] = api.held
+        [held, *_] = await kill_once_recorded(api, store, first)
     assert held.delivered and held.chat_id is not None and OPENING in (held.text or "")
     assert campaign_rows(store, "vote-ouverture") == {"sent": 19, "pending": VOTERS - 19}
 
