@@ -16,17 +16,39 @@ class RunningBot:
     process: asyncio.subprocess.Process
     journal: str = field(default="")  # what it wrote on stderr, once stopped
     _lines: list[bytes] = field(default_factory=list)
+    _seen: int = 0  # lines already returned by ``journal_until``
+    _ended: bool = False
+    _grew: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def kill(self) -> None:
         """``kill -9``: the process dies wherever it is, with nothing cleaned up."""
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
+    async def journal_until(self, marker: str, timeout: float = 90) -> str:  # noqa: ASYNC109
+        """The journal since the previous call, up to the first line containing ``marker``."""
+
+        async def find() -> str:
+            while True:
+                for index in range(self._seen, len(self._lines)):
+                    if marker in self._lines[index].decode(errors="replace"):
+                        text = b"".join(self._lines[self._seen : index + 1]).decode()
+                        self._seen = index + 1
+                        return text
+                assert not self._ended, "the bot stopped: " + b"".join(self._lines).decode()
+                self._grew.clear()
+                await self._grew.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
     async def _read_journal(self) -> None:
         # Read as it comes: a journal left in the pipe would block the bot once it is full.
         assert self.process.stderr is not None
         while line := await self.process.stderr.readline():
             self._lines.append(line)
+            self._grew.set()
+        self._ended = True
+        self._grew.set()
 
 
 @contextlib.asynccontextmanager
