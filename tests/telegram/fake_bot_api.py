@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,6 +50,26 @@ class _Fault:
         if self.method is None:
             return method != "getupdates"
         return self.method == method
+
+
+@dataclass
+class _Hold:
+    countdown: int  # message-creating calls (to ``chats``, if set) still to let through
+    chats: frozenset[int] | None
+    delivered: bool
+    onward: bool
+
+
+@dataclass(frozen=True)
+class HeldCall:
+    """A request the server received and does not answer (until ``release_held``)."""
+
+    method: str
+    chat_id: int | None
+    delivered: bool
+    """Executed (the message is in the chat) before the answer was held."""
+    text: str | None
+    """Its ``text`` (or poll ``question``) parameter, to recognise the message."""
 
 
 class FakeBotApi(BotApiMethods):
@@ -91,6 +111,10 @@ class FakeBotApi(BotApiMethods):
         # Internal state.
         self._blocked: set[int] = set()
         self._faults: list[_Fault] = []
+        self._holds: list[_Hold] = []
+        self._holding_all = False  # an ``onward`` hold was reached: every send is held
+        self.held: list[HeldCall] = []
+        self._unheld = asyncio.Event()
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._poll_generation = 0
         self._held = False
@@ -116,6 +140,7 @@ class FakeBotApi(BotApiMethods):
         """Answer pending long polls with no updates, then close the server."""
         async with self._changed:
             self._closing = True
+            self._unheld.set()
             self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -257,6 +282,83 @@ class FakeBotApi(BotApiMethods):
         """The next ``n`` calls to ``method`` (None: any but getUpdates) fail with this error."""
         error = TelegramApiError(code, description)
         self._faults.append(_Fault(method.lower() if method else None, error, n))
+
+    def hold_send(
+        self,
+        nth: int = 1,
+        *,
+        chat_id: int | Iterable[int] | None = None,
+        delivered: bool = True,
+        onward: bool = False,
+    ) -> None:
+        """Never answer the ``nth`` message-creating call from now (to ``chat_id``, or to one
+        of these chats, if given).
+
+        ``delivered``: the server executes it first (the message is in the chat), then holds
+        the answer, which is what a client killed while waiting for Telegram's answer leaves
+        behind; otherwise the request is held unexecuted (it never reached Telegram).
+        ``onward``: every message-creating call after it, to any chat, is held unexecuted
+        too: the requests in flight on the network when the client dies. Held calls are in
+        ``held``; ``release_held`` (or ``stop``) ends every hold and answers them, an
+        unexecuted one with 502 and without executing it.
+        """
+        if nth < 1:
+            raise ValueError("nth counts from 1")
+        chats = (
+            None
+            if chat_id is None
+            else frozenset([chat_id] if isinstance(chat_id, int) else chat_id)
+        )
+        self._holds.append(_Hold(nth, chats, delivered, onward))
+
+    async def release_held(self) -> None:
+        """End every hold: the calls held so far are answered (and no longer listed in
+        ``held``), later ones go through."""
+        async with self._changed:
+            self._holds.clear()
+            self.held.clear()
+            self._holding_all = False
+            self._unheld.set()
+            self._changed.notify_all()
+
+    async def wait_for_held(
+        self,
+        count: int = 1,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> list[HeldCall]:
+        await self.wait_until(lambda: len(self.held) >= count, timeout, f"{count} held call(s)")
+        return list(self.held)
+
+    def _take_hold(self, method: str, params: Params) -> _Hold | None:
+        """The hold this call falls under, if any (synchronous: no other call interleaves)."""
+        if method.lower() not in SEND_METHODS or "chat_id" not in params.values:
+            return None
+        if self._holding_all:
+            return _Hold(0, None, delivered=False, onward=True)
+        chat_id = params.integer("chat_id")
+        for hold in self._holds:
+            if hold.chats is None or chat_id in hold.chats:
+                hold.countdown -= 1
+                if hold.countdown == 0:
+                    self._holds.remove(hold)
+                    self._holding_all = hold.onward
+                    return hold
+        return None
+
+    async def _park(self, hold: _Hold, method: str, params: Params) -> None:
+        async with self._changed:
+            text = params.values.get("text", params.values.get("question"))
+            self.held.append(
+                HeldCall(
+                    method,
+                    params.integer("chat_id"),
+                    hold.delivered,
+                    None if text is None else str(text),
+                )
+            )
+            self._unheld.clear()
+            self._changed.notify_all()
+        await self._unheld.wait()
 
     def hold_updates(self) -> None:
         """Deliver no update until ``release_updates``: what a slow network does.
@@ -402,8 +504,14 @@ class FakeBotApi(BotApiMethods):
         token = request.match_info["token"]
         method = request.match_info["method"]
         params = await self._read_params(request)
+        hold = self._take_hold(method, params)
         try:
+            if hold is not None and not hold.delivered:
+                await self._park(hold, method, params)
+                raise TelegramApiError(502, "Bad Gateway")
             result = await self._dispatch(token, method, params)
+            if hold is not None:
+                await self._park(hold, method, params)
         except TelegramApiError as error:
             status, body = error.code, error.to_api()
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from pathlib import Path
@@ -15,18 +14,9 @@ TOKEN = "123456:secret-telegram-token"
 
 
 async def journal_until(running: RunningBot, marker: str) -> str:
-    """What the bot wrote on stderr up to the first line containing ``marker``."""
-    assert running.process.stderr is not None
-    seen: list[str] = []
-
-    async def read() -> None:
-        while marker not in (line := (await running.process.stderr.readline()).decode()):  # type: ignore[union-attr]
-            assert line, "the bot stopped: " + "".join(seen)
-            seen.append(line)
-        seen.append(line)
-
-    await asyncio.wait_for(read(), 90)
-    return "".join(seen)
+    """What the bot wrote on stderr since the previous call, up to the first line containing
+    ``marker``."""
+    return await running.journal_until(marker)
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
