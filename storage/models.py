@@ -322,6 +322,7 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     claimed_at: datetime | None = _ts(nullable=True)  # PostgreSQL: a process is sending it
+    claimed_by: int | None = None  # the server pid of that process's liveness connection
 
 
 class Campaign(SQLModel, table=True):

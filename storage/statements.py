@@ -104,12 +104,15 @@ PENDING_FOR = (
 # PostgreSQL, several processes: claim a conversation's pending deliveries, unless another
 # process holds a live claim on some of them (it is sending the earlier ones).
 _held = deliveries.alias("held")
+_activity = sa.table("pg_stat_activity", sa.column("pid", sa.Integer))
 HELD_ELSEWHERE = sa.exists().where(
     _held.c.status == "pending",
     _held.c.transport == sa.bindparam("c_transport"),
     _held.c.chat_id == sa.bindparam("c_chat_id"),
     _held.c.user_id == sa.bindparam("c_user_id"),
     _held.c.claimed_at > sa.bindparam("stale_before"),
+    # a claim holds only while its process lives: its liveness connection is still there
+    _held.c.claimed_by.in_(sa.select(_activity.c.pid)),
 )
 CLAIM_PENDING = (
     deliveries.update()
@@ -120,14 +123,14 @@ CLAIM_PENDING = (
         deliveries.c.user_id == sa.bindparam("c_user_id"),
         ~HELD_ELSEWHERE,
     )
-    .values(claimed_at=sa.bindparam("c_now"))
+    .values(claimed_at=sa.bindparam("c_now"), claimed_by=sa.bindparam("c_owner"))
     .returning(*PENDING_COLUMNS)
 )
 IS_HELD_ELSEWHERE = sa.select(HELD_ELSEWHERE)
 RELEASE_CLAIMS = (
     deliveries.update()
     .where(deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .values(claimed_at=None)
+    .values(claimed_at=None, claimed_by=None)
 )
 MARK_SENT = (
     deliveries.update()

@@ -12,8 +12,10 @@ transaction of its own, except ``mark_sent``, which is on the hot path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,6 +92,59 @@ class Tx(
     """The verbs available inside one transaction, gathered from ``storage/ops/``."""
 
 
+class ClaimOwner:
+    """PostgreSQL: this process's identity in its delivery claims.
+
+    A connection kept out of the pool for the process's life; its server process id is
+    written with each claim. When the process dies, however it dies, the server drops the
+    connection and the id leaves ``pg_stat_activity``: its claims stop holding at once, and
+    a restarted process sends what the dead one left (a lease alone would keep those
+    replies waiting). Checked again every ``RECHECK`` seconds, and reopened if the
+    connection was lost (a server restart): claims made before then are released with it.
+    """
+
+    RECHECK = 30.0
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid: int | None = None
+        self._checked = float("-inf")
+
+    def pid(self) -> int:
+        with self._lock:
+            now = time.monotonic()
+            if self._pid is None or now - self._checked > self.RECHECK:
+                self._pid = self._current_pid()
+                self._checked = now
+            return self._pid
+
+    def _current_pid(self) -> int:
+        for attempt in (1, 2):
+            try:
+                if self._connection is None:
+                    self._connection = self._engine.raw_connection()
+                    self._connection.detach()  # never handed to anyone else
+                cursor = self._connection.cursor()
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+                cursor.close()
+                self._connection.commit()
+                return int(pid)
+            except Exception:
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
 class Store:
     """Entry point to the database; thread-safe, one :class:`Tx` per unit of work."""
 
@@ -103,6 +158,7 @@ class Store:
             # thread is ever handed it (autocommit: isolation_level None, set by storage.db).
             self._raw_checkout = engine.raw_connection()
             self._raw_sqlite = self._raw_checkout.driver_connection
+        self._claim_owner = ClaimOwner(engine) if engine.dialect.name == "postgresql" else None
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool = True) -> Store:
@@ -115,6 +171,8 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
+        if self._claim_owner is not None:
+            self._claim_owner.close()
         if self._raw_checkout is not None:
             with self._raw_lock:
                 self._raw_checkout.close()  # back to the pool, closed by dispose()
@@ -124,7 +182,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.engine.begin() as connection:
-            tx = Tx(connection)
+            tx = Tx(connection, self._claim_owner.pid() if self._claim_owner else None)
             try:
                 yield tx
                 tx.finish()

@@ -6,10 +6,12 @@ one statement at a time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 
 from storage.keys import ConversationKey
@@ -56,12 +58,30 @@ def test_deliveries_claimed_by_one_process_are_not_claimed_by_another(pg_store: 
 
 def test_a_claim_older_than_the_lease_no_longer_holds(pg_store: Store) -> None:
     [stale] = queue(pg_store, "un")
-    with pg_store.engine.begin() as connection:  # claimed by a process that then died
+    with pg_store.engine.begin() as connection:  # claimed by a live process, long ago
         connection.exec_driver_sql(
-            "UPDATE delivery SET claimed_at = %(at)s WHERE id = %(id)s",
+            "UPDATE delivery SET claimed_at = %(at)s, claimed_by = pg_backend_pid()"
+            " WHERE id = %(id)s",
             {"at": utcnow() - CLAIM_LEASE - timedelta(seconds=1), "id": stale},
         )
     assert [d.id for d in pg_store.claim_deliveries(KEY) or []] == [stale]
+
+
+def test_the_claims_of_a_process_that_died_stop_holding_at_once(pg_store: Store) -> None:
+    other = Store.open(pg_store.engine.url.render_as_string(hide_password=False))
+    try:
+        with other.transaction() as tx:  # the other process's turn: its replies, claimed
+            [held] = tx.queue(KEY, [{"type": "text", "text": "un"}], claimed_at=utcnow())
+            owner = tx.claim_owner
+        assert pg_store.claim_deliveries(KEY) is None  # it lives: its claim holds
+    finally:
+        other.close()  # it dies: its connections end
+    with pg_store.engine.connect() as connection:  # the server notices (its backend exits)
+        gone = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        deadline = time.monotonic() + 10
+        while connection.execute(gone, {"pid": owner}).scalar() and time.monotonic() < deadline:
+            connection.rollback()  # a fresh snapshot of pg_stat_activity
+    assert [d.id for d in pg_store.claim_deliveries(KEY) or []] == [held.id]
 
 
 def test_one_leader_at_a_time_and_the_next_takes_over_when_it_leaves(pg_store: Store) -> None:

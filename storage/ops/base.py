@@ -20,8 +20,11 @@ class TxBase:
     connection and transaction) is only created for the rarer verbs that need it.
     """
 
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, claim_owner: int | None = None) -> None:
         self.connection = connection
+        self.claim_owner = claim_owner
+        """PostgreSQL: the server process id of this process's liveness connection, written
+        with each delivery claim (:class:`storage.store.ClaimOwner`)."""
         self._session: Session | None = None
 
     @property

@@ -50,6 +50,7 @@ class DeliveryOps(TxBase):
                     "attempts": 0,
                     "created_at": now,
                     "claimed_at": claimed_at,
+                    "claimed_by": self.claim_owner if claimed_at is not None else None,
                 }
                 for payload in payloads
             ],
@@ -75,6 +76,7 @@ class DeliveryOps(TxBase):
             "c_chat_id": key.chat,
             "c_user_id": key.user,
             "c_now": now,
+            "c_owner": self.claim_owner,
             "stale_before": now - CLAIM_LEASE,
         }
         rows = self.connection.execute(sql.CLAIM_PENDING, values).all()
