@@ -261,6 +261,36 @@ async def stop(engine: Engine, transport: MatrixTransport, task: asyncio.Task[No
     await engine.close()
 
 
+# -- invitations received by the bot -------------------------------------------------
+
+
+async def invitations_probe(agents: int) -> None:
+    """``agents`` agents at default limits each open a chat with the (exempted) bot.
+
+    Synapse counts invitations *received* per invitee (``rc_invites.per_user``) and checks
+    that bucket against the inviter: the bot's override does not lift it.
+    """
+    from nio import EnableEncryptionBuilder, RoomCreateError, RoomPreset
+
+    work = Path(tempfile.mkdtemp(prefix="recueil-invites-"))
+    async with SynapseServer(config_overrides={"bcrypt_rounds": 4}) as synapse:
+        bot = await synapse.register("recueil", exempt_from_rate_limits=True)
+        refused = []
+        for number in range(agents):
+            user = await synapse.register(f"agent-{number:05d}")
+            client = client_for(user, synapse, work / str(number))
+            created = await client.room_create(
+                is_direct=True,
+                preset=RoomPreset.trusted_private_chat,
+                invite=[bot.user_id],
+                initial_state=[EnableEncryptionBuilder().as_dict()],
+            )
+            if isinstance(created, RoomCreateError):
+                refused.append(f"{number + 1}: {created.status_code} {created.retry_after_ms} ms")
+            await client.close()
+    print(f"{agents} agents at default limits invite the exempted bot; refused: {refused}")
+
+
 # -- main ----------------------------------------------------------------------------
 
 
@@ -346,8 +376,17 @@ if __name__ == "__main__":
     parser.add_argument("--pacing", type=float, default=0.0, help="seconds between requests")
     parser.add_argument("--sample", type=int, default=10, help="agents that sync and decrypt")
     parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument(
+        "--invitations-probe",
+        type=int,
+        metavar="N",
+        help="only count refusals when N agents at default limits invite the bot",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if arguments.invitations_probe:
+        asyncio.run(invitations_probe(arguments.invitations_probe))
+        sys.exit()
     asyncio.run(
         main(
             arguments.agents,
