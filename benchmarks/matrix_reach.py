@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -288,6 +289,7 @@ async def invitations_probe(agents: int) -> None:
             if isinstance(created, RoomCreateError):
                 refused.append(f"{number + 1}: {created.status_code} {created.retry_after_ms} ms")
             await client.close()
+    shutil.rmtree(work, ignore_errors=True)
     print(f"{agents} agents at default limits invite the exempted bot; refused: {refused}")
 
 
@@ -364,6 +366,7 @@ async def main(
         for agent in everyone:
             if agent.chat is not None:
                 await agent.chat.agent.client.close()
+    shutil.rmtree(work, ignore_errors=True)
     print(f"Synapse default limits; bot pacing {pacing} s; engine concurrency {concurrency}")
 
 

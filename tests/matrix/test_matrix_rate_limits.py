@@ -15,7 +15,7 @@ from typing import Any
 
 from nio import RoomSendError, RoomSendResponse
 
-from bot.transports.matrix.pacing import Pacer
+from bot.transports.matrix.pacing import MAX_IN_FLIGHT, Pacer
 from bot.transports.matrix.sender import Sender
 
 ROOMS = [f"!room{n}:localhost" for n in range(30)]
@@ -32,13 +32,17 @@ class RateLimitedServer:
         self.accepted: list[str] = []  # bodies, in the order the server stored them
         self.refused = 0
         self.limiting = asyncio.Event()  # set at the first refusal
+        self.in_flight = self.most_in_flight = 0
         self._level = 0.0
         self._stamp: float | None = None
 
     async def room_send(
         self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str, **_: Any
     ) -> RoomSendResponse | RoomSendError:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(0)  # the request is in flight
+        self.in_flight -= 1
         now = asyncio.get_running_loop().time()
         if self._stamp is not None:
             self._level = max(0.0, self._level - (now - self._stamp) * self.per_second)
@@ -86,3 +90,18 @@ async def test_a_reply_is_not_queued_behind_a_rate_limited_push() -> None:
     position = server.accepted.index("réponse")
     assert server.accepted.index(ROOMS[-1]) < position <= accepted_before + 2
     assert len(server.accepted) == len(ROOMS) + 1
+
+
+async def test_a_push_does_not_queue_its_requests_at_the_server() -> None:
+    """Without a limit, every push was in flight at once: the server's queue, which a reply
+    cannot pass (a thousand-agent push delayed a reply by 43 s on Synapse)."""
+    server = RateLimitedServer(per_second=1e9, burst=1_000)
+    sender = Sender(server, Pacer(0))  # type: ignore[arg-type]
+    push = asyncio.gather(*(sender.send(room, "m.room.message", text(room)) for room in ROOMS))
+    await asyncio.sleep(0)
+    with sender.answering("!other:localhost"):
+        server.rooms["!other:localhost"] = SimpleNamespace(encrypted=True)
+        await sender.send("!other:localhost", "m.room.message", text("réponse"))
+    await push
+    assert server.most_in_flight == MAX_IN_FLIGHT < len(ROOMS)
+    assert server.accepted.index("réponse") <= MAX_IN_FLIGHT
