@@ -53,6 +53,34 @@ def client_for(user: RegisteredUser, synapse: SynapseServer, store: Path) -> Asy
     return client
 
 
+def recueil_settings(
+    synapse: SynapseServer, bot_user: RegisteredUser, data_dir: Path, pacing: float
+) -> Settings:
+    """Recueil's settings for the bot account ``bot_user``; creates ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        data_dir=data_dir,
+        matrix_homeserver=synapse.url,
+        matrix_user_id=bot_user.user_id,
+        matrix_access_token=bot_user.access_token,  # type: ignore[arg-type]
+        matrix_seconds_between_requests=pacing,
+    )
+
+
+async def start_recueil(
+    settings: Settings, store: Store
+) -> tuple[Engine, MatrixTransport, asyncio.Task[None]]:
+    """Recueil's engine and ``MatrixTransport``, synced once (its first sync processed)."""
+    engine = Engine(build_services(settings), store, clock=lambda: CLOCK)
+    transport = MatrixTransport(
+        settings, catalogue=engine.services.catalogue, store=store, options=MatrixOptions()
+    )
+    engine.register(transport)
+    task = asyncio.create_task(transport.run(engine.handle))
+    await transport.wait_ready(120)
+    return engine, transport, task
+
+
 async def echo_bot(client: AsyncClient) -> None:
     """The bare minimum a nio bot does: join on invite, answer each text, encrypted."""
 
@@ -96,22 +124,9 @@ async def main(samples: int, warmup: int, pacing: float) -> None:
         echo = client_for(echo_user, synapse, work / "echo")
         echo_task = asyncio.create_task(echo_bot(echo))
 
-        settings = Settings(
-            data_dir=work / "recueil",
-            matrix_homeserver=synapse.url,
-            matrix_user_id=bot_user.user_id,
-            matrix_access_token=bot_user.access_token,  # type: ignore[arg-type]
-            matrix_seconds_between_requests=pacing,
-        )
-        settings.data_dir.mkdir()
+        settings = recueil_settings(synapse, bot_user, work / "recueil", pacing)
         store = Store.open(f"sqlite:///{settings.data_dir / 'recueil.sqlite3'}")
-        engine = Engine(build_services(settings), store, clock=lambda: CLOCK)
-        transport = MatrixTransport(
-            settings, catalogue=engine.services.catalogue, store=store, options=MatrixOptions()
-        )
-        engine.register(transport)
-        bot_task = asyncio.create_task(transport.run(engine.handle))
-        await transport.wait_ready(60)
+        engine, _transport, bot_task = await start_recueil(settings, store)
 
         agent = SyncedClient(client_for(agent_user, synapse, work / "agent"), agent_user)
         await agent.sync_once(timeout_ms=0)

@@ -99,7 +99,7 @@ async def upload(client: AsyncClient, sender: Sender, room_id: str, message: Out
         return _Attempt(response, keys)
 
     try:
-        answer = await sender.call(attempt)  # paced; rate limits waited out
+        answer = await sender.call(attempt, room_id)  # paced; rate limits waited out
     except TRANSIENT_ERRORS as exc:
         raise MatrixSendError(f"upload to {room_id} failed: {exc!r}") from exc
     response, keys = answer.response, answer.keys

@@ -6,14 +6,20 @@ a lost answer never posts twice. ``M_LIMIT_EXCEEDED`` is retried after the advis
 for as long as it takes (nothing is dropped); a connection or server error is retried a
 few times with backoff, then raised as :class:`MatrixSendError` so that the engine keeps
 the reply queued; a refusal for good becomes :class:`DeliveryRefused`.
+
+While the transport handles an agent's event in a room (:meth:`Sender.answering`), the
+requests for that room are urgent: they go before queued pushes (:class:`.pacing.Pacer`),
+and so does a push already queued there, which the reply would otherwise wait behind (the
+room's order, and the engine's lock on the conversation).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -53,12 +59,25 @@ class Sender:
         self.backoff_cap = backoff_cap
         self.stats = SendStats()
         self._room_locks: dict[str, asyncio.Lock] = {}
+        self._answering: dict[str, int] = {}  # room -> agent events being handled there
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Send one event to ``room_id`` after the ones already queued there; its event id."""
         lock = self._room_locks.setdefault(room_id, asyncio.Lock())
         async with lock:
             return await self._send(room_id, event_type, content, tx_id=str(uuid4()))
+
+    @contextlib.contextmanager
+    def answering(self, room_id: str) -> Iterator[None]:
+        """While an agent's event in ``room_id`` is handled: that room's requests go first."""
+        self._answering[room_id] = self._answering.get(room_id, 0) + 1
+        self.pacer.promote(room_id)
+        try:
+            yield
+        finally:
+            self._answering[room_id] -= 1
+            if not self._answering[room_id]:
+                del self._answering[room_id]
 
     async def _send(
         self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str
@@ -72,15 +91,18 @@ class Sender:
             raise DeliveryRefused(f"the bot is not in room {room_id}")
         backoff = Backoff(base=0.5, cap=self.backoff_cap)
         while True:
-            await self.pacer.wait()
             try:
-                response = await self.client.room_send(
-                    room_id,
-                    event_type,
-                    copy.deepcopy(content),  # nio moves m.relates_to out of what it encrypts
-                    tx_id=tx_id,
-                    ignore_unverified_devices=True,
-                )
+                urgent = room_id in self._answering
+                async with self.pacer.slot(urgent=urgent, room=room_id):
+                    response = await self.client.room_send(
+                        room_id,
+                        event_type,
+                        copy.deepcopy(content),  # nio moves m.relates_to out of what it encrypts
+                        tx_id=tx_id,
+                        ignore_unverified_devices=True,
+                    )
+                    if (delay := _advised_delay(response)) is not None:
+                        self.pacer.hold(delay)  # inside the slot: before anyone else starts
             except LocalProtocolError as exc:
                 raise DeliveryRefused(f"cannot send to {room_id}: {exc}") from exc
             except TRANSIENT_ERRORS as exc:
@@ -91,10 +113,8 @@ class Sender:
                 return response.event_id
             if isinstance(response, RoomSendError):
                 if response.status_code == LIMIT_EXCEEDED:
-                    delay = (response.retry_after_ms or DEFAULT_RETRY_MS) / 1000
                     self.stats.rate_limited += 1
-                    log.info("rate limited in %s: retrying %s in %.1fs", room_id, tx_id, delay)
-                    self.pacer.hold(delay)
+                    log.info("rate limited in %s: %s waits its turn again", room_id, tx_id)
                     continue
                 if response.status_code in REFUSED:
                     raise DeliveryRefused(f"{room_id}: {response.status_code} {response.message}")
@@ -108,25 +128,35 @@ class Sender:
             )
             await asyncio.sleep(delay)
 
-    async def call(self, request: Callable[[], Awaitable[ResponseT]]) -> ResponseT:
-        """Run another paced request (join, leave), waiting out rate limits.
+    async def call(
+        self, request: Callable[[], Awaitable[ResponseT]], room: str | None = None
+    ) -> ResponseT:
+        """Run another paced request (join, leave, upload) about ``room``, waiting out rate
+        limits.
 
         Connection errors are retried a few times with backoff; the last response
         (possibly an error value) is returned for the caller to check.
         """
         backoff = Backoff(base=0.5, cap=self.backoff_cap)
         while True:
-            await self.pacer.wait()
             try:
-                response = await request()
+                async with self.pacer.slot(urgent=room in self._answering, room=room):
+                    response = await request()
+                    if (delay := _advised_delay(response)) is not None:
+                        self.pacer.hold(delay)
             except TRANSIENT_ERRORS:
                 if backoff.failures >= TRANSIENT_ATTEMPTS:
                     raise
                 await asyncio.sleep(backoff.next_delay())
                 continue
-            if getattr(response, "status_code", None) == LIMIT_EXCEEDED:
-                retry_ms = getattr(response, "retry_after_ms", None) or DEFAULT_RETRY_MS
+            if _advised_delay(response) is not None:
                 self.stats.rate_limited += 1
-                self.pacer.hold(retry_ms / 1000)
                 continue
             return response
+
+
+def _advised_delay(response: object) -> float | None:
+    """Seconds to wait when ``response`` is ``M_LIMIT_EXCEEDED`` (None otherwise)."""
+    if getattr(response, "status_code", None) != LIMIT_EXCEEDED:
+        return None
+    return (getattr(response, "retry_after_ms", None) or DEFAULT_RETRY_MS) / 1000

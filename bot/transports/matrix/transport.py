@@ -348,6 +348,10 @@ class MatrixTransport(Transport):
                 await self._on_event(room_id, event)
 
     async def _on_event(self, room_id: str, event: Event) -> None:
+        with self.sender.answering(room_id):  # the agent waits: before any push
+            await self._handle_event(room_id, event)
+
+    async def _handle_event(self, room_id: str, event: Event) -> None:
         assert self._handle is not None
         if isinstance(event, MegolmEvent):
             decrypted = await self.undecryptable.wait(event)
@@ -395,6 +399,10 @@ class MatrixTransport(Transport):
     # -- invitations and greetings ---------------------------------------------------
 
     async def _answer_invite(self, invitation: Invitation) -> None:
+        with self.sender.answering(invitation.room_id):
+            await self._accept_or_decline(invitation)
+
+    async def _accept_or_decline(self, invitation: Invitation) -> None:
         room_id = invitation.room_id
         try:
             if not server_allowed(invitation.inviter, self._allowed):
@@ -407,7 +415,7 @@ class MatrixTransport(Transport):
             # Known before the join: the sync that shows the room joined may come back
             # before the join's own answer does.
             self._state.rooms[room_id] = RoomInfo(invitation.direct, invitation.inviter)
-            joined = await self.sender.call(lambda: self._join(room_id))
+            joined = await self.sender.call(lambda: self._join(room_id), room_id)
             if isinstance(joined, JoinResponse):
                 self._state_file.save(self._state)
             else:
@@ -431,7 +439,7 @@ class MatrixTransport(Transport):
             # nio's room_leave takes no reason: same request, with a body.
             return await client._send(RoomLeaveResponse, method, path, body)
 
-        left = await self.sender.call(leave)
+        left = await self.sender.call(leave, room_id)
         if not isinstance(left, RoomLeaveResponse):
             log.warning("could not leave %s: %r", room_id, left)
         if self._state.rooms.pop(room_id, None) is not None:
@@ -441,13 +449,14 @@ class MatrixTransport(Transport):
         """First message in a room whose encryption state is now known."""
         assert self._handle is not None
         try:
-            if info.direct:
-                key = conversation(room_id, info.peer)
-                await self._handle(IncomingStart(key=key, event_id=f"join:{room_id}"))
-            else:
-                await self.send_text(
-                    conversation(room_id, info.peer), self.catalogue.t("matrix.group_room")
-                )
+            with self.sender.answering(room_id):  # the agent just opened the chat
+                if info.direct:
+                    key = conversation(room_id, info.peer)
+                    await self._handle(IncomingStart(key=key, event_id=f"join:{room_id}"))
+                else:
+                    await self.send_text(
+                        conversation(room_id, info.peer), self.catalogue.t("matrix.group_room")
+                    )
             info.greeted = True
             self._state_file.save(self._state)
         finally:
