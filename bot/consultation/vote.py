@@ -159,7 +159,7 @@ def poll_answer(ctx: Context, poll_id: str, chosen: Iterable[str]) -> str:
         return refused
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     thematique = poll_id.removeprefix(POLL_PREFIX)
-    offered = {p.reference for p in published(ctx) if p.thematique == thematique}
+    offered = set(ctx.tx.published_references(thematique))
     wanted = {normalize_reference(r) for r in chosen} & offered
     current = {
         s.reference: s.agent_id
