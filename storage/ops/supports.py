@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from storage.models import Proposal, Support, utcnow
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
-from storage.ops.vouching import IS_VOUCHED, vouched
+from storage.ops.vouching import vouched
 
 _s = Support.__table__  # type: ignore[attr-defined]
 _p = Proposal.__table__  # type: ignore[attr-defined]
@@ -38,6 +38,10 @@ _PUBLISHED_REFERENCES = (
     .where(_p.c.thematique == sa.bindparam("thematique"), _p.c.status.in_(VOTED))
     .order_by(_p.c.reference)
 )
+# The proposal, and whether the agent is vouched for: what a new support needs, in one read.
+_TO_SUPPORT = sa.select(
+    _p.c.id, _p.c.reference, _p.c.status, vouched(_agent, _collectivite).label("vouched")
+).where(_p.c.reference == sa.bindparam("reference"))
 _EXISTING = (
     sa.select(_s.c.id, _s.c.withdrawn_at)
     .where(_s.c.proposal_id == sa.bindparam("proposal_id"), _s.c.collectivite_id == _collectivite)
@@ -117,7 +121,14 @@ class SupportOps(AuditOps, TxBase):
         self, actor: str, agent_id: int, collectivite_id: int, reference: str
     ) -> SupportOutcome:
         """The collectivité of ``agent_id`` supports the proposal ``reference``."""
-        proposal = self._voted_proposal(reference)
+        proposal = self.connection.execute(
+            _TO_SUPPORT,
+            {
+                "reference": normalize_reference(reference),
+                "agent_id": agent_id,
+                "collectivite_id": collectivite_id,
+            },
+        ).first()
         if proposal is None:
             return SupportOutcome.UNKNOWN
         if proposal.status != OPEN_TO_VOTE:
@@ -128,11 +139,7 @@ class SupportOps(AuditOps, TxBase):
         now = utcnow()
         if existing is not None and existing.withdrawn_at is None:
             return SupportOutcome.ALREADY
-        verified = bool(
-            self.connection.execute(
-                IS_VOUCHED, {"agent_id": agent_id, "collectivite_id": collectivite_id}
-            ).scalar()
-        )
+        verified = bool(proposal.vouched)
         if existing is not None:
             self.connection.execute(
                 _RENEW,
