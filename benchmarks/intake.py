@@ -6,11 +6,12 @@ Closed loop (the default): C agents talk at once, each sending its next message 
 the reply came; this is saturation. Prints turns/s, p50/p99 turn latency, CPU per turn.
 
 Open loop (``--rate R``): messages arrive at a steady pace, R per second, on a schedule
-fixed in advance: agent ``k % N`` sends its next message at ``k / R`` seconds whether or not
-its previous reply came (a message that finds its conversation busy waits for it, as on a
-platform). Latency runs from the scheduled arrival to the delivery of the turn's last
-reply, so time spent queueing counts (no coordinated omission). Prints p50/p95/p99/max and
-the achieved rate.
+fixed in advance (see ``steady_schedule``): each agent sends its next message ``--gap``
+seconds after the previous one whether or not its reply came (a message that finds its
+conversation busy waits for it, as on a platform), agents spread over every stage.
+Latency runs from the scheduled arrival to the delivery of the turn's last reply, so time
+spent queueing counts (no coordinated omission). Prints p50/p95/p99/max and the achieved
+rate.
 
     python benchmarks/intake.py                       # SQLite, 1,000 agents, 200 at a time
     python benchmarks/intake.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -220,54 +221,82 @@ async def closed_loop(
     return measure
 
 
-def steady_schedule(scripts: Sequence[Sequence[Incoming]], rate: float) -> list[Incoming]:
-    """Arrivals in order: the k-th goes at ``k / rate`` s and belongs to agent ``k % N``;
-    an agent's messages are thus ``N / rate`` s apart, whatever its replies do."""
-    arrivals = []
-    longest = max(len(turns) for turns in scripts)
-    for index in range(longest):
-        arrivals.extend(turns[index] for turns in scripts if index < len(turns))
-    return arrivals
+@dataclass
+class Schedule:
+    """Arrivals at a steady pace: the k-th slot is at ``k / rate`` s; None leaves it empty.
+
+    Only the turns scheduled in ``counted`` (seconds from the start) are measured: there,
+    every slot carries a message and the agents are spread over every stage of their script.
+    """
+
+    arrivals: list[Incoming | None]
+    rate: float
+    counted: tuple[float, float]
 
 
-async def open_loop(
-    bench: Bench,
-    arrivals: Sequence[Incoming],
-    rate: float,
-    *,
-    warmup: float = 1.0,
-) -> Measure:
-    """Send ``arrivals`` at ``rate`` per second on a fixed schedule; latency runs from each
-    scheduled arrival to the delivery of the turn's last reply. Turns scheduled in the first
-    ``warmup`` seconds are played but not counted."""
+def steady_schedule(
+    scripts: Sequence[Sequence[Incoming]], rate: float, *, gap: float = 0.5
+) -> Schedule:
+    """Agents take turns in ``rate * gap`` slots, each agent's messages ``gap`` s apart,
+    whatever its replies do; when it is done, the next agent of its slot begins.
+
+    Slot ``s`` starts ``s`` slots into a script's length late, so that at any moment the
+    agents are at every stage (a wave of the same costly turn would be an artefact): the
+    first script-length of slots ramps up, the last ones run down; neither is counted.
+    """
+    slots = max(1, min(len(scripts), round(rate * gap)))
+    length = max(len(turns) for turns in scripts)
+    streams: list[list[Incoming | None]] = [[None] * (s % length) for s in range(slots)]
+    for number, turns in enumerate(scripts):
+        streams[number % slots].extend(turns)
+    longest, shortest = max(map(len, streams)), min(map(len, streams))
+    arrivals = [
+        streams[k % slots][k // slots] if k // slots < len(streams[k % slots]) else None
+        for k in range(longest * slots)
+    ]
+    return Schedule(arrivals, rate, (slots * length / rate, slots * shortest / rate))
+
+
+async def open_loop(bench: Bench, schedule: Schedule) -> Measure:
+    """Send each arrival at its time; latency runs from the scheduled arrival to the
+    delivery of the turn's last reply. Turns outside ``schedule.counted`` are played but
+    not counted."""
+    rate, (first, last) = schedule.rate, schedule.counted
     measure = Measure(offered=rate)
     transport = bench.transport
     tasks: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
     perf_offset = time.perf_counter() - loop.time()
+    played = 0
+    finished: list[float] = []
 
     async def turn(incoming: Incoming, due: float, counted: bool) -> None:
         await bench.engine.handle(incoming)
         if counted:
             delivered = transport.last_sent.get(incoming.key, time.perf_counter())
             measure.latencies.append(max(0.0, delivered - (due + perf_offset)))
+            finished.append(loop.time())
 
     cpu_started = time.process_time()
-    for index, incoming in enumerate(arrivals):
+    for index, incoming in enumerate(schedule.arrivals):
+        if incoming is None:
+            continue
         due = start + index / rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = asyncio.create_task(turn(incoming, due, index / rate >= warmup))
+        task = asyncio.create_task(turn(incoming, due, first <= index / rate < last))
+        played += 1
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     while tasks:
         await asyncio.gather(*tasks)
     measure.cpu = time.process_time() - cpu_started
-    measure.elapsed = loop.time() - start - warmup
-    # CPU per turn over every turn played, warm-up included
-    measure.cpu *= measure.turns / len(arrivals)
+    # achieved: the counted turns over the time from the first's arrival to the last's reply
+    measure.elapsed = max(finished) - (start + first)
+    # CPU per turn over every turn played, ramps included
+    measure.cpu *= measure.turns / played
     return measure
 
 
@@ -347,9 +376,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
     scripts = [intake_turns(n) for n in range(args.agents)]
     with profiled(args.profile):
         if args.rate:
-            measure = await open_loop(
-                bench, steady_schedule(scripts, args.rate), args.rate, warmup=args.warmup
-            )
+            measure = await open_loop(bench, steady_schedule(scripts, args.rate, gap=args.gap))
         else:
             measure = await closed_loop(bench.engine, scripts, args.concurrency)
     await bench.engine.drain()
@@ -405,7 +432,7 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate", type=float, default=0.0, help="open loop: turns arriving per second"
     )
     parser.add_argument(
-        "--warmup", type=float, default=1.0, help="open loop: seconds played but not counted"
+        "--gap", type=float, default=0.5, help="open loop: seconds between an agent's messages"
     )
     parser.add_argument("--statements", action="store_true", help="count statements a turn")
     parser.add_argument("--profile", metavar="FILE", help="cProfile every thread into FILE")

@@ -193,9 +193,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
     print(f"CPU per vote turn / CPU per intake turn = {ratio:.2f} (target ≤ 1.5)")
     if args.rate:
         second = [vote_turns(n, themes, 1) for n in range(args.voters)]
-        paced: Measure = await open_loop(
-            bench, steady_schedule(second, args.rate), args.rate, warmup=args.warmup
-        )
+        paced: Measure = await open_loop(bench, steady_schedule(second, args.rate, gap=args.gap))
         paced.report("vote turns (open loop)")
     await bench.engine.drain()
     with bench.store.transaction() as tx:
