@@ -67,13 +67,15 @@ class Engine:
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
         # which spares a thread hand-off per statement. PostgreSQL waits on the network:
         # its work runs in a pool of threads so the event loop stays free, one thread per
-        # connection the pool may open.
+        # connection the pool may open, one of them kept for the marks.
         self._inline = store.is_sqlite
         self._executor = ThreadPoolExecutor(
-            max_workers=store.max_connections, thread_name_prefix="recueil-db"
+            max_workers=store.max_connections - 1, thread_name_prefix="recueil-db"
         )
-        # SQLite marks a delivery sent in 10 µs inline; PostgreSQL gathers the marks.
-        self._marks = SentMarks(partial(self._db, store.mark_sent_many))
+        # SQLite marks a delivery sent in 10 µs inline; PostgreSQL gathers the marks, written
+        # by a thread of their own: a batch never waits behind turns for a thread.
+        self._marks_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recueil-sent")
+        self._marks = SentMarks(self._write_marks)
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.name] = transport
@@ -86,6 +88,11 @@ class Engine:
     async def close(self) -> None:
         await self.drain()
         self._executor.shutdown(wait=True)
+        self._marks_executor.shutdown(wait=True)
+
+    async def _write_marks(self, marks: Sequence[tuple[int, datetime]]) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._marks_executor, self.store.mark_sent_many, marks)
 
     async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking database work the way the engine does (inline, or in its pool)."""
