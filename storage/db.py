@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# PostgreSQL connections of one process. The engine runs database work in as many threads
+# as there are connections: a thread never waits for a connection, none stays idle.
+POOL_SIZE = 8
+POOL_OVERFLOW = 4
+
 # One key for every Recueil database on a server: migrations are rare and quick.
 MIGRATION_LOCK_KEY = 0x5265637565696C  # "Recueil"
 
@@ -79,7 +84,9 @@ def create_db_engine(url: str) -> sa.Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+    return sa.create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -167,7 +167,7 @@ def poll_answer(
         return refused, False
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     thematique = poll_id.removeprefix(POLL_PREFIX)
-    offered = {p.reference for p in published(ctx) if p.thematique == thematique}
+    offered = set(ctx.tx.published_references(thematique))
     wanted = {normalize_reference(r) for r in chosen} & offered
     unticked = ({normalize_reference(r) for r in previous} & offered) - wanted
     current = {

@@ -5,6 +5,7 @@ Commands are read by :mod:`bot.dialogue.commands`.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -13,8 +14,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: the form in which answers are compared."""
+    """Lower case, no accents, single spaces: the form in which answers are compared.
+
+    Cached: every turn folds the labels and aliases of the options and commands again.
+    """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = re.sub(r"[’'`\-_.,;:!?«»\"()]+", " ", stripped)

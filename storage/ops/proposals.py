@@ -73,6 +73,25 @@ _LISTING = (
     .order_by(_p.thematique, _p.reference)
 )
 _INSERT_PROPOSAL = sql.proposals.insert().returning(_p.id)
+# Read during the vote at every ``propositions`` and ``voir``: built once.
+_CURRENT = _LISTING.where(_p.status != "fusionnee")
+_ONE = _LISTING.where(_p.reference == sa.bindparam("reference"))
+_k = sql.collectivites.c
+_MEMBERS = (
+    sa.select(
+        _c.reference,
+        _c.kind,
+        _c.title,
+        _k.name,
+        _k.kind,
+        _k.code,
+        _k.departement,
+        _k.population,
+    )
+    .join(sql.collectivites, _k.id == _c.collectivite_id)
+    .where(_c.proposal_id == sa.bindparam("proposal_id"))
+    .order_by(_c.id)
+)
 
 
 def _fields(values: Any, references: dict[int | None, str | None] | None = None) -> dict[str, Any]:
@@ -94,11 +113,9 @@ class ProposalOps(TriageOps):
         self, thematique: str | None = None, *, merged: bool = False
     ) -> list[ProposalRecord]:
         """Proposals by thématique then reference, with their counts; merged ones on request."""
-        statement = _LISTING
+        statement = _LISTING if merged else _CURRENT
         if thematique is not None:
             statement = statement.where(_p.thematique == thematique)
-        if not merged:
-            statement = statement.where(_p.status != "fusionnee")
         return [ProposalRecord(*row) for row in self.connection.execute(statement)]
 
     def proposal_counts(self) -> dict[str, int]:
@@ -113,29 +130,12 @@ class ProposalOps(TriageOps):
 
     def proposal(self, reference: str) -> ProposalDetail | None:
         """One proposal with its contributions and their collectivités."""
-        found = self.connection.execute(
-            _LISTING.where(_p.reference == normalize_reference(reference))
-        ).first()
+        found = self.connection.execute(_ONE, {"reference": normalize_reference(reference)}).first()
         if found is None:
             return None
         record = ProposalRecord(*found)
-        k = sql.collectivites.c
-        statement = (
-            sa.select(
-                _c.reference,
-                _c.kind,
-                _c.title,
-                k.name,
-                k.kind,
-                k.code,
-                k.departement,
-                k.population,
-            )
-            .join(sql.collectivites, k.id == _c.collectivite_id)
-            .where(_c.proposal_id == record.id)
-            .order_by(_c.id)
-        )
-        members = tuple(ProposalMember(*row) for row in self.connection.execute(statement))
+        rows = self.connection.execute(_MEMBERS, {"proposal_id": record.id})
+        members = tuple(ProposalMember(*row) for row in rows)
         return ProposalDetail(record, members)
 
     # -- writing ------------------------------------------------------------------------

@@ -24,6 +24,67 @@ _s = Support.__table__  # type: ignore[attr-defined]
 _p = Proposal.__table__  # type: ignore[attr-defined]
 
 OPEN_TO_VOTE = "publiee"
+VOTED = (OPEN_TO_VOTE, "retenue", "non_retenue")
+
+# The statements of a vote turn, built once so that SQLAlchemy reuses their compiled form
+# (building them at each call cost more CPU than running them: benchmarks/vote.py).
+_agent = sa.bindparam("agent_id", type_=sa.Integer)
+_collectivite = sa.bindparam("collectivite_id", type_=sa.Integer)
+_VOTED_PROPOSAL = sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
+    _p.c.reference == sa.bindparam("reference")
+)
+_PUBLISHED_REFERENCES = (
+    sa.select(_p.c.reference)
+    .where(_p.c.thematique == sa.bindparam("thematique"), _p.c.status.in_(VOTED))
+    .order_by(_p.c.reference)
+)
+# The proposal, and whether the agent is vouched for: what a new support needs, in one read.
+_TO_SUPPORT = sa.select(
+    _p.c.id, _p.c.reference, _p.c.status, vouched(_agent, _collectivite).label("vouched")
+).where(_p.c.reference == sa.bindparam("reference"))
+_EXISTING = (
+    sa.select(_s.c.id, _s.c.withdrawn_at)
+    .where(_s.c.proposal_id == sa.bindparam("proposal_id"), _s.c.collectivite_id == _collectivite)
+    .with_for_update()
+)
+_RENEW = (
+    _s.update()
+    .where(_s.c.id == sa.bindparam("support_id"))
+    .values(
+        agent_id=_agent,
+        verified=sa.bindparam("verified"),
+        created_at=sa.bindparam("created_at"),
+        withdrawn_at=None,
+        withdrawn_by=None,
+    )
+)
+_STANDING = (
+    sa.select(_s.c.id, _s.c.agent_id)
+    .where(
+        _s.c.proposal_id == sa.bindparam("proposal_id"),
+        _s.c.collectivite_id == _collectivite,
+        _s.c.withdrawn_at.is_(None),
+    )
+    .with_for_update()
+)
+_WITHDRAW = (
+    _s.update()
+    .where(_s.c.id == sa.bindparam("support_id"))
+    .values(withdrawn_at=sa.bindparam("withdrawn_at"), withdrawn_by=sa.bindparam("actor"))
+)
+_SUPPORTS_OF = (
+    sa.select(
+        _p.c.id,
+        _p.c.reference,
+        _p.c.title,
+        _p.c.thematique,
+        _s.c.agent_id,
+        vouched(_s.c.agent_id, _s.c.collectivite_id),
+    )
+    .join(_p, _p.c.id == _s.c.proposal_id)
+    .where(_s.c.collectivite_id == _collectivite, _s.c.withdrawn_at.is_(None))
+    .order_by(_p.c.reference)
+)
 
 
 class SupportOutcome(StrEnum):
@@ -60,35 +121,34 @@ class SupportOps(AuditOps, TxBase):
         self, actor: str, agent_id: int, collectivite_id: int, reference: str
     ) -> SupportOutcome:
         """The collectivité of ``agent_id`` supports the proposal ``reference``."""
-        proposal = self._voted_proposal(reference)
+        proposal = self.connection.execute(
+            _TO_SUPPORT,
+            {
+                "reference": normalize_reference(reference),
+                "agent_id": agent_id,
+                "collectivite_id": collectivite_id,
+            },
+        ).first()
         if proposal is None:
             return SupportOutcome.UNKNOWN
         if proposal.status != OPEN_TO_VOTE:
             return SupportOutcome.NOT_OPEN
         existing = self.connection.execute(
-            sa.select(_s.c.id, _s.c.withdrawn_at)
-            .where(_s.c.proposal_id == proposal.id, _s.c.collectivite_id == collectivite_id)
-            .with_for_update()
+            _EXISTING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
         ).first()
         now = utcnow()
         if existing is not None and existing.withdrawn_at is None:
             return SupportOutcome.ALREADY
-        verified = bool(
-            self.connection.execute(
-                sa.select(vouched(sa.literal(agent_id), sa.literal(collectivite_id)))
-            ).scalar()
-        )
+        verified = bool(proposal.vouched)
         if existing is not None:
             self.connection.execute(
-                _s.update()
-                .where(_s.c.id == existing.id)
-                .values(
-                    agent_id=agent_id,
-                    verified=verified,
-                    created_at=now,
-                    withdrawn_at=None,
-                    withdrawn_by=None,
-                )
+                _RENEW,
+                {
+                    "support_id": existing.id,
+                    "agent_id": agent_id,
+                    "verified": verified,
+                    "created_at": now,
+                },
             )
         else:
             inserted = self._insert_ignore(
@@ -121,22 +181,14 @@ class SupportOps(AuditOps, TxBase):
         if proposal is None:
             return SupportOutcome.UNKNOWN
         existing = self.connection.execute(
-            sa.select(_s.c.id, _s.c.agent_id)
-            .where(
-                _s.c.proposal_id == proposal.id,
-                _s.c.collectivite_id == collectivite_id,
-                _s.c.withdrawn_at.is_(None),
-            )
-            .with_for_update()
+            _STANDING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
         ).first()
         if existing is None:
             return SupportOutcome.NOT_SUPPORTED
         if agent_id is not None and existing.agent_id != agent_id:
             return SupportOutcome.NOT_YOURS
         self.connection.execute(
-            _s.update()
-            .where(_s.c.id == existing.id)
-            .values(withdrawn_at=utcnow(), withdrawn_by=actor)
+            _WITHDRAW, {"support_id": existing.id, "withdrawn_at": utcnow(), "actor": actor}
         )
         self.audit(
             actor,
@@ -149,20 +201,13 @@ class SupportOps(AuditOps, TxBase):
 
     def supports_of(self, collectivite_id: int) -> list[SupportRecord]:
         """The collectivité's standing supports, by proposal reference; verified now."""
-        statement = (
-            sa.select(
-                _p.c.id,
-                _p.c.reference,
-                _p.c.title,
-                _p.c.thematique,
-                _s.c.agent_id,
-                vouched(_s.c.agent_id, _s.c.collectivite_id),
-            )
-            .join(_p, _p.c.id == _s.c.proposal_id)
-            .where(_s.c.collectivite_id == collectivite_id, _s.c.withdrawn_at.is_(None))
-            .order_by(_p.c.reference)
-        )
-        return [SupportRecord(*row) for row in self.connection.execute(statement)]
+        rows = self.connection.execute(_SUPPORTS_OF, {"collectivite_id": collectivite_id})
+        return [SupportRecord(*row) for row in rows]
+
+    def published_references(self, thematique: str) -> list[str]:
+        """The proposals of ``thematique`` put to the vote (published or decided), in order."""
+        rows = self.connection.execute(_PUBLISHED_REFERENCES, {"thematique": thematique})
+        return list(rows.scalars())
 
     def support_tallies(self) -> list[SupportTally]:
         """Every published or decided proposal with its verified and total supports.
@@ -180,7 +225,7 @@ class SupportOps(AuditOps, TxBase):
                 sa.func.count(_s.c.id).filter(standing),
             )
             .select_from(_p.outerjoin(_s, _s.c.proposal_id == _p.c.id))
-            .where(_p.c.status.in_((OPEN_TO_VOTE, "retenue", "non_retenue")))
+            .where(_p.c.status.in_(VOTED))
             .group_by(_p.c.id, _p.c.reference, _p.c.title, _p.c.thematique)
         )
         rows = [SupportTally(*row) for row in self.connection.execute(statement)]
@@ -188,9 +233,7 @@ class SupportOps(AuditOps, TxBase):
 
     def _voted_proposal(self, reference: str) -> sa.Row[Any] | None:
         return self.connection.execute(
-            sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
-                _p.c.reference == normalize_reference(reference)
-            )
+            _VOTED_PROPOSAL, {"reference": normalize_reference(reference)}
         ).first()
 
 

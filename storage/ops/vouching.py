@@ -110,10 +110,19 @@ class CollectiviteCode:
     invitation: str
 
 
+IS_VOUCHED = sa.select(
+    vouched(
+        sa.bindparam("agent_id", type_=sa.Integer),
+        sa.bindparam("collectivite_id", type_=sa.Integer),
+    )
+)
+"""``vouched`` for one agent and collectivité, built once (it is read at every support)."""
+
+
 class VouchingOps(AuditOps, TxBase):
     def is_vouched(self, agent_id: int, collectivite_id: int) -> bool:
-        statement = sa.select(vouched(sa.literal(agent_id), sa.literal(collectivite_id)))
-        return bool(self.connection.execute(statement).scalar())
+        values = {"agent_id": agent_id, "collectivite_id": collectivite_id}
+        return bool(self.connection.execute(IS_VOUCHED, values).scalar())
 
     def agent_collectivite(self, agent_id: int) -> tuple[str | None, int] | None:
         """(fonction, collectivité) of an agent with a profile; None for anyone else."""
