@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from .conftest import BotFactory
 from .synced_client import BotChat, ClientFactory, open_chat_with_bot
 
@@ -40,6 +42,7 @@ async def agents_at_once(
     return chats
 
 
+@pytest.mark.slow  # a load test (about a minute on two cores): .ci/run runs it after ./dev test
 async def test_thirty_agents_at_once_get_every_reply_in_order(
     matrix_client: ClientFactory, recueil_bot: BotFactory
 ) -> None:
