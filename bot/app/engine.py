@@ -17,13 +17,12 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import sqlalchemy as sa
-
 from bot.app.marks import SentMarks
 from bot.app.privacy import forget_sent
 from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.flood import FloodGate, Verdict
 from bot.core.locks import KeyedLocks
+from bot.core.reconnect import while_unreachable
 from bot.core.transport import Capability, DeliveryRefused, Transport, UnsupportedMessage
 from bot.core.values import (
     ConversationKey,
@@ -46,9 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
-RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-"""PostgreSQL: seconds between tries of work lost with the connection (about 30 s in all,
-time for a database server to restart); the pool checks each connection before use."""
 CLAIM_RETRY_FIRST, CLAIM_RETRY_MAX = 0.02, 1.0
 """PostgreSQL: seconds between two claims of a conversation's deliveries while another
 process sends its earlier messages (rare: two messages of one user in two processes)."""
@@ -127,13 +123,7 @@ class Engine:
         behind, so the turn is played once and no reply is lost. SQLite: run it once."""
         if not self._claims:
             return await self._db(function, *args, **kwargs)
-        for delay in RECONNECT_DELAYS:
-            try:
-                return await self._db(function, *args, **kwargs)
-            except sa.exc.OperationalError as exc:
-                log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
-                await asyncio.sleep(delay)
-        return await self._db(function, *args, **kwargs)
+        return await while_unreachable(lambda: self._db(function, *args, **kwargs))
 
     async def handle(self, incoming: Incoming) -> None:
         """Run one turn for ``incoming`` and deliver its replies, in order."""
@@ -272,14 +262,7 @@ class Engine:
         if self._inline:
             self.store.mark_sent(delivery_id)
             return
-        for delay in RECONNECT_DELAYS:
-            try:
-                await self._marks.mark(delivery_id)
-                return
-            except sa.exc.OperationalError as exc:
-                log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
-                await asyncio.sleep(delay)
-        await self._marks.mark(delivery_id)
+        await while_unreachable(lambda: self._marks.mark(delivery_id))
 
     def _count(self, key: ConversationKey, outcome: str) -> None:
         if self.metrics is not None:

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-import sqlalchemy as sa
-
+from bot.core.reconnect import while_unreachable
 from storage.models import PlatformMessage
 from storage.store import Store
 
@@ -62,20 +61,10 @@ def _record(row: PlatformMessage) -> Record:
     )
 
 
-BOOKKEEPING_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-"""Seconds between tries of a write that follows a message already sent, while the database
-is unreachable (a server restarting): were it to fail, the send would be taken for failed
-and the message sent again."""
-
-
 async def _after_send(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    for delay in BOOKKEEPING_RETRIES:
-        try:
-            return await asyncio.to_thread(function, *args, **kwargs)
-        except sa.exc.OperationalError as exc:
-            log.warning("base de données injoignable, nouvel essai dans %s s : %s", delay, exc)
-            await asyncio.sleep(delay)
-    return await asyncio.to_thread(function, *args, **kwargs)
+    """A write that follows a message already sent: were it to fail while the database is
+    unreachable, the send would be taken for failed and the message sent again."""
+    return await while_unreachable(lambda: asyncio.to_thread(function, *args, **kwargs))
 
 
 class StoreRegistry:
