@@ -42,11 +42,12 @@ from intake import (
     profiled,
     steady_schedule,
 )
+from vote_opening import insert_communes
 
 from bot.consultation.vote import POLL_PREFIX
 from bot.core.transport import Capability
 from bot.core.values import ConversationKey, Incoming, IncomingPollAnswer, IncomingText
-from storage.models import Agent, Collectivite, utcnow
+from storage.models import Agent, utcnow
 from storage.referential import default_referential
 
 DURING_COLLECTE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -95,18 +96,7 @@ def register_voters(bench: Bench, count: int) -> None:
     communes = default_referential().all("commune")[: count - count // 10]
     with bench.store.transaction() as tx:
         connection = tx.connection
-        connection.execute(
-            sa.insert(Collectivite.__table__),  # type: ignore[attr-defined]
-            [
-                {"kind": "commune", "code": ref.code, "name": ref.name, "created_at": now}
-                for ref in communes
-            ],
-        )
-        ids = dict(
-            connection.execute(
-                sa.text("SELECT code, id FROM collectivite WHERE kind = 'commune'")
-            ).all()
-        )
+        ids = insert_communes(connection, communes, now)
         connection.execute(
             sa.insert(Agent.__table__),  # type: ignore[attr-defined]
             [

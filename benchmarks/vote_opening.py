@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,8 +29,23 @@ from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.values import OutText
 from config.settings import normalize_database_url
 from storage.models import Agent, Collectivite, Conversation, utcnow
-from storage.referential import default_referential
+from storage.referential import CollectiviteRef, default_referential
 from storage.store import Store
+
+
+def insert_communes(
+    connection: sa.Connection, communes: list[CollectiviteRef], now: datetime
+) -> dict[str, int]:
+    """The communes as collectivités, in one statement; their ids by INSEE code."""
+    connection.execute(
+        sa.insert(Collectivite.__table__),  # type: ignore[attr-defined]
+        [
+            {"kind": "commune", "code": ref.code, "name": ref.name, "created_at": now}
+            for ref in communes
+        ],
+    )
+    query = sa.text("SELECT code, id FROM collectivite WHERE kind = 'commune'")
+    return dict(connection.execute(query).all())  # type: ignore[arg-type]
 
 
 def fill(store: Store, count: int) -> None:
@@ -37,18 +53,7 @@ def fill(store: Store, count: int) -> None:
     communes = default_referential().all("commune")[:count]
     with store.transaction() as tx:
         connection = tx.connection
-        connection.execute(
-            sa.insert(Collectivite.__table__),  # type: ignore[attr-defined]
-            [
-                {"kind": "commune", "code": ref.code, "name": ref.name, "created_at": now}
-                for ref in communes
-            ],
-        )
-        ids = dict(
-            connection.execute(
-                sa.text("SELECT code, id FROM collectivite WHERE kind = 'commune'")
-            ).all()
-        )
+        ids = insert_communes(connection, communes, now)
         connection.execute(
             sa.insert(Agent.__table__),  # type: ignore[attr-defined]
             [

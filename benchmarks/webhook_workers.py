@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -31,36 +30,10 @@ import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from fake_bot_api import FakeBotApi  # noqa: E402
 from recueil_process import recueil_run  # noqa: E402
+from webhook_load import free_port, post, script, worker_variables  # noqa: E402
 
 from config.settings import normalize_database_url  # noqa: E402
 from storage.store import Store  # noqa: E402
-
-SECRET = "bench-secret"
-PATH = "/telegram/hook"
-
-
-def script(number: int) -> list[str]:
-    return [
-        "Villeurbanne",
-        "2",
-        f"Fonction {number}",
-        "passer",
-        "1",
-        f"Besoin numéro {number}",
-        f"Les habitants nous appellent chaque semaine pour le besoin {number}, "
-        "et nous n'avons pas d'outil pour y répondre.",
-        "1, 3",
-        "passer",
-        "1",
-        "3",
-        "Envoyer",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -78,13 +51,7 @@ async def run(url: str, workers: int, agents: int) -> None:
     async with FakeBotApi() as api:
         contexts = [
             recueil_run(
-                RECUEIL_DATA_DIR=str(data / f"worker{index}"),
-                RECUEIL_DATABASE_URL=url,
-                RECUEIL_TELEGRAM_TOKEN="123456:bench",
-                RECUEIL_TELEGRAM_BASE_URL=api.base_url,
-                RECUEIL_TELEGRAM_WEBHOOK_URL=f"https://balancer.example.org{PATH}",
-                RECUEIL_TELEGRAM_WEBHOOK_SECRET=SECRET,
-                RECUEIL_TELEGRAM_WEBHOOK_PORT=str(port),
+                **worker_variables(api, url, port, data / f"worker{index}"),
                 RECUEIL_FLOOD_BURST="1000",
             )
             for index, port in enumerate(ports)
@@ -96,23 +63,16 @@ async def run(url: str, workers: int, agents: int) -> None:
             )
             async with aiohttp.ClientSession() as http:
 
-                async def post(update_id: int) -> None:
-                    [update] = [u for u in api.pending_updates if u["update_id"] == update_id]
-                    port = ports[rng.randrange(workers)]
+                async def timed(update_id: int) -> None:
                     started = time.perf_counter()
-                    async with http.post(
-                        f"http://127.0.0.1:{port}{PATH}",
-                        json=update,
-                        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                    ) as response:
-                        assert response.status == 200
+                    await post(api, http, update_id, ports[rng.randrange(workers)])
                     latencies.append(time.perf_counter() - started)
 
                 async def agent(number: int) -> None:
                     chat = 100_000 + number
-                    await post(await api.user_starts(chat))
+                    await timed(await api.user_starts(chat))
                     for text in script(number):
-                        await post(await api.user_sends_text(chat, text))
+                        await timed(await api.user_sends_text(chat, text))
 
                 cpu_before = sum(cpu_seconds(bot.process.pid) for bot in running)
                 started = time.perf_counter()
