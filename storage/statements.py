@@ -5,6 +5,8 @@ Tables are taken from the SQLModel models; every statement takes bind parameters
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from storage.models import (
@@ -88,6 +90,33 @@ PENDING_COLUMNS = (
     deliveries.c.campaign,
 )
 INSERT_DELIVERY = deliveries.insert().returning(*PENDING_COLUMNS)
+QUEUED_COLUMNS = (
+    "transport",
+    "chat_id",
+    "user_id",
+    "agent_id",
+    "campaign",
+    "payload",
+    "status",
+    "attempts",
+    "created_at",
+    "claimed_at",
+    "claimed_by",
+)
+
+
+@functools.lru_cache(maxsize=64)
+def insert_deliveries(count: int) -> sa.Insert:
+    """PostgreSQL: ``INSERT_DELIVERY`` of ``count`` rows in one statement, the n-th row's
+    values named ``column_n`` (``storage/driver.py`` would send a list of rows one by one;
+    SQLite keeps ``INSERT_DELIVERY``, whose cache key SQLAlchemy computes much faster)."""
+    rows = [
+        {c: sa.bindparam(f"{c}_{n}", type_=deliveries.c[c].type) for c in QUEUED_COLUMNS}
+        for n in range(count)
+    ]
+    return deliveries.insert().values(rows).returning(*PENDING_COLUMNS)
+
+
 PENDING_ALL = (
     sa.select(*PENDING_COLUMNS).where(deliveries.c.status == "pending").order_by(deliveries.c.id)
 )
@@ -137,6 +166,12 @@ MARK_SENT = (
     .where(deliveries.c.id == sa.bindparam("delivery_id"))
     .values(status="sent", sent_at=sa.bindparam("sent_at"))
 )
+# PostgreSQL: the marks made while the previous batch was written, in one statement.
+MARK_SENT_MANY = sa.text(
+    "UPDATE delivery SET status = 'sent', sent_at = marks.sent_at"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:sent_ats AS timestamptz[]))"
+    " AS marks (id, sent_at) WHERE delivery.id = marks.id"
+)
 
 
 def insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextClause:
@@ -153,6 +188,7 @@ def insert_ignore_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.TextCl
 
 
 INSERT_IGNORE: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
+CLAIM_EVENT = insert_ignore_statement(events, ("transport", "event_id", "received_at"))
 collectivites = Collectivite.__table__  # type: ignore[attr-defined]
 contributions = Contribution.__table__  # type: ignore[attr-defined]
 counters = Counter.__table__  # type: ignore[attr-defined]

@@ -241,10 +241,12 @@ class Store:
         """
         if not marks:
             return
-        with self.engine.begin() as connection:
-            connection.execute(
-                sql.MARK_SENT, [{"delivery_id": i, "sent_at": at} for i, at in marks]
-            )
+        with self.transaction() as tx:
+            if tx.on_postgresql:
+                values = {"ids": [i for i, _ in marks], "sent_ats": [at for _, at in marks]}
+                tx.execute(sql.MARK_SENT_MANY, values)
+            else:
+                tx.execute(sql.MARK_SENT, [{"delivery_id": i, "sent_at": at} for i, at in marks])
 
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         with self.transaction() as tx:

@@ -12,9 +12,7 @@ from storage.referential import CollectiviteRef
 
 class AgentOps(TxBase):
     def get_agent(self, transport: str, user_id: str) -> AgentRecord | None:
-        row = self.connection.execute(
-            sql.SELECT_AGENT, {"transport": transport, "user_id": user_id}
-        ).first()
+        row = self.execute(sql.SELECT_AGENT, {"transport": transport, "user_id": user_id}).first()
         return AgentRecord(*row) if row is not None else None
 
     def ensure_agent(self, transport: str, user_id: str) -> AgentRecord:
@@ -45,9 +43,7 @@ class AgentOps(TxBase):
                 "created_at": utcnow(),
             },
         )
-        found = self.connection.execute(
-            sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code}
-        )
+        found = self.execute(sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code})
         return int(found.scalar_one())
 
     def save_profile(
@@ -64,7 +60,7 @@ class AgentOps(TxBase):
         messages already delivered to the agent (they quoted it in the profile's summary)."""
         if agent.email and agent.email != email:
             forget_address(self.connection, agent.id, agent.email)
-        self.connection.execute(
+        self.execute(
             sql.UPDATE_PROFILE,
             {
                 "agent_id": agent.id,

@@ -15,7 +15,7 @@ from storage.records import AuditEntry
 
 class AuditOps(TxBase):
     def audit(self, actor: str, action: str, subject: str | None = None, **details: Any) -> None:
-        self.connection.execute(
+        self.execute(
             sql.INSERT_AUDIT,
             {
                 "at": utcnow(),
@@ -33,7 +33,7 @@ class AuditOps(TxBase):
         if not changes:
             return
         now = utcnow()
-        self.connection.execute(
+        self.execute(
             sql.INSERT_AUDIT,
             [
                 {

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from storage import driver
 from storage import statements as sql
 from storage.models import Counter
 
@@ -26,6 +27,21 @@ class TxBase:
         """PostgreSQL: the server process id of this process's liveness connection, written
         with each delivery claim (:class:`storage.store.ClaimOwner`)."""
         self._session: Session | None = None
+        self.on_postgresql = connection.dialect.name == "postgresql"
+        self._cursor: Any = None
+
+    def execute(self, statement: sa.Executable, values: Any = None) -> Any:
+        """Run a prebuilt statement (a module constant, never one built at each call).
+
+        On PostgreSQL it goes to psycopg directly (``storage/driver.py`` says why), unless
+        only SQLAlchemy can run it (:func:`storage.driver.compiled`); on SQLite through
+        SQLAlchemy. The result offers what the ops use of SQLAlchemy's: ``first()``,
+        ``one()``, ``all()``, ``scalar()``, iteration, rows with named columns."""
+        if not self.on_postgresql or (found := driver.compiled(statement)) is None:
+            return self.connection.execute(statement, values)
+        if self._cursor is None:
+            self._cursor = driver.cursor_of(self.connection)
+        return driver.execute(self._cursor, found, values)
 
     @property
     def session(self) -> Session:
@@ -42,6 +58,8 @@ class TxBase:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+        if self._cursor is not None:
+            self._cursor.close()
 
     def _insert_ignore(self, model: type[Any], values: dict[str, Any]) -> int:
         """Insert a row unless it conflicts with a unique key; 1 if inserted, else 0.
@@ -56,12 +74,12 @@ class TxBase:
             statement = sql.INSERT_IGNORE[cache_key] = sql.insert_ignore_statement(
                 table, cache_key[1]
             )
-        return int(self.connection.execute(statement, values).first() is not None)
+        return int(self.execute(statement, values).first() is not None)
 
     def next_reference(self, kind: str) -> str:
         """The next reference number for ``kind`` (``B-0042``, ``P-001``), safe under
         concurrent writers. Shared by every aggregate that numbers its rows."""
         self._insert_ignore(Counter, {"name": kind, "value": 0})
-        value = self.connection.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
+        value = self.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
         width = 3 if kind == "proposal" else 4
         return f"{REFERENCE_PREFIX[kind]}-{value:0{width}d}"

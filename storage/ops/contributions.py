@@ -35,7 +35,7 @@ class ContributionOps(TxBase):
             raise ValueError("an agent needs a profile before contributing")
         now = now or utcnow()
         reference = self.next_reference(kind)
-        inserted = self.connection.execute(
+        inserted = self.execute(
             sql.INSERT_CONTRIBUTION,
             {
                 "reference": reference,

@@ -6,7 +6,7 @@ from typing import Any
 
 from storage import statements as sql
 from storage.keys import ConversationKey
-from storage.models import Conversation, InboundEvent, utcnow
+from storage.models import Conversation, utcnow
 from storage.ops.base import TxBase
 from storage.records import AgentRecord, ConversationRow
 
@@ -14,36 +14,21 @@ from storage.records import AgentRecord, ConversationRow
 class ConversationOps(TxBase):
     def claim_event(self, transport: str, event_id: str) -> bool:
         """Record a platform event; False if it was already handled."""
-        inserted = self._insert_ignore(
-            InboundEvent, {"transport": transport, "event_id": event_id, "received_at": utcnow()}
-        )
-        return inserted == 1
+        values = {"transport": transport, "event_id": event_id, "received_at": utcnow()}
+        return self.execute(sql.CLAIM_EVENT, values).first() is not None
 
     def lock_conversation(self, key: ConversationKey) -> ConversationRow:
         """Read the conversation under a row lock (PostgreSQL) or the write lock (SQLite)."""
-        if self.connection.dialect.name == "postgresql":
+        if self.on_postgresql:
             self.wait_for_conversation(key)
         ident = {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
-        row = self.connection.execute(sql.SELECT_CONVERSATION, ident).first()
+        row = self.execute(sql.SELECT_CONVERSATION, ident).first()
         if row is None:
             self._insert_ignore(
                 Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
             )
-            row = self.connection.execute(sql.SELECT_CONVERSATION, ident).one()
-        agent = (
-            AgentRecord(
-                row.agent_id,
-                row.agent_transport,
-                row.agent_user_id,
-                row.collectivite_id,
-                row.profile,
-                row.fonction,
-                row.email,
-            )
-            if row.agent_id is not None
-            else None
-        )
-        return ConversationRow(row.id, row.state or {}, row.turns, agent, bool(row.has_pending))
+            row = self.execute(sql.SELECT_CONVERSATION, ident).one()
+        return _conversation_row(*row)
 
     def wait_for_conversation(self, key: ConversationKey) -> None:
         """PostgreSQL: wait until no other transaction works on this conversation, and hold it
@@ -54,18 +39,27 @@ class ConversationOps(TxBase):
         hand over the latest conversation row but an older view of the rest. Other
         ``recueil run`` processes on the same base wait here; SQLite has one process.
         """
-        self.connection.execute(
-            sql.LOCK_CONVERSATION,
-            {"key": f"conversation\x1f{key.transport}\x1f{key.chat}\x1f{key.user}"},
-        )
+        values = {"key": f"conversation\x1f{key.transport}\x1f{key.chat}\x1f{key.user}"}
+        self.execute(sql.LOCK_CONVERSATION, values)
 
     def save_conversation(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
-        self.connection.execute(
-            sql.UPDATE_CONVERSATION,
-            {
-                "conversation_id": conversation.id,
-                "state": state,
-                "turns": conversation.turns + 1,
-                "updated_at": utcnow(),
-            },
-        )
+        values = {
+            "conversation_id": conversation.id,
+            "state": state,
+            "turns": conversation.turns + 1,
+            "updated_at": utcnow(),
+        }
+        self.execute(sql.UPDATE_CONVERSATION, values)
+
+
+def _conversation_row(
+    conversation_id: int,
+    state: dict[str, Any] | None,
+    turns: int,
+    has_pending: bool,
+    agent_id: int | None,
+    *agent: Any,
+) -> ConversationRow:
+    """A row of ``SELECT_CONVERSATION``, in its column order."""
+    found = AgentRecord(agent_id, *agent) if agent_id is not None else None
+    return ConversationRow(conversation_id, state or {}, turns, found, bool(has_pending))

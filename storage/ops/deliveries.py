@@ -36,29 +36,36 @@ class DeliveryOps(TxBase):
         if not payloads:
             return []
         now = utcnow()
-        rows = self.connection.execute(
-            sql.INSERT_DELIVERY,
-            [
-                {
-                    "transport": key.transport,
-                    "chat_id": key.chat,
-                    "user_id": key.user,
-                    "agent_id": agent_id,
-                    "campaign": campaign,
-                    "payload": payload,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "claimed_at": claimed_at,
-                    "claimed_by": self.claim_owner if claimed_at is not None else None,
-                }
-                for payload in payloads
-            ],
-        )
-        return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
+        owner = self.claim_owner if claimed_at is not None else None
+        rows = [
+            {
+                "transport": key.transport,
+                "chat_id": key.chat,
+                "user_id": key.user,
+                "agent_id": agent_id,
+                "campaign": campaign,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "claimed_at": claimed_at,
+                "claimed_by": owner,
+            }
+            for payload in payloads
+        ]
+        if self.on_postgresql:
+            values = {
+                f"{column}_{n}": value
+                for n, row in enumerate(rows)
+                for column, value in row.items()
+            }
+            queued = self.execute(sql.insert_deliveries(len(rows)), values)
+        else:
+            queued = self.connection.execute(sql.INSERT_DELIVERY, rows)
+        return sorted((PendingDelivery(*row) for row in queued), key=lambda d: d.id)
 
     def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
-        rows = self.connection.execute(
+        rows = self.execute(
             sql.PENDING_FOR, {"transport": key.transport, "chat_id": key.chat, "user_id": key.user}
         )
         return [PendingDelivery(*row) for row in rows]
@@ -79,8 +86,8 @@ class DeliveryOps(TxBase):
             "c_owner": self.claim_owner,
             "stale_before": now - CLAIM_LEASE,
         }
-        rows = self.connection.execute(sql.CLAIM_PENDING, values).all()
-        if not rows and self.connection.execute(sql.IS_HELD_ELSEWHERE, values).scalar():
+        rows = self.execute(sql.CLAIM_PENDING, values).all()
+        if not rows and self.execute(sql.IS_HELD_ELSEWHERE, values).scalar():
             return None
         return sorted((PendingDelivery(*row) for row in rows), key=lambda d: d.id)
 

@@ -130,11 +130,11 @@ class ProposalOps(TriageOps):
 
     def proposal(self, reference: str) -> ProposalDetail | None:
         """One proposal with its contributions and their collectivités."""
-        found = self.connection.execute(_ONE, {"reference": normalize_reference(reference)}).first()
+        found = self.execute(_ONE, {"reference": normalize_reference(reference)}).first()
         if found is None:
             return None
         record = ProposalRecord(*found)
-        rows = self.connection.execute(_MEMBERS, {"proposal_id": record.id})
+        rows = self.execute(_MEMBERS, {"proposal_id": record.id})
         members = tuple(ProposalMember(*row) for row in rows)
         return ProposalDetail(record, members)
 
@@ -170,7 +170,7 @@ class ProposalOps(TriageOps):
             "merged_into_id": None,
             "created_at": utcnow(),
         }
-        proposal_id = self.connection.execute(_INSERT_PROPOSAL, values).scalar_one()
+        proposal_id = self.execute(_INSERT_PROPOSAL, values).scalar_one()
         self.audit_changes(actor, "proposal.created", [(reference, None, _fields(values))])
         self._retriage(
             actor,

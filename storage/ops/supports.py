@@ -121,7 +121,7 @@ class SupportOps(AuditOps, TxBase):
         self, actor: str, agent_id: int, collectivite_id: int, reference: str
     ) -> SupportOutcome:
         """The collectivité of ``agent_id`` supports the proposal ``reference``."""
-        proposal = self.connection.execute(
+        proposal = self.execute(
             _TO_SUPPORT,
             {
                 "reference": normalize_reference(reference),
@@ -133,7 +133,7 @@ class SupportOps(AuditOps, TxBase):
             return SupportOutcome.UNKNOWN
         if proposal.status != OPEN_TO_VOTE:
             return SupportOutcome.NOT_OPEN
-        existing = self.connection.execute(
+        existing = self.execute(
             _EXISTING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
         ).first()
         now = utcnow()
@@ -141,7 +141,7 @@ class SupportOps(AuditOps, TxBase):
             return SupportOutcome.ALREADY
         verified = bool(proposal.vouched)
         if existing is not None:
-            self.connection.execute(
+            self.execute(
                 _RENEW,
                 {
                     "support_id": existing.id,
@@ -180,14 +180,14 @@ class SupportOps(AuditOps, TxBase):
         proposal = self._voted_proposal(reference)
         if proposal is None:
             return SupportOutcome.UNKNOWN
-        existing = self.connection.execute(
+        existing = self.execute(
             _STANDING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
         ).first()
         if existing is None:
             return SupportOutcome.NOT_SUPPORTED
         if agent_id is not None and existing.agent_id != agent_id:
             return SupportOutcome.NOT_YOURS
-        self.connection.execute(
+        self.execute(
             _WITHDRAW, {"support_id": existing.id, "withdrawn_at": utcnow(), "actor": actor}
         )
         self.audit(
@@ -201,12 +201,12 @@ class SupportOps(AuditOps, TxBase):
 
     def supports_of(self, collectivite_id: int) -> list[SupportRecord]:
         """The collectivité's standing supports, by proposal reference; verified now."""
-        rows = self.connection.execute(_SUPPORTS_OF, {"collectivite_id": collectivite_id})
+        rows = self.execute(_SUPPORTS_OF, {"collectivite_id": collectivite_id})
         return [SupportRecord(*row) for row in rows]
 
     def published_references(self, thematique: str) -> list[str]:
         """The proposals of ``thematique`` put to the vote (published or decided), in order."""
-        rows = self.connection.execute(_PUBLISHED_REFERENCES, {"thematique": thematique})
+        rows = self.execute(_PUBLISHED_REFERENCES, {"thematique": thematique})
         return list(rows.scalars())
 
     def support_tallies(self) -> list[SupportTally]:
@@ -232,9 +232,7 @@ class SupportOps(AuditOps, TxBase):
         return sorted(rows, key=lambda t: (-t.verified, -t.total, t.reference))
 
     def _voted_proposal(self, reference: str) -> sa.Row[Any] | None:
-        return self.connection.execute(
-            _VOTED_PROPOSAL, {"reference": normalize_reference(reference)}
-        ).first()
+        return self.execute(_VOTED_PROPOSAL, {"reference": normalize_reference(reference)}).first()
 
 
 def normalize_reference(reference: str) -> str:

@@ -122,7 +122,7 @@ IS_VOUCHED = sa.select(
 class VouchingOps(AuditOps, TxBase):
     def is_vouched(self, agent_id: int, collectivite_id: int) -> bool:
         values = {"agent_id": agent_id, "collectivite_id": collectivite_id}
-        return bool(self.connection.execute(IS_VOUCHED, values).scalar())
+        return bool(self.execute(IS_VOUCHED, values).scalar())
 
     def agent_collectivite(self, agent_id: int) -> tuple[str | None, int] | None:
         """(fonction, collectivité) of an agent with a profile; None for anyone else."""

@@ -1,0 +1,59 @@
+"""The hot statements sent to psycopg directly (PostgreSQL) behave as through SQLAlchemy.
+
+Run on every backend: on SQLite the same verbs go through SQLAlchemy, so each assertion
+holds for both paths.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from bot.core.values import ConversationKey
+from storage import driver
+from storage import statements as sql
+from storage.ops.supports import _PUBLISHED_REFERENCES
+from storage.store import Store
+
+KEY = ConversationKey("test", "room", "camille")
+
+
+def test_a_broken_constraint_is_the_error_sqlalchemy_raises(store: Store) -> None:
+    """The callers catch SQLAlchemy's exceptions (a conflict, a lost connection)."""
+    with store.transaction() as tx:
+        agent = tx.ensure_agent("test", "camille")
+    row = {"text": "Ouverture du vote"}
+    with store.transaction() as tx:
+        tx.queue(KEY, [row], agent_id=agent.id, campaign="vote-ouverture")
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.queue(KEY, [row], agent_id=agent.id, campaign="vote-ouverture")  # same agent, campaign
+    with store.transaction() as tx:
+        assert [d.payload for d in tx.pending_for(KEY)] == [row]  # the failed one left nothing
+
+
+def test_rows_have_the_columns_names_and_json_comes_back_as_written(store: Store) -> None:
+    state = {"mode": "form", "answers": {"title": "Guichet « unique » 🏛️", "n": [1, 2.5, None]}}
+    with store.transaction() as tx:
+        conversation = tx.lock_conversation(KEY)
+        tx.save_conversation(conversation, state)
+        queued = tx.queue(KEY, [{"text": "un"}, {"text": "deux", "emoji": "✅"}], agent_id=None)
+    with store.transaction() as tx:
+        again = tx.lock_conversation(KEY)
+        row = tx.execute(
+            sql.SELECT_CONVERSATION, {"transport": "test", "chat_id": "room", "user_id": "camille"}
+        ).one()
+    assert again.state == state and again.turns == 1 and again.has_pending
+    assert (row.id, row.turns, row.state) == (conversation.id, 1, state)
+    assert [d.payload for d in queued] == [{"text": "un"}, {"text": "deux", "emoji": "✅"}]
+    assert queued[0].id < queued[1].id
+
+
+def test_what_psycopg_cannot_take_as_it_is_goes_through_sqlalchemy(store: Store) -> None:
+    """An IN list expanded at each call, an INSERT whose columns are those given."""
+    assert driver.compiled(_PUBLISHED_REFERENCES) is None
+    assert driver.compiled(sql.INSERT_AUDIT) is None
+    assert driver.compiled(sql.SELECT_CONVERSATION) is not None
+    with store.transaction() as tx:
+        tx.audit("admin", "test.action", subject="P-001", note="é")
+        assert tx.execute(_PUBLISHED_REFERENCES, {"thematique": "mobilite"}).all() == []
+        assert [e.details for e in tx.audit_entries(subject="P-001")] == [{"note": "é"}]
