@@ -53,6 +53,19 @@ class Catalogue:
 
     def __init__(self, templates: dict[str, str]) -> None:
         self._templates = {key: french(value) for key, value in templates.items()}
+        # A dozen texts a turn, forty for a listing: a text without a field is formatted
+        # once; one without a plural is formatted by ``str.format`` (in C, the same rules),
+        # the others by the plural-aware formatter, written in Python, many times slower.
+        fields = {
+            key: [(name, spec) for _, name, spec, _ in _FORMATTER.parse(template) if name]
+            for key, template in self._templates.items()
+        }
+        self._fixed = {
+            key: _FORMATTER.vformat(self._templates[key], (), {})
+            for key, found in fields.items()
+            if not found
+        }
+        self._plural = {key for key, found in fields.items() if any("|" in s for _, s in found)}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalogue:
@@ -60,11 +73,16 @@ class Catalogue:
             return cls(dict(_flatten(tomllib.load(handle))))
 
     def t(self, key: str, **values: Any) -> str:
+        fixed = self._fixed.get(key)
+        if fixed is not None:
+            return fixed
         try:
             template = self._templates[key]
         except KeyError:
             raise KeyError(f"message {key!r} is missing from the catalogue") from None
-        return _FORMATTER.vformat(template, (), values)
+        if key in self._plural:
+            return _FORMATTER.vformat(template, (), values)
+        return template.format(**values)
 
     def has(self, key: str) -> bool:
         return key in self._templates

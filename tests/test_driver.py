@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.core.values import ConversationKey
 from storage import driver
 from storage import statements as sql
-from storage.ops.supports import _PUBLISHED_REFERENCES
+from storage.models import utcnow
 from storage.store import Store
 
 KEY = ConversationKey("test", "room", "camille")
@@ -50,10 +50,13 @@ def test_rows_have_the_columns_names_and_json_comes_back_as_written(store: Store
 
 def test_what_psycopg_cannot_take_as_it_is_goes_through_sqlalchemy(store: Store) -> None:
     """An IN list expanded at each call, an INSERT whose columns are those given."""
-    assert driver.compiled(_PUBLISHED_REFERENCES) is None
+    assert driver.compiled(sql.RELEASE_CLAIMS) is None
     assert driver.compiled(sql.INSERT_AUDIT) is None
     assert driver.compiled(sql.SELECT_CONVERSATION) is not None
     with store.transaction() as tx:
         tx.audit("admin", "test.action", subject="P-001", note="é")
-        assert tx.execute(_PUBLISHED_REFERENCES, {"thematique": "mobilite"}).all() == []
+        [claimed] = tx.queue(KEY, [{"text": "un"}], claimed_at=utcnow())
+        tx.execute(sql.RELEASE_CLAIMS, {"ids": [claimed.id]})
+        claimed_at = sa.select(sql.deliveries.c.claimed_at)
+        assert tx.connection.execute(claimed_at).scalar_one() is None
         assert [e.details for e in tx.audit_entries(subject="P-001")] == [{"note": "é"}]

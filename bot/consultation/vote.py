@@ -16,8 +16,7 @@ from bot.core.values import Choice, Outgoing, OutPoll, OutText
 from bot.dialogue.context import Context
 from config.calendar import french_date
 from storage.campaigns import VOTERS
-from storage.ops.supports import normalize_reference
-from storage.records import ProposalRecord
+from storage.ops.supports import VotedProposal, normalize_reference
 
 POLL_PREFIX = "vote-"
 REFERENCES = re.compile(r"(?:P[-\s]?\d{1,4}[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
@@ -98,14 +97,10 @@ def mine(ctx: Context) -> str:
     return "\n".join([ctx.t("vote.mine.title", count=len(given)), *lines, note]).strip()
 
 
-def published(ctx: Context) -> list[ProposalRecord]:
-    return [p for p in ctx.tx.proposals() if p.status in ("publiee", "retenue", "non_retenue")]
-
-
 def listing(ctx: Context) -> list[Outgoing]:
     """The proposals by thématique: a message listing them, then a poll while the vote is
     open (platforms without polls show numbered lines; ``soutenir P-012`` works anywhere)."""
-    proposals = published(ctx)
+    proposals = ctx.tx.voted_proposals()
     if not proposals:
         return [OutText(ctx.t("vote.none_published"))]
     open_now = refusal(ctx) is None
@@ -113,7 +108,7 @@ def listing(ctx: Context) -> list[Outgoing]:
         OutText(ctx.t("vote.listing.intro" if open_now else "vote.listing.read"))
     ]
     taxonomy = ctx.services.taxonomy
-    by_theme: dict[str, list[ProposalRecord]] = {}
+    by_theme: dict[str, list[VotedProposal]] = {}
     for proposal in proposals:
         by_theme.setdefault(proposal.thematique, []).append(proposal)
     for thematique, items in by_theme.items():
@@ -170,11 +165,8 @@ def poll_answer(
     offered = set(ctx.tx.published_references(thematique))
     wanted = {normalize_reference(r) for r in chosen} & offered
     unticked = ({normalize_reference(r) for r in previous} & offered) - wanted
-    current = {
-        s.reference: s.agent_id
-        for s in ctx.tx.supports_of(ctx.agent.collectivite_id)
-        if s.reference in offered
-    }
+    given = ctx.tx.supporters_in(ctx.agent.collectivite_id, thematique)
+    current = {reference: agent for reference, agent in given.items() if reference in offered}
     added = sorted(wanted - set(current))
     removed = sorted(r for r in unticked if current.get(r) == ctx.agent.id)
     lines = [support(ctx, added)] if added else []

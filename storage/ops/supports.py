@@ -33,10 +33,29 @@ _collectivite = sa.bindparam("collectivite_id", type_=sa.Integer)
 _VOTED_PROPOSAL = sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
     _p.c.reference == sa.bindparam("reference")
 )
+# ``status IN (…)`` written out: a literal IN list is expanded at each execution, which
+# keeps a statement from psycopg's direct path (storage/driver.py)
+_IS_VOTED = sa.or_(*(_p.c.status == status for status in VOTED))
 _PUBLISHED_REFERENCES = (
     sa.select(_p.c.reference)
-    .where(_p.c.thematique == sa.bindparam("thematique"), _p.c.status.in_(VOTED))
+    .where(_p.c.thematique == sa.bindparam("thematique"), _IS_VOTED)
     .order_by(_p.c.reference)
+)
+# Who gave each of a collectivité's standing supports in one thématique (a poll's answer).
+_GIVEN_IN = (
+    sa.select(_p.c.reference, _s.c.agent_id)
+    .join(_p, _p.c.id == _s.c.proposal_id)
+    .where(
+        _s.c.collectivite_id == _collectivite,
+        _s.c.withdrawn_at.is_(None),
+        _p.c.thematique == sa.bindparam("thematique"),
+    )
+)
+# What « propositions » lists: no counts (the listing's join over every contribution).
+_VOTED_LISTING = (
+    sa.select(_p.c.reference, _p.c.title, _p.c.thematique)
+    .where(_IS_VOTED)
+    .order_by(_p.c.thematique, _p.c.reference)
 )
 # The proposal, and whether the agent is vouched for: what a new support needs, in one read.
 _TO_SUPPORT = sa.select(
@@ -105,6 +124,15 @@ class SupportRecord:
     thematique: str
     agent_id: int
     verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VotedProposal:
+    """A proposal put to the vote (published, or decided), as the vote lists it."""
+
+    reference: str
+    title: str
+    thematique: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +232,20 @@ class SupportOps(AuditOps, TxBase):
         rows = self.execute(_SUPPORTS_OF, {"collectivite_id": collectivite_id})
         return [SupportRecord(*row) for row in rows]
 
+    def supporters_in(self, collectivite_id: int, thematique: str) -> dict[str, int]:
+        """The collectivité's standing supports in ``thematique``: reference → the agent
+        who gave it (a poll answer withdraws only its own)."""
+        values = {"collectivite_id": collectivite_id, "thematique": thematique}
+        return {row.reference: row.agent_id for row in self.execute(_GIVEN_IN, values)}
+
     def published_references(self, thematique: str) -> list[str]:
         """The proposals of ``thematique`` put to the vote (published or decided), in order."""
         rows = self.execute(_PUBLISHED_REFERENCES, {"thematique": thematique})
         return list(rows.scalars())
+
+    def voted_proposals(self) -> list[VotedProposal]:
+        """The proposals put to the vote (published or decided), by thématique, reference."""
+        return [VotedProposal(*row) for row in self.execute(_VOTED_LISTING)]
 
     def support_tallies(self) -> list[SupportTally]:
         """Every published or decided proposal with its verified and total supports.
