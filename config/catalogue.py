@@ -65,7 +65,9 @@ class Catalogue:
             for key, found in fields.items()
             if not found
         }
-        self._plural = {key for key, found in fields.items() if any("|" in s for _, s in found)}
+        self._plural = {
+            key for key, found in fields.items() if any("|" in (s or "") for _, s in found)
+        }
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalogue:

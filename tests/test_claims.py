@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
@@ -100,3 +101,26 @@ def test_one_leader_at_a_time_and_the_next_takes_over_when_it_leaves(pg_store: S
     finally:
         first.release()
         second.release()
+
+
+def test_a_connection_whose_session_the_server_ended_is_replaced_before_use(
+    pg_store: Store,
+) -> None:
+    """What ``pool_pre_ping`` did, without its round trip: after a server restart, the
+    pooled connections are dead; the first work of every caller must not fail on one."""
+    backend_pid = sa.text("SELECT pg_backend_pid()")
+    idle = [pg_store.engine.connect() for _ in range(pg_store.engine.pool.checkedin())]
+    pids = {connection.execute(backend_pid).scalar_one() for connection in idle}
+    for connection in idle:
+        connection.close()  # back to the pool, idle
+    url = pg_store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url.split("?")[0], autocommit=True) as other:  # not from the pool
+        other.execute(
+            "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (list(pids),)
+        )
+        deadline = time.monotonic() + 10
+        gone = "SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s::int[])"
+        while other.execute(gone, (list(pids),)).fetchone():
+            assert time.monotonic() < deadline
+    with pg_store.transaction() as tx:  # every idle connection of the pool was ended
+        assert tx.connection.execute(backend_pid).scalar_one() not in pids
