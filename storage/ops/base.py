@@ -17,7 +17,8 @@ REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P", "offer": "V"
 class TxBase:
     """One database transaction.
 
-    Hot verbs run Core statements on ``connection``; the ORM ``session`` (bound to the same
+    Hot verbs run prebuilt Core statements through :meth:`execute` (psycopg directly on
+    PostgreSQL); others run on ``connection``; the ORM ``session`` (bound to the same
     connection and transaction) is only created for the rarer verbs that need it.
     """
 
