@@ -89,7 +89,8 @@ PENDING_COLUMNS = (
     deliveries.c.attempts,
     deliveries.c.campaign,
 )
-INSERT_DELIVERY = deliveries.insert().returning(*PENDING_COLUMNS)
+# SQLite: the ids only, in the order of the rows given (the rest is what was written)
+INSERT_DELIVERY = deliveries.insert().returning(deliveries.c.id, sort_by_parameter_order=True)
 QUEUED_COLUMNS = (
     "transport",
     "chat_id",

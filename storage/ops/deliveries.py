@@ -60,9 +60,13 @@ class DeliveryOps(TxBase):
                 for column, value in row.items()
             }
             queued = self.execute(sql.insert_deliveries(len(rows)), values)
-        else:
-            queued = self.connection.execute(sql.INSERT_DELIVERY, rows)
-        return sorted((PendingDelivery(*row) for row in queued), key=lambda d: d.id)
+            return sorted((PendingDelivery(*row) for row in queued), key=lambda d: d.id)
+        # SQLite: no JSON read back, the payloads are those just written, ids in their order
+        ids = self.connection.execute(sql.INSERT_DELIVERY, rows).scalars().all()
+        return [
+            PendingDelivery(i, key.transport, key.chat, key.user, payload, 0, campaign)
+            for i, payload in zip(ids, payloads, strict=True)
+        ]
 
     def pending_for(self, key: ConversationKey) -> list[PendingDelivery]:
         rows = self.execute(

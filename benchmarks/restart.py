@@ -1,0 +1,153 @@
+"""A restart with 50,000 stored contributions: how long until every model and the
+same-need index are ready, as ``recueil run`` starts.
+
+Seeds a base (SQLite by default, or a fresh PostgreSQL schema) with N contributions of N/2
+communes, each with its same-need entry stored as a running bot stores it (entries computed
+on ``--distinct`` texts built from nlp/data, then repeated, as benchmarks/nlp_index.py
+does), then starts a new Python process that does what a start does, timed from the
+process's own start: the imports, opening the store (migrations checked), loading the
+thématique classifier, reading the stored rows, building the index from them.
+
+    python benchmarks/restart.py                       # SQLite, 50,000 contributions
+    python benchmarks/restart.py --database-url postgresql://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# the repository first: benchmarks/nlp.py would shadow the nlp package
+sys.path.insert(0, str(ROOT))
+
+from config.settings import normalize_database_url  # noqa: E402
+from nlp.loading import load_similarity  # noqa: E402
+from nlp.paths import EXAMPLES_FILE, TRAIN_FILE  # noqa: E402
+from storage.keys import ConversationKey  # noqa: E402
+from storage.referential import default_referential  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+THEMATIQUES = ("citoyennete", "demarches_aides", "education_emploi", "patrimoine_equipements")
+
+# What a start does, run in a new process; each step timed from the start of its code (the
+# whole, interpreter included, is timed by the parent).
+CHILD = """
+import time, sys
+started = time.perf_counter()
+def mark(label):
+    print(f"{label:<44} {time.perf_counter() - started:6.2f} s", flush=True)
+from bot.app.services import build_services, similarity_index
+from config.settings import Settings
+from storage.store import Store
+mark("imports")
+store = Store.open(sys.argv[1])
+mark("store opened, migrations checked")
+services = build_services(Settings())
+services.classifier.predict("Un guichet pour réserver les salles communales")
+mark("thématique classifier loaded")
+index = similarity_index(store)
+mark(f"same-need index: {len(index)} contributions read, built")
+store.close()
+"""
+
+
+def texts(count: int, rng: random.Random) -> list[str]:
+    """Contribution texts: halves of two texts of nlp/data stitched together."""
+    source = []
+    for path in (TRAIN_FILE, EXAMPLES_FILE):
+        with path.open(encoding="utf-8") as handle:
+            source.extend(json.loads(line)["text"] for line in handle if line.strip())
+    out = []
+    for _ in range(count):
+        a, b = rng.sample(source, 2)
+        wa, wb = a.split(), b.split()
+        out.append(" ".join(wa[: max(1, len(wa) // 2)] + wb[len(wb) // 2 :]))
+    return out
+
+
+def seed(store: Store, count: int, distinct: int) -> None:
+    rng = random.Random(7)
+    pool = texts(distinct, rng)
+    similarity = load_similarity()
+    # the entry is computed from the indexed text: title, a line break, the description
+    titles = [text.split(".")[0][:80] for text in pool]
+    indexed = [f"{title}\n{text}" for title, text in zip(titles, pool, strict=True)]
+    entries = [dict(entry.stored()) for entry in similarity.entries(indexed)]
+    communes = default_referential().all("commune")[: max(1, count // 2)]
+    made = 0
+    for start in range(0, len(communes), 1000):  # PostgreSQL: a lock per conversation
+        with store.transaction() as tx:
+            for number, commune in enumerate(communes[start : start + 1000], start=start):
+                user = f"agent{number}"
+                agent = tx.save_profile(
+                    tx.ensure_agent("bench", user),
+                    collectivite=commune,
+                    profile="agent",
+                    fonction="DGS",
+                    email=None,
+                )
+                tx.lock_conversation(ConversationKey("bench", f"dm-{user}", user))
+                for _ in range(2):
+                    if made == count:
+                        break
+                    which = made % distinct
+                    contribution_id, _ = tx.add_contribution(
+                        agent,
+                        kind=("besoin", "service")[made % 2],
+                        title=titles[which],
+                        description=pool[which],
+                        answers={"usage": "reserver"},
+                        thematique=THEMATIQUES[made % len(THEMATIQUES)],
+                        confidence=0.7,
+                        thematique_source="classifier",
+                    )
+                    tx.set_index_entry(contribution_id, entries[which])
+                    made += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contributions", type=int, default=50_000)
+    parser.add_argument("--distinct", type=int, default=2_000)
+    parser.add_argument("--database-url", help="PostgreSQL URL (a fresh schema); SQLite else")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.database_url:
+            sys.path.insert(1, str(ROOT / "benchmarks"))
+            from intake import drop_schema, fresh_schema
+
+            url = fresh_schema(normalize_database_url(args.database_url))
+        else:
+            url = f"sqlite:///{tmp}/recueil.db"
+        try:
+            store = Store.open(url)
+            began = time.perf_counter()
+            seed(store, args.contributions, args.distinct)
+            store.close()
+            print(
+                f"seeded {args.contributions} contributions in {time.perf_counter() - began:.1f} s"
+            )
+            before = time.perf_counter()
+            child = subprocess.run(
+                [sys.executable, "-c", CHILD, url],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            print(child.stdout, end="")
+            print(f"{'whole start, process included':<44} {time.perf_counter() - before:6.2f} s")
+        finally:
+            if args.database_url:
+                drop_schema(url)
+
+
+if __name__ == "__main__":
+    main()
