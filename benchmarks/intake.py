@@ -46,8 +46,11 @@ from typing import Any
 
 # benchmarks/nlp.py shares its name with the nlp package: the repository comes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the agent's script is the one the webhook tests play (tests/webhook_load.py)
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
 
 import sqlalchemy as sa
+from webhook_load import script
 
 from bot.app.engine import Engine
 from bot.app.metrics import Metrics
@@ -103,24 +106,6 @@ class CountingTransport(Transport):
 
 def key_of(number: int) -> ConversationKey:
     return ConversationKey("bench", f"chat{number}", f"user{number}")
-
-
-def script(number: int) -> list[str]:
-    return [
-        "Villeurbanne",
-        "2",
-        f"Fonction {number}",
-        "passer",
-        "1",
-        f"Besoin numéro {number}",
-        f"Les habitants nous appellent chaque semaine pour le besoin {number}, "
-        "et nous n'avons pas d'outil pour y répondre.",
-        "1, 3",
-        "passer",
-        "1",
-        "3",  # what the service should mainly allow
-        "Envoyer",
-    ]
 
 
 def intake_turns(number: int, prefix: str = "e") -> list[Incoming]:

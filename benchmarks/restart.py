@@ -26,15 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # the repository first: benchmarks/nlp.py would shadow the nlp package
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "benchmarks"))
 
+from triage import seed as triage_seed  # noqa: E402
+
+from bot.consultation.recurrence import indexed_text  # noqa: E402
 from config.settings import normalize_database_url  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
 from nlp.paths import EXAMPLES_FILE, TRAIN_FILE  # noqa: E402
-from storage.keys import ConversationKey  # noqa: E402
-from storage.referential import default_referential  # noqa: E402
 from storage.store import Store  # noqa: E402
-
-THEMATIQUES = ("citoyennete", "demarches_aides", "education_emploi", "patrimoine_equipements")
 
 # What a start does, run in a new process; each step timed from the start of its code (the
 # whole, interpreter included, is timed by the parent).
@@ -73,43 +73,18 @@ def texts(count: int, rng: random.Random) -> list[str]:
 
 
 def seed(store: Store, count: int, distinct: int) -> None:
-    rng = random.Random(7)
-    pool = texts(distinct, rng)
-    similarity = load_similarity()
-    # the entry is computed from the indexed text: title, a line break, the description
+    """benchmarks/triage.py's contributions, with texts from nlp/data and their same-need
+    entries stored as the bot stores them (computed on ``distinct`` texts, repeated)."""
+    pool = texts(distinct, random.Random(7))
     titles = [text.split(".")[0][:80] for text in pool]
-    indexed = [f"{title}\n{text}" for title, text in zip(titles, pool, strict=True)]
-    entries = [dict(entry.stored()) for entry in similarity.entries(indexed)]
-    communes = default_referential().all("commune")[: max(1, count // 2)]
-    made = 0
-    for start in range(0, len(communes), 1000):  # PostgreSQL: a lock per conversation
+    # the entry is computed from the indexed text: title, a line break, the description
+    indexed = [indexed_text(title, text) for title, text in zip(titles, pool, strict=True)]
+    entries = [dict(entry.stored()) for entry in load_similarity().entries(indexed)]
+    seeded = triage_seed(store, count, list(zip(titles, pool, strict=True)))
+    for start in range(0, len(seeded), 5000):
         with store.transaction() as tx:
-            for number, commune in enumerate(communes[start : start + 1000], start=start):
-                user = f"agent{number}"
-                agent = tx.save_profile(
-                    tx.ensure_agent("bench", user),
-                    collectivite=commune,
-                    profile="agent",
-                    fonction="DGS",
-                    email=None,
-                )
-                tx.lock_conversation(ConversationKey("bench", f"dm-{user}", user))
-                for _ in range(2):
-                    if made == count:
-                        break
-                    which = made % distinct
-                    contribution_id, _ = tx.add_contribution(
-                        agent,
-                        kind=("besoin", "service")[made % 2],
-                        title=titles[which],
-                        description=pool[which],
-                        answers={"usage": "reserver"},
-                        thematique=THEMATIQUES[made % len(THEMATIQUES)],
-                        confidence=0.7,
-                        thematique_source="classifier",
-                    )
-                    tx.set_index_entry(contribution_id, entries[which])
-                    made += 1
+            for n, (contribution_id, _) in enumerate(seeded[start : start + 5000], start=start):
+                tx.set_index_entry(contribution_id, entries[n % distinct])
 
 
 def main() -> None:
@@ -120,7 +95,6 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.database_url:
-            sys.path.insert(1, str(ROOT / "benchmarks"))
             from intake import drop_schema, fresh_schema
 
             url = fresh_schema(normalize_database_url(args.database_url))

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,36 +49,47 @@ def timed(label: str, action: Callable[[], Any]) -> Any:
     return result
 
 
-def seed(store: Store, count: int) -> list[str]:
+def seed(store: Store, count: int, texts: Sequence[tuple[str, str]] = ()) -> list[tuple[int, str]]:
+    """``count`` contributions of ``count / 2`` communes, each agent with a conversation;
+    the n-th contribution titled and described by ``texts[n % len(texts)]`` if given.
+    Returns their ids and references. A transaction per thousand communes: on PostgreSQL
+    each holds a lock per conversation."""
     communes = default_referential().all("commune")[: max(1, count // 2)]
-    references: list[str] = []
-    with store.transaction() as tx:
-        for number, commune in enumerate(communes):
-            user = f"agent{number}"
-            agent = tx.save_profile(
-                tx.ensure_agent("bench", user),
-                collectivite=commune,
-                profile="agent",
-                fonction="DGS",
-                email=None,
-            )
-            tx.lock_conversation(ConversationKey("bench", f"dm-{user}", user))
-            for _ in range(2):
-                if len(references) == count:
-                    break
-                references.append(
-                    tx.add_contribution(
-                        agent,
-                        kind="besoin",
-                        title=f"Besoin {len(references)}",
-                        description="Un besoin décrit par un agent. " * 5,
-                        answers={"usage": "reserver"},
-                        thematique=THEMATIQUES[len(references) % len(THEMATIQUES)],
-                        confidence=0.7,
-                        thematique_source="classifier",
-                    )[1]
+    seeded: list[tuple[int, str]] = []
+    for start in range(0, len(communes), 1000):
+        with store.transaction() as tx:
+            for number, commune in enumerate(communes[start : start + 1000], start=start):
+                user = f"agent{number}"
+                agent = tx.save_profile(
+                    tx.ensure_agent("bench", user),
+                    collectivite=commune,
+                    profile="agent",
+                    fonction="DGS",
+                    email=None,
                 )
-    return references
+                tx.lock_conversation(ConversationKey("bench", f"dm-{user}", user))
+                for _ in range(2):
+                    if len(seeded) == count:
+                        break
+                    n = len(seeded)
+                    title, description = (
+                        texts[n % len(texts)]
+                        if texts
+                        else (f"Besoin {n}", "Un besoin décrit par un agent. " * 5)
+                    )
+                    seeded.append(
+                        tx.add_contribution(
+                            agent,
+                            kind="besoin",
+                            title=title,
+                            description=description,
+                            answers={"usage": "reserver"},
+                            thematique=THEMATIQUES[n % len(THEMATIQUES)],
+                            confidence=0.7,
+                            thematique_source="classifier",
+                        )
+                    )
+    return seeded
 
 
 def reviewed(references: list[str]) -> bytes:
@@ -100,7 +111,8 @@ def run(url: str, count: int) -> None:
     store = Store.open(url)
     catalogue = default_catalogue()
     try:
-        references = timed(f"seed {count} contributions", lambda: seed(store, count))
+        seeded = timed(f"seed {count} contributions", lambda: seed(store, count))
+        references = [reference for _, reference in seeded]
         table = read_table(reviewed(references))
 
         def import_file() -> int:
