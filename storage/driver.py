@@ -68,6 +68,7 @@ class Compiled:
 
 
 _COMPILED: dict[sa.Executable, Compiled | None] = {}
+_UNSEEN = object()
 
 
 def compiled(statement: sa.Executable) -> Compiled | None:
@@ -75,9 +76,10 @@ def compiled(statement: sa.Executable) -> Compiled | None:
     can run: an ``IN`` list expanded at each execution, an ``INSERT`` whose columns are
     those given at each call (with their defaults). Statements are module constants (they
     are the keys, by identity): one built at each call would fill this cache."""
-    if statement in _COMPILED:
-        return _COMPILED[statement]
-    found: Compiled | None = None
+    found = _COMPILED.get(statement, _UNSEEN)
+    if found is not _UNSEEN:
+        return found  # type: ignore[return-value]
+    found = None
     bare_insert = isinstance(statement, sa.Insert) and not (
         statement._values or statement._multi_values
     )
