@@ -28,16 +28,20 @@ def parse(exposition: str) -> Samples:
 
 async def scrape_until(http: aiohttp.ClientSession, url: str, turns: int) -> Samples:
     """/metrics once the bot has counted ``turns`` turns: a turn is counted after its last
-    reply is marked sent, just after the fake Bot API has received it."""
+    reply is marked sent, just after the fake Bot API has received it. The gauges read from
+    the database are those of the scrape's start and the counters those of its end: the
+    scrape that first sees the turns may predate the last mark, so one more is taken."""
     key = ("recueil_turns_total", (("transport", "telegram"),))
+
+    async def scrape() -> Samples:
+        async with http.get(url) as response:
+            assert response.status == 200
+            return parse(await response.text())
 
     async def poll() -> Samples:
         while True:
-            async with http.get(url) as response:
-                assert response.status == 200
-                values = parse(await response.text())
-            if values.get(key, 0) >= turns:
-                return values
+            if (await scrape()).get(key, 0) >= turns:
+                return await scrape()
             await asyncio.sleep(0.05)
 
     return await asyncio.wait_for(poll(), 30)
