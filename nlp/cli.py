@@ -10,13 +10,16 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
 from config.taxonomy import Taxonomy
+from config.typography import french
 from nlp.corpus import read_labelled
 from nlp.evaluation import report, split_at
+from nlp.feedback import Feedback, measure_pairs, measure_thematiques, render_measure
 from nlp.loading import load_similarity
 from nlp.paths import HELDOUT_FILE, MODEL_DIR, TRAIN_FILE
 from nlp.similarity import combined, comparable_usage
@@ -35,6 +38,11 @@ def add_commands(subparsers: Any) -> Any:
     train.add_argument("--data", type=Path, default=TRAIN_FILE, help="exemples étiquetés")
     train.add_argument("--output", type=Path, default=MODEL_DIR, help="dossier du modèle")
     train.add_argument("--folds", type=int, default=5, help="plis de la calibration")
+    _feedback_arguments(
+        train,
+        "--with-feedback",
+        "ajouter aux exemples les décisions des agents et des administrateurs (base de données)",
+    )
     train.set_defaults(handler=cmd_train)
 
     classify = commands.add_parser(
@@ -47,6 +55,11 @@ def add_commands(subparsers: Any) -> Any:
     evaluate.add_argument("file", nargs="?", type=Path, default=HELDOUT_FILE)
     evaluate.add_argument("--model", type=Path, default=MODEL_DIR)
     evaluate.add_argument("--json", action="store_true", help="résultat en JSON")
+    _feedback_arguments(
+        evaluate,
+        "--feedback",
+        "mesurer les modèles sur les décisions des utilisateurs, par semaine (base de données)",
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
     same = commands.add_parser(
@@ -55,6 +68,37 @@ def add_commands(subparsers: Any) -> Any:
     same.add_argument("--model", type=Path, default=MODEL_DIR)
     same.set_defaults(handler=cmd_same)
     return commands
+
+
+FeedbackSource = Callable[[Any], Feedback]
+"""Reads the users' decisions with the settings' database (``recueil`` sets it)."""
+
+
+def _feedback_arguments(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
+    parser.add_argument(flag, dest="with_feedback", action="store_true", help=help_text)
+    parser.add_argument(
+        "--feedback-file",
+        type=Path,
+        default=None,
+        help="les décisions lues dans ce fichier (recueil nlp feedback --output), "
+        "plutôt que dans la base",
+    )
+    parser.set_defaults(feedback_source=None)
+
+
+def _feedback(settings: object, args: argparse.Namespace) -> Feedback | None:
+    """The users' decisions the command was asked to use, or None."""
+    if args.feedback_file is not None:
+        return Feedback.read(args.feedback_file)
+    if not args.with_feedback:
+        return None
+    if args.feedback_source is None:
+        raise SystemExit(
+            "Les décisions des utilisateurs sont dans la base : lancez la commande avec "
+            "« recueil nlp », ou donnez --feedback-file."
+        )
+    source: FeedbackSource = args.feedback_source
+    return source(settings)
 
 
 def _taxonomy(settings: object) -> Taxonomy:
@@ -70,6 +114,7 @@ def cmd_train(settings: object, args: argparse.Namespace) -> int:
         _taxonomy(settings),
         args.data,
         calibration_folds=args.folds,
+        feedback=_feedback(settings, args),
         log=lambda line: print(line, file=sys.stderr),
     )
     return 0
@@ -201,11 +246,25 @@ def format_evaluation(result: dict[str, Any]) -> str:
 
 
 def cmd_eval(settings: object, args: argparse.Namespace) -> int:
+    feedback = _feedback(settings, args)
+    if feedback is not None:
+        return _eval_feedback(feedback, args.model, _taxonomy(settings), args.json)
     result = evaluate_file(SpacyClassifier.load(args.model), args.file, _taxonomy(settings))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
         print(format_evaluation(result))
+    return 0
+
+
+def _eval_feedback(feedback: Feedback, model: Path, taxonomy: Taxonomy, as_json: bool) -> int:
+    thematiques = measure_thematiques(feedback, SpacyClassifier.load(model), taxonomy.ids)
+    pairs = measure_pairs(feedback, load_similarity(model))
+    if as_json:
+        data = {"thematique": [asdict(w) for w in thematiques], "pairs": [asdict(w) for w in pairs]}
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print(french(render_measure(thematiques, pairs)))
     return 0
 
 

@@ -17,7 +17,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TOOLING = ("nlp.training", "nlp.experiments", "nlp.dev_pairs", "nlp.evaluation", "nlp.cli")
+TOOLING = (
+    "nlp.training",
+    "nlp.experiments",
+    "nlp.dev_pairs",
+    "nlp.evaluation",
+    "nlp.feedback",
+    "nlp.cli",
+)
 """``nlp`` modules (and packages) that are not inference; every other ``nlp`` module is."""
 STUDIES = ("nlp.experiments", "nlp.dev_pairs", "nlp.cli")
 """What sits on top of training."""

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app.failures import explain
 from bot.app.instance import single_instance
@@ -44,6 +45,9 @@ from nlp.cli import add_commands as add_nlp_commands
 from nlp.loading import load_similarity
 from nlp.needs import read_catalogue
 from storage.db import create_db_engine, current_revision, head_revision, upgrade
+
+if TYPE_CHECKING:
+    from nlp.feedback import Feedback
 
 log = logging.getLogger("recueil")
 
@@ -153,7 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
         "feedback",
         help="précision du même besoin d’après les réponses des agents (base de données)",
     )
+    matches.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="écrire aussi toutes les décisions des utilisateurs (JSON lines) dans ce fichier, "
+        "pour nlp train et nlp eval --feedback-file",
+    )
     matches.set_defaults(handler=cmd_feedback)
+    for name in ("train", "eval"):
+        nlp_commands.choices[name].set_defaults(feedback_source=read_feedback)
 
     regrouping = commands.add_parser(
         "regroup", help="rattacher une contribution au groupe d’une autre (même besoin)"
@@ -289,10 +302,35 @@ def cmd_regroup(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def read_feedback(settings: Settings) -> Feedback:
+    """What agents and administrators decided, from the configured database."""
+    from bot.consultation.learning import collect
+
+    store = open_store(settings)
+    try:
+        with store.transaction() as tx:
+            return collect(tx)
+    finally:
+        store.close()
+
+
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         records = match_records(store.contributions())
+        if args.output is not None:
+            from bot.consultation.learning import collect
+
+            with store.transaction() as tx:
+                decisions = collect(tx)
+            decisions.write(args.output)
+            print(
+                french(
+                    f"Décisions écrites dans {args.output} : thématiques : "
+                    f"{len(decisions.thematiques)}, paires : {len(decisions.pairs)}."
+                ),
+                file=sys.stderr,
+            )
     finally:
         store.close()
     similarity = load_similarity()

@@ -11,6 +11,11 @@ from config.calendar import french_date
 
 # Fields stored in their own columns; every other answer goes to ``Contribution.answers``.
 COLUMNS = ("title", "description", "thematique", "same_as")
+CLASSIFIED_FIELDS = {
+    "besoin": ("title", "description", "current_handling"),
+    "service": ("title", "description", "funding"),
+}
+"""What the thématique classifier reads of each kind of contribution, joined by new lines."""
 
 
 def submit(ctx: Context, form: FormState) -> Completion:

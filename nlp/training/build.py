@@ -7,12 +7,13 @@ from pathlib import Path
 
 from config.taxonomy import Taxonomy
 from nlp.corpus import read_labelled
-from nlp.needs import MODEL_SUBDIR
-from nlp.paths import SEED, TRAIN_FILE
+from nlp.feedback import Feedback, need_type_rows, thematique_rows
+from nlp.needs import MODEL_SUBDIR, NeedModel
+from nlp.paths import MODEL_DIR, SEED, TRAIN_FILE
 from nlp.similarity import Similarity, SimilaritySettings
 from nlp.spacy_classifier import Calibration, SpacyClassifier
 from nlp.training.calibration import CONFIDENT_ACCURACY, calibrate_plan
-from nlp.training.needs import train_need_model
+from nlp.training.needs import train_need_model, training_rows
 from nlp.training.textcat import TrainingPlan, taxonomy_examples, train, training_environment
 from nlp.vectors import save_pipeline
 from nlp.vocabulary import known_stems
@@ -27,6 +28,7 @@ def build_model(
     calibration_folds: int = 5,
     calibration: dict[str, float] | None = None,
     needs: bool = True,
+    feedback: Feedback | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
     """Train, calibrate and save the classifier and the same-need model to ``output``.
@@ -37,9 +39,24 @@ def build_model(
         calibration: skip the cross-validation and use these values (tests, quick rebuilds).
         needs: also train the need-type model from ``nlp/data/needs`` (about three minutes);
             without it, the same-need score reads the words alone.
+        feedback: what users decided (``nlp.feedback``): their thématiques are added to the
+            classifier's lines, the pairs they called the same need to the need types'
+            (labelled by the need-type model in place, ``MODEL_DIR/needs``, before retraining).
     """
     plan = plan or TrainingPlan()
     rows = read_labelled(data_file, taxonomy)
+    need_rows = None
+    learned_counts: dict[str, int] = {}
+    if feedback is not None:
+        learned = thematique_rows(feedback, taxonomy.ids)
+        rows += learned
+        learned_counts["thematique_lines"] = len(learned)
+        log(f"feedback: {len(learned)} thématique lines")
+        if needs and (MODEL_DIR / MODEL_SUBDIR).exists():
+            paired = need_type_rows(feedback, NeedModel.load(MODEL_DIR / MODEL_SUBDIR))
+            need_rows = training_rows() + paired
+            learned_counts["need_type_lines"] = len(paired)
+            log(f"feedback: {len(paired)} need-type lines")
     extra: dict[str, object] = {
         "taxonomy": list(taxonomy.ids),
         "training_lines": len(rows),
@@ -47,6 +64,8 @@ def build_model(
         "vectors": plan.vectors,
         "environment": training_environment(),
     }
+    if feedback is not None:
+        extra["feedback"] = learned_counts
     if calibration is None:
         log(f"cross-validation ({calibration_folds} folds) for the calibration…")
         fitted = calibrate_plan(rows, taxonomy, plan, calibration_folds, CONFIDENT_ACCURACY)
@@ -62,7 +81,7 @@ def build_model(
     output.mkdir(parents=True, exist_ok=True)
     save_pipeline(nlp, output)
     classifier.save_settings(output, extra)
-    need_model = train_need_model(output / MODEL_SUBDIR, log=log) if needs else None
+    need_model = train_need_model(output / MODEL_SUBDIR, rows=need_rows, log=log) if needs else None
     similarity = Similarity.fit(nlp, (row.text for row in fit), SimilaritySettings(), need_model)
     similarity.save(output)
     log(f"model saved to {output}")

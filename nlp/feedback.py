@@ -1,0 +1,254 @@
+"""What real users decided, as labelled examples: training material and a measure by week.
+
+During the consultation every agent confirms or corrects the suggested thématique and answers
+« Est-ce le même besoin ? »; administrators put contributions into proposals and regroup or
+separate them. Each of these is a label given by someone who knows the need, on text nobody
+here wrote. ``bot.consultation.learning`` reads them from the database; this module turns
+them into training rows (``recueil nlp train --with-feedback``) and measures the models on
+them week by week (``recueil nlp eval --feedback``). It never reads the database itself.
+
+When several decisions bear on the same text or the same pair, the administrator's wins over
+the agent's, and among equals the latest wins (``resolved``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from nlp.corpus import Labelled
+from nlp.evaluation import report
+
+if TYPE_CHECKING:
+    from nlp.classifier import Classifier
+    from nlp.needs import NeedModel
+    from nlp.similarity import Similarity
+
+AGENT, ADMINISTRATOR = "agent", "administrateur"
+SOURCES = (AGENT, ADMINISTRATOR)
+RANK = {AGENT: 0, ADMINISTRATOR: 1}
+
+THEMATIQUE_REPEAT = 3
+"""A user's thématique counts as this many written training lines: a few hundred real
+decisions beside 2,578 lines in our voice would otherwise barely move the model."""
+NEED_TYPE_MIN = 0.5
+"""A pair said to be the same need teaches the need type read with at least this probability
+on one of its two texts (below it, the model does not know which type to teach)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThematiqueDecision:
+    """The thématique a user gave a text, and what the model had suggested then."""
+
+    key: str
+    """What the decision is about (a contribution's reference): a later decision replaces it."""
+    text: str
+    thematique: str
+    source: str
+    at: datetime
+    corrected: bool = False
+    """The user chose another thématique than the one in place: the model's suggestion for
+    an agent, the agent's choice for an administrator."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairDecision:
+    """Whether two texts describe the same need, as a user decided."""
+
+    key: tuple[str, str]
+    """The two contributions' references, sorted."""
+    a: str
+    b: str
+    same: bool
+    source: str
+    at: datetime
+    usage_a: str | None = None
+    usage_b: str | None = None
+
+
+Decision = TypeVar("Decision", ThematiqueDecision, PairDecision)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    thematiques: list[ThematiqueDecision] = field(default_factory=list)
+    pairs: list[PairDecision] = field(default_factory=list)
+
+    def resolved(self) -> Feedback:
+        """One decision per text and per pair: the administrator's, else the latest."""
+        return Feedback(_resolve(self.thematiques), _resolve(self.pairs))
+
+    def write(self, path: Path) -> None:
+        """JSON lines, one decision each (``kind``: ``thematique`` or ``pair``)."""
+        with path.open("w", encoding="utf-8") as out:
+            for kind, items in (("thematique", self.thematiques), ("pair", self.pairs)):
+                for item in items:
+                    data = {"kind": kind, **asdict(item), "at": item.at.isoformat()}
+                    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> Feedback:
+        thematiques, pairs = [], []
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                data = json.loads(line)
+                kind = data.pop("kind")
+                data["at"] = datetime.fromisoformat(data["at"])
+                if kind == "thematique":
+                    thematiques.append(ThematiqueDecision(**data))
+                else:
+                    data["key"] = tuple(data["key"])
+                    pairs.append(PairDecision(**data))
+        return cls(thematiques, pairs)
+
+
+def _resolve(decisions: Iterable[Decision]) -> list[Decision]:
+    best: dict[Any, Decision] = {}
+    for decision in decisions:
+        current = best.get(decision.key)
+        if current is None or (RANK[decision.source], decision.at) >= (
+            RANK[current.source],
+            current.at,
+        ):
+            best[decision.key] = decision
+    return sorted(best.values(), key=lambda d: (d.at, d.key))
+
+
+def thematique_rows(feedback: Feedback, known: Iterable[str]) -> list[Labelled]:
+    """Training lines from the users' thématiques (each ``THEMATIQUE_REPEAT`` times)."""
+    labels = set(known)
+    return [
+        Labelled(decision.text, decision.thematique)
+        for decision in feedback.resolved().thematiques
+        if decision.thematique in labels and decision.text.strip()
+        for _ in range(THEMATIQUE_REPEAT)
+    ]
+
+
+def need_type_rows(feedback: Feedback, model: NeedModel) -> list[Labelled]:
+    """Training lines for the need types, from the pairs users said are the same need.
+
+    The pair's type is the one the model reads with the highest probability on either text;
+    both texts are taught it, so that the other wording is recognised as that need. A pair
+    said to differ teaches nothing here (which type either text is, nobody said): it counts
+    in the measure by week.
+    """
+    same = [p for p in feedback.resolved().pairs if p.same]
+    distributions = model.distributions([text for p in same for text in (p.a, p.b)])
+    rows = []
+    for number, pair in enumerate(same):
+        first, second = distributions[2 * number], distributions[2 * number + 1]
+        candidates = [*first.items(), *second.items()]
+        if not candidates:
+            continue
+        need, probability = max(candidates, key=lambda item: (item[1], item[0]))
+        if probability >= NEED_TYPE_MIN:
+            rows += [Labelled(pair.a, need), Labelled(pair.b, need)]
+    return rows
+
+
+def week(at: datetime) -> str:
+    year, number, _ = at.isocalendar()
+    return f"{year}-S{number:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThematiqueWeek:
+    week: str
+    decisions: int
+    corrected: int
+    """Decisions that changed the thématique in place (``ThematiqueDecision.corrected``)."""
+    accuracy: float
+    """The current model's first choice against the users' decisions."""
+    top3: float
+
+
+@dataclass(frozen=True, slots=True)
+class PairWeek:
+    week: str
+    pairs: int
+    same: int
+    precision: float | None
+    """Of the pairs the current model calls the same need, the share users called so."""
+    recall: float | None
+
+
+def measure_thematiques(
+    feedback: Feedback, classifier: Classifier, known: Iterable[str]
+) -> list[ThematiqueWeek]:
+    labels = list(known)
+    by_week: dict[str, list[ThematiqueDecision]] = {}
+    for decision in feedback.resolved().thematiques:
+        if decision.thematique in labels:
+            by_week.setdefault(week(decision.at), []).append(decision)
+    out = []
+    for name, decisions in sorted(by_week.items()):
+        ranked = [classifier.predict(d.text).ranked for d in decisions]
+        scores = report([d.thematique for d in decisions], ranked, labels)
+        corrected = sum(d.corrected for d in decisions)
+        out.append(ThematiqueWeek(name, len(decisions), corrected, scores.accuracy, scores.top3))
+    return out
+
+
+def measure_pairs(feedback: Feedback, similarity: Similarity) -> list[PairWeek]:
+    by_week: dict[str, list[PairDecision]] = {}
+    for pair in feedback.resolved().pairs:
+        by_week.setdefault(week(pair.at), []).append(pair)
+    out = []
+    for name, pairs in sorted(by_week.items()):
+        said = [similarity.same(p.a, p.b, p.usage_a, p.usage_b)[1] for p in pairs]
+        true_positive = sum(s and p.same for s, p in zip(said, pairs, strict=True))
+        positive, same = sum(said), sum(p.same for p in pairs)
+        out.append(
+            PairWeek(
+                name,
+                len(pairs),
+                same,
+                true_positive / positive if positive else None,
+                true_positive / same if same else None,
+            )
+        )
+    return out
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}".replace(".", ",")
+
+
+def render_measure(thematiques: Sequence[ThematiqueWeek], pairs: Sequence[PairWeek]) -> str:
+    """The measure by week, in French, for ``recueil nlp eval --feedback``."""
+    lines = ["Thématique : le modèle actuel face aux choix des agents et des administrateurs"]
+    if thematiques:
+        lines.append(
+            f"{'semaine':<10} {'décisions':>9} {'corrigées':>9} {'exactitude':>10} {'top-3':>6}"
+        )
+        lines += [
+            f"{w.week:<10} {w.decisions:>9} {w.corrected:>9} {_share(w.accuracy):>10} "
+            f"{_share(w.top3):>6}"
+            for w in thematiques
+        ]
+    else:
+        lines.append("  aucune décision enregistrée")
+    lines += ["", "Même besoin : le modèle actuel face aux réponses et aux regroupements"]
+    if pairs:
+        lines.append(f"{'semaine':<10} {'paires':>6} {'mêmes':>6} {'précision':>9} {'rappel':>6}")
+        lines += [
+            f"{w.week:<10} {w.pairs:>6} {w.same:>6} {_share(w.precision):>9} {_share(w.recall):>6}"
+            for w in pairs
+        ]
+    else:
+        lines.append("  aucune paire jugée")
+    lines += [
+        "",
+        "« corrigées » : l’agent a écarté la suggestion du modèle, ou l’administrateur le choix",
+        "de l’agent ;",
+        "précision : part des paires que le modèle dit identiques que les utilisateurs ont",
+        "dites identiques ; rappel : part des paires dites identiques que le modèle retrouve.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""Learning from real use: what agents and administrators decide becomes labelled examples.
+
+The conversation's thématique (confirmed or corrected), the answer to « Est-ce le même
+besoin ? », an administrator's regroup, separation and proposals are read back from the
+database (``bot.consultation.learning``); retraining with them changes the models' answers on
+those very texts, and ``recueil nlp eval --feedback`` measures the models on them by week.
+The retrainings here are the reduced configuration of ``test_nlp_retrain`` (seconds each).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fake_transport import SimulatedAgent
+from test_console import environment
+from test_intake import register
+from test_nlp_retrain import (
+    NEED_TYPE_STEP,
+    REDUCED_EPOCHS,
+    REDUCED_NEED_SEEDS,
+    REFERENCE,
+    probes,
+    reduced_need_types,
+    top_predictions,
+)
+from test_recurrence import SALLE_DES_FETES, SALLES, SALLES_AUTREMENT, agent
+from test_regroup import HORAIRES, recueil
+
+from bot.consultation.learning import collect
+from config.taxonomy import default_taxonomy
+from config.typography import french as fr
+from nlp.cli import main as nlp_cli
+from nlp.corpus import read_labelled
+from nlp.feedback import (
+    ADMINISTRATOR,
+    AGENT,
+    THEMATIQUE_REPEAT,
+    Feedback,
+    PairDecision,
+    ThematiqueDecision,
+    need_type_rows,
+    thematique_rows,
+)
+from nlp.needs import NO_TYPE, NeedModel, agreement, read_catalogue
+from nlp.paths import DEV_PAIRS, HELDOUT_FILE, MODEL_DIR, PAIRS_FILE
+from nlp.spacy_classifier import SETTINGS_FILE, SpacyClassifier
+from nlp.training.build import build_model
+from nlp.training.needs import NEEDS_PLAN, train_need_model, training_rows
+from nlp.training.textcat import TrainingPlan
+from storage.store import Store
+
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+async def describe(
+    someone: SimulatedAgent, title: str, description: str, *, correct: bool = False
+) -> None:
+    """A need up to the same-need question (or the summary); ``correct``: another thématique."""
+    await someone.say("Décrire un besoin")
+    await someone.say(title)
+    await someone.say(description)
+    await someone.say("1")
+    await someone.say("passer")
+    if correct:
+        assert fr("C’est bien cela ?") in someone.text  # the classifier is confident
+        await someone.say("2")  # « Voir d’autres thématiques »
+        await someone.say("1")  # the second of the ranking
+    else:
+        await someone.say("1")  # the suggestion confirmed
+    await someone.press("reserver")
+
+
+async def test_what_users_decide_is_read_back_and_the_administrator_wins(
+    engine_with_search, store: Store
+) -> None:
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")  # B-0001, its thématique confirmed
+
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    assert "a déjà décrit un besoin proche" in bob.text
+    await bob.say("1")  # the same need as B-0001
+    await bob.say("Envoyer")  # B-0002
+
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *HORAIRES, correct=True)
+    await claire.say("Envoyer")  # B-0003, another thématique than the suggestion
+
+    dave = agent(engine_with_search, "dave")
+    await register(dave, "Nantes")
+    await describe(dave, *SALLE_DES_FETES)
+    assert fr("L’un d’eux est-il le même ?") in dave.text  # B-0001 and B-0002
+    await dave.say("Aucun, le mien est différent")
+    await dave.say("Envoyer")  # B-0004: an agent said it differs from both
+
+    admin = agent(engine_with_search, "admin")
+    await register(admin, "Rennes")
+    await admin.say("!regrouper B-0003 B-0001")
+    await admin.say("!separer B-0003")  # the later decision stands
+    with store.transaction() as tx:
+        tx.create_proposal(
+            "test:admin",
+            title="Louer les salles en ligne",
+            contributions=["B-0001", "B-0004"],
+            thematique="culture_sport_tourisme",
+        )
+        found = collect(tx)
+    suggested = {d.key: d.thematique for d in found.thematiques if d.source == AGENT}
+    assert suggested["B-0001"] == suggested["B-0002"] == "patrimoine_equipements"
+
+    decided = found.resolved()
+    thematiques = {d.key: (d.thematique, d.source, d.corrected) for d in decided.thematiques}
+    assert thematiques == {
+        "B-0001": ("culture_sport_tourisme", ADMINISTRATOR, True),
+        "B-0002": ("patrimoine_equipements", AGENT, False),
+        "B-0003": (thematiques["B-0003"][0], AGENT, True),
+        "B-0004": ("culture_sport_tourisme", ADMINISTRATOR, True),
+    }
+    assert thematiques["B-0003"][0] != "energies_dechets"  # the corrected choice is kept
+    text = {d.key: d.text for d in decided.thematiques}
+    assert text["B-0001"] == "\n".join([*SALLES, ""])  # what the classifier read (no handling)
+    pairs = {p.key: (p.same, p.source) for p in decided.pairs}
+    assert pairs == {
+        ("B-0001", "B-0002"): (True, AGENT),
+        ("B-0001", "B-0003"): (False, ADMINISTRATOR),
+        ("B-0001", "B-0004"): (True, ADMINISTRATOR),  # dave said no; the proposal groups them
+        ("B-0002", "B-0004"): (False, AGENT),
+    }
+    assert all(p.usage_a == p.usage_b == "reserver" for p in decided.pairs if p.key[0] != "B-0003")
+
+    rows = thematique_rows(found, default_taxonomy().ids)
+    assert len(rows) == 4 * THEMATIQUE_REPEAT
+    assert {row.label for row in rows if row.text == text["B-0001"]} == {"culture_sport_tourisme"}
+
+
+def test_a_correction_changes_the_retrained_thematique(tmp_path: Path) -> None:
+    """The reduced model misreads some held-out texts; users' corrections of three of them are
+    learned, the other mistakes stay (a correction teaches its text, not a new model)."""
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))["thematique"]["top"]
+    rows = read_labelled(HELDOUT_FILE)[::3]  # the probes, with their true labels
+    wrong = [n for n, row in enumerate(rows) if reference[n][0][0] != row.label]
+    taught, untaught = wrong[:3], wrong[3:]
+    assert len(untaught) >= 5
+    feedback = Feedback(
+        [
+            ThematiqueDecision(f"B-{n:04d}", rows[n].text, rows[n].label, AGENT, MONDAY, True)
+            for n in taught
+        ]
+    )
+    shipped = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
+    build_model(
+        tmp_path,
+        default_taxonomy(),
+        plan=replace(TrainingPlan(), epochs=REDUCED_EPOCHS),
+        calibration=shipped["calibration"],
+        needs=False,
+        feedback=feedback,
+        log=str,
+    )
+    settings = json.loads((tmp_path / SETTINGS_FILE).read_text(encoding="utf-8"))
+    assert settings["feedback"] == {"thematique_lines": 3 * THEMATIQUE_REPEAT}
+    got = top_predictions(SpacyClassifier.load(tmp_path).nlp, probes())
+    assert [got[n][0][0] for n in taught] == [rows[n].label for n in taught]
+    still_wrong = sum(got[n][0][0] != rows[n].label for n in untaught)
+    assert still_wrong >= len(untaught) - 2
+    kept = sum(g[0][0] == r[0][0] for g, r in zip(got, reference, strict=True))
+    assert kept >= 0.85 * len(reference)
+
+
+def test_a_join_teaches_the_need_types_its_other_wording(tmp_path: Path) -> None:
+    """Pairs of the same need that the reduced need-type model does not recognise: once users
+    say they are the same, retraining makes both texts read the same need type."""
+    reduced_need_types(tmp_path / "base")
+    base = NeedModel.load(tmp_path / "base")
+    labelled = [json.loads(line) for path in (DEV_PAIRS, PAIRS_FILE) for line in path.open()]
+    missed = []
+    for pair in labelled:
+        if not pair["same"]:
+            continue
+        first, second = base.distributions([pair["a"], pair["b"]])
+        confident = max([*first.values(), *second.values()], default=0.0) >= 0.5
+        if agreement(first, second) < 0.1 and confident:
+            missed.append(pair)
+    taught, untaught = missed[:3], missed[3:6]
+    assert len(untaught) == 3
+    feedback = Feedback(
+        [],
+        [
+            PairDecision((f"B-{n}1", f"B-{n}2"), p["a"], p["b"], True, AGENT, MONDAY)
+            for n, p in enumerate(taught)
+        ]
+        + [PairDecision(("B-9", "B-8"), SALLES[1], HORAIRES[1], False, AGENT, MONDAY)],
+    )
+    learned = need_type_rows(feedback, base)
+    assert [row.text for row in learned] == [text for p in taught for text in (p["a"], p["b"])]
+
+    catalogue = read_catalogue()
+    kept = catalogue[::NEED_TYPE_STEP]
+    labels = {item.id for item in kept} | {NO_TYPE}
+    rows = [row for row in training_rows(catalogue=catalogue) if row.label in labels]
+    plan = replace(NEEDS_PLAN, epochs=REDUCED_EPOCHS)
+    retrained = train_need_model(
+        tmp_path / "fed", kept, rows + learned, plan, log=str, members=REDUCED_NEED_SEEDS
+    )
+
+    def agreements(model: NeedModel, pairs: list[dict[str, str]]) -> list[float]:
+        return [agreement(*model.distributions([p["a"], p["b"]])) for p in pairs]
+
+    assert all(after >= 0.3 for after in agreements(retrained, taught)), agreements(
+        retrained, taught
+    )
+    assert all(after < 0.3 for after in agreements(retrained, untaught))
+
+
+async def test_eval_feedback_reports_by_week_from_the_database(
+    engine_with_search, store: Store, database_url: str, tmp_path: Path, capsys
+) -> None:
+    data_dir = engine_with_search.services.settings.data_dir
+    env = environment(data_dir, RECUEIL_DATABASE_URL=database_url)
+    empty = await recueil("nlp", "eval", "--feedback", env=env)
+    assert empty.returncode == 0, empty.stderr
+    assert "aucune décision enregistrée" in empty.stdout
+    assert "aucune paire jugée" in empty.stdout
+
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")
+    await bob.say("Envoyer")
+
+    report = await recueil("nlp", "eval", "--feedback", env=env)
+    assert report.returncode == 0, report.stderr
+    assert fr("Thématique : le modèle actuel face aux choix") in report.stdout
+    rows = [" ".join(line.split()) for line in report.stdout.splitlines()]
+    assert "2026-S49 2 0 1,000 1,000" in rows  # thématique: decisions, corrected, accuracy, top-3
+    assert "2026-S49 1 1 1,000 1,000" in rows  # pairs: judged, same, precision, recall
+
+    saved = tmp_path / "decisions.jsonl"
+    written = await recueil("nlp", "feedback", "--output", str(saved), env=env)
+    assert written.returncode == 0, written.stderr
+    assert fr("Décisions écrites dans") in written.stderr
+    assert fr("thématiques : 2, paires : 1") in written.stderr
+    assert len(Feedback.read(saved).thematiques) == 2
+    with pytest.raises(SystemExit, match="Les décisions des utilisateurs sont dans la base"):
+        nlp_cli(["eval", "--feedback"])  # ``python -m nlp.cli`` has no database
+    assert nlp_cli(["eval", "--feedback-file", str(saved), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["thematique"] == [
+        {"week": "2026-S49", "decisions": 2, "corrected": 0, "accuracy": 1.0, "top3": 1.0}
+    ]
+    assert measured["pairs"] == [
+        {"week": "2026-S49", "pairs": 1, "same": 1, "precision": 1.0, "recall": 1.0}
+    ]
