@@ -9,6 +9,7 @@ The retrainings here are the reduced configuration of ``test_nlp_retrain`` (seco
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from test_nlp_retrain import (
 from test_recurrence import SALLE_DES_FETES, SALLES, SALLES_AUTREMENT, agent
 from test_regroup import HORAIRES, recueil
 
-from bot.consultation.learning import collect
+from bot.consultation.learning import collect, grouping_figures
 from config.taxonomy import default_taxonomy
 from config.typography import french as fr
 from nlp.cli import main as nlp_cli
@@ -263,3 +264,53 @@ async def test_eval_feedback_reports_by_week_from_the_database(
     assert measured["pairs"] == [
         {"week": "2026-S49", "pairs": 1, "same": 1, "precision": 1.0, "recall": 1.0}
     ]
+
+
+def test_grouping_figures_count_every_pair_as_a_brute_force_would() -> None:
+    drafted = {"a": "G1", "b": "G1", "c": "G2", "d": "G2", "e": "G3", "f": "G4"}
+    decided = {"a": "P1", "b": "P1", "c": "P1", "d": "P2", "e": "P2"}  # f: in no proposal
+    pairs = list(itertools.combinations(decided, 2))
+    together = [(x, y) for x, y in pairs if decided[x] == decided[y]]
+    drafted_together = [(x, y) for x, y in pairs if drafted[x] == drafted[y]]
+    both = set(together) & set(drafted_together)
+    figures = grouping_figures(drafted, decided)
+    assert figures["precision"] == len(both) / len(drafted_together) == 0.5
+    assert figures["recall"] == len(both) / len(together) == 0.25
+    assert (figures["contributions"], figures["proposals"], figures["draft_groups"]) == (5, 2, 3)
+
+
+async def test_the_draft_is_compared_with_the_administrators_proposals(
+    engine_with_search, store: Store, database_url: str
+) -> None:
+    env = environment(
+        engine_with_search.services.settings.data_dir, RECUEIL_DATABASE_URL=database_url
+    )
+    none = await recueil("proposals", "compare", env=env)
+    assert none.returncode == 1
+    assert fr("Aucune contribution n’est encore rangée dans une proposition.") in none.stderr
+
+    alice = agent(engine_with_search, "alice")
+    await register(alice, "Villeurbanne")
+    await describe(alice, *SALLES)
+    await alice.say("Envoyer")
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    await bob.say("1")  # joined: the draft puts B-0001 and B-0002 together
+    await bob.say("Envoyer")
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *HORAIRES)
+    await claire.say("Envoyer")
+    with store.transaction() as tx:  # the administrators put all three in one proposal
+        tx.create_proposal(
+            "test:admin", title="Équipements", contributions=["B-0001", "B-0002", "B-0003"]
+        )
+
+    compared = await recueil("proposals", "compare", env=env)
+    assert compared.returncode == 0, compared.stderr
+    assert fr("3 contributions rangées dans 1 proposition ; l’ébauche refaite") in compared.stdout
+    assert fr("Paires mises ensemble : 3 par les administrateurs, 1 par l’ébauche.") in (
+        compared.stdout
+    )
+    assert "Précision 1,000" in compared.stdout and "rappel 0,333" in compared.stdout

@@ -22,6 +22,7 @@ from bot.consultation.importing import (
     import_contributions,
     read_rows,
 )
+from bot.consultation.learning import grouping_figures
 from bot.consultation.proposal_export import PROPOSAL_COLUMNS, flat, proposal_records
 from bot.consultation.spreadsheet import SpreadsheetError, format_of, read_table, write_table
 from bot.consultation.triage_file import (
@@ -41,7 +42,7 @@ from bot.consultation.triage_store import (
 from config.catalogue import Catalogue, plural
 from config.settings import Settings
 from config.taxonomy import Taxonomy
-from config.typography import french
+from config.typography import decimal, french
 from nlp.classifier import Classifier
 from storage.referential import default_referential
 
@@ -90,6 +91,12 @@ def add_commands(commands: Any) -> None:
         "--dry-run", action="store_true", help="afficher les changements sans les appliquer"
     )
     reviewed.set_defaults(handler=cmd_import_proposals)
+    compared = actions.add_parser(
+        "compare",
+        help="l’ébauche refaite sur les contributions rangées, comparée aux propositions "
+        "décidées (précision et rappel par paires)",
+    )
+    compared.set_defaults(handler=cmd_compare_proposals)
 
 
 def _fail(lines: list[str] | str) -> int:
@@ -103,6 +110,58 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:
         return "cli:admin"
+
+
+# -- recueil proposals compare ------------------------------------------------------------
+
+
+def cmd_compare_proposals(settings: Settings, args: argparse.Namespace) -> int:
+    """What the administrators decided, against what the draft would suggest for the same
+    contributions: the measure of the grouping on a grouping nobody here tuned on."""
+    from nlp.loading import load_similarity
+    from nlp.needs import read_catalogue
+
+    store = open_store(settings)
+    try:
+        views = store.contributions()
+        with store.transaction() as tx:
+            current = {p.id: p.reference for p in tx.proposals()}
+    finally:
+        store.close()
+    decided = {
+        v.contribution.reference: current[v.contribution.proposal_id]
+        for v in views
+        if v.contribution.proposal_id in current
+    }
+    if not decided:
+        return _fail("Aucune contribution n’est encore rangée dans une proposition.")
+    ranged = [v for v in views if v.contribution.reference in decided]
+    rows = draft(ranged, load_similarity(), read_catalogue())
+    figures = grouping_figures({row.reference: row.key for row in rows}, decided)
+    print(french(compare_report(figures)))
+    return 0
+
+
+def compare_report(figures: dict[str, float]) -> str:
+    def share(value: float) -> str:
+        return "—" if value != value else decimal(value, 3)
+
+    def count(key: str, forms: str) -> str:
+        return plural(int(figures[key]), forms)
+
+    return "\n".join(
+        [
+            f"{count('contributions', '# contribution rangée|# contributions rangées')} dans "
+            f"{count('proposals', '# proposition|# propositions')} ; l’ébauche refaite sur "
+            f"elles en fait {count('draft_groups', '# groupe|# groupes')}.",
+            "Paires mises ensemble : "
+            f"{int(figures['pairs_together'])} par les administrateurs, "
+            f"{int(figures['pairs_drafted'])} par l’ébauche.",
+            f"Précision {share(figures['precision'])} (part des paires de l’ébauche que les "
+            f"administrateurs ont aussi réunies), rappel {share(figures['recall'])} (part des "
+            "paires réunies par les administrateurs que l’ébauche retrouve).",
+        ]
+    )
 
 
 # -- recueil import contributions ---------------------------------------------------------

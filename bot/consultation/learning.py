@@ -17,6 +17,8 @@ an administrator sorting hundreds of contributions did not judge each such pair.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlmodel import select
@@ -126,3 +128,29 @@ def classified_text(c: Contribution) -> str:
     """The text the classifier read when the agent answered the thématique question."""
     values = {"title": c.title, "description": c.description, **(c.answers or {})}
     return "\n".join(str(values.get(name) or "") for name in CLASSIFIED_FIELDS[c.kind])
+
+
+def grouping_figures(drafted: Mapping[str, str], decided: Mapping[str, str]) -> dict[str, float]:
+    """Pairwise precision and recall of "put in the same proposal", a draft against decisions.
+
+    ``drafted`` and ``decided`` map contribution references to a group (draft key, proposal);
+    every pair of the contributions in ``decided`` counts, from the contingency counts (linear
+    in the number of contributions, not quadratic).
+    """
+
+    def pairs(sizes: Iterable[int]) -> int:
+        return sum(n * (n - 1) // 2 for n in sizes)
+
+    shared = Counter((drafted[reference], group) for reference, group in decided.items())
+    both = pairs(shared.values())
+    in_draft = pairs(Counter(drafted[reference] for reference in decided).values())
+    in_proposals = pairs(Counter(decided.values()).values())
+    return {
+        "contributions": len(decided),
+        "proposals": len(set(decided.values())),
+        "draft_groups": len({drafted[reference] for reference in decided}),
+        "pairs_together": in_proposals,
+        "pairs_drafted": in_draft,
+        "precision": both / in_draft if in_draft else float("nan"),
+        "recall": both / in_proposals if in_proposals else float("nan"),
+    }
