@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.parser import text_string_to_metric_families
 from test_intake import register
 
@@ -113,6 +114,32 @@ async def test_health_reports_the_database_and_the_transports(served: str, engin
     assert body["last_scheduled_job"] is not None
 
 
+async def test_health_says_whether_this_process_runs_the_scheduled_jobs(
+    served: str, engine: Engine
+) -> None:
+    """Several processes on PostgreSQL: the leader runs the jobs, the others stand by."""
+    scheduler = AsyncIOScheduler()
+    engine.metrics.watch(scheduler)  # type: ignore[union-attr]
+
+    async def read() -> tuple[object, float]:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{served}/health") as response:
+                role = (await response.json())["scheduler"]
+            async with http.get(f"{served}/metrics") as response:
+                running = samples(await response.text())[("recueil_scheduler_running", ())]
+        return role, running
+
+    scheduler.start(paused=True)  # as every process on PostgreSQL starts
+    try:
+        assert await read() == ("standby", 0)
+        scheduler.resume()  # it took the leader's lock
+        assert await read() == ("running", 1)
+        scheduler.pause()  # it lost it
+        assert await read() == ("standby", 0)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -143,6 +170,7 @@ async def test_health_is_503_when_the_database_is_unreachable() -> None:
         "status": "database unreachable",
         "database": False,
         "transports": {},
+        "scheduler": None,
         "last_scheduled_job": None,
     }
 

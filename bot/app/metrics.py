@@ -23,6 +23,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_SCHEDULER_PAUSED,
+    EVENT_SCHEDULER_RESUMED,
+    EVENT_SCHEDULER_START,
+)
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
@@ -115,8 +123,15 @@ class Metrics:
             "When a scheduled job last ran in this process (Unix time)",
             registry=r,
         )
+        self.scheduler_running = Gauge(
+            "recueil_scheduler_running",
+            "1 while this process runs the scheduled jobs (the leader), 0 on standby",
+            registry=r,
+        )
         self.transports: dict[str, bool] = {}
         self.last_job_at: datetime | None = None
+        self.runs_jobs: bool | None = None
+        """Whether this process runs the scheduled jobs; None before its scheduler starts."""
         # Children by label value, looked up once: labels() takes a lock and builds a key.
         self._turn_children: dict[str, tuple[Any, Any]] = {}
         self._delivery_children: dict[tuple[str, str], Any] = {}
@@ -141,6 +156,20 @@ class Metrics:
         self.transports[name] = up
         self.transport_up.labels(name).set(1 if up else 0)
 
+    def watch(self, scheduler: BaseScheduler) -> None:
+        """Follow ``scheduler`` (before it starts): its jobs' runs, and whether this process
+        runs them or stands by while another leads."""
+        scheduler.add_listener(self.job_ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.add_listener(
+            lambda _event: self.scheduler_state(scheduler.state == STATE_RUNNING),
+            EVENT_SCHEDULER_START | EVENT_SCHEDULER_PAUSED | EVENT_SCHEDULER_RESUMED,
+        )
+
+    def scheduler_state(self, running: bool) -> None:
+        """The scheduler started, paused (another process leads) or resumed (this one does)."""
+        self.runs_jobs = running
+        self.scheduler_running.set(1 if running else 0)
+
     def job_ran(self, _event: Any = None) -> None:
         self.last_job_at = datetime.now(UTC)
         self.last_job.set(self.last_job_at.timestamp())
@@ -159,6 +188,8 @@ class Metrics:
 
 
 RunDb = Callable[..., Any]
+_ROLES = {True: "running", False: "standby"}
+"""/health's ``scheduler``: this process runs the jobs, or another one does (PostgreSQL)."""
 
 
 def build_app(metrics: Metrics, store: Store, run_db: RunDb) -> web.Application:
@@ -177,6 +208,7 @@ def build_app(metrics: Metrics, store: Store, run_db: RunDb) -> web.Application:
             "transports": {
                 name: "up" if up else "restarting" for name, up in metrics.transports.items()
             },
+            "scheduler": None if metrics.runs_jobs is None else _ROLES[metrics.runs_jobs],
             "last_scheduled_job": metrics.last_job_at.isoformat() if metrics.last_job_at else None,
         }
         return web.Response(

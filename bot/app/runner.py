@@ -8,8 +8,6 @@ import logging
 import signal
 from functools import partial
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-
 from bot.app import metrics as health
 from bot.app.leader import RETRY_SECONDS, lead
 from bot.app.scheduler import build_scheduler
@@ -65,7 +63,7 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
     server = None
     try:
         if metrics is not None and settings.metrics_address:
-            scheduler.add_listener(metrics.job_ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+            metrics.watch(scheduler)
             server = await health.serve(
                 metrics, engine.store, engine.run_db, settings.metrics_address
             )

@@ -88,6 +88,7 @@ async def test_a_running_bot_serves_health_and_metrics(
     assert running.process.returncode == 0, running.journal
     assert health["database"] is True
     assert health["transports"] == {"telegram": "up"}
+    assert health["scheduler"] == "running"  # SQLite: one process, no election
     assert values[("recueil_turns_total", (("transport", "telegram"),))] == 2
     assert values[("recueil_turn_seconds_count", (("transport", "telegram"),))] == 2
     assert values[("recueil_deliveries", (("status", "sent"),))] == 4
