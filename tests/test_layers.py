@@ -23,10 +23,11 @@ TOOLING = (
     "nlp.dev_pairs",
     "nlp.evaluation",
     "nlp.feedback",
+    "nlp.encoder_study",
     "nlp.cli",
 )
 """``nlp`` modules (and packages) that are not inference; every other ``nlp`` module is."""
-STUDIES = ("nlp.experiments", "nlp.dev_pairs", "nlp.cli")
+STUDIES = ("nlp.experiments", "nlp.encoder_study", "nlp.dev_pairs", "nlp.cli")
 """What sits on top of training."""
 SCRIPTS = ("nlp.data",)
 """Data checks run by hand, outside both."""

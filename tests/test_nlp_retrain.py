@@ -193,16 +193,6 @@ def test_retraining_reproduces_the_shipped_scores(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)  # three models of 485 classes: about 14 minutes on 2 cores
-@pytest.mark.xfail(
-    reason=(
-        "known failure, open in issue 13: the shipped need-type model (c60449f) is not what the "
-        "repository's code and data train (dev_pairs precision 0.771 against 0.805 shipped, "
-        "tolerance 0.02). Not the nlp split: the code before and after it trains bit-identical "
-        "models; not the data or float noise either (docs/nlp.md, « Reproductibilité »). "
-        "Retrain nlp/model/needs on the CI machine, ship it, then remove this mark"
-    ),
-    strict=False,
-)
 def test_retraining_the_need_types_reproduces_the_shipped_same_need_figures(
     tmp_path: Path,
 ) -> None:

