@@ -132,24 +132,44 @@ def thematique_rows(feedback: Feedback, known: Iterable[str]) -> list[Labelled]:
 
 
 def need_type_rows(feedback: Feedback, model: NeedModel) -> list[Labelled]:
-    """Training lines for the need types, from the pairs users said are the same need.
+    """Training lines for the need types, from what users said is the same need.
 
-    The pair's type is the one the model reads with the highest probability on either text;
-    both texts are taught it, so that the other wording is recognised as that need. A pair
-    said to differ teaches nothing here (which type either text is, nobody said): it counts
-    in the measure by week.
+    The pairs said to be the same need are joined into groups (a proposal of twelve
+    contributions is one group, not 66 pairs). A group's type is the one whose probabilities,
+    summed over its texts, are the highest, provided one of its texts reads it with at least
+    ``NEED_TYPE_MIN``; every text of the group is taught it once, so that the other wordings
+    are recognised as that need. Pairs said to differ teach nothing here (nobody said which
+    type either text is): they count in the measure by week.
     """
-    same = [p for p in feedback.resolved().pairs if p.same]
-    distributions = model.distributions([text for p in same for text in (p.a, p.b)])
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    texts: dict[str, str] = {}
+    for pair in feedback.resolved().pairs:
+        if pair.same:
+            texts[pair.key[0]], texts[pair.key[1]] = pair.a, pair.b
+            parent[root(pair.key[0])] = root(pair.key[1])
+    groups: dict[str, list[str]] = {}
+    for key in texts:
+        groups.setdefault(root(key), []).append(key)
+    keys = sorted(texts)
+    read = dict(zip(keys, model.distributions([texts[key] for key in keys]), strict=True))
     rows = []
-    for number, pair in enumerate(same):
-        first, second = distributions[2 * number], distributions[2 * number + 1]
-        candidates = [*first.items(), *second.items()]
-        if not candidates:
+    for members in groups.values():
+        summed: dict[str, float] = {}
+        for key in members:
+            for need, probability in read[key].items():
+                summed[need] = summed.get(need, 0.0) + probability
+        if not summed:
             continue
-        need, probability = max(candidates, key=lambda item: (item[1], item[0]))
-        if probability >= NEED_TYPE_MIN:
-            rows += [Labelled(pair.a, need), Labelled(pair.b, need)]
+        need = max(summed, key=lambda each: (summed[each], each))
+        if max(read[key].get(need, 0.0) for key in members) >= NEED_TYPE_MIN:
+            rows += [Labelled(texts[key], need) for key in sorted(members)]
     return rows
 
 

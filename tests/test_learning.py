@@ -46,6 +46,7 @@ from nlp.feedback import (
     need_type_rows,
     thematique_rows,
 )
+from nlp.loading import load_similarity
 from nlp.needs import NO_TYPE, NeedModel, agreement, read_catalogue
 from nlp.paths import DEV_PAIRS, HELDOUT_FILE, MODEL_DIR, PAIRS_FILE
 from nlp.spacy_classifier import SETTINGS_FILE, SpacyClassifier
@@ -136,6 +137,15 @@ async def test_what_users_decide_is_read_back_and_the_administrator_wins(
         ("B-0002", "B-0004"): (False, AGENT),
     }
     assert all(p.usage_a == p.usage_b == "reserver" for p in decided.pairs if p.key[0] != "B-0003")
+
+    # B-0001, B-0002 (joined) and B-0004 (the proposal) are one group: each text taught once.
+    needs = load_similarity().needs
+    assert needs is not None
+    learned = need_type_rows(found, needs)
+    assert sorted(row.text for row in learned) == sorted(
+        "\n".join(need) for need in (SALLES, SALLES_AUTREMENT, SALLE_DES_FETES)
+    )
+    assert {row.label for row in learned} == {"reservation_salles_municipales"}
 
     rows = thematique_rows(found, default_taxonomy().ids)
     assert len(rows) == 4 * THEMATIQUE_REPEAT
