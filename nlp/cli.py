@@ -89,7 +89,10 @@ def _feedback_arguments(parser: argparse.ArgumentParser, flag: str, help_text: s
 def _feedback(settings: object, args: argparse.Namespace) -> Feedback | None:
     """The users' decisions the command was asked to use, or None."""
     if args.feedback_file is not None:
-        return Feedback.read(args.feedback_file)
+        try:
+            return Feedback.read(args.feedback_file)
+        except ValueError as error:
+            raise SystemExit(french(str(error))) from error
     if not args.with_feedback:
         return None
     if args.feedback_source is None:

@@ -92,19 +92,28 @@ class Feedback:
 
     @classmethod
     def read(cls, path: Path) -> Feedback:
+        """Decisions written by :meth:`write`; ``ValueError`` names the first bad line."""
         thematiques, pairs = [], []
         with path.open(encoding="utf-8") as handle:
-            for line in handle:
+            for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                data = json.loads(line)
-                kind = data.pop("kind")
-                data["at"] = datetime.fromisoformat(data["at"])
-                if kind == "thematique":
-                    thematiques.append(ThematiqueDecision(**data))
-                else:
-                    data["key"] = tuple(data["key"])
-                    pairs.append(PairDecision(**data))
+                try:
+                    data = json.loads(line)
+                    kind = data.pop("kind")
+                    data["at"] = datetime.fromisoformat(data["at"])
+                    if kind == "thematique":
+                        thematiques.append(ThematiqueDecision(**data))
+                    elif kind == "pair":
+                        data["key"] = tuple(data["key"])
+                        pairs.append(PairDecision(**data))
+                    else:
+                        raise ValueError(f"kind {kind!r}")
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    raise ValueError(
+                        f"{path}, ligne {number} : ce n’est pas une décision écrite par "
+                        f"« recueil nlp feedback --output » ({type(error).__name__} : {error})"
+                    ) from error
         return cls(thematiques, pairs)
 
 

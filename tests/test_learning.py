@@ -324,3 +324,17 @@ async def test_the_draft_is_compared_with_the_administrators_proposals(
         compared.stdout
     )
     assert "Précision 1,000" in compared.stdout and "rappel 0,333" in compared.stdout
+
+
+def test_a_decisions_file_reads_back_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "décisions.jsonl"
+    decision = ThematiqueDecision(
+        "B-0001", "Réserver la salle", "patrimoine_equipements", AGENT, MONDAY
+    )
+    pair = PairDecision(("B-0001", "B-0002"), "a", "b", True, ADMINISTRATOR, MONDAY, "reserver")
+    Feedback([decision], [pair]).write(path)
+    assert Feedback.read(path) == Feedback([decision], [pair])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("<html>pas une décision</html>\n")
+    with pytest.raises(SystemExit, match=fr("ligne 3 : ce n’est pas une décision écrite par")):
+        nlp_cli(["eval", "--feedback-file", str(path)])
