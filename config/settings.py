@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     referent_call_delay_days: int = Field(default=7, ge=0)  # laureates' calls, then everyone
     now: datetime | None = None  # a fixed start for the clock, for trials (RECUEIL_NOW)
     taxonomy_file: Path | None = None
+    model_dir: Path | None = None  # a retrained model (nlp train --output); default: shipped
     calendar_file: Path | None = None
     messages_file: Path | None = None
     retention_months: int = Field(default=12, ge=1)  # inactivity after the consultation's end

@@ -25,6 +25,8 @@ from nlp.paths import HELDOUT_FILE, MODEL_DIR, TRAIN_FILE
 from nlp.similarity import combined, comparable_usage
 from nlp.spacy_classifier import SpacyClassifier
 
+MODEL_HELP = "le modèle lu (par défaut RECUEIL_MODEL_DIR, sinon le modèle livré)"
+
 
 def add_commands(subparsers: Any) -> Any:
     """Add ``nlp`` and its subcommands to an ``argparse`` subparsers object.
@@ -36,7 +38,12 @@ def add_commands(subparsers: Any) -> Any:
 
     train = commands.add_parser("train", help="réentraîner le modèle depuis nlp/data")
     train.add_argument("--data", type=Path, default=TRAIN_FILE, help="exemples étiquetés")
-    train.add_argument("--output", type=Path, default=MODEL_DIR, help="dossier du modèle")
+    train.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="dossier du modèle écrit (par défaut RECUEIL_MODEL_DIR, sinon le modèle livré)",
+    )
     train.add_argument("--folds", type=int, default=5, help="plis de la calibration")
     _feedback_arguments(
         train,
@@ -48,12 +55,12 @@ def add_commands(subparsers: Any) -> Any:
     classify = commands.add_parser(
         "classify", help='lignes JSON {"id", "text"} ou texte brut sur l’entrée'
     )
-    classify.add_argument("--model", type=Path, default=MODEL_DIR)
+    classify.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
     classify.set_defaults(handler=cmd_classify)
 
     evaluate = commands.add_parser("eval", help="mesures sur un jeu étiqueté (held-out)")
     evaluate.add_argument("file", nargs="?", type=Path, default=HELDOUT_FILE)
-    evaluate.add_argument("--model", type=Path, default=MODEL_DIR)
+    evaluate.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
     evaluate.add_argument("--json", action="store_true", help="résultat en JSON")
     _feedback_arguments(
         evaluate,
@@ -65,7 +72,7 @@ def add_commands(subparsers: Any) -> Any:
     same = commands.add_parser(
         "same", help='lignes JSON {"a", "b"[, "usage_a", "usage_b"]} : même besoin ?'
     )
-    same.add_argument("--model", type=Path, default=MODEL_DIR)
+    same.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
     same.set_defaults(handler=cmd_same)
     return commands
 
@@ -104,6 +111,13 @@ def _feedback(settings: object, args: argparse.Namespace) -> Feedback | None:
     return source(settings)
 
 
+def _model(settings: object, given: Path | None) -> Path:
+    """The model a command reads or writes: the one given, else the configured one
+    (``RECUEIL_MODEL_DIR``), else the shipped one."""
+    configured: Path | None = getattr(settings, "model_dir", None)
+    return given or configured or MODEL_DIR
+
+
 def _taxonomy(settings: object) -> Taxonomy:
     return Taxonomy.load(getattr(settings, "taxonomy_file", None))
 
@@ -113,11 +127,12 @@ def cmd_train(settings: object, args: argparse.Namespace) -> int:
     from nlp.training.build import build_model
 
     build_model(
-        args.output,
+        _model(settings, args.output),
         _taxonomy(settings),
         args.data,
         calibration_folds=args.folds,
         feedback=_feedback(settings, args),
+        current=_model(settings, None),
         log=lambda line: print(line, file=sys.stderr),
     )
     return 0
@@ -179,7 +194,7 @@ def classify_lines(
 
 
 def cmd_classify(settings: object, args: argparse.Namespace) -> int:
-    classify_lines(SpacyClassifier.load(args.model), sys.stdin, sys.stdout)
+    classify_lines(SpacyClassifier.load(_model(settings, args.model)), sys.stdin, sys.stdout)
     return 0
 
 
@@ -250,9 +265,11 @@ def format_evaluation(result: dict[str, Any]) -> str:
 
 def cmd_eval(settings: object, args: argparse.Namespace) -> int:
     feedback = _feedback(settings, args)
+    path = _model(settings, args.model)
     if feedback is not None:
-        return _eval_feedback(feedback, args.model, _taxonomy(settings), args.json)
-    result = evaluate_file(SpacyClassifier.load(args.model), args.file, _taxonomy(settings))
+        return _eval_feedback(feedback, path, _taxonomy(settings), args.json)
+    model = SpacyClassifier.load(path)
+    result = evaluate_file(model, args.file, _taxonomy(settings))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
@@ -300,7 +317,7 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
 
 
 def cmd_same(settings: object, args: argparse.Namespace) -> int:
-    same_lines(args.model, sys.stdin, sys.stdout)
+    same_lines(_model(settings, args.model), sys.stdin, sys.stdout)
     return 0
 
 

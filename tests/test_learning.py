@@ -31,7 +31,9 @@ from test_nlp_retrain import (
 from test_recurrence import SALLE_DES_FETES, SALLES, SALLES_AUTREMENT, agent
 from test_regroup import HORAIRES, recueil
 
+from bot.app.services import build_services
 from bot.consultation.learning import collect, grouping_figures
+from config.settings import Settings
 from config.taxonomy import default_taxonomy
 from config.typography import french as fr
 from nlp.cli import main as nlp_cli
@@ -184,6 +186,17 @@ def test_a_correction_changes_the_retrained_thematique(tmp_path: Path) -> None:
     assert still_wrong >= len(untaught) - 2
     kept = sum(g[0][0] == r[0][0] for g, r in zip(got, reference, strict=True))
     assert kept >= 0.85 * len(reference)
+
+    # RECUEIL_MODEL_DIR: the bot reads the retrained model, and classifies as the users did.
+    settings = Settings(data_dir=tmp_path / "var", model_dir=tmp_path)
+    classifier = build_services(settings).classifier
+    assert [classifier.predict(rows[n].text).best[0] for n in taught] == [
+        rows[n].label for n in taught
+    ]
+    shipped_guess = build_services(Settings(data_dir=tmp_path / "var")).classifier
+    assert [shipped_guess.predict(rows[n].text).best[0] for n in taught] != [
+        rows[n].label for n in taught
+    ]
 
 
 def test_a_join_teaches_the_need_types_its_other_wording(tmp_path: Path) -> None:

@@ -46,13 +46,10 @@ def plain(text: str) -> str:
 
 
 @pytest.fixture
-def without_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The draft from the agents' own links only (the model takes seconds to load)."""
-
-    def missing() -> None:
-        raise FileNotFoundError("no model in this test")
-
-    monkeypatch.setattr("nlp.loading.load_similarity", missing)
+def without_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The draft from the agents' own links only (the model takes seconds to load): the
+    configured model directory holds no model."""
+    monkeypatch.setenv("RECUEIL_MODEL_DIR", str(tmp_path / "no-model"))
 
 
 def read(path: Path) -> Records:

@@ -15,7 +15,7 @@ from bot.app.failures import explain
 from bot.app.instance import single_instance
 from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
-from bot.app.services import build_engine, open_store
+from bot.app.services import build_engine, model_path, open_store
 from bot.app.triage_cli import add_commands as add_triage_commands
 from bot.app.triage_cli import export_proposals
 from bot.consultation import regroup
@@ -258,11 +258,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     elif args.what == "matches":
         records, columns = match_records(views), MATCH_COLUMNS
     elif args.what == "candidates":
-        index = index_of(views, load_similarity())
+        index = index_of(views, load_similarity(model_path(settings)))
         records = candidate_records(views, index, args.min_score)
         columns = CANDIDATE_COLUMNS
     elif args.what == "need-types":
-        needs = load_similarity().needs
+        needs = load_similarity(model_path(settings)).needs
         if needs is None:
             print(
                 french("Le modèle livré n’a pas de besoins types : lancez « recueil nlp train »."),
@@ -333,7 +333,7 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         store.close()
-    similarity = load_similarity()
+    similarity = load_similarity(model_path(settings))
     rule = similarity.settings
     report = render(
         feedback(records, similarity.lowest_threshold), rule.threshold, rule.usage_threshold

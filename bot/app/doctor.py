@@ -176,13 +176,15 @@ class Doctor:
         return self._ok("matrix", "doctor.matrix.ok", user=body.get("user_id"))
 
     def language_model(self) -> Finding:
-        from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
+        from bot.app.services import model_path
+        from nlp.spacy_classifier import SpacyClassifier
 
+        path = model_path(self.settings)
         try:
-            SpacyClassifier.load(MODEL_DIR)
+            SpacyClassifier.load(path)
         except Exception as exc:
-            return self._bad("nlp", "doctor.nlp.bad", "doctor.nlp.fix", path=MODEL_DIR, error=exc)
-        return self._ok("nlp", "doctor.nlp.ok", path=MODEL_DIR)
+            return self._bad("nlp", "doctor.nlp.bad", "doctor.nlp.fix", path=path, error=exc)
+        return self._ok("nlp", "doctor.nlp.ok", path=path)
 
     async def findings(self) -> list[Finding]:
         found = [self.configuration(), self.database()]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.app.engine import Engine
@@ -35,6 +36,12 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 
+def model_path(settings: Settings) -> Path:
+    """Where the models are read: ``RECUEIL_MODEL_DIR`` (a model retrained with the users'
+    decisions, ``recueil nlp train --with-feedback --output``), else the shipped one."""
+    return settings.model_dir or MODEL_DIR
+
+
 def build_services(settings: Settings, classifier: Classifier | None = None) -> Services:
     taxonomy = Taxonomy.load(settings.taxonomy_file)
     return Services(
@@ -43,7 +50,7 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
         taxonomy=taxonomy,
         calendar=Calendar.load(settings.zone, settings.calendar_file),
         referential=default_referential(),
-        classifier=classifier or load_classifier(taxonomy),
+        classifier=classifier or load_classifier(taxonomy, model_path(settings)),
         forms={**build_forms(), **build_volunteer_forms()},
         scenes=build_scenes(),
         commands=build_commands(),
@@ -55,41 +62,41 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.effective_database_url, auto_migrate=settings.auto_migrate)
 
 
-def similarity_index(store: Store) -> SerializedIndex | None:
+def similarity_index(store: Store, path: Path = MODEL_DIR) -> SerializedIndex | None:
     """The same-need index, filled with every stored contribution (the database is the truth).
 
     None, with a logged warning, when no similarity model ships: the step is then skipped.
     """
-    if not similarity_available():
+    if not similarity_available(path):
         return None
-    index, computed = _fill_index(_stored_texts(store))
+    index, computed = _fill_index(_stored_texts(store), path)
     _write_back(store, computed)
     return index
 
 
-def loading_similarity_index(store: Store) -> LoadingIndex | None:
+def loading_similarity_index(store: Store, path: Path = MODEL_DIR) -> LoadingIndex | None:
     """The same index, built in the background from the rows read now.
 
     The rows are read before the bot serves (a contribution sent later is added by its own
     turn, once the index is there). The entries computed are written back only after the
     index is handed over: a turn waiting for the index holds SQLite's write lock.
     """
-    if not similarity_available():
+    if not similarity_available(path):
         return None
     rows = _stored_texts(store)
     computed: list[tuple[int, dict[str, Any]]] = []
 
     def build() -> SerializedIndex:
-        index, found = _fill_index(rows)
+        index, found = _fill_index(rows, path)
         computed.extend(found)
         return index
 
     return LoadingIndex(build, then=lambda: _write_back(store, computed))
 
 
-def similarity_available() -> bool:
-    if not (MODEL_DIR / SIMILARITY_FILE).is_file():
-        log.warning("same-need search disabled: no %s in %s", SIMILARITY_FILE, MODEL_DIR)
+def similarity_available(path: Path = MODEL_DIR) -> bool:
+    if not (path / SIMILARITY_FILE).is_file():
+        log.warning("same-need search disabled: no %s in %s", SIMILARITY_FILE, path)
         return False
     return True
 
@@ -107,11 +114,11 @@ def _stored_texts(store: Store) -> list[StoredText]:
 
 
 def _fill_index(
-    rows: list[StoredText],
+    rows: list[StoredText], path: Path
 ) -> tuple[SerializedIndex, list[tuple[int, dict[str, Any]]]]:
     """Stored entries are read as they are; those missing or of another model are computed
     (and returned, to be written back, so that the next start runs no model: docs/nlp.md)."""
-    index = SimilarityIndex[int](load_similarity())
+    index = SimilarityIndex[int](load_similarity(path))
     computed = index.add_stored(rows)
     return SerializedIndex(index), computed
 
@@ -130,9 +137,10 @@ def build_engine(settings: Settings) -> Engine:
     the first turns are answered at once, the first turn that needs a model waits for it."""
     store = open_store(settings)
     taxonomy = Taxonomy.load(settings.taxonomy_file)
-    classifier = LoadingClassifier(lambda: load_classifier(taxonomy))
+    models = model_path(settings)
+    classifier = LoadingClassifier(lambda: load_classifier(taxonomy, models))
     services = replace(
-        build_services(settings, classifier), similar=loading_similarity_index(store)
+        build_services(settings, classifier), similar=loading_similarity_index(store, models)
     )
     flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
     return Engine(

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.app.services import open_store
+from bot.app.services import model_path, open_store
 from bot.consultation.drafting import DRAFT_COLUMNS, draft, draft_records
 from bot.consultation.export import to_json
 from bot.consultation.importing import (
@@ -136,7 +136,7 @@ def cmd_compare_proposals(settings: Settings, args: argparse.Namespace) -> int:
     if not decided:
         return _fail("Aucune contribution n’est encore rangée dans une proposition.")
     ranged = [v for v in views if v.contribution.reference in decided]
-    rows = draft(ranged, load_similarity(), read_catalogue())
+    rows = draft(ranged, load_similarity(model_path(settings)), read_catalogue())
     figures = grouping_figures({row.reference: row.key for row in rows}, decided)
     print(french(compare_report(figures)))
     return 0
@@ -180,7 +180,7 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
     def classify(text: str) -> tuple[str, float]:
         """The classifier's guess; loaded only when a row has no thématique."""
         if not classifiers:
-            classifiers.append(load_classifier(taxonomy))
+            classifiers.append(load_classifier(taxonomy, model_path(settings)))
         return classifiers[0].predict(text).best
 
     store = open_store(settings)
@@ -252,7 +252,7 @@ def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         store.close()
     try:
-        similarity = load_similarity()
+        similarity = load_similarity(model_path(settings))
     except FileNotFoundError as error:
         print(french(f"Pas de modèle du même besoin ({error}) : liens des agents seuls."))
         similarity = None

@@ -29,6 +29,7 @@ def build_model(
     calibration: dict[str, float] | None = None,
     needs: bool = True,
     feedback: Feedback | None = None,
+    current: Path = MODEL_DIR,
     log: Callable[[str], None] = print,
 ) -> None:
     """Train, calibrate and save the classifier and the same-need model to ``output``.
@@ -41,7 +42,8 @@ def build_model(
             without it, the same-need score reads the words alone.
         feedback: what users decided (``nlp.feedback``): their thématiques are added to the
             classifier's lines, the pairs they called the same need to the need types'
-            (labelled by the need-type model in place, ``MODEL_DIR/needs``, before retraining).
+            (labelled by the need-type model in place before retraining: ``current``'s, else
+            the shipped one).
     """
     plan = plan or TrainingPlan()
     rows = read_labelled(data_file, taxonomy)
@@ -52,8 +54,11 @@ def build_model(
         rows += learned
         learned_counts["thematique_lines"] = len(learned)
         log(f"feedback: {len(learned)} thématique lines")
-        if needs and (MODEL_DIR / MODEL_SUBDIR).exists():
-            paired = need_type_rows(feedback, NeedModel.load(MODEL_DIR / MODEL_SUBDIR))
+        in_place = next(
+            (d / MODEL_SUBDIR for d in (current, MODEL_DIR) if (d / MODEL_SUBDIR).is_dir()), None
+        )
+        if needs and in_place is not None:
+            paired = need_type_rows(feedback, NeedModel.load(in_place))
             need_rows = training_rows() + paired
             learned_counts["need_type_lines"] = len(paired)
             log(f"feedback: {len(paired)} need-type lines")
