@@ -95,7 +95,9 @@ class CountingTransport(Transport):
         self.sent = 0
         self.last_sent: dict[ConversationKey, float] = {}
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
         self.sent += 1
         self.last_sent[key] = time.perf_counter()
 

@@ -209,6 +209,7 @@ UPDATE_PROFILE = (
         updated_at=sa.bindparam("updated_at"),
     )
 )
+READ_COUNTER = sa.select(counters.c.value).where(counters.c.name == sa.bindparam("counter"))
 NEXT_COUNTER = (
     counters.update()
     .where(counters.c.name == sa.bindparam("counter"))

@@ -214,6 +214,10 @@ class Store:
         with self.transaction() as tx:
             tx.release_claims(delivery_ids)
 
+    def delivery_salt(self) -> int:
+        with self.transaction() as tx:
+            return tx.delivery_salt()
+
     def mark_sent(self, delivery_id: int, at: datetime | None = None) -> None:
         """Record one delivery as sent, at once (one autocommitted statement).
 

@@ -32,7 +32,9 @@ class FakeTransport(Transport):
         self.sent: dict[ConversationKey, list[Outgoing]] = defaultdict(list)
         self._read: dict[ConversationKey, int] = defaultdict(int)
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
         self.sent[key].append(message)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:

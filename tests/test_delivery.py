@@ -8,6 +8,7 @@ from test_intake import register
 from bot.app.engine import Engine
 from bot.core.transport import Capability, Transport
 from bot.core.values import ConversationKey, IncomingStart, IncomingText, OutFile, Outgoing, OutText
+from storage.store import Store
 
 
 class FlakyTransport(FakeTransport):
@@ -17,7 +18,9 @@ class FlakyTransport(FakeTransport):
         super().__init__()
         self.failures = failures
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("réseau indisponible")
@@ -86,7 +89,9 @@ class TextOnlyTransport(FakeTransport):
 
     capabilities = frozenset()
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
         await Transport.send(self, key, message)
 
 
@@ -118,3 +123,20 @@ async def test_admin_export_explains_when_files_cannot_be_sent(services, store, 
     await admin.say("!export")
     assert "recueil export --format csv" in admin.text
     await engine.close()
+
+
+def test_the_delivery_salt_is_drawn_once_per_database(database_url: str) -> None:
+    """Matrix transaction ids are the salt and a delivery's id (docs/campagnes.md): every
+    process on a base must read the same salt, and it must survive restarts."""
+    first = Store.open(database_url)
+    try:
+        salt = first.delivery_salt()
+        assert first.delivery_salt() == salt
+    finally:
+        first.close()
+    second = Store.open(database_url)  # another process, or the same after a restart
+    try:
+        assert second.delivery_salt() == salt
+    finally:
+        second.close()
+    assert 0 <= salt < 2**31  # fits PostgreSQL's integer column

@@ -73,6 +73,7 @@ class Engine:
         self.metrics = metrics  # None: nothing counted (RECUEIL_METRICS_ADDRESS unset)
         self._erased: set[ConversationKey] = set()  # their replies are deleted once sent
         self._transports: dict[str, Transport] = {}
+        self._salt: int | None = None  # this database's delivery salt (_key_of), read once
         self._conversation_lock = KeyedLocks[ConversationKey]()
         # SQLite has one writer at a time and answers in microseconds: its work runs inline,
         # which spares a thread hand-off per statement. PostgreSQL waits on the network:
@@ -233,7 +234,8 @@ class Engine:
             if delivery.campaign is not None and not self.window.is_open(self.clock()):
                 return done  # pushes wait for the sending window; replies never do
             try:
-                await transport.send(key, outgoing_from_dict(delivery.payload))
+                message = outgoing_from_dict(delivery.payload)
+                await transport.send(key, message, idempotency=await self._key_of(delivery))
             except UnsupportedMessage as exc:
                 # a programming error, not an outage: say it loudly, never retry it
                 log.error("delivery %s to %s cannot be rendered: %s", delivery.id, key, exc)
@@ -254,6 +256,12 @@ class Engine:
             await self._mark_sent(delivery.id)
             self._count(key, "sent")
         return len(pending)
+
+    async def _key_of(self, delivery: PendingDelivery) -> str:
+        """The delivery's idempotency key: this database's salt (read once) and its id."""
+        if self._salt is None:
+            self._salt = await self._db(self.store.delivery_salt)
+        return f"{self._salt:x}-{delivery.id}"
 
     async def _mark_sent(self, delivery_id: int) -> None:
         """SQLite: one statement, inline. PostgreSQL: with the marks made meanwhile, in one

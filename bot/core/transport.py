@@ -57,7 +57,15 @@ class Transport(ABC):
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         self.catalogue = catalogue or default_catalogue()
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
+        """Render ``message`` for ``key``'s conversation.
+
+        ``idempotency``: a key the engine gives each delivery, the same when it sends the
+        delivery again (after a restart that lost the mark « sent »); a platform that
+        deduplicates by it (Matrix transaction ids) then shows the message once.
+        """
         match message:
             case OutText():
                 await self.send_text(key, message.text)

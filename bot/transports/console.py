@@ -178,7 +178,9 @@ class ConsoleTransport(Transport):
         self.stdout.write(f"\n{text}\n")
         self.stdout.flush()
 
-    async def send(self, key: ConversationKey, message: Outgoing) -> None:
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
         if not self.jsonl or isinstance(message, OutFile):
             await super().send(key, message)
             return

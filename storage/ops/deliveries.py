@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlmodel import col
 
 from storage import statements as sql
 from storage.keys import ConversationKey
-from storage.models import Agent, Delivery, utcnow
+from storage.models import Agent, Counter, Delivery, utcnow
 from storage.ops.base import TxBase
 from storage.records import PendingDelivery
 
@@ -20,7 +21,20 @@ CLAIM_LEASE = timedelta(minutes=2)
 and another sends them (a send never takes that long, even paced by the rate limit)."""
 
 
+DELIVERY_SALT = "delivery-salt"
+"""The counter row that holds this database's salt (:meth:`DeliveryOps.delivery_salt`)."""
+
+
 class DeliveryOps(TxBase):
+    def delivery_salt(self) -> int:
+        """A random number drawn once per database, the same for every process on it.
+
+        With a delivery's id it makes a key no delivery of another database shares: a
+        Matrix transaction id outlives a database reset by a day (the homeserver keeps them).
+        """
+        self._insert_ignore(Counter, {"name": DELIVERY_SALT, "value": secrets.randbits(31)})
+        return int(self.execute(sql.READ_COUNTER, {"counter": DELIVERY_SALT}).scalar_one())
+
     def queue(
         self,
         key: ConversationKey,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import sqlalchemy as sa
+
 from bot.core.values import IncomingText
 from bot.transports.matrix.identity import credentials_path
 
@@ -89,3 +91,31 @@ async def test_messages_beyond_the_timeline_limit_sent_while_down_are_all_answer
     bodies = [m.body for m in chat.bot_messages()]
     for question in ("Vous êtes", "Quelle est votre fonction", "peut-elle vous recontacter"):
         assert sum(question in body for body in bodies) == 1, question
+
+
+async def test_a_reply_sent_again_after_its_mark_was_lost_shows_once(
+    synapse: SynapseServer, matrix_client: ClientFactory, recueil_bot: BotFactory
+) -> None:
+    """A crash between a send and its mark « sent » leaves the reply pending: the engine
+    sends it again, with the same transaction ids, and the homeserver keeps one event."""
+    bot = await recueil_bot(exempt_from_rate_limits=True)
+    agent = await matrix_client("agent", exempt_from_rate_limits=True)
+    chat = await open_chat_with_bot(agent, bot.user_id)
+    await chat.expect("Quelle est votre collectivité")
+
+    await bot.stop()
+    with bot.store.transaction() as tx:  # the marks the crash lost
+        lost = tx.connection.execute(
+            sa.text("UPDATE delivery SET status = 'pending', sent_at = NULL WHERE status = 'sent'")
+        ).rowcount
+    assert lost >= 1
+    await bot.start()
+
+    # The welcome goes again before this answer (the room's order): shown once all the same.
+    await chat.say("Villeurbanne", then="Vous êtes")
+    assert sum("Quelle est votre collectivité" in m.body for m in chat.bot_messages()) == 1
+    with bot.store.transaction() as tx:
+        resent = tx.connection.execute(
+            sa.text("SELECT count(*) FROM delivery WHERE status = 'sent' AND sent_at IS NOT NULL")
+        ).scalar_one()
+    assert resent >= lost + 1, "the lost ones were sent again, then the answer"

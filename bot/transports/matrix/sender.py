@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -50,6 +52,32 @@ class SendStats:
     transient_failures: int = 0
 
 
+_KEYED: ContextVar[Iterator[str] | None] = ContextVar("matrix_transaction_ids", default=None)
+
+
+@contextlib.contextmanager
+def transaction_ids(key: str | None) -> Iterator[None]:
+    """The events sent meanwhile by this task get ``recueil.<key>.<n>`` as transaction ids.
+
+    ``key`` is the engine's for one delivery: sending the delivery again (a restart lost
+    the mark « sent ») repeats the same ids, which the homeserver answers with the events it
+    already stored, so the agent sees the message once. Without a key, ids are random.
+    """
+    if key is None:
+        yield
+        return
+    token = _KEYED.set(f"recueil.{key}.{n}" for n in itertools.count())
+    try:
+        yield
+    finally:
+        _KEYED.reset(token)
+
+
+def _transaction_id() -> str:
+    keyed = _KEYED.get()
+    return next(keyed) if keyed is not None else str(uuid4())
+
+
 class Sender:
     """Sends events for one nio client; the client must run encryption (``olm``)."""
 
@@ -63,9 +91,10 @@ class Sender:
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Send one event to ``room_id`` after the ones already queued there; its event id."""
+        tx_id = _transaction_id()
         lock = self._room_locks.setdefault(room_id, asyncio.Lock())
         async with lock:
-            return await self._send(room_id, event_type, content, tx_id=str(uuid4()))
+            return await self._send(room_id, event_type, content, tx_id=tx_id)
 
     @contextlib.contextmanager
     def answering(self, room_id: str) -> Iterator[None]:

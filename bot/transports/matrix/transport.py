@@ -35,7 +35,14 @@ from nio import (
 from nio.responses import RoomInfo as NioRoomInfo
 
 from bot.core.transport import Capability, IncomingHandler, Transport, render_poll
-from bot.core.values import ConversationKey, IncomingPollAnswer, IncomingStart, OutFile, OutPoll
+from bot.core.values import (
+    ConversationKey,
+    IncomingPollAnswer,
+    IncomingStart,
+    OutFile,
+    Outgoing,
+    OutPoll,
+)
 from bot.transports.matrix import files, polls
 from bot.transports.matrix.backfill import missed_events
 from bot.transports.matrix.decryption import Undecryptable
@@ -46,7 +53,7 @@ from bot.transports.matrix.identity import matrix_dir, open_client
 from bot.transports.matrix.pacing import Backoff, Pacer
 from bot.transports.matrix.rendering import inert, text_content
 from bot.transports.matrix.rooms import Invitation, read_invitation, server_allowed, server_of
-from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender
+from bot.transports.matrix.sender import TRANSIENT_ERRORS, Sender, transaction_ids
 from bot.transports.matrix.state import BotState, RoomInfo, StateFile
 from bot.transports.matrix.tchap import email_candidates
 from config.catalogue import Catalogue
@@ -120,6 +127,13 @@ class MatrixTransport(Transport):
 
     def emails_of(self, user_id: str) -> tuple[str, ...]:
         return email_candidates(user_id)
+
+    async def send(
+        self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
+    ) -> None:
+        """As every transport, the events keyed by the delivery (``transaction_ids``)."""
+        with transaction_ids(idempotency):
+            await super().send(key, message, idempotency=idempotency)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:
         await self._send(key.chat, "m.room.message", text_content(text))
