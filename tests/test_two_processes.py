@@ -101,6 +101,7 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
     calendar = tmp_path / "calendar.toml"
     calendar.write_text(CALENDAR, encoding="utf-8")
     ports = [free_port(), free_port()]
+    health = [f"http://127.0.0.1:{free_port()}/health" for _ in ports]
     rng = random.Random(14)
 
     db = database_reader(store)
@@ -114,6 +115,7 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
                 RECUEIL_NOW="2026-11-02T10:00:00+01:00",
                 RECUEIL_CALENDAR_FILE=str(calendar),
                 RECUEIL_SCHEDULE_SECONDS="1",
+                RECUEIL_METRICS_ADDRESS=health[index].removeprefix("http://").split("/")[0],
             )
 
         async with worker(0) as first, worker(1) as second, aiohttp.ClientSession() as http:
@@ -151,6 +153,25 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
             # A campaign due in both processes: only the leader ticks it, each agent hears it once.
             leaders = await leader_pids(db)
             assert len(leaders) == 1 and leaders[0] in {w.process.pid for w in workers}
+
+            async def roles() -> list[str | None]:
+                """Each worker's /health ``scheduler``, in the workers' order."""
+                found = []
+                for url in health:
+                    try:
+                        async with http.get(url) as response:
+                            found.append((await response.json())["scheduler"])
+                    except aiohttp.ClientConnectionError:
+                        found.append(None)  # a dead worker answers nothing
+                return found
+
+            leading = [w.process.pid == leaders[0] for w in workers]
+            expected = ["running" if lead else "standby" for lead in leading]
+
+            async def health_names_the_leader() -> bool:
+                return await roles() == expected
+
+            await until(health_names_the_leader, "/health to name the leader, and only it")
             await release(db, OPENING)
             await api.wait_until(
                 lambda: all(opening_text(api, 10_000 + n) for n in range(AGENTS)),
@@ -169,6 +190,11 @@ async def test_two_processes_on_one_postgresql_answer_once_in_order_and_push_onc
                 return await leader_pids(db) == [survivor.process.pid]
 
             await until(survivor_leads, "the surviving worker to lead")
+
+            async def survivor_says_running() -> bool:
+                return (await roles())[workers.index(survivor)] == "running"
+
+            await until(survivor_says_running, "the survivor's /health to say it runs the jobs")
             await release(db, REMINDER)
             await api.wait_until(
                 lambda: all(reminder_text(api, 10_000 + n) for n in range(AGENTS)),
