@@ -168,16 +168,7 @@ def test_a_correction_changes_the_retrained_thematique(tmp_path: Path) -> None:
             for n in taught
         ]
     )
-    shipped = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
-    build_model(
-        tmp_path,
-        default_taxonomy(),
-        plan=replace(TrainingPlan(), epochs=REDUCED_EPOCHS),
-        calibration=shipped["calibration"],
-        needs=False,
-        feedback=feedback,
-        log=str,
-    )
+    reduced_thematique_model(tmp_path, feedback)
     settings = json.loads((tmp_path / SETTINGS_FILE).read_text(encoding="utf-8"))
     assert settings["feedback"] == {"thematique_lines": 3 * THEMATIQUE_REPEAT}
     got = top_predictions(SpacyClassifier.load(tmp_path).nlp, probes())
@@ -197,6 +188,64 @@ def test_a_correction_changes_the_retrained_thematique(tmp_path: Path) -> None:
     assert [shipped_guess.predict(rows[n].text).best[0] for n in taught] != [
         rows[n].label for n in taught
     ]
+
+
+RESEAU_DE_CHALEUR = (
+    "Raccordement au réseau de chaleur",
+    "y a un reseau de chaleur bois dans le bourg, on voudrait que les particuliers sachent "
+    "s'ils peuvent se raccorder et combien ca coute",
+)
+"""A held-out text (not written for this test) that the reduced model files elsewhere."""
+
+
+@pytest.fixture(scope="module")
+def reduced_without_feedback(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("reduced")
+    reduced_thematique_model(output, None)
+    return output
+
+
+def reduced_thematique_model(output: Path, feedback: Feedback | None) -> SpacyClassifier:
+    shipped = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
+    build_model(
+        output,
+        default_taxonomy(),
+        plan=replace(TrainingPlan(), epochs=REDUCED_EPOCHS),
+        calibration=shipped["calibration"],
+        needs=False,
+        feedback=feedback,
+        log=str,
+    )
+    return SpacyClassifier.load(output)
+
+
+async def test_a_thematique_corrected_in_the_conversation_is_learned(
+    engine, store: Store, reduced_without_feedback: Path, tmp_path: Path
+) -> None:
+    """From the agent's correction in chat to the retrained model's answer on that text."""
+    agent_ = agent(engine, "alice")
+    await register(agent_, "Villeurbanne")
+    await agent_.say("Décrire un besoin")
+    await agent_.say(RESEAU_DE_CHALEUR[0])
+    await agent_.say(RESEAU_DE_CHALEUR[1])
+    await agent_.say("1")
+    await agent_.say("passer")
+    if fr("C’est bien cela ?") in agent_.text:
+        await agent_.press("non")
+    await agent_.press("autre")  # the whole list
+    await agent_.press("energies_dechets")
+    await agent_.press("informer")
+    await agent_.say("Envoyer")
+    with store.transaction() as tx:
+        found = collect(tx)
+    [decision] = found.thematiques
+    assert (decision.key, decision.thematique) == ("B-0001", "energies_dechets")
+    text = decision.text
+
+    before = SpacyClassifier.load(reduced_without_feedback).predict(text).best[0]
+    assert before != "energies_dechets"  # what makes the test worth running
+    after = reduced_thematique_model(tmp_path, found).predict(text).best[0]
+    assert after == "energies_dechets"
 
 
 def test_a_join_teaches_the_need_types_its_other_wording(tmp_path: Path) -> None:
