@@ -15,7 +15,6 @@ thématique classifier, reading the stored rows, building the index from them.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -30,10 +29,13 @@ sys.path.append(str(ROOT / "benchmarks"))
 
 from triage import seed as triage_seed  # noqa: E402
 
+# isort: split
+# nlp_index takes benchmarks/ off sys.path (its nlp.py would shadow nlp): after triage.
+from nlp_index import source_texts, synthetic  # noqa: E402
+
 from bot.consultation.recurrence import indexed_text  # noqa: E402
 from config.settings import normalize_database_url  # noqa: E402
 from nlp.loading import load_similarity  # noqa: E402
-from nlp.paths import EXAMPLES_FILE, TRAIN_FILE  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 # What a start does, run in a new process; each step timed from the start of its code (the
@@ -58,24 +60,10 @@ store.close()
 """
 
 
-def texts(count: int, rng: random.Random) -> list[str]:
-    """Contribution texts: halves of two texts of nlp/data stitched together."""
-    source = []
-    for path in (TRAIN_FILE, EXAMPLES_FILE):
-        with path.open(encoding="utf-8") as handle:
-            source.extend(json.loads(line)["text"] for line in handle if line.strip())
-    out = []
-    for _ in range(count):
-        a, b = rng.sample(source, 2)
-        wa, wb = a.split(), b.split()
-        out.append(" ".join(wa[: max(1, len(wa) // 2)] + wb[len(wb) // 2 :]))
-    return out
-
-
 def seed(store: Store, count: int, distinct: int) -> None:
     """benchmarks/triage.py's contributions, with texts from nlp/data and their same-need
     entries stored as the bot stores them (computed on ``distinct`` texts, repeated)."""
-    pool = texts(distinct, random.Random(7))
+    pool = synthetic(source_texts(), distinct, random.Random(7))
     titles = [text.split(".")[0][:80] for text in pool]
     # the entry is computed from the indexed text: title, a line break, the description
     indexed = [indexed_text(title, text) for title, text in zip(titles, pool, strict=True)]
