@@ -28,7 +28,15 @@ from test_nlp_retrain import (
     reduced_need_types,
     top_predictions,
 )
-from test_recurrence import SALLE_DES_FETES, SALLES, SALLES_AUTREMENT, agent
+from test_recurrence import (
+    SALLE_DES_FETES,
+    SALLES,
+    SALLES_AUTREMENT,
+    agent,
+    bob_joins_alice,
+    describe,
+    describe_until_thematique,
+)
 from test_regroup import HORAIRES, recueil
 
 from bot.app.services import build_services
@@ -60,21 +68,12 @@ from storage.store import Store
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-async def describe(
-    someone: SimulatedAgent, title: str, description: str, *, correct: bool = False
-) -> None:
-    """A need up to the same-need question (or the summary); ``correct``: another thématique."""
-    await someone.say("Décrire un besoin")
-    await someone.say(title)
-    await someone.say(description)
-    await someone.say("1")
-    await someone.say("passer")
-    if correct:
-        assert fr("C’est bien cela ?") in someone.text  # the classifier is confident
-        await someone.say("2")  # « Voir d’autres thématiques »
-        await someone.say("1")  # the second of the ranking
-    else:
-        await someone.say("1")  # the suggestion confirmed
+async def describe_corrected(someone: SimulatedAgent, title: str, description: str) -> None:
+    """A need up to the same-need question (or the summary), another thématique chosen."""
+    await describe_until_thematique(someone, title, description)
+    assert fr("C’est bien cela ?") in someone.text  # the classifier is confident
+    await someone.say("2")  # « Voir d’autres thématiques »
+    await someone.say("1")  # the second of the ranking
     await someone.press("reserver")
 
 
@@ -95,7 +94,7 @@ async def test_what_users_decide_is_read_back_and_the_administrator_wins(
 
     claire = agent(engine_with_search, "claire")
     await register(claire, "Lyon")
-    await describe(claire, *HORAIRES, correct=True)
+    await describe_corrected(claire, *HORAIRES)
     await claire.say("Envoyer")  # B-0003, another thématique than the suggestion
 
     dave = agent(engine_with_search, "dave")
@@ -225,11 +224,7 @@ async def test_a_thematique_corrected_in_the_conversation_is_learned(
     """From the agent's correction in chat to the retrained model's answer on that text."""
     agent_ = agent(engine, "alice")
     await register(agent_, "Villeurbanne")
-    await agent_.say("Décrire un besoin")
-    await agent_.say(RESEAU_DE_CHALEUR[0])
-    await agent_.say(RESEAU_DE_CHALEUR[1])
-    await agent_.say("1")
-    await agent_.say("passer")
+    await describe_until_thematique(agent_, *RESEAU_DE_CHALEUR)
     if fr("C’est bien cela ?") in agent_.text:
         await agent_.press("non")
     await agent_.press("autre")  # the whole list
@@ -303,15 +298,7 @@ async def test_eval_feedback_reports_by_week_from_the_database(
     assert "aucune décision enregistrée" in empty.stdout
     assert "aucune paire jugée" in empty.stdout
 
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
-    bob = agent(engine_with_search, "bob")
-    await register(bob, "Grenoble")
-    await describe(bob, *SALLES_AUTREMENT)
-    await bob.say("1")
-    await bob.say("Envoyer")
+    await bob_joins_alice(engine_with_search)
 
     report = await recueil("nlp", "eval", "--feedback", env=env)
     assert report.returncode == 0, report.stderr
@@ -361,15 +348,7 @@ async def test_the_draft_is_compared_with_the_administrators_proposals(
     assert none.returncode == 1
     assert fr("Aucune contribution n’est encore rangée dans une proposition.") in none.stderr
 
-    alice = agent(engine_with_search, "alice")
-    await register(alice, "Villeurbanne")
-    await describe(alice, *SALLES)
-    await alice.say("Envoyer")
-    bob = agent(engine_with_search, "bob")
-    await register(bob, "Grenoble")
-    await describe(bob, *SALLES_AUTREMENT)
-    await bob.say("1")  # joined: the draft puts B-0001 and B-0002 together
-    await bob.say("Envoyer")
+    await bob_joins_alice(engine_with_search)  # the draft puts B-0001 and B-0002 together
     claire = agent(engine_with_search, "claire")
     await register(claire, "Lyon")
     await describe(claire, *HORAIRES)

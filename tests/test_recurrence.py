@@ -41,15 +41,20 @@ def agent(engine: Engine, user: str) -> SimulatedAgent:
     return SimulatedAgent(engine, engine._transports["test"], user)  # type: ignore[arg-type]
 
 
-async def describe(
-    someone: SimulatedAgent, title: str, description: str, usage: str = "reserver"
-) -> None:
-    """From the menu to the step after the usage (what the service is mainly for)."""
+async def describe_until_thematique(someone: SimulatedAgent, title: str, description: str) -> None:
+    """From the menu to the thématique question (the first beneficiaries, no current way)."""
     await someone.say("Décrire un besoin")
     await someone.say(title)
     await someone.say(description)
     await someone.say("1")
     await someone.say("passer")
+
+
+async def describe(
+    someone: SimulatedAgent, title: str, description: str, usage: str = "reserver"
+) -> None:
+    """From the menu to the step after the usage (what the service is mainly for)."""
+    await describe_until_thematique(someone, title, description)
     await someone.say("1")  # the thématique offered first
     await someone.press(usage)
 
