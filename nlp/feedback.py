@@ -14,35 +14,37 @@ the agent's, and among equals the latest wins (``resolved``).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from config.typography import decimal
 from nlp.corpus import Labelled
-from nlp.evaluation import report
+from nlp.evaluation import Ranked, decision_figures, report
 
 if TYPE_CHECKING:
-    from nlp.classifier import Classifier
     from nlp.needs import NeedModel
     from nlp.similarity import Similarity
+    from nlp.spacy_classifier import SpacyClassifier
 
 AGENT, ADMINISTRATOR = "agent", "administrateur"
-SOURCES = (AGENT, ADMINISTRATOR)
 RANK = {AGENT: 0, ADMINISTRATOR: 1}
+"""Who wins when two decisions bear on the same text or pair."""
 
 THEMATIQUE_REPEAT = 3
 """A user's thématique counts as this many written training lines: a few hundred real
 decisions beside 2,578 lines in our voice would otherwise barely move the model."""
 NEED_TYPE_MIN = 0.5
-"""A pair said to be the same need teaches the need type read with at least this probability
-on one of its two texts (below it, the model does not know which type to teach)."""
+"""A group said to be the same need teaches its type only if one of its texts reads it with
+at least this probability (below it, the model does not know which type to teach)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ThematiqueDecision:
-    """The thématique a user gave a text, and what the model had suggested then."""
+    """The thématique a user gave a text."""
 
     key: str
     """What the decision is about (a contribution's reference): a later decision replaces it."""
@@ -209,16 +211,18 @@ class PairWeek:
 
 
 def measure_thematiques(
-    feedback: Feedback, classifier: Classifier, known: Iterable[str]
+    feedback: Feedback, classifier: SpacyClassifier, known: Iterable[str]
 ) -> list[ThematiqueWeek]:
     labels = list(known)
-    by_week: dict[str, list[ThematiqueDecision]] = {}
-    for decision in feedback.resolved().thematiques:
-        if decision.thematique in labels:
-            by_week.setdefault(week(decision.at), []).append(decision)
+    decided = [d for d in feedback.resolved().thematiques if d.thematique in labels]
+    predictions = classifier.predict_many([d.text for d in decided])  # one batch, all weeks
+    by_week: dict[str, list[tuple[ThematiqueDecision, Ranked]]] = {}
+    for decision, prediction in zip(decided, predictions, strict=True):
+        by_week.setdefault(week(decision.at), []).append((decision, prediction.ranked))
     out = []
-    for name, decisions in sorted(by_week.items()):
-        ranked = [classifier.predict(d.text).ranked for d in decisions]
+    for name, judged in sorted(by_week.items()):
+        decisions = [decision for decision, _ in judged]
+        ranked = [ranking for _, ranking in judged]
         scores = report([d.thematique for d in decisions], ranked, labels)
         corrected = sum(d.corrected for d in decisions)
         out.append(ThematiqueWeek(name, len(decisions), corrected, scores.accuracy, scores.top3))
@@ -231,23 +235,22 @@ def measure_pairs(feedback: Feedback, similarity: Similarity) -> list[PairWeek]:
         by_week.setdefault(week(pair.at), []).append(pair)
     out = []
     for name, pairs in sorted(by_week.items()):
-        said = [similarity.same(p.a, p.b, p.usage_a, p.usage_b)[1] for p in pairs]
-        true_positive = sum(s and p.same for s, p in zip(said, pairs, strict=True))
-        positive, same = sum(said), sum(p.same for p in pairs)
-        out.append(
-            PairWeek(
-                name,
-                len(pairs),
-                same,
-                true_positive / positive if positive else None,
-                true_positive / same if same else None,
-            )
+        scores = similarity.scores([(p.a, p.b) for p in pairs])
+        figures = decision_figures(
+            (similarity.decide(score, p.usage_a, p.usage_b), p.same)
+            for score, p in zip(scores, pairs, strict=True)
         )
+        precision, recall = (_none_if_nan(figures[key]) for key in ("precision", "recall"))
+        out.append(PairWeek(name, len(pairs), sum(p.same for p in pairs), precision, recall))
     return out
 
 
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
 def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}".replace(".", ",")
+    return "—" if value is None else decimal(value, 3)
 
 
 def render_measure(thematiques: Sequence[ThematiqueWeek], pairs: Sequence[PairWeek]) -> str:

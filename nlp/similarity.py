@@ -113,6 +113,13 @@ def cosine(a: Sparse, b: Sparse) -> float:
     return sum(w * b.get(term, 0.0) for term, w in a.items())
 
 
+def _evidence(
+    words_a: Sparse, words_b: Sparse, types_a: Distribution, types_b: Distribution
+) -> tuple[float, float]:
+    """The words' cosine and the need types' agreement, as the score combines them."""
+    return round(cosine(words_a, words_b), 4), round(agreement(types_a, types_b), 4)
+
+
 class Similarity:
     """Scores pairs of texts, and makes indexes that share its settings."""
 
@@ -177,11 +184,21 @@ class Similarity:
     def evidence(self, a: str, b: str) -> tuple[float, float]:
         """The words' cosine and the need types' agreement of two texts."""
         first, second = self.distributions([a, b])
-        words = cosine(self.analyzer.vector(a), self.analyzer.vector(b))
-        return round(words, 4), round(agreement(first, second), 4)
+        return _evidence(self.analyzer.vector(a), self.analyzer.vector(b), first, second)
 
     def score(self, a: str, b: str) -> float:
         return round(combined(*self.evidence(a, b)), 4)
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """``score`` of many pairs, each distinct text read once (need types in one batch):
+        the texts of a proposal of twelve make 66 pairs."""
+        texts = list(dict.fromkeys(text for pair in pairs for text in pair))
+        vectors = {text: self.analyzer.vector(text) for text in texts}
+        types = dict(zip(texts, self.distributions(texts), strict=True))
+        return [
+            round(combined(*_evidence(vectors[a], vectors[b], types[a], types[b])), 4)
+            for a, b in pairs
+        ]
 
     def same(
         self, a: str, b: str, usage_a: str | None = None, usage_b: str | None = None
