@@ -35,7 +35,8 @@ from thinc.api import Adam, Softmax, fix_random_seed
 
 from config.taxonomy import Taxonomy
 from nlp.corpus import read_labelled
-from nlp.evaluation import report
+from nlp.evaluation import decision_figures, report
+from nlp.experiments import best_operating_point
 from nlp.feedback import Feedback
 from nlp.loading import load_classifier, load_similarity
 from nlp.needs import KEPT, MIN_PROBABILITY, NO_TYPE, agreement, read_catalogue
@@ -222,22 +223,12 @@ def _average_precision(scored: Sequence[tuple[float, bool]]) -> float:
 
 def _threshold(scored: Sequence[tuple[float, bool]]) -> float:
     """The lowest threshold (best recall) whose precision reaches ``MIN_PRECISION``."""
-    for step in range(0, 101):
-        threshold = step / 100
-        chosen = [same for score, same in scored if score >= threshold]
-        if chosen and sum(chosen) / len(chosen) >= MIN_PRECISION:
-            return threshold
-    return 1.0
+    return best_operating_point(scored, MIN_PRECISION)[0]
 
 
 def _figures(decided: Sequence[tuple[bool, bool]]) -> dict[str, float]:
-    tp = sum(said and same for said, same in decided)
-    said = sum(s for s, _ in decided)
-    same = sum(t for _, t in decided)
-    return {
-        "precision": round(tp / said, 3) if said else float("nan"),
-        "recall": round(tp / same, 3) if same else float("nan"),
-    }
+    figures = decision_figures(decided)
+    return {key: round(figures[key], 3) for key in ("precision", "recall")}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
