@@ -318,21 +318,18 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         records = match_records(store.contributions())
-        if args.output is not None:
-            from bot.consultation.learning import collect
-
-            with store.transaction() as tx:
-                decisions = collect(tx)
-            decisions.write(args.output)
-            print(
-                french(
-                    f"Décisions écrites dans {args.output} : thématiques : "
-                    f"{len(decisions.thematiques)}, paires : {len(decisions.pairs)}."
-                ),
-                file=sys.stderr,
-            )
     finally:
         store.close()
+    if args.output is not None:
+        decisions = read_feedback(settings)
+        decisions.write(args.output)
+        print(
+            french(
+                f"Décisions écrites dans {args.output} : thématiques : "
+                f"{len(decisions.thematiques)}, paires : {len(decisions.pairs)}."
+            ),
+            file=sys.stderr,
+        )
     similarity = load_similarity(model_path(settings))
     rule = similarity.settings
     report = render(
