@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.consultation.recurrence import contribution_text
@@ -16,6 +17,13 @@ CLASSIFIED_FIELDS = {
     "service": ("title", "description", "funding"),
 }
 """What the thématique classifier reads of each kind of contribution, joined by new lines."""
+
+
+def classified_text(answers: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """The text the thématique classifier reads: ``fields`` of ``answers``, one a line (an
+    unanswered optional field is an empty line). The conversation and the learning from the
+    agents' choices (``bot.consultation.learning``) both read it so."""
+    return "\n".join(str(answers.get(name) or "") for name in fields)
 
 
 def submit(ctx: Context, form: FormState) -> Completion:

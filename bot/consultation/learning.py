@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from bot.consultation.contributions import CLASSIFIED_FIELDS
+from bot.consultation import contributions
 from bot.consultation.recurrence import SHOWN_KEY, indexed_text
 from nlp.feedback import ADMINISTRATOR, AGENT, Feedback, PairDecision, ThematiqueDecision
 from nlp.similarity import comparable_usage
@@ -36,9 +36,9 @@ AGENT_CHOSEN = ("classifier", "agent")
 
 def collect(tx: Tx) -> Feedback:
     """Every decision users made, unresolved (``Feedback.resolved`` picks one per subject)."""
-    contributions = {c.id: c for c in tx.session.exec(select(Contribution))}
+    by_id = {c.id: c for c in tx.session.exec(select(Contribution))}
     proposals = {p.id: p for p in tx.session.exec(select(Proposal)) if p.status != "fusionnee"}
-    by_reference = {c.reference: c for c in contributions.values()}
+    by_reference = {c.reference: c for c in by_id.values()}
     thematiques: list[ThematiqueDecision] = []
     pairs: list[PairDecision] = []
 
@@ -59,7 +59,7 @@ def collect(tx: Tx) -> Feedback:
             )
         )
 
-    for c in contributions.values():
+    for c in by_id.values():
         if c.thematique_source in AGENT_CHOSEN:
             thematiques.append(
                 ThematiqueDecision(
@@ -72,7 +72,7 @@ def collect(tx: Tx) -> Feedback:
                 )
             )
         for shown in (c.answers or {}).get(SHOWN_KEY) or []:
-            other = contributions.get(shown.get("id"))
+            other = by_id.get(shown.get("id"))
             if other is not None:
                 pair(c, other, bool(shown.get("joined")), AGENT, c.created_at)
 
@@ -81,7 +81,7 @@ def collect(tx: Tx) -> Feedback:
         if member is None:
             continue
         if entry.action == "contribution.regrouped":
-            head = contributions.get(entry.details.get("head"))
+            head = by_id.get(entry.details.get("head"))
             if head is not None:
                 pair(member, head, True, ADMINISTRATOR, entry.at)
         elif entry.action == "contribution.separated":
@@ -90,7 +90,7 @@ def collect(tx: Tx) -> Feedback:
                 pair(member, previous, False, ADMINISTRATOR, entry.at)
 
     members: dict[int, list[Contribution]] = {}
-    for c in contributions.values():
+    for c in by_id.values():
         if c.proposal_id is not None and c.proposal_id in proposals:
             members.setdefault(c.proposal_id, []).append(c)
     for proposal_id, grouped in members.items():
@@ -127,7 +127,7 @@ def _decided(proposal: Proposal) -> datetime:
 def classified_text(c: Contribution) -> str:
     """The text the classifier read when the agent answered the thématique question."""
     values = {"title": c.title, "description": c.description, **(c.answers or {})}
-    return "\n".join(str(values.get(name) or "") for name in CLASSIFIED_FIELDS[c.kind])
+    return contributions.classified_text(values, contributions.CLASSIFIED_FIELDS[c.kind])
 
 
 def grouping_figures(drafted: Mapping[str, str], decided: Mapping[str, str]) -> dict[str, float]:

@@ -172,7 +172,7 @@ class ThematiqueField(FormField):
     def _ranked(self, ctx: Context, state: FormState) -> list[tuple[str, float]]:
         """The classifier's ranking, computed once while this field is asked."""
         if "ranked" not in state.memo:
-            text = "\n".join(str(state.answers.get(name) or "") for name in self.text_fields)
+            text = contributions.classified_text(state.answers, self.text_fields)
             ranked = ctx.services.classifier.predict(text).ranked
             state.memo["ranked"] = [[tid, score] for tid, score in ranked]
         return [(str(tid), float(score)) for tid, score in state.memo["ranked"]]
