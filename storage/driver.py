@@ -14,12 +14,16 @@ path. What SQLAlchemy's types did is done here: JSON values are wrapped, rows ha
 columns. Datetimes must be timezone-aware (``utcnow()``), as the models already require.
 An error is raised as SQLAlchemy would raise it, so the callers' handling (a lost
 connection retried by ``bot/core/reconnect.py``, a conflict) does not depend on the path.
+
+SQLite keeps SQLAlchemy, but for the replies a turn queues (:class:`RowInsert`): an insert
+of several rows with ``RETURNING`` costs more there than the rest of the delivery log.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -27,7 +31,7 @@ import sqlalchemy as sa
 from psycopg.types.json import Json
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["Compiled", "Rows", "compiled", "cursor_of", "execute"]
+__all__ = ["Compiled", "RowInsert", "Rows", "compiled", "cursor_of", "execute", "insert_rows"]
 
 _DIALECT = postgresql.psycopg.dialect()
 
@@ -162,3 +166,51 @@ def execute(
         # the exception SQLAlchemy raises: OperationalError for a lost connection,
         # IntegrityError for a broken constraint, and so on
         raise sa.exc.DBAPIError.instance(found.sql, params, exc, psycopg.Error) from exc
+
+
+class RowInsert:
+    """SQLite: ``INSERT … RETURNING id`` of one row of ``columns``, compiled once for the
+    connection's dialect, each value processed by its column's own type as SQLAlchemy would
+    (JSON serialised, datetimes in SQLAlchemy's stored form).
+
+    SQLAlchemy runs an insert of several rows with ``RETURNING`` through its batched
+    "insertmanyvalues" path: on SQLite that cost more CPU than the rest of the delivery log
+    together (a vote turn writes about four replies; ``benchmarks/vote.py``); the rows go to
+    sqlite3 one by one instead, in the same transaction.
+    """
+
+    __slots__ = ("binds", "sql")
+
+    def __init__(self, table: sa.Table, columns: Sequence[str], dialect: sa.Dialect) -> None:
+        statement = (
+            table.insert()
+            .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns})
+            .returning(table.c.id)
+        )
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        names = compiled.positiontup or ()  # placeholders in order (qmark)
+        self.binds: list[tuple[str, Callable[[Any], Any] | None]] = [
+            (name, table.c[name].type.bind_processor(dialect)) for name in names
+        ]
+
+
+def insert_rows(
+    connection: sa.Connection, insert: RowInsert, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Run ``insert`` for each row in order; the new ids, in that order."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    ids: list[int] = []
+    try:
+        for row in rows:
+            params = [
+                row[name] if process is None else process(row[name])
+                for name, process in insert.binds
+            ]
+            cursor.execute(insert.sql, params)
+            ids.append(cursor.fetchone()[0])
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(insert.sql, params, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()
+    return ids

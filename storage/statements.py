@@ -89,8 +89,7 @@ PENDING_COLUMNS = (
     deliveries.c.attempts,
     deliveries.c.campaign,
 )
-# SQLite: the ids only, in the order of the rows given (the rest is what was written)
-INSERT_DELIVERY = deliveries.insert().returning(deliveries.c.id, sort_by_parameter_order=True)
+# The columns a queued delivery is written with.
 QUEUED_COLUMNS = (
     "transport",
     "chat_id",
@@ -108,9 +107,9 @@ QUEUED_COLUMNS = (
 
 @functools.lru_cache(maxsize=64)
 def insert_deliveries(count: int) -> sa.Insert:
-    """PostgreSQL: ``INSERT_DELIVERY`` of ``count`` rows in one statement, the n-th row's
-    values named ``column_n`` (``storage/driver.py`` would send a list of rows one by one;
-    SQLite keeps ``INSERT_DELIVERY``, whose cache key SQLAlchemy computes much faster)."""
+    """PostgreSQL: the replies of a turn inserted in one statement, the n-th row's values
+    named ``column_n`` (``storage/driver.py`` would send a list of rows one by one; SQLite
+    sends them one by one to sqlite3: :class:`storage.driver.RowInsert`)."""
     rows = [
         {c: sa.bindparam(f"{c}_{n}", type_=deliveries.c[c].type) for c in QUEUED_COLUMNS}
         for n in range(count)

@@ -6,6 +6,9 @@ holds for both paths.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 
@@ -46,6 +49,27 @@ def test_rows_have_the_columns_names_and_json_comes_back_as_written(store: Store
     assert (row.id, row.turns, row.state) == (conversation.id, 1, state)
     assert [d.payload for d in queued] == [{"text": "un"}, {"text": "deux", "emoji": "✅"}]
     assert queued[0].id < queued[1].id
+
+
+def test_queued_datetimes_are_stored_as_sqlalchemy_stores_them(store: Store) -> None:
+    """SQLite's replies go to sqlite3 directly (``driver.RowInsert``): their times must
+    read back, and compare in SQL, as those SQLAlchemy writes."""
+    at = datetime(2027, 2, 16, 9, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Paris"))
+    with store.transaction() as tx:
+        [queued] = tx.queue(KEY, [{"text": "un"}], claimed_at=at)
+    deliveries = sql.deliveries
+    with store.transaction() as tx:
+        claimed_at = tx.connection.execute(
+            sa.select(deliveries.c.claimed_at).where(deliveries.c.id == queued.id)
+        ).scalar_one()
+        earlier = tx.connection.execute(
+            sa.select(sa.func.count()).where(
+                deliveries.c.claimed_at < at + timedelta(microseconds=1),
+                deliveries.c.claimed_at > at - timedelta(microseconds=1),
+            )
+        ).scalar_one()
+    assert claimed_at == at and claimed_at.tzinfo is not None
+    assert earlier == 1
 
 
 def test_what_psycopg_cannot_take_as_it_is_goes_through_sqlalchemy(store: Store) -> None:

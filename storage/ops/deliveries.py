@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
+from storage import driver
 from storage import statements as sql
 from storage.keys import ConversationKey
 from storage.models import Agent, Counter, Delivery, utcnow
@@ -20,6 +21,9 @@ CLAIM_LEASE = timedelta(minutes=2)
 """How long a process's claim on deliveries holds: past it, the process is taken for dead
 and another sends them (a send never takes that long, even paced by the rate limit)."""
 
+
+_ROW_INSERT: dict[sa.Dialect, driver.RowInsert] = {}
+"""SQLite: the delivery insert compiled for each engine's dialect (one in practice)."""
 
 DELIVERY_SALT = "delivery-salt"
 """The counter row that holds this database's salt (:meth:`DeliveryOps.delivery_salt`)."""
@@ -76,7 +80,15 @@ class DeliveryOps(TxBase):
             queued = self.execute(sql.insert_deliveries(len(rows)), values)
             return sorted((PendingDelivery(*row) for row in queued), key=lambda d: d.id)
         # SQLite: no JSON read back, the payloads are those just written, ids in their order
-        ids = self.connection.execute(sql.INSERT_DELIVERY, rows).scalars().all()
+        dialect = self.connection.dialect
+        insert = _ROW_INSERT.get(dialect)
+        if insert is None:
+            insert = _ROW_INSERT[dialect] = driver.RowInsert(
+                Delivery.__table__,  # type: ignore[attr-defined]
+                sql.QUEUED_COLUMNS,
+                dialect,
+            )
+        ids = driver.insert_rows(self.connection, insert, rows)
         return [
             PendingDelivery(i, key.transport, key.chat, key.user, payload, 0, campaign)
             for i, payload in zip(ids, payloads, strict=True)
