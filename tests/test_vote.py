@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ from test_intake import describe_need, register
 
 from bot.core.values import IncomingPollAnswer, OutPoll
 from config.typography import french as fr
+from storage.ops.supports import SupportOutcome
 from storage.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -66,6 +69,62 @@ async def test_one_support_per_collectivite_and_only_its_author_withdraws(
     await colleague.say("soutenir P-001")
     assert "votre collectivité soutient P-001" in colleague.text
     assert len(supports(store)) == 1 and supports(store)[0][2]  # the row is reused
+
+
+async def test_two_colleagues_supporting_again_at_once_count_once(
+    agent_factory, store: Store, clock
+) -> None:
+    """The support withdrawn, then given again by two agents of the collectivité at the
+    same moment: the second renewal, made while the first is not yet committed, waits for it
+    and then changes nothing (SQLite serialises the two transactions instead)."""
+    await published_proposal(agent_factory, store, clock)
+    await register(agent_factory("alice2"), "Villeurbanne")
+    with store.transaction() as tx:
+        rows = tx.connection.execute(
+            sa.text(
+                "SELECT id, collectivite_id FROM agent"
+                " WHERE user_id IN ('alice', 'alice2') ORDER BY user_id"
+            )
+        ).all()
+    ids, commune = [row[0] for row in rows], rows[0][1]
+    assert rows[1][1] == commune
+    with store.transaction() as tx:
+        assert tx.support("a", ids[0], commune, "P-001") == SupportOutcome.ADDED
+        assert tx.withdraw_support("a", ids[0], commune, "P-001") == SupportOutcome.WITHDRAWN
+    first = store.transaction()
+    tx = first.__enter__()
+    assert tx.support("a", ids[0], commune, "P-001") == SupportOutcome.ADDED
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(_support_in_own_transaction, store, ids[1], commune)
+        if store.engine.dialect.name == "postgresql":
+            _until_a_statement_waits_on_a_lock(store)  # the second's renewal, on the row
+        first.__exit__(None, None, None)  # the first commits: the second goes on
+        assert second.result(timeout=30) == SupportOutcome.ALREADY
+    assert [row[1:] for row in supports(store)] == [(commune, True)]  # standing, once
+    with store.transaction() as tx:
+        added = tx.connection.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE action = 'support.added'")
+        ).scalar_one()
+    assert added == 2  # the first support and its renewal: the refused one wrote nothing
+
+
+def _until_a_statement_waits_on_a_lock(store: Store) -> None:
+    deadline = time.monotonic() + 30
+    with store.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).scalar_one()
+            connection.rollback()  # a fresh snapshot of the activity each time
+            if waiting:
+                return
+    raise AssertionError("the second transaction never waited for the first")
+
+
+def _support_in_own_transaction(store: Store, agent_id: int, commune: int) -> SupportOutcome:
+    with store.transaction() as tx:
+        return tx.support("b", agent_id, commune, "P-001")
 
 
 async def test_the_vote_is_refused_outside_its_phase_and_to_partners(

@@ -162,11 +162,11 @@ def poll_answer(
         return refused, False
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     thematique = poll_id.removeprefix(POLL_PREFIX)
-    offered = set(ctx.tx.published_references(thematique))
+    given = ctx.tx.poll_supports(ctx.agent.collectivite_id, thematique)
+    offered = given.keys()
     wanted = {normalize_reference(r) for r in chosen} & offered
     unticked = ({normalize_reference(r) for r in previous} & offered) - wanted
-    given = ctx.tx.supporters_in(ctx.agent.collectivite_id, thematique)
-    current = {reference: agent for reference, agent in given.items() if reference in offered}
+    current = {reference: agent for reference, agent in given.items() if agent is not None}
     added = sorted(wanted - set(current))
     removed = sorted(r for r in unticked if current.get(r) == ctx.agent.id)
     lines = [support(ctx, added)] if added else []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,26 +29,24 @@ VOTED = (OPEN_TO_VOTE, "retenue", "non_retenue")
 # (building them at each call cost more CPU than running them: benchmarks/vote.py).
 _agent = sa.bindparam("agent_id", type_=sa.Integer)
 _collectivite = sa.bindparam("collectivite_id", type_=sa.Integer)
-_VOTED_PROPOSAL = sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
-    _p.c.reference == sa.bindparam("reference")
-)
 # ``status IN (…)`` written out: a literal IN list is expanded at each execution, which
 # keeps a statement from psycopg's direct path (storage/driver.py)
 _IS_VOTED = sa.or_(*(_p.c.status == status for status in VOTED))
-_PUBLISHED_REFERENCES = (
-    sa.select(_p.c.reference)
-    .where(_p.c.thematique == sa.bindparam("thematique"), _IS_VOTED)
-    .order_by(_p.c.reference)
-)
-# Who gave each of a collectivité's standing supports in one thématique (a poll's answer).
-_GIVEN_IN = (
+# A poll's answer in one read: the proposals of its thématique put to the vote, each with the
+# agent who gave the collectivité's standing support for it (NULL: not supported).
+_POLL_SUPPORTS = (
     sa.select(_p.c.reference, _s.c.agent_id)
-    .join(_p, _p.c.id == _s.c.proposal_id)
-    .where(
-        _s.c.collectivite_id == _collectivite,
-        _s.c.withdrawn_at.is_(None),
-        _p.c.thematique == sa.bindparam("thematique"),
+    .select_from(
+        _p.outerjoin(
+            _s,
+            sa.and_(
+                _s.c.proposal_id == _p.c.id,
+                _s.c.collectivite_id == _collectivite,
+                _s.c.withdrawn_at.is_(None),
+            ),
+        )
     )
+    .where(_p.c.thematique == sa.bindparam("thematique"), _IS_VOTED)
 )
 # What « propositions » lists: no counts (the listing's join over every contribution).
 _VOTED_LISTING = (
@@ -57,18 +54,29 @@ _VOTED_LISTING = (
     .where(_IS_VOTED)
     .order_by(_p.c.thematique, _p.c.reference)
 )
-# The proposal, and whether the agent is vouched for: what a new support needs, in one read.
-_TO_SUPPORT = sa.select(
-    _p.c.id, _p.c.reference, _p.c.status, vouched(_agent, _collectivite).label("vouched")
-).where(_p.c.reference == sa.bindparam("reference"))
-_EXISTING = (
-    sa.select(_s.c.id, _s.c.withdrawn_at)
-    .where(_s.c.proposal_id == sa.bindparam("proposal_id"), _s.c.collectivite_id == _collectivite)
-    .with_for_update()
+# What a support needs, in one read: the proposal, whether the agent is vouched for, and the
+# collectivité's row for it if any (standing, or withdrawn and to be renewed).
+_TO_SUPPORT = (
+    sa.select(
+        _p.c.id,
+        _p.c.reference,
+        _p.c.status,
+        vouched(_agent, _collectivite).label("vouched"),
+        _s.c.id.label("support_id"),
+        _s.c.withdrawn_at,
+    )
+    .select_from(
+        _p.outerjoin(
+            _s, sa.and_(_s.c.proposal_id == _p.c.id, _s.c.collectivite_id == _collectivite)
+        )
+    )
+    .where(_p.c.reference == sa.bindparam("reference"))
 )
+# Renewed only if still withdrawn: of two colleagues renewing at once, the second changes
+# nothing (PostgreSQL re-reads the row once the first commits) and is told it is supported.
 _RENEW = (
     _s.update()
-    .where(_s.c.id == sa.bindparam("support_id"))
+    .where(_s.c.id == sa.bindparam("support_id"), _s.c.withdrawn_at.is_not(None))
     .values(
         agent_id=_agent,
         verified=sa.bindparam("verified"),
@@ -77,18 +85,35 @@ _RENEW = (
         withdrawn_by=None,
     )
 )
-_STANDING = (
-    sa.select(_s.c.id, _s.c.agent_id)
-    .where(
-        _s.c.proposal_id == sa.bindparam("proposal_id"),
-        _s.c.collectivite_id == _collectivite,
-        _s.c.withdrawn_at.is_(None),
+# What a withdrawal needs, in one read: the proposal and the collectivité's standing support.
+_TO_WITHDRAW = (
+    sa.select(
+        _p.c.id,
+        _p.c.reference,
+        _s.c.id.label("support_id"),
+        _s.c.agent_id,
     )
-    .with_for_update()
+    .select_from(
+        _p.outerjoin(
+            _s,
+            sa.and_(
+                _s.c.proposal_id == _p.c.id,
+                _s.c.collectivite_id == _collectivite,
+                _s.c.withdrawn_at.is_(None),
+            ),
+        )
+    )
+    .where(_p.c.reference == sa.bindparam("reference"))
 )
+# Withdrawn only if still standing and given by the agent read: a support withdrawn (or
+# withdrawn and given again by a colleague) meanwhile is left as it is.
 _WITHDRAW = (
     _s.update()
-    .where(_s.c.id == sa.bindparam("support_id"))
+    .where(
+        _s.c.id == sa.bindparam("support_id"),
+        _s.c.withdrawn_at.is_(None),
+        _s.c.agent_id == sa.bindparam("given_by"),
+    )
     .values(withdrawn_at=sa.bindparam("withdrawn_at"), withdrawn_by=sa.bindparam("actor"))
 )
 _SUPPORTS_OF = (
@@ -161,23 +186,22 @@ class SupportOps(AuditOps, TxBase):
             return SupportOutcome.UNKNOWN
         if proposal.status != OPEN_TO_VOTE:
             return SupportOutcome.NOT_OPEN
-        existing = self.execute(
-            _EXISTING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
-        ).first()
-        now = utcnow()
-        if existing is not None and existing.withdrawn_at is None:
+        if proposal.support_id is not None and proposal.withdrawn_at is None:
             return SupportOutcome.ALREADY
+        now = utcnow()
         verified = bool(proposal.vouched)
-        if existing is not None:
-            self.execute(
+        if proposal.support_id is not None:
+            renewed = self.execute(
                 _RENEW,
                 {
-                    "support_id": existing.id,
+                    "support_id": proposal.support_id,
                     "agent_id": agent_id,
                     "verified": verified,
                     "created_at": now,
                 },
             )
+            if renewed.rowcount == 0:  # a colleague renewed it at the same moment
+                return SupportOutcome.ALREADY
         else:
             inserted = self._insert_ignore(
                 Support,
@@ -205,25 +229,33 @@ class SupportOps(AuditOps, TxBase):
         self, actor: str, agent_id: int | None, collectivite_id: int, reference: str
     ) -> SupportOutcome:
         """Withdraw the collectivité's support; ``agent_id`` None: an administrator does."""
-        proposal = self._voted_proposal(reference)
-        if proposal is None:
-            return SupportOutcome.UNKNOWN
-        existing = self.execute(
-            _STANDING, {"proposal_id": proposal.id, "collectivite_id": collectivite_id}
+        found = self.execute(
+            _TO_WITHDRAW,
+            {"reference": normalize_reference(reference), "collectivite_id": collectivite_id},
         ).first()
-        if existing is None:
+        if found is None:
+            return SupportOutcome.UNKNOWN
+        if found.support_id is None:
             return SupportOutcome.NOT_SUPPORTED
-        if agent_id is not None and existing.agent_id != agent_id:
+        if agent_id is not None and found.agent_id != agent_id:
             return SupportOutcome.NOT_YOURS
-        self.execute(
-            _WITHDRAW, {"support_id": existing.id, "withdrawn_at": utcnow(), "actor": actor}
+        withdrawn = self.execute(
+            _WITHDRAW,
+            {
+                "support_id": found.support_id,
+                "given_by": found.agent_id,
+                "withdrawn_at": utcnow(),
+                "actor": actor,
+            },
         )
+        if withdrawn.rowcount == 0:  # withdrawn meanwhile (by a colleague, an administrator)
+            return SupportOutcome.NOT_SUPPORTED
         self.audit(
             actor,
             "support.withdrawn",
-            subject=proposal.reference,
+            subject=found.reference,
             collectivite=collectivite_id,
-            agent=existing.agent_id,
+            agent=found.agent_id,
         )
         return SupportOutcome.WITHDRAWN
 
@@ -232,16 +264,12 @@ class SupportOps(AuditOps, TxBase):
         rows = self.execute(_SUPPORTS_OF, {"collectivite_id": collectivite_id})
         return [SupportRecord(*row) for row in rows]
 
-    def supporters_in(self, collectivite_id: int, thematique: str) -> dict[str, int]:
-        """The collectivité's standing supports in ``thematique``: reference → the agent
-        who gave it (a poll answer withdraws only its own)."""
+    def poll_supports(self, collectivite_id: int, thematique: str) -> dict[str, int | None]:
+        """The proposals of ``thematique`` put to the vote (published or decided), each with
+        the agent who gave the collectivité's standing support for it, or None: what a poll
+        answer changes (it withdraws only the supports its agent gave)."""
         values = {"collectivite_id": collectivite_id, "thematique": thematique}
-        return {row.reference: row.agent_id for row in self.execute(_GIVEN_IN, values)}
-
-    def published_references(self, thematique: str) -> list[str]:
-        """The proposals of ``thematique`` put to the vote (published or decided), in order."""
-        rows = self.execute(_PUBLISHED_REFERENCES, {"thematique": thematique})
-        return list(rows.scalars())
+        return {row.reference: row.agent_id for row in self.execute(_POLL_SUPPORTS, values)}
 
     def voted_proposals(self) -> list[VotedProposal]:
         """The proposals put to the vote (published or decided), by thématique, reference."""
@@ -268,9 +296,6 @@ class SupportOps(AuditOps, TxBase):
         )
         rows = [SupportTally(*row) for row in self.connection.execute(statement)]
         return sorted(rows, key=lambda t: (-t.verified, -t.total, t.reference))
-
-    def _voted_proposal(self, reference: str) -> sa.Row[Any] | None:
-        return self.execute(_VOTED_PROPOSAL, {"reference": normalize_reference(reference)}).first()
 
 
 def normalize_reference(reference: str) -> str:
