@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from test_intake import describe_need, register
 
-from bot.core.values import IncomingPollAnswer, OutPoll
+from bot.core.values import IncomingPollAnswer, OutChoices, OutPoll
 from config.typography import french as fr
 from storage.ops.supports import SupportOutcome
 from storage.store import Store
@@ -69,6 +69,17 @@ async def test_one_support_per_collectivite_and_only_its_author_withdraws(
     await colleague.say("soutenir P-001")
     assert "votre collectivité soutient P-001" in colleague.text
     assert len(supports(store)) == 1 and supports(store)[0][2]  # the row is reused
+
+
+async def test_a_reply_and_the_menu_after_it_arrive_as_one_message(
+    agent_factory, store: Store, clock
+) -> None:
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    await alice.say("soutenir P-001")
+    [message] = alice.last  # one notification on the agent's phone, not two
+    assert isinstance(message, OutChoices)
+    assert "votre collectivité soutient P-001" in message.text.split("\n\n")[0]
+    assert "Voir les propositions et voter" in [c.label for c in message.choices]
 
 
 async def test_two_colleagues_supporting_again_at_once_count_once(

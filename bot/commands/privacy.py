@@ -26,7 +26,7 @@ def mes_donnees(turn: Turn, argument: str) -> None:
         return
     turn.say(ctx.t("privacy.export_as_text"))
     for chunk in chunks(content, TEXT_CHUNK):
-        turn.say(chunk)
+        turn.say(chunk, apart=True)
 
 
 def chunks(text: str, size: int) -> list[str]:

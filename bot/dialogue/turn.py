@@ -22,12 +22,18 @@ class Turn:
         self.state = state
         self.out: list[Outgoing] = []
         self.asked = False
+        self._joinable: OutText | None = None
 
     # -- speaking ----------------------------------------------------------------------
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, apart: bool = False) -> None:
+        """Say ``text``. The question that follows it goes in the same message (one
+        notification, the buttons under the answer), unless ``apart``: a text the agent may
+        copy as it is (their data as JSON) stays a message of its own."""
         if text:
-            self.out.append(OutText(text))
+            said = OutText(text)
+            self.out.append(said)
+            self._joinable = None if apart else said
 
     def ask(self, question: Question) -> None:
         """Ask ``question``, recording what it offers (a later answer must be one of them)."""
@@ -38,13 +44,15 @@ class Turn:
         ]
         state.multiple = question.multiple
         state.free_text = question.free_text or not question.options
+        text, said = question.text, self._joinable
+        if said is not None and self.out and self.out[-1] is said:  # just before: one message
+            self.out.pop()
+            text = f"{said.text}\n\n{text}"
         if question.options:
             choices = tuple(Choice(o.id, o.label) for o in question.options)
-            self.out.append(
-                OutChoices(question.text, choices, str(state.question), question.multiple)
-            )
+            self.out.append(OutChoices(text, choices, str(state.question), question.multiple))
         else:
-            self.out.append(OutText(question.text))
+            self.out.append(OutText(text))
         self.asked = True
 
     def close(self, text: str) -> None:

@@ -20,7 +20,8 @@ async def test_besoin_intake_end_to_end_encrypted_is_stored(
     chat = await open_chat_with_bot(agent, bot.user_id)
     welcome = await chat.expect("Quelle est votre collectivité")
     assert "Bonjour et bienvenue" in welcome[0]
-    assert len(welcome) == 3  # welcome, profile intro, first question: nothing else
+    assert len(welcome) == 2  # welcome, then the profile intro with its question: nothing else
+    assert "Faisons d’abord connaissance" in welcome[1]
 
     turns = [
         ("Villeurbanne", "Vous êtes"),

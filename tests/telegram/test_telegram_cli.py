@@ -19,11 +19,11 @@ async def test_recueil_run_with_a_telegram_token_and_stopping_without_a_crash(
         RECUEIL_TELEGRAM_BASE_URL=fake_bot_api.base_url,
     ) as running:
         await fake_bot_api.user_starts(4242, "campagne-2027")
-        messages = await fake_bot_api.wait_for_messages(4242, 3, timeout=90)
+        messages = await fake_bot_api.wait_for_messages(4242, 2, timeout=90)
         assert "Bonjour et bienvenue" in messages[0].text
         assert "Quelle est votre collectivité" in messages[-1].text
         await fake_bot_api.user_sends_text(4242, "Villeurbanne")
-        messages = await fake_bot_api.wait_for_messages(4242, 4, timeout=30)
+        messages = await fake_bot_api.wait_for_messages(4242, 3, timeout=30)
         assert "Vous êtes" in messages[-1].text
         assert messages[-1].reply_markup is not None  # the choices as buttons
     assert running.process.returncode == 0, running.journal

@@ -63,7 +63,7 @@ async def test_an_unreachable_matrix_homeserver_does_not_stop_telegram(
     ) as running:
         failure = await journal_until(running, "transport matrix stopped")
         await fake_bot_api.user_starts(4242)
-        messages = await fake_bot_api.wait_for_messages(4242, 3, timeout=90)
+        messages = await fake_bot_api.wait_for_messages(4242, 2, timeout=90)
         assert "Quelle est votre collectivité" in messages[-1].text
         await journal_until(running, "transport matrix stopped")  # and it is retried
     assert running.process.returncode == 0, running.journal
