@@ -77,18 +77,19 @@ class DeliveryOps(TxBase):
                 for n, row in enumerate(rows)
                 for column, value in row.items()
             }
-            queued = self.execute(sql.insert_deliveries(len(rows)), values)
-            return sorted((PendingDelivery(*row) for row in queued), key=lambda d: d.id)
-        # SQLite: no JSON read back, the payloads are those just written, ids in their order
-        dialect = self.connection.dialect
-        insert = _ROW_INSERT.get(dialect)
-        if insert is None:
-            insert = _ROW_INSERT[dialect] = driver.RowInsert(
-                Delivery.__table__,  # type: ignore[attr-defined]
-                sql.QUEUED_COLUMNS,
-                dialect,
-            )
-        ids = driver.insert_rows(self.connection, insert, rows)
+            # the ids only, no JSON read back: the rows take the sequence's values in the
+            # order they are written, so the sorted ids are the payloads' in their order
+            ids = sorted(self.execute(sql.insert_deliveries(len(rows)), values).scalars())
+        else:  # SQLite: row by row, each id in turn
+            dialect = self.connection.dialect
+            insert = _ROW_INSERT.get(dialect)
+            if insert is None:
+                insert = _ROW_INSERT[dialect] = driver.RowInsert(
+                    Delivery.__table__,  # type: ignore[attr-defined]
+                    sql.QUEUED_COLUMNS,
+                    dialect,
+                )
+            ids = driver.insert_rows(self.connection, insert, rows)
         return [
             PendingDelivery(i, key.transport, key.chat, key.user, payload, 0, campaign)
             for i, payload in zip(ids, payloads, strict=True)
