@@ -119,6 +119,39 @@ async def test_two_colleagues_supporting_again_at_once_count_once(
     assert added == 2  # the first support and its renewal: the refused one wrote nothing
 
 
+async def test_a_support_withdrawn_twice_at_once_is_withdrawn_once(
+    agent_factory, store: Store, clock
+) -> None:
+    """Its author and an administrator withdraw it at the same moment: the second, blocked
+    on the first's row, finds it withdrawn already; one withdrawal in the audit log."""
+    await published_proposal(agent_factory, store, clock)
+    with store.transaction() as tx:
+        alice, commune = tx.connection.execute(
+            sa.text("SELECT id, collectivite_id FROM agent WHERE user_id = 'alice'")
+        ).one()
+        assert tx.support("a", alice, commune, "P-001") == SupportOutcome.ADDED
+    first = store.transaction()
+    tx = first.__enter__()
+    assert tx.withdraw_support("a", alice, commune, "P-001") == SupportOutcome.WITHDRAWN
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(_withdraw_as_administrator, store, commune)
+        if store.engine.dialect.name == "postgresql":
+            _until_a_statement_waits_on_a_lock(store)
+        first.__exit__(None, None, None)
+        assert second.result(timeout=30) == SupportOutcome.NOT_SUPPORTED
+    assert [row[2] for row in supports(store)] == [False]
+    with store.transaction() as tx:
+        withdrawn = tx.connection.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE action = 'support.withdrawn'")
+        ).scalar_one()
+    assert withdrawn == 1
+
+
+def _withdraw_as_administrator(store: Store, commune: int) -> SupportOutcome:
+    with store.transaction() as tx:
+        return tx.withdraw_support("test:admin", None, commune, "P-001")
+
+
 def _until_a_statement_waits_on_a_lock(store: Store) -> None:
     deadline = time.monotonic() + 30
     with store.engine.connect() as connection:
