@@ -3,6 +3,7 @@ anyone; ``!nouvelles`` reaches exactly its followers, once."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from test_intake import register
 from test_referents import (
     AFTER_REFERENTS,
@@ -96,6 +97,28 @@ async def test_follow_and_unfollow_change_who_gets_the_news(
     with store.transaction() as tx:
         actions = [e.action for e in tx.audit_entries(action_prefix="follow.")]
     assert actions == ["follow.added", "follow.removed", "follow.added", "follow.removed"]
+
+
+async def test_news_previewed_left_and_previewed_again_are_queued_once(
+    agent_factory, store: Store, clock
+) -> None:
+    """The administrator leaves a preview unanswered, types the command again and confirms:
+    the older preview does not come back to be confirmed a second time."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = DEPLOIEMENT
+    await admin.say("!nouvelles P-001 « Le prototype est en ligne »")
+    assert fr("Des nouvelles de P-001") in admin.text
+    received = await news(people, admin, "Le prototype est en ligne")
+    assert received == {"alice": 1, "bob": 1, "chloe": 0, "dan": 1, "eve": 0, "admin": 0}
+    assert "Des nouvelles de P-001" not in admin.text  # no older preview asked again
+    with store.transaction() as tx:
+        queued = tx.connection.execute(
+            sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
+        ).scalar_one()
+    assert queued == 1
 
 
 async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(

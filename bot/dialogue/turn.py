@@ -85,6 +85,11 @@ class Turn:
         return self.ctx.services.scenes[frame.scene]
 
     def push(self, scene: str, form: FormState | None = None, **data: Any) -> Frame:
+        if form is None:
+            # one pending step of a kind (a confirmation, the profile): a new one replaces
+            # an older one left unanswered, which would otherwise come back once this one
+            # is answered (a push previewed, left, previewed again: confirmed twice)
+            self.state.stack = [f for f in self.state.stack if f.scene != scene or f.form]
         frame = Frame(scene=scene, form=form, data=data)
         self.state.stack.append(frame)
         return frame
@@ -121,7 +126,8 @@ class Turn:
         """After a side trip (help, a confirmation refused, the profile), back to the form.
 
         Frames above the nearest form frame are dropped; the form asks its pending field,
-        or shows its summary. Without a form, the menu.
+        or the question it was at between its fields and its summary (« Est-ce le même
+        besoin ? »), or shows its summary. Without a form, the menu.
         """
         stack = self.state.stack
         while stack and stack[-1].form is None and len(stack) > 1:
@@ -130,7 +136,10 @@ class Turn:
         if frame is None or frame.form is None:
             self.to_menu()
             return
-        frame.scene = FORM if frame.form.field is not None else SUMMARY
+        if frame.form.field is not None:
+            frame.scene = FORM
+        elif not self.scene(frame).interlude:
+            frame.scene = SUMMARY
 
     def drop_draft(self) -> None:
         """Forget the contribution in progress and everything asked above it."""
