@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fake_transport import SimulatedAgent
 from sqlmodel import select
 from test_intake import register
@@ -82,6 +84,29 @@ async def bob_joins_alice(engine: Engine) -> tuple[SimulatedAgent, SimulatedAgen
     await bob.say("1")
     await bob.say("Envoyer")
     return alice, bob
+
+
+async def test_a_draft_resumed_at_the_same_need_question_asks_it_again(
+    engine_with_search, store, clock
+) -> None:
+    """Bob leaves at « Est-ce le même besoin ? » and comes back days later: « Reprendre »
+    asks that question again (it used to jump to the summary, and the match was lost)."""
+    await alice_sends(engine_with_search)
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    assert "Villeurbanne (Rhône) a déjà décrit un besoin proche" in bob.text
+    clock.now += timedelta(days=2)
+    await bob.say("bonjour")
+    assert bob.question is not None and "Reprendre" in [c.label for c in bob.question.choices]
+    await bob.say("Reprendre")
+    assert "a déjà décrit un besoin proche" in bob.text
+    await bob.say("aide")  # a side trip: the question is asked again after the help
+    assert "a déjà décrit un besoin proche" in bob.text
+    await bob.say("1")
+    await bob.say("Envoyer")
+    first, second = stored(store)
+    assert second.same_as_id == first.id
 
 
 async def test_a_second_collectivite_joins_the_same_need(engine_with_search, store) -> None:

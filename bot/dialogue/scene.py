@@ -24,6 +24,9 @@ class Scene(ABC):
     name: ClassVar[str]
     editing: ClassVar[bool] = False
     """Part of filling a form: ``annuler`` and ``modifier`` apply to it."""
+    interlude: ClassVar[bool] = False
+    """A question between a form's last field and its summary: a side trip (help, a
+    confirmation refused, a draft resumed) comes back to it instead of skipping it."""
 
     @abstractmethod
     def question(self, turn: Turn, frame: Frame) -> Question:

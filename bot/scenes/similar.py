@@ -13,6 +13,7 @@ from bot.scenes.form import _form
 class SimilarScene(Scene):
     name = recurrence.SIMILAR_SCENE
     editing = True
+    interlude = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         return recurrence.question(turn.ctx, _form(frame))
