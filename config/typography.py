@@ -18,6 +18,11 @@ def decimal(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
+def integer(value: float) -> str:
+    """``1234`` as French writes it: ``1 234`` (espace fine insécable)."""
+    return f"{round(value):,}".replace(",", NNBSP)
+
+
 def french(text: str) -> str:
     """Apply French spacing rules to a text written with ordinary spaces.
 

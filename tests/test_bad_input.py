@@ -23,8 +23,8 @@ async def assert_nothing_lost(alice) -> None:  # type: ignore[no-untyped-def]
     await alice.say("passer")
     await alice.say("1")
     await alice.say("autre")
-    assert "• Titre : Mon titre" in alice.text
-    assert f"• Problème : {DESCRIPTION}" in alice.text
+    assert "• Titre\u00a0: Mon titre" in alice.text
+    assert f"• Problème\u00a0: {DESCRIPTION}" in alice.text
 
 
 @pytest.mark.parametrize(
@@ -37,8 +37,8 @@ async def assert_nothing_lost(alice) -> None:  # type: ignore[no-untyped-def]
         ("<script>alert(1)</script>", "ne contient que de la mise en forme"),
         ("abc\x00\x01def", "caractères illisibles"),
         ("trop court", "un peu courte (10 caractères, 15 au moins)"),
-        ("x" * 4001, "fait 4001 caractères ; la limite est de 4000"),
-        ("é" * 1_000_000, "fait 1000000 caractères"),
+        ("x" * 4001, "fait 4\u202f001 caractères ; la limite est de 4\u202f000"),
+        ("é" * 1_000_000, "fait 1\u202f000\u202f000 caractères"),
     ],
     ids=["empty", "blank", "emoji", "markup", "script", "binary", "short", "long", "huge"],
 )
@@ -145,4 +145,4 @@ async def test_forged_choice_ids_are_never_taken_as_answers(agent_factory, forge
     await alice.press("nope")
     assert "Que doit surtout permettre ce service" in alice.text
     await alice.say("autre")
-    assert "• Titre : Mon titre" in alice.text
+    assert "• Titre\u00a0: Mon titre" in alice.text

@@ -32,7 +32,7 @@ async def full_intake(agent: SimulatedAgent, number: int) -> None:
         "2",  # usage: reports from residents
     ):
         await agent.say(answer)
-    assert f"• Titre : {title}" in agent.text, agent.text
+    assert f"• Titre\u00a0: {title}" in agent.text, agent.text
     await agent.say("Envoyer")
     assert "B-" in agent.text
 

@@ -63,8 +63,8 @@ async def test_besoin_from_welcome_to_reference(agent_factory, store: Store) -> 
     alice = agent_factory("alice")
     await register(alice)
     await describe_need(alice)
-    assert "• Titre : Réserver les salles en ligne" in alice.text
-    assert "Bénéficiaires : Les habitants, Les associations" in alice.text
+    assert "• Titre\u00a0: Réserver les salles en ligne" in alice.text
+    assert "Bénéficiaires\u00a0: Les habitants, Les associations" in alice.text
     await alice.say("Envoyer")
     assert "B-0001" in alice.text
     assert "15 février 2027" in alice.text  # what happens next, from the calendar
@@ -114,8 +114,8 @@ async def test_service_with_address_and_open_source(agent_factory, store: Store)
     assert "Que permet surtout votre service" in bob.text
     await bob.say("7")  # Trouver une information, un lieu ou un contact
     assert "Voici votre service, avant envoi" in bob.text
-    assert "Ce qu’il permet : Trouver une information, un lieu ou un contact" in bob.text
-    assert "Adresse web : https://www.saint-romain-en-gal.fr/associations" in bob.text
+    assert "Ce qu’il permet\u00a0: Trouver une information, un lieu ou un contact" in bob.text
+    assert "Adresse web\u00a0: https://www.saint-romain-en-gal.fr/associations" in bob.text
     await bob.say("envoyer")
     assert "S-0001" in bob.text
 
@@ -190,8 +190,8 @@ async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store
     await alice.say("passer")
     await alice.say("1")
     await alice.say("autre")
-    assert "• Titre : Titre définitif" in alice.text
-    assert "Aujourd’hui : (non renseigné)" in alice.text
+    assert "• Titre\u00a0: Titre définitif" in alice.text
+    assert "Aujourd’hui\u00a0: (non renseigné)" in alice.text
 
 
 async def test_modifier_from_the_summary_changes_one_field(agent_factory, store: Store) -> None:
@@ -204,11 +204,11 @@ async def test_modifier_from_the_summary_changes_one_field(agent_factory, store:
     assert fr("Réponse actuelle : « Premier titre »") in alice.text
     await alice.say("Second titre")
     assert "Voici votre besoin, avant envoi" in alice.text  # straight back to the summary
-    assert "• Titre : Second titre" in alice.text
+    assert "• Titre\u00a0: Second titre" in alice.text
     await alice.say("modifier")
     await alice.say("Bénéficiaires")
     await alice.say("4")
-    assert "Bénéficiaires : Les entreprises" in alice.text
+    assert "Bénéficiaires\u00a0: Les entreprises" in alice.text
     await alice.say("Envoyer")
     [stored] = contributions(store)
     assert stored.title == "Second titre"
@@ -277,7 +277,7 @@ async def test_resume_after_the_engine_is_recreated(
     await again.say("passer")
     await again.say("1")
     await again.say("Autre chose")
-    assert "• Titre : Titre avant redémarrage" in again.text
+    assert "• Titre\u00a0: Titre avant redémarrage" in again.text
     await restarted.close()
     restarted.store.close()
 
@@ -320,7 +320,7 @@ async def test_profile_edited_in_the_middle_of_a_draft(agent_factory, store: Sto
     await alice.say("1")
     await alice.say("Besoin en cours")
     await alice.say("profil")
-    assert "Fonction : Secrétaire de mairie" in alice.text
+    assert "Fonction\u00a0: Secrétaire de mairie" in alice.text
     assert "Adresse électronique (privé)" in alice.text
     await alice.say("Modifier mon profil")
     assert "Voici votre profil" in alice.text

@@ -199,7 +199,7 @@ async def test_the_contact_is_prefilled_from_the_profile_and_editable(
     await gaston.say("P-002")
     await gaston.say("Un terrain d’expérimentation dans deux mairies d’arrondissement")
     await gaston.press(gaston.option("Oui"))
-    assert "Contact (privé) : gaston@mairie-lyon.fr" in gaston.text
+    assert "Contact (privé)\u00a0: gaston@mairie-lyon.fr" in gaston.text
     await gaston.press(gaston.option("Modifier"))
     await gaston.press(gaston.option("Contact"))
     await gaston.say("Service numérique, 04 72 00 00 00")

@@ -8,6 +8,7 @@ from bot.consultation.pushes import PUSH_COUNTER, PushDraft
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
+from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
 from storage import campaigns as stored
 
@@ -31,7 +32,7 @@ def annoncer(turn: Turn, argument: str) -> None:
         return
     problem = text_problem(text, max_length=TEXT_MAX)
     if problem is not None:
-        turn.say(ctx.t(f"input.{problem.value}", length=len(text), min=1, max=TEXT_MAX))
+        turn.say(text_rule(ctx, problem, len(text), 1, TEXT_MAX))
         return
     message = text + "\n\n" + ctx.t("annonces.stop_hint")
     campaign = f"annonce-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: never reused

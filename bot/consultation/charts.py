@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from config.typography import NNBSP, decimal
+from config.typography import NNBSP, decimal, integer
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,11 +70,6 @@ def stats_figures(
         needs=len(clusters),
         shared=sum(1 for cluster in clusters if cluster["nombre_collectivites"] > 1),
     )
-
-
-def integer(value: float) -> str:
-    """``1234`` as French writes it: ``1 234`` (espace fine insécable)."""
-    return f"{round(value):,}".replace(",", NNBSP)
 
 
 def percent(part: int, whole: int) -> str:

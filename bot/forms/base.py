@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from bot.dialogue.parsing import Option, TextProblem, clean_text, text_problem
+from config.typography import integer
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -143,7 +144,12 @@ class TextField(FormField):
 
 
 def text_rule(ctx: Context, problem: TextProblem, length: int, minimum: int, maximum: int) -> str:
-    return ctx.t(f"input.{problem.value}", length=length, min=minimum, max=maximum)
+    return ctx.t(
+        f"input.{problem.value}",
+        length=integer(length),
+        min=integer(minimum),
+        max=integer(maximum),
+    )
 
 
 class ChoiceField(FormField):

@@ -15,5 +15,6 @@ def summary_lines(ctx: Context, form_name: str, answers: dict[str, Any]) -> str:
         value = answers[field.name]
         shown = ctx.t("summary.empty") if value is None else field.display(ctx, form_name, value)
         private = "" if field.public else " " + ctx.t("summary.private")
-        lines.append(f"• {field.label(ctx, form_name)}{private} : {shown}")
+        label = field.label(ctx, form_name)
+        lines.append(ctx.t("summary.line", label=label, private=private, value=shown))
     return "\n".join(lines)

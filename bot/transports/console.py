@@ -28,6 +28,7 @@ from bot.core.values import (
     outgoing_to_dict,
 )
 from config.catalogue import Catalogue
+from config.typography import integer
 
 MAX_LINE = 1_000_000  # bytes; a longer line is refused whole, never cut into answers
 
@@ -253,7 +254,7 @@ class ConsoleTransport(Transport):
             self._ready()
 
     def _refuse_oversized(self) -> None:
-        text = self.catalogue.t("console.line_too_long", limit=f"{MAX_LINE:,}".replace(",", " "))
+        text = self.catalogue.t("console.line_too_long", limit=integer(MAX_LINE))
         if self.jsonl:
             self._write({"type": "error", "text": text})
         else:
