@@ -370,3 +370,4 @@ async def test_where_polls_are_text_the_poll_says_to_type_soutenir(
     shown = render_poll(poll, default_catalogue())
     assert fr("par exemple « soutenir P-001 »") in shown
     assert "numéro" not in shown
+    assert "\n• P-001" in shown and "1. P-001" not in shown  # a number would answer the menu

@@ -126,7 +126,13 @@ def render_choices(message: OutChoices, catalogue: Catalogue) -> str:
 
 
 def render_poll(message: OutPoll, catalogue: Catalogue) -> str:
-    hint = message.text_hint or catalogue.t(
-        "render.poll_hint_multiple" if message.multiple else "render.poll_hint"
-    )
-    return "\n\n".join((message.question, numbered([c.label for c in message.options]), hint))
+    """A poll as text. With a way to answer in words (``text_hint``: « soutenir P-012 »), its
+    options are bullets, not numbers: a number typed would answer the question that follows
+    (the menu), never the poll."""
+    labels = [c.label for c in message.options]
+    if message.text_hint:
+        options, hint = "\n".join(f"• {label}" for label in labels), message.text_hint
+    else:
+        key = "render.poll_hint_multiple" if message.multiple else "render.poll_hint"
+        options, hint = numbered(labels), catalogue.t(key)
+    return "\n\n".join((message.question, options, hint))
