@@ -133,6 +133,9 @@ async def test_volunteering_is_refused_outside_the_phase_and_to_partners(
     clock.now = REFERENTS_OPEN
     await partner.say("me porter volontaire")
     assert fr("Seules les collectivités se portent volontaires") in partner.text
+    assert partner.question is not None  # the menu offers no volunteering to a partner
+    assert "Me porter volontaire" not in [c.label for c in partner.question.choices]
+    assert "votre collectivité peut se porter volontaire" not in partner.question.text
     await partner.say("retirer V-0001")
     assert fr("Seules les collectivités") in partner.text
     clock.now = AFTER_REFERENTS

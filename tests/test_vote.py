@@ -193,6 +193,15 @@ async def test_the_vote_is_refused_outside_its_phase_and_to_partners(
     await partner.say("soutenir P-001")
     assert fr("Seules les collectivités votent") in partner.text
     assert supports(store) == []
+    # the menu offers a partner what they may do: read the proposals, not vote
+    assert partner.question is not None
+    labels = [c.label for c in partner.question.choices]
+    assert "Lire les propositions" in labels
+    assert "Voir les propositions et voter" not in labels
+    assert "Les soutiens de ma collectivité" not in labels
+    assert "votre collectivité peut soutenir" not in partner.question.text
+    await partner.press("propositions")
+    assert "P-001" in partner.text and supports(store) == []
 
 
 async def test_a_poll_answer_gives_changes_and_retracts_supports(

@@ -12,6 +12,7 @@ from bot.forms.base import Answer, Question
 from bot.scenes.common import show_help, show_mine
 from bot.scenes.profile_view import PROFILE
 from config.calendar import french_date
+from storage.campaigns import VOTERS
 
 MINE, PROFILE_CHOICE, HELP = "mes_contributions", "profil", "aide"
 VOTE, SUPPORTS = "propositions", "mes_soutiens"
@@ -45,6 +46,7 @@ class MenuScene(Scene):
         ctx = turn.ctx
         calendar = ctx.services.calendar
         options: list[Option] = []
+        partner = ctx.agent is not None and ctx.agent.profile not in VOTERS
         if calendar.is_open("collecte", ctx.now):
             collecte = calendar.get("collecte")
             text = ctx.t("menu.prompt", end=french_date(collecte.end))
@@ -53,18 +55,26 @@ class MenuScene(Scene):
                 Option("service", ctx.t("menu.service"), ("un service", "s")),
             ]
         elif calendar.is_open("vote", ctx.now):
-            text = ctx.t("menu.vote_prompt", end=french_date(calendar.get("vote").end))
-            options += [
-                Option(VOTE, ctx.t("menu.vote"), ("voter", "propositions")),
-                Option(SUPPORTS, ctx.t("menu.supports")),
-            ]
+            end = french_date(calendar.get("vote").end)
+            if partner:  # partners read the proposals; élus and agents support them
+                text = ctx.t("menu.vote_prompt_partner", end=end)
+                options.append(Option(VOTE, ctx.t("menu.read"), ("propositions",)))
+            else:
+                text = ctx.t("menu.vote_prompt", end=end)
+                options += [
+                    Option(VOTE, ctx.t("menu.vote"), ("voter", "propositions")),
+                    Option(SUPPORTS, ctx.t("menu.supports")),
+                ]
         elif calendar.is_open("referents", ctx.now):
             end = french_date(calendar.get("referents").end)
-            text = ctx.t("referents.menu_prompt", end=end)
-            options += [
-                Option(VOLUNTEER, ctx.t("referents.menu_volunteer"), ("volontaire",)),
-                Option(OFFERS, ctx.t("referents.menu_mine"), ("mes engagements",)),
-            ]
+            if partner:  # only collectivités volunteer
+                text = ctx.t("referents.menu_prompt_partner", end=end)
+            else:
+                text = ctx.t("referents.menu_prompt", end=end)
+                options += [
+                    Option(VOLUNTEER, ctx.t("referents.menu_volunteer"), ("volontaire",)),
+                    Option(OFFERS, ctx.t("referents.menu_mine"), ("mes engagements",)),
+                ]
         else:
             text = _between_phases(turn)
         options += [
