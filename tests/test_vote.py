@@ -291,6 +291,8 @@ async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) ->
     assert "Décrire un besoin" not in [c.label for c in alice.question.choices]
     await alice.press("propositions")
     assert any(isinstance(m, OutPoll) for m in alice.last)
+    await alice.say("nouvelle")  # a new contribution, once the collecte has closed: why not
+    assert "La collecte des contributions est close depuis le 31 janvier 2027" in alice.text
 
     clock.now = datetime(2027, 3, 20, 10, 0, tzinfo=PARIS)  # between the vote and the call
     await alice.say("menu")

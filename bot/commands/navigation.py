@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.consultation import vouching
+from bot.consultation.contributions import collecte_closed
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.step import greet
 from bot.dialogue.turn import Turn
@@ -43,7 +44,9 @@ def nouvelle(turn: Turn, argument: str) -> None:
         turn.push(CONFIRM_NEW)
     else:
         turn.drop_draft()
-        turn.to_menu()
+        ctx = turn.ctx
+        closed = not ctx.services.calendar.is_open("collecte", ctx.now)
+        turn.to_menu(collecte_closed(ctx) if closed and ctx.has_profile else None)
 
 
 def start(turn: Turn, argument: str) -> None:
