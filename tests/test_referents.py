@@ -169,6 +169,13 @@ async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
     assert "déjà volontaire pour chacun" in colleague.text
     await colleague.say("retirer V-0001")
     assert "seul son auteur peut le retirer" in colleague.text
+    stranger = agent_factory("gaston")  # another collectivité: the offer is not theirs to see
+    clock.now = DURING_COLLECTE
+    await register(stranger, "Lyon")
+    clock.now = REFERENTS_OPEN
+    await stranger.say("retirer V-0001")
+    assert "Je ne trouve pas d’engagement V-0001" in stranger.text
+    assert "collègue" not in stranger.text
     await colleague.say("mes engagements")
     assert fr("V-0001 : P-001") in colleague.text and "par un ou une collègue" in colleague.text
     await alice.say("retirer V-0001")

@@ -104,7 +104,9 @@ def withdraw(ctx: Context, refs: Iterable[str]) -> str:
     assert ctx.agent is not None
     lines = []
     for reference in refs:
-        result = ctx.tx.withdraw_offer(ctx.actor, ctx.agent.id, reference)
+        result = ctx.tx.withdraw_offer(
+            ctx.actor, ctx.agent.id, reference, ctx.agent.collectivite_id
+        )
         lines.append(
             ctx.t(
                 f"referents.withdraw.{result.outcome.value}",

@@ -156,16 +156,25 @@ class ReferentOps(AuditOps, TxBase):
         )
         return OfferResult(OfferOutcome.ADDED, reference, proposal.reference)
 
-    def withdraw_offer(self, actor: str, agent_id: int | None, offer_reference: str) -> OfferResult:
+    def withdraw_offer(
+        self,
+        actor: str,
+        agent_id: int | None,
+        offer_reference: str,
+        collectivite_id: int | None = None,
+    ) -> OfferResult:
         """Withdraw an offer; only the agent who made it may (``agent_id`` None: an
-        administrator)."""
+        administrator). Another collectivité's offer is unknown to an agent: its existence
+        is not revealed."""
         found = self.connection.execute(
-            sa.select(_o.c.id, _o.c.agent_id, _o.c.withdrawn_at, _p.c.reference)
+            sa.select(
+                _o.c.id, _o.c.agent_id, _o.c.collectivite_id, _o.c.withdrawn_at, _p.c.reference
+            )
             .join(_p, _p.c.id == _o.c.proposal_id)
             .where(_o.c.reference == offer_reference)
             .with_for_update(of=_o)
         ).first()
-        if found is None:
+        if found is None or collectivite_id not in (None, found.collectivite_id):
             return OfferResult(OfferOutcome.UNKNOWN, offer_reference)
         proposal = str(found.reference)
         if agent_id is not None and found.agent_id != agent_id:
