@@ -238,6 +238,8 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     assert fr("accord d’un élu : C’est en cours") in admin.text
     await admin.say("!volontaires P-002")
     assert "V-0003 Marseille" in admin.text and "Villeurbanne" not in admin.text
+    await admin.say("!volontaires P-999")
+    assert "Je ne trouve pas de proposition P-999" in admin.text
 
     await admin.say("!ecrire-volontaires P-001 « Atelier le 12 mai à Lyon, inscrivez-vous »")
     assert "2 destinataires" in admin.text and "Atelier le 12 mai" in admin.text

@@ -14,6 +14,9 @@ from bot.scenes.confirm_push import CONFIRM_PUSH
 def listing(ctx: Context, argument: str) -> str:
     """Standing offers by laureate: collectivité, what it brings, contact, élu agreement."""
     wanted = vote.references(argument)
+    unknown = [reference for reference in wanted if ctx.tx.proposal(reference) is None]
+    if unknown:
+        return "\n".join(ctx.t("admin.volunteers.unknown", reference=r) for r in unknown)
     offers = [o for o in ctx.tx.volunteers() if not wanted or o.proposal in wanted]
     if not offers:
         return ctx.t("admin.volunteers.none")
