@@ -109,6 +109,9 @@ async def test_an_unknown_collectivite_is_explained(agent_factory) -> None:
     await alice.start()
     await alice.say("Xqzwvk")
     assert fr("Je ne trouve aucune collectivité correspondant à « Xqzwvk »") in alice.text
+    await alice.say("   ")  # nothing typed: say what to type, not « correspondant à «  » »
+    assert "Tapez le nom de votre collectivité" in alice.text
+    assert "correspondant" not in alice.text
     await alice.say("Villeurbane")  # one typo: offered, not imposed
     assert "Villeurbanne (Rhône)" in alice.text
     await alice.say("1")

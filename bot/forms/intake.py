@@ -9,7 +9,14 @@ from email_validator import EmailNotValidError, validate_email
 
 from bot.consultation import contributions, profiles, recurrence
 from bot.consultation.collectivites import collectivite_value, lookup
-from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option, clean_text, text_problem
+from bot.dialogue.parsing import (
+    NO_ALIASES,
+    YES_ALIASES,
+    Option,
+    TextProblem,
+    clean_text,
+    text_problem,
+)
 from bot.forms.base import (
     Accept,
     Answer,
@@ -120,7 +127,10 @@ class CollectiviteField(FormField):
                 return AskAgain(ctx.t("form.profil.collectivite.retry"))
             return Accept(collectivite_value(lookup(ctx, *candidates[int(choice[1:])])))
         query = clean_text(answer.text)
-        if text_problem(query, max_length=200) is not None:
+        problem = text_problem(query, max_length=200)
+        if problem is TextProblem.EMPTY:  # « correspondant à «  » » said nothing useful
+            return Reject(ctx.t("form.profil.collectivite.empty"))
+        if problem is not None:
             return Reject(ctx.t("form.profil.collectivite.not_found", query=query[:60]))
         referential = ctx.services.referential
         found = referential.search(query, limit=CANDIDATES_SHOWN)
