@@ -171,6 +171,23 @@ def _support_in_own_transaction(store: Store, agent_id: int, commune: int) -> Su
         return tx.support("b", agent_id, commune, "P-001")
 
 
+async def test_voir_says_how_to_support_only_while_it_can_be(
+    agent_factory, store: Store, clock
+) -> None:
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    await alice.say("soutenir P-001")
+    await alice.say("voir P-001")
+    assert "Réserver une salle en ligne" in alice.text
+    assert fr("Votre collectivité la soutient ; « retirer P-001 »") in alice.text
+    assert "Pour la soutenir" not in alice.text
+    await bob.say("voir P-001")
+    assert fr("Pour la soutenir : « soutenir P-001 »") in bob.text
+    clock.now = datetime(2027, 3, 20, 10, 0, tzinfo=PARIS)  # the vote has closed
+    await bob.say("voir P-001")
+    assert "Réserver une salle en ligne" in bob.text and "Pour la soutenir" not in bob.text
+
+
 async def test_the_vote_is_refused_outside_its_phase_and_to_partners(
     agent_factory, store: Store, clock
 ) -> None:

@@ -127,6 +127,7 @@ def listing(ctx: Context) -> list[Outgoing]:
 
 def show(ctx: Context, refs: Iterable[str]) -> str:
     texts = []
+    may_vote = refusal(ctx) is None
     for reference in refs:
         detail = ctx.tx.proposal(reference)
         if detail is None or detail.proposal.status not in ("publiee", "retenue", "non_retenue"):
@@ -134,6 +135,12 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
             continue
         proposal = detail.proposal
         names = detail.collectivites
+        hint = ""
+        if may_vote and proposal.status == "publiee":  # how to support it, or that it is
+            assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+            given = ctx.tx.poll_supports(ctx.agent.collectivite_id, proposal.thematique)
+            key = "vote.show_supported" if given.get(proposal.reference) else "vote.show_hint"
+            hint = "\n" + ctx.t(key, reference=proposal.reference)
         texts.append(
             ctx.t(
                 "vote.show",
@@ -142,6 +149,7 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
                 description=proposal.description,
                 thematique=ctx.services.taxonomy.label(proposal.thematique),
                 collectivites=", ".join(names),
+                hint=hint,
             )
         )
     return "\n\n".join(texts)
