@@ -21,6 +21,8 @@ def test_every_command_has_a_help_line_and_menu_entries_a_description() -> None:
         assert catalogue.has(f"commands.{spec.key}.help"), spec.name
         if spec.menu:
             assert catalogue.has(f"commands.{spec.key}.menu"), spec.name
+        if spec.argument is not None:  # typed without its reference, its usage is shown
+            assert catalogue.has(f"commands.{spec.key}.usage"), spec.name
     assert ADMIN, "no administrator command registered"
 
 
@@ -30,6 +32,17 @@ def test_two_commands_cannot_share_a_word() -> None:
 
     with pytest.raises(ValueError, match="names two commands"):
         CommandRegistry([CommandSpec("aide", noop, aliases=("help",)), CommandSpec("help", noop)])
+
+
+async def test_a_command_typed_without_its_reference_says_how_to_use_it(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice, "Villeurbanne")
+    for word, usage in (("suivre", "suivre P-012"), ("Soutenir", "soutenir P-012 P-031")):
+        await alice.say(word)
+        assert f"Il manque la référence, par exemple\u00a0: «\u00a0{usage}\u00a0»" in alice.text
+        assert "Je n’ai pas compris votre choix" not in alice.text
+    await alice.say("1")  # the menu is still the question: « Décrire un besoin »
+    assert "Décrivons votre besoin" in alice.text
 
 
 async def test_aide_lists_exactly_what_the_user_may_run(agent_factory) -> None:

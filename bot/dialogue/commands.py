@@ -148,6 +148,11 @@ class CommandRegistry:
                 return ParsedCommand(spec, " ".join(tokens[:size]), argument)
         return None
 
+    def without_argument(self, text: str) -> CommandSpec | None:
+        """A plain command that reads a reference, typed without one (« suivre »)."""
+        spec = self._with_argument.get(fold(text.strip()))
+        return spec if spec is not None and spec.argument is not None else None
+
     def visible_to(self, is_admin: bool) -> list[CommandSpec]:
         """The commands ``aide`` lists for this user: the ones they may run."""
         return [s for s in self._specs if s.listed and (is_admin or not s.admin)]
