@@ -74,6 +74,7 @@ async def test_each_contributor_is_told_once_with_the_right_proposal(
             continue
         assert len(messages[user]) == 1, (user, messages[user])
         text = messages[user][0]
+        assert "  " not in text  # no double space, with or without a description
         for reference in mine:
             view = views[reference]
             if reference in fates:

@@ -219,6 +219,8 @@ async def test_the_vote_is_refused_outside_its_phase_and_to_partners(
     assert "votre collectivité peut soutenir" not in partner.question.text
     await partner.press("propositions")
     assert "P-001" in partner.text and supports(store) == []
+    await partner.say("mes soutiens")  # not « votre collectivité ne soutient encore aucune »
+    assert fr("Seules les collectivités votent") in partner.text
 
 
 async def test_a_poll_answer_gives_changes_and_retracts_supports(

@@ -84,7 +84,10 @@ def notice_text(
                     title=fate.title,
                     proposal=fate.proposal,
                     proposal_title=fate.proposal_title,
-                    description=_short(fate.proposal_description or ""),
+                    # a space before it only when there is one (no double space)
+                    description=f" {_short(fate.proposal_description)}"
+                    if fate.proposal_description
+                    else "",
                     others=catalogue.t("notices.others", names=shown)
                     if others
                     else catalogue.t("notices.alone"),

@@ -80,6 +80,8 @@ def withdraw(ctx: Context, refs: Iterable[str]) -> str:
 def mine(ctx: Context) -> str:
     if ctx.agent is None or ctx.agent.collectivite_id is None:
         return ctx.t("vote.profile_needed")
+    if ctx.agent.profile not in VOTERS:  # a partner's organisation supports nothing
+        return ctx.t("vote.partner")
     given = ctx.tx.supports_of(ctx.agent.collectivite_id)
     if not given:
         return ctx.t("vote.mine.none")
