@@ -3,6 +3,8 @@ anyone; ``!nouvelles`` reaches exactly its followers, once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from test_intake import register
 from test_referents import (
@@ -119,6 +121,40 @@ async def test_news_previewed_left_and_previewed_again_are_queued_once(
             sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
         ).scalar_one()
     assert queued == 1
+
+
+async def test_a_preview_left_for_days_lapses_and_sends_nothing(
+    agent_factory, store: Store, clock
+) -> None:
+    """A « 1 » typed days after a preview must not send the old text."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = DEPLOIEMENT
+    await admin.say("!nouvelles P-001 « Le prototype est en ligne »")
+    assert fr("Des nouvelles de P-001") in admin.text
+    clock.now += timedelta(days=2)
+    await admin.say("1")
+    assert fr("a expiré : rien n’a été fait") in admin.text
+    assert "mis en file" not in admin.text and "Des nouvelles de P-001" not in admin.text
+    await admin.say("!nouvelles P-001 « Un atelier le 3 juin »")  # asked again: it goes
+    received = await news_confirmed(people, admin)
+    assert "Un atelier le 3 juin" in received and "Le prototype" not in received
+    with store.transaction() as tx:
+        queued = tx.connection.execute(
+            sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
+        ).scalar_one()
+    assert queued == 1
+
+
+async def news_confirmed(people: Consultation, admin) -> str:  # type: ignore[no-untyped-def]
+    await admin.say("oui")
+    assert "mis en file pour" in admin.text
+    await pushes_sent(admin.engine)
+    return "\n".join(
+        m.text for m in people.bob.transport.pop(people.bob.key) if isinstance(m, OutText)
+    )
 
 
 async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(

@@ -24,6 +24,9 @@ class Scene(ABC):
     name: ClassVar[str]
     editing: ClassVar[bool] = False
     """Part of filling a form: ``annuler`` and ``modifier`` apply to it."""
+    expires: ClassVar[bool] = False
+    """A confirmation that lapses when the conversation was left idle (``resume_after``):
+    a « 1 » typed days later must not send a message or erase data previewed back then."""
     interlude: ClassVar[bool] = False
     """A question between a form's last field and its summary: a side trip (help, a
     confirmation refused, a draft resumed) comes back to it instead of skipping it."""

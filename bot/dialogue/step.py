@@ -40,6 +40,12 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         turn.welcome()
         return turn.finish()
     state.greeted = True
+    if idle and turn.scene(turn.top).expires:  # a stale confirmation lapses
+        turn.pop()
+        turn.say(ctx.t("confirm.expired"))
+        typed = incoming.text if isinstance(incoming, IncomingText) else ""
+        if ctx.services.commands.parse(typed) is None:  # its answer, perhaps: not another's
+            return turn.finish()
     match incoming:
         case IncomingStart(param=param):
             ctx.services.commands.get("start").handler(turn, param or "")

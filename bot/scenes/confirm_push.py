@@ -16,6 +16,7 @@ class ConfirmPushScene(Scene):
     """``frame.data`` holds the draft (:class:`bot.consultation.pushes.PushDraft`)."""
 
     name = CONFIRM_PUSH
+    expires = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx

@@ -14,6 +14,7 @@ ERASE = "erase"
 
 class EraseScene(Scene):
     name = ERASE
+    expires = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         return yes_no(
