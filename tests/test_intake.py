@@ -300,6 +300,23 @@ async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> 
     assert "Que souhaitez-vous faire" in alice.text
 
 
+async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, clock) -> None:
+    """Regression: « annuler » there answered « rien à annuler » and asked again."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin commencé lundi")
+    clock.now += timedelta(days=3)
+    await alice.say("bonjour")
+    assert "Vous aviez commencé une contribution" in alice.text
+    await alice.say("annuler")
+    assert "rien à annuler" not in alice.text.lower()
+    await alice.say("oui")
+    assert "Que souhaitez-vous faire" in alice.text
+    await alice.say("1")  # a new draft starts from its first question
+    assert "En une ligne, quel est votre besoin" in alice.text
+
+
 async def test_nouvelle_with_a_draft_asks_first(agent_factory) -> None:
     alice = agent_factory("alice")
     await register(alice)

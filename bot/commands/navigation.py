@@ -6,7 +6,7 @@ from bot.consultation import vouching
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.step import greet
-from bot.dialogue.turn import Turn
+from bot.dialogue.turn import RESUME, Turn
 from bot.scenes.common import show_help
 from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
 from bot.scenes.edit_pick import EDIT_PICK
@@ -18,7 +18,8 @@ def aide(turn: Turn, argument: str) -> None:
 
 def annuler(turn: Turn, argument: str) -> None:
     frame = turn.top
-    if frame.form is not None and turn.scene(frame).editing:
+    resuming = frame.scene == RESUME and turn.state.draft_frame() is not None
+    if (frame.form is not None and turn.scene(frame).editing) or resuming:
         turn.push(CONFIRM_CANCEL)
     else:
         turn.say(turn.ctx.t("cancel.nothing"))
