@@ -32,20 +32,20 @@ _collectivite = sa.bindparam("collectivite_id", type_=sa.Integer)
 # ``status IN (…)`` written out: a literal IN list is expanded at each execution, which
 # keeps a statement from psycopg's direct path (storage/driver.py)
 _IS_VOTED = sa.or_(*(_p.c.status == status for status in VOTED))
+# Each proposal with the collectivité's standing support for it, if any (NULL columns: none).
+_WITH_STANDING_SUPPORT = _p.outerjoin(
+    _s,
+    sa.and_(
+        _s.c.proposal_id == _p.c.id,
+        _s.c.collectivite_id == _collectivite,
+        _s.c.withdrawn_at.is_(None),
+    ),
+)
 # A poll's answer in one read: the proposals of its thématique put to the vote, each with the
 # agent who gave the collectivité's standing support for it (NULL: not supported).
 _POLL_SUPPORTS = (
     sa.select(_p.c.reference, _s.c.agent_id)
-    .select_from(
-        _p.outerjoin(
-            _s,
-            sa.and_(
-                _s.c.proposal_id == _p.c.id,
-                _s.c.collectivite_id == _collectivite,
-                _s.c.withdrawn_at.is_(None),
-            ),
-        )
-    )
+    .select_from(_WITH_STANDING_SUPPORT)
     .where(_p.c.thematique == sa.bindparam("thematique"), _IS_VOTED)
 )
 # What « propositions » lists: no counts (the listing's join over every contribution).
@@ -93,16 +93,7 @@ _TO_WITHDRAW = (
         _s.c.id.label("support_id"),
         _s.c.agent_id,
     )
-    .select_from(
-        _p.outerjoin(
-            _s,
-            sa.and_(
-                _s.c.proposal_id == _p.c.id,
-                _s.c.collectivite_id == _collectivite,
-                _s.c.withdrawn_at.is_(None),
-            ),
-        )
-    )
+    .select_from(_WITH_STANDING_SUPPORT)
     .where(_p.c.reference == sa.bindparam("reference"))
 )
 # Withdrawn only if still standing and given by the agent read: a support withdrawn (or
