@@ -67,8 +67,12 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             parsed = ctx.services.commands.parse(text)
             if parsed is not None and _answers_the_question(state, text):
                 parsed = None  # « reprendre » offered as a choice is an answer, not a command
-            bare = None if state.free_text else ctx.services.commands.without_argument(text)
-            if parsed is None and bare is not None:  # « suivre » alone: say how to use it
+            bare = (
+                ctx.services.commands.without_argument(text)
+                if parsed is None and not state.free_text
+                else None
+            )
+            if bare is not None:  # « suivre » alone: say how to use it
                 usage = ctx.t(f"commands.{bare.key}.usage")
                 turn.say(ctx.t("command.needs_argument", usage=usage))
             elif parsed is None:
