@@ -53,15 +53,32 @@ async def news(people: Consultation, admin, text: str) -> dict[str, int]:  # typ
         agent.transport.pop(agent.key)
     await admin.say(f"!nouvelles P-001 « {text} »")
     assert fr("Des nouvelles de P-001") in admin.text
-    await admin.say("oui")
-    assert "mis en file pour" in admin.text
-    await pushes_sent(admin.engine)
+    await confirm_and_send(admin)
     return {
         agent.key.user: sum(
             isinstance(m, OutText) and text in m.text for m in agent.transport.pop(agent.key)
         )
         for agent in everyone
     }
+
+
+async def admin_at_deploiement(agent_factory, store: Store, clock):  # type: ignore[no-untyped-def]
+    """The laureates, and an administrator (Rennes) once the déploiement has begun."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    clock.now = DEPLOIEMENT
+    return people, admin
+
+
+def campaigns_queued(store: Store) -> int:
+    with store.transaction() as tx:
+        return int(
+            tx.connection.execute(
+                sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
+            ).scalar_one()
+        )
 
 
 async def test_follow_and_unfollow_change_who_gets_the_news(
@@ -106,32 +123,20 @@ async def test_news_previewed_left_and_previewed_again_are_queued_once(
 ) -> None:
     """The administrator leaves a preview unanswered, types the command again and confirms:
     the older preview does not come back to be confirmed a second time."""
-    people = await laureates(agent_factory, store, clock)
-    clock.now = DURING_COLLECTE
-    admin = agent_factory("admin")
-    await register(admin, "Rennes")
-    clock.now = DEPLOIEMENT
+    people, admin = await admin_at_deploiement(agent_factory, store, clock)
     await admin.say("!nouvelles P-001 « Le prototype est en ligne »")
     assert fr("Des nouvelles de P-001") in admin.text
     received = await news(people, admin, "Le prototype est en ligne")
     assert received == {"alice": 1, "bob": 1, "chloe": 0, "dan": 1, "eve": 0, "admin": 0}
     assert "Des nouvelles de P-001" not in admin.text  # no older preview asked again
-    with store.transaction() as tx:
-        queued = tx.connection.execute(
-            sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
-        ).scalar_one()
-    assert queued == 1
+    assert campaigns_queued(store) == 1
 
 
 async def test_a_preview_left_for_days_lapses_and_sends_nothing(
     agent_factory, store: Store, clock
 ) -> None:
     """A « 1 » typed days after a preview must not send the old text."""
-    people = await laureates(agent_factory, store, clock)
-    clock.now = DURING_COLLECTE
-    admin = agent_factory("admin")
-    await register(admin, "Rennes")
-    clock.now = DEPLOIEMENT
+    people, admin = await admin_at_deploiement(agent_factory, store, clock)
     await admin.say("!nouvelles P-001 « Le prototype est en ligne »")
     assert fr("Des nouvelles de P-001") in admin.text
     clock.now += timedelta(days=2)
@@ -139,32 +144,24 @@ async def test_a_preview_left_for_days_lapses_and_sends_nothing(
     assert fr("a expiré : rien n’a été fait") in admin.text
     assert "mis en file" not in admin.text and "Des nouvelles de P-001" not in admin.text
     await admin.say("!nouvelles P-001 « Un atelier le 3 juin »")  # asked again: it goes
-    received = await news_confirmed(people, admin)
+    await confirm_and_send(admin)
+    bob = people.bob
+    received = "\n".join(m.text for m in bob.transport.pop(bob.key) if isinstance(m, OutText))
     assert "Un atelier le 3 juin" in received and "Le prototype" not in received
-    with store.transaction() as tx:
-        queued = tx.connection.execute(
-            sa.text("SELECT count(DISTINCT campaign) FROM delivery WHERE campaign IS NOT NULL")
-        ).scalar_one()
-    assert queued == 1
+    assert campaigns_queued(store) == 1
 
 
-async def news_confirmed(people: Consultation, admin) -> str:  # type: ignore[no-untyped-def]
+async def confirm_and_send(admin) -> None:  # type: ignore[no-untyped-def]
+    """The administrator confirms the preview; the pushes go out."""
     await admin.say("oui")
     assert "mis en file pour" in admin.text
     await pushes_sent(admin.engine)
-    return "\n".join(
-        m.text for m in people.bob.transport.pop(people.bob.key) if isinstance(m, OutText)
-    )
 
 
 async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(
     agent_factory, store: Store, clock
 ) -> None:
-    people = await laureates(agent_factory, store, clock)
-    clock.now = DURING_COLLECTE
-    admin = agent_factory("admin")
-    await register(admin, "Rennes")
-    clock.now = DEPLOIEMENT
+    people, admin = await admin_at_deploiement(agent_factory, store, clock)
     with store.transaction() as tx:
         tx.set_proposal_status("test:admin", "P-002", "non_retenue")
     await people.bob.say("!nouvelles P-001 « Bonjour »")

@@ -282,13 +282,19 @@ async def test_resume_after_the_engine_is_recreated(
     restarted.store.close()
 
 
-async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> None:
+async def back_days_after_a_draft(agent_factory, clock) -> SimulatedAgent:  # type: ignore[no-untyped-def]
+    """Alice starts a need, leaves it at its first answer, and says « bonjour » 3 days later."""
     alice = agent_factory("alice")
     await register(alice)
     await alice.say("1")
     await alice.say("Un besoin commencé lundi")
     clock.now += timedelta(days=3)
     await alice.say("bonjour")
+    return alice
+
+
+async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> None:
+    alice = await back_days_after_a_draft(agent_factory, clock)
     assert "Vous aviez commencé une contribution le 1er décembre 2026" in alice.text
     assert "Un besoin commencé lundi" in alice.text
     await alice.say("Reprendre")
@@ -302,12 +308,7 @@ async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> 
 
 async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, clock) -> None:
     """Regression: « annuler » there answered « rien à annuler » and asked again."""
-    alice = agent_factory("alice")
-    await register(alice)
-    await alice.say("1")
-    await alice.say("Un besoin commencé lundi")
-    clock.now += timedelta(days=3)
-    await alice.say("bonjour")
+    alice = await back_days_after_a_draft(agent_factory, clock)
     assert "Vous aviez commencé une contribution" in alice.text
     await alice.say("annuler")
     assert "rien à annuler" not in alice.text.lower()
