@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import os
 import pstats
 import resource
 import sys
@@ -163,6 +164,7 @@ class Measure:
     elapsed: float = 0.0
     cpu: float = 0.0
     offered: float | None = None  # open loop: turns/s scheduled
+    server_cpu: float | None = None  # PostgreSQL on this machine: its processes' CPU
 
     @property
     def turns(self) -> int:
@@ -188,6 +190,8 @@ class Measure:
             f"  CPU per turn={self.cpu / turns * 1000:.2f}ms "
             f"(capacity on one free core: {turns / self.cpu:.0f} turns/s)"
         )
+        if self.server_cpu is not None:
+            print(f"  PostgreSQL server CPU per turn={self.server_cpu / turns * 1000:.2f}ms")
 
 
 async def closed_loop(
@@ -360,15 +364,46 @@ def profiled(path: str | None) -> Iterator[None]:
         stats.sort_stats("tottime").print_stats(25)
 
 
+def server_cpu(store: Store) -> Callable[[], float] | None:
+    """PostgreSQL on this machine: a reader of the CPU seconds its processes have used so
+    far (each server process and the postmaster, with the ended ones it reaped); None
+    elsewhere. On a machine of two cores the server's share is the other core's load."""
+    if store.is_sqlite:
+        return None
+    with store.engine.connect() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None  # a server on another machine, or /proc not readable
+
+    def read() -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:  # ppid: a server process
+                    ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += sum(int(value) for value in fields[11:15])  # its own and the reaped ones'
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    return read
+
+
 async def run(args: argparse.Namespace, url: str) -> None:
     bench = open_bench(url, with_classifier=args.with_classifier, metrics=args.metrics)
     counter = StatementCounter(bench.store.engine) if args.statements else None
     scripts = [intake_turns(n) for n in range(args.agents)]
+    server = server_cpu(bench.store)
+    server_started = server() if server else 0.0
     with profiled(args.profile):
         if args.rate:
             measure = await open_loop(bench, steady_schedule(scripts, args.rate, gap=args.gap))
         else:
             measure = await closed_loop(bench.engine, scripts, args.concurrency)
+    if server is not None:
+        measure.server_cpu = server() - server_started
     await bench.engine.drain()
     with bench.store.transaction() as tx:
         stored = tx.counts()["besoins"]
