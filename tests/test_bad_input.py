@@ -149,3 +149,75 @@ async def test_forged_choice_ids_are_never_taken_as_answers(agent_factory, forge
     assert "Que doit surtout permettre ce service" in alice.text
     await alice.say("autre")
     assert "• Titre\u00a0: Mon titre" in alice.text
+
+
+GREETINGS = [
+    "bonjour",
+    "Bonjour !",
+    "SALUT",
+    "salut 👋",
+    "Hello!!",
+    "coucou",
+    "bjr",
+    "re",
+    "Rebonjour",
+    "re-bonjour",
+    "Bônjour :)",
+    "coucouuu",
+]
+
+
+@pytest.mark.parametrize("hello", GREETINGS)
+async def test_a_greeting_at_the_first_profile_question_is_not_a_collectivite(
+    agent_factory, hello: str
+) -> None:
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say(hello)
+    assert fr("Bonjour ! Voici la question en cours :") in alice.text
+    assert "correspondant" not in alice.text  # not searched as a collectivité
+    assert "Quelle est votre collectivité" in alice.text
+    await alice.say("Villeurbanne")
+    assert "Vous êtes" in alice.text
+
+
+async def test_a_greeting_at_a_choice_question_is_not_an_unknown_choice(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Villeurbanne")
+    await alice.say("Salut !")
+    assert "Je n’ai pas compris votre choix" not in alice.text
+    assert alice.question is not None and alice.question.text.endswith(fr("Vous êtes :"))
+    await alice.press(alice.option("Agent"))
+    assert "Quelle est votre fonction" in alice.text
+
+
+async def test_a_greeting_at_a_free_text_question_is_not_the_answer(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Bonsoir")
+    assert fr("Bonsoir ! Voici la question en cours :") in alice.text
+    assert "quel est votre besoin" in alice.text  # the title, asked again
+    await alice.say("Mon titre")
+    await alice.say("hello")
+    assert "ne contient pas" not in alice.text and "un peu courte" not in alice.text
+    assert "Décrivez le problème" in alice.text
+    await assert_nothing_lost(alice)  # « Mon titre » kept, the greetings stored nowhere
+
+
+async def test_a_message_that_says_more_than_hello_is_an_answer(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Coucou les parents : l’agenda des crèches")
+    assert "Décrivez le problème" in alice.text
+
+
+async def test_a_greeting_at_the_menu_is_greeted_back_with_the_menu(agent_factory) -> None:
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("bonjour")
+    assert alice.text.startswith(fr("Bonjour !"))
+    assert "Je n’ai pas compris votre choix" not in alice.text
+    assert "Que souhaitez-vous faire" in alice.text

@@ -39,6 +39,37 @@ YES_ALIASES = ("o", "ok", "oui", "yes", "y", "d accord", "daccord", "exact", "c 
 NO_ALIASES = ("n", "no", "non", "nan", "pas du tout")
 
 
+class Greeting(StrEnum):
+    """A message that only greets: « bonsoir » is greeted back in kind."""
+
+    DAY = "day"
+    EVENING = "evening"
+
+
+_DAY_GREETINGS = frozenset(
+    {"bonjour", "bjr", "salut", "slt", "hello", "hi", "hey", "coucou", "re", "rebonjour"}
+)
+_EVENING_GREETINGS = frozenset({"bonsoir", "bsr", "rebonsoir"})
+_NOT_A_WORD = re.compile(r"[\W_]+")  # punctuation, emoji; digits stay words
+_DRAWN_OUT = re.compile(r"(\w)\1{2,}")  # « coucouuu », « bonjourrr »
+
+
+def greeting(text: str) -> Greeting | None:
+    """What a message made of a greeting alone says (« Bonjour ! », « re 👋 », « Bonsoir »).
+
+    Case, accents, punctuation and emoji do not count; any other word makes the message
+    more than a greeting (« bonjour, je cherche… »), and None is returned.
+    """
+    if len(text) > 60:
+        return None
+    words = _DRAWN_OUT.sub(r"\1", _NOT_A_WORD.sub(" ", fold(text))).split()
+    if not words or len(words) > 3:
+        return None
+    if not all(w in _DAY_GREETINGS or w in _EVENING_GREETINGS for w in words):
+        return None
+    return Greeting.EVENING if any(w in _EVENING_GREETINGS for w in words) else Greeting.DAY
+
+
 def match_choice(text: str, options: Sequence[Option]) -> str | None:
     """The id of the option the text designates, or None when it is unknown or ambiguous.
 

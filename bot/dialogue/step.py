@@ -19,9 +19,9 @@ from bot.core.values import (
     Outgoing,
 )
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Option, fold, match_choice, match_choices
+from bot.dialogue.parsing import Greeting, Option, fold, greeting, match_choice, match_choices
 from bot.dialogue.state import SKIP, DialogueState
-from bot.dialogue.turn import FORM, RESUME, Turn
+from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
 
 __all__ = ["DialogueState", "answer", "step"]
@@ -78,6 +78,10 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             elif parsed is None:
                 if idle and state.draft_frame() is not None and turn.scene(turn.top).editing:
                     turn.push(RESUME)
+                elif (hello := greeting(text)) is not None and not _answers_the_question(
+                    state, text
+                ):
+                    greet_back(turn, hello)
                 else:
                     on_text(turn, text)
             elif parsed.command is None:
@@ -111,6 +115,15 @@ def greet(turn: Turn) -> None:
         turn.push(RESUME)
     elif not state.in_profile_form():
         turn.to_menu(turn.ctx.t("menu.hello"))
+
+
+def greet_back(turn: Turn, hello: Greeting) -> None:
+    """A message that only greets (« bonjour ») is no answer: greet back, and the question
+    pending is asked again, whatever it is; nothing typed before is touched. At the menu,
+    the greeting alone: the menu follows."""
+    ctx = turn.ctx
+    said = ctx.t(f"greeting.{hello.value}")
+    turn.say(said if turn.top.scene == MENU else ctx.t("greeting.question", hello=said))
 
 
 def on_choice(turn: Turn, choice_id: str, token: str | None) -> None:
