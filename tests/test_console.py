@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -227,3 +228,45 @@ def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) 
     ).stdout
     [row] = json.loads(exported)
     assert (row["contribution"], row["proche_de"], row["associee"]) == ("B-0002", "B-0001", True)
+
+
+def console_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: str, *, jsonl: bool
+) -> str:
+    """``recueil chat [--jsonl]`` fed ``lines``, in this process: everything it wrote."""
+    from bot.app.cli import chat
+    from config.settings import Settings
+
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
+    monkeypatch.setattr(sys, "stdout", out)
+    asyncio.run(chat(Settings(data_dir=tmp_path), "marie", jsonl=jsonl))
+    return out.getvalue()
+
+
+def test_an_empty_jsonl_line_gets_the_reply_of_an_empty_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: an empty line got nothing but {"type": "ready"}."""
+    written = console_chat(tmp_path, monkeypatch, '\n  \t\n{"text": ""}\n', jsonl=True)
+    turns: list[list[str]] = [[]]
+    for line in written.splitlines():
+        data = json.loads(line)
+        if data["type"] == "ready":
+            turns.append([])
+        else:
+            turns[-1].append(str(data["text"]))
+    greeting, empty, blank, empty_text, after_end = turns
+    assert "Quelle est votre collectivité" in greeting[-1]
+    assert after_end == []
+    for replies in (empty, blank, empty_text):
+        assert len(replies) == 1
+        assert replies[0].startswith("Tapez le nom de votre collectivité")
+    assert empty == blank == empty_text
+
+
+def test_an_empty_line_in_the_terminal_gets_the_same_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = console_chat(tmp_path, monkeypatch, "\n  \t\n", jsonl=False)
+    assert written.count("Tapez le nom de votre collectivité") == 2

@@ -2,7 +2,8 @@
 
 In JSON-lines mode each input line is ``{"text": "..."}`` (or ``{"choice": "id"}``); each
 outgoing value is one JSON line, and ``{"type": "ready"}`` follows the replies to each input
-(and the greeting at start), so that a script knows the bot is waiting.
+(and the greeting at start), so that a script knows the bot is waiting. In both modes an
+empty or blank line is an empty message (``{"text": ""}``): it gets its reply too.
 """
 
 from __future__ import annotations
@@ -223,10 +224,10 @@ class ConsoleTransport(Transport):
         return await self._lines.readline()
 
     def _parse(self, line: str) -> IncomingText | IncomingChoice | None:
+        if not line.strip():  # in both modes an empty message, answered as such
+            return IncomingText(key=self.key, text="")
         if not self.jsonl:
             return IncomingText(key=self.key, text=line.rstrip("\n"))
-        if not line.strip():
-            return None
         try:
             data = json.loads(line)
         except json.JSONDecodeError:
