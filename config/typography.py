@@ -34,3 +34,28 @@ def french(text: str) -> str:
     text = _BEFORE_TALL.sub(NNBSP + r"\1", text)
     text = _OPEN_QUOTE.sub("«" + NBSP, text)
     return _CLOSE_QUOTE.sub(NBSP + "»", text)
+
+
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_ELISION = ("’", "'")
+
+
+def in_sentence(label: str) -> str:
+    """A label of ours (a choice) as it reads inside a line, after « : » or a comma:
+    ``"Les habitants"`` becomes ``"les habitants"``.
+
+    Only a common first word loses its capital: one whose other letters are lower case
+    (``"ANCT"``, ``"CCAS"`` keep theirs), « À », or an elided letter (``"L’accueil"``).
+    A label with a capital further on is taken for a name (``"Mairie de Lyon"``,
+    ``"Île-de-France Mobilités"``) and left whole. A lone name (« Paris ») cannot be told
+    from a common word: never apply this to what users typed, nor to collectivités.
+    """
+    first = _FIRST_WORD.match(label)
+    if first is None or not label[0].isupper():
+        return label
+    word, rest = first.group(), label[first.end() :]
+    if any(ch.isupper() for ch in rest):
+        return label
+    elided = len(word) == 1 and (word == "À" or rest.startswith(_ELISION))
+    common = elided or (len(word) > 1 and word[1:].islower())
+    return label[0].lower() + label[1:] if common else label

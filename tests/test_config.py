@@ -16,7 +16,7 @@ from config.calendar import Calendar, Phase, french_date
 from config.catalogue import default_catalogue
 from config.settings import ConfigError, load_settings
 from config.taxonomy import default_taxonomy
-from config.typography import NBSP, NNBSP, french
+from config.typography import NBSP, NNBSP, french, in_sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +90,27 @@ def test_typography() -> None:
         f"Oui{NNBSP}? Non{NNBSP}! Voici{NBSP}: «{NBSP}ceci{NBSP}»{NNBSP}; fin"
     )
     assert french("https://exemple.fr:8443/a?b=c") == "https://exemple.fr:8443/a?b=c"
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Les habitants", "les habitants"),
+        ("Élu ou élue", "élu ou élue"),
+        ("L’accueil de la mairie", "l’accueil de la mairie"),
+        ("À distance", "à distance"),
+        ("C’est en cours", "c’est en cours"),
+        ("ANCT", "ANCT"),
+        ("CCAS de la commune", "CCAS de la commune"),
+        ("Mairie de Lyon", "Mairie de Lyon"),
+        ("Île-de-France Mobilités", "Île-de-France Mobilités"),
+        ("P-012 — Réserver les salles", "P-012 — Réserver les salles"),
+        ("déjà en minuscule", "déjà en minuscule"),
+        ("", ""),
+    ],
+)
+def test_a_label_inside_a_line_keeps_only_the_capitals_of_names(label: str, inside: str) -> None:
+    assert in_sentence(label) == inside
 
 
 def test_every_text_follows_french_typography() -> None:

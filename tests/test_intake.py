@@ -64,7 +64,7 @@ async def test_besoin_from_welcome_to_reference(agent_factory, store: Store) -> 
     await register(alice)
     await describe_need(alice)
     assert "• Titre\u00a0: Réserver les salles en ligne" in alice.text
-    assert "Bénéficiaires\u00a0: Les habitants, Les associations" in alice.text
+    assert "Bénéficiaires\u00a0: les habitants, les associations" in alice.text
     await alice.say("Envoyer")
     assert "B-0001" in alice.text
     assert "15 février 2027" in alice.text  # what happens next, from the calendar
@@ -83,6 +83,35 @@ async def test_besoin_from_welcome_to_reference(agent_factory, store: Store) -> 
     assert collectivite is not None and collectivite.name == "Villeurbanne"
     assert collectivite.code == "69266"
     assert author is not None and author.fonction == "Secrétaire de mairie"
+
+
+async def test_choice_labels_lose_their_capital_after_the_colon_of_the_recap(
+    agent_factory,
+) -> None:
+    """Regression: the recap read « Bénéficiaires : Les habitants, Les associations »."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("Décrire un besoin")
+    await alice.say("Réserver les salles en ligne")
+    await alice.say(DESCRIPTION)
+    question = alice.question
+    assert question is not None
+    assert [c.label for c in question.choices][:2] == ["Les habitants", "Les agents"]  # buttons
+    await alice.say("1, 3")
+    await alice.say("Un agenda papier à l’accueil")
+    await alice.say("1")
+    await alice.say("Réserver ou prendre rendez-vous")
+    assert "Voici votre besoin, avant envoi" in alice.text
+    assert fr("• Bénéficiaires : les habitants, les associations") in alice.text
+    assert fr("• Ce qu’il doit permettre : réserver ou prendre rendez-vous") in alice.text
+    # what the agent typed is left as typed
+    assert fr("• Titre : Réserver les salles en ligne") in alice.text
+    assert fr("• Aujourd’hui : Un agenda papier à l’accueil") in alice.text
+    await alice.say("Envoyer")
+    await alice.say("Mon profil")
+    assert fr("• Collectivité : Villeurbanne (Rhône)") in alice.text  # a name keeps its capital
+    assert fr("• Profil : agent de la collectivité") in alice.text
+    assert fr("• Fonction : Secrétaire de mairie") in alice.text
 
 
 async def test_service_with_address_and_open_source(agent_factory, store: Store) -> None:
@@ -114,7 +143,7 @@ async def test_service_with_address_and_open_source(agent_factory, store: Store)
     assert "Que permet surtout votre service" in bob.text
     await bob.say("7")  # Trouver une information, un lieu ou un contact
     assert "Voici votre service, avant envoi" in bob.text
-    assert "Ce qu’il permet\u00a0: Trouver une information, un lieu ou un contact" in bob.text
+    assert "Ce qu’il permet\u00a0: trouver une information, un lieu ou un contact" in bob.text
     assert "Adresse web\u00a0: https://www.saint-romain-en-gal.fr/associations" in bob.text
     await bob.say("envoyer")
     assert "S-0001" in bob.text
@@ -208,7 +237,7 @@ async def test_modifier_from_the_summary_changes_one_field(agent_factory, store:
     await alice.say("modifier")
     await alice.say("Bénéficiaires")
     await alice.say("4")
-    assert "Bénéficiaires\u00a0: Les entreprises" in alice.text
+    assert "Bénéficiaires\u00a0: les entreprises" in alice.text
     await alice.say("Envoyer")
     [stored] = contributions(store)
     assert stored.title == "Second titre"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from bot.dialogue.parsing import Option, TextProblem, clean_text, text_problem
-from config.typography import integer
+from config.typography import in_sentence, integer
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -120,6 +120,10 @@ class FormField(ABC):
     def display(self, ctx: Context, form: str, value: Any) -> str:
         return str(value)
 
+    def summary(self, ctx: Context, form: str, value: Any) -> str:
+        """The answer as a summary line shows it, after « Label : »."""
+        return self.display(ctx, form, value)
+
 
 class TextField(FormField):
     """Free text with length limits; empty, binary and markup-only answers are refused."""
@@ -191,10 +195,19 @@ class ChoiceField(FormField):
             return Accept(list(answer.choice_ids))
         return Accept(answer.choice_ids[0])
 
-    def display(self, ctx: Context, form: str, value: Any) -> str:
+    def labels(self, ctx: Context, form: str, value: Any) -> list[str]:
+        """The labels of the chosen options, in the order stored."""
         labels = {o.id: o.label for o in self.options(ctx, form)}
         values = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(v, str(v)) for v in values)
+        return [labels.get(v, str(v)) for v in values]
+
+    def display(self, ctx: Context, form: str, value: Any) -> str:
+        return ", ".join(self.labels(ctx, form, value))
+
+    def summary(self, ctx: Context, form: str, value: Any) -> str:
+        """Inside the line, a common first word loses its capital: « Bénéficiaires : les
+        habitants, les associations »; « ANCT » or a name keep theirs."""
+        return ", ".join(in_sentence(label) for label in self.labels(ctx, form, value))
 
 
 @dataclass(frozen=True, slots=True)

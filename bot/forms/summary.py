@@ -13,7 +13,7 @@ def summary_lines(ctx: Context, form_name: str, answers: dict[str, Any]) -> str:
     lines = []
     for field in ctx.services.forms[form_name].answered(answers):
         value = answers[field.name]
-        shown = ctx.t("summary.empty") if value is None else field.display(ctx, form_name, value)
+        shown = ctx.t("summary.empty") if value is None else field.summary(ctx, form_name, value)
         private = "" if field.public else " " + ctx.t("summary.private")
         label = field.label(ctx, form_name)
         lines.append(ctx.t("summary.line", label=label, private=private, value=shown))

@@ -28,12 +28,13 @@ class LaureateField(ChoiceField):
             for p in referents.open_for(ctx)
         )
 
-    def display(self, ctx: Context, form: str, value: Any) -> str:
+    def labels(self, ctx: Context, form: str, value: Any) -> list[str]:
+        """Every laureate chosen, also one no longer offered (volunteered for since)."""
         titles = {p.reference: p.title for p in referents.laureates(ctx)}
-        return ", ".join(
+        return [
             ctx.t("form.volontaire.laureats.item", reference=r, title=titles.get(r, ""))
             for r in value
-        )
+        ]
 
 
 def build_volunteer_forms() -> dict[str, Form]:
