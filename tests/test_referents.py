@@ -178,6 +178,7 @@ async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
     assert "collègue" not in stranger.text
     await colleague.say("mes engagements")
     assert fr("V-0001 : P-001") in colleague.text and "par un ou une collègue" in colleague.text
+    assert fr("(accord d’un élu : c’est en cours ;") in colleague.text
     await alice.say("retirer V-0001")
     assert "Engagement V-0001 retiré (P-001)" in alice.text
     await alice.say("retirer V-0001")
@@ -235,7 +236,7 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     await admin.say("!volontaires")
     assert fr("P-001 — Réserver une salle en ligne : 2 collectivités volontaires") in admin.text
     assert "V-0001 Villeurbanne" in admin.text and "dan@marseille.fr" in admin.text
-    assert fr("accord d’un élu : C’est en cours") in admin.text
+    assert fr("accord d’un élu : c’est en cours") in admin.text
     await admin.say("!volontaires P-002")
     assert "V-0003 Marseille" in admin.text and "Villeurbanne" not in admin.text
     await admin.say("!volontaires P-999")

@@ -9,6 +9,7 @@ from bot.dialogue.commands import CommandSpec
 from bot.dialogue.context import Context
 from bot.dialogue.turn import Turn
 from bot.scenes.confirm_push import CONFIRM_PUSH
+from config.typography import in_sentence
 
 
 def listing(ctx: Context, argument: str) -> str:
@@ -37,7 +38,9 @@ def listing(ctx: Context, argument: str) -> str:
                 collectivite=offer.collectivite,
                 commitment=offer.commitment or "",
                 contact=offer.contact or "",
-                agreement=ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}"),
+                agreement=in_sentence(
+                    ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}")
+                ),
             )
         )
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from bot.consultation.vote import phase_refusal
 from bot.dialogue.context import Context
 from bot.forms.base import Completion, FormState
 from config.calendar import french_date
+from config.typography import in_sentence
 from storage.ops.referents import LAUREATE, OfferOutcome, OfferRecord
 from storage.records import ProposalRecord
 
@@ -133,7 +134,9 @@ def mine(ctx: Context) -> str:
                 reference=offer.reference,
                 proposal=offer.proposal,
                 title=offer.title,
-                agreement=ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}"),
+                agreement=in_sentence(
+                    ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}")
+                ),
                 who=ctx.t(who),
             )
         )
