@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from test_follow import DEPLOIEMENT
 from test_intake import register
+from test_referents import laureates
 
 from bot.commands import build_commands
 from bot.dialogue.commands import CommandRegistry, CommandSpec
@@ -86,3 +88,36 @@ async def test_every_admin_command_refuses_an_agent_and_writes_nothing(
         assert alice.text.startswith(refused)
         assert "Que souhaitez-vous faire" in alice.text  # and the question again
     assert _written(store) == before
+
+
+async def test_an_admin_without_a_profile_is_not_asked_it_again_after_each_command(
+    agent_factory, store: Store, clock
+) -> None:
+    """The welcome asks the collectivité once; an administrator's command (and the
+    confirmation of a push) answers and leaves the question standing, unsaid; something that
+    needs a profile (« nouvelle ») asks it again."""
+    await laureates(agent_factory, store, clock)
+    clock.now = DEPLOIEMENT
+    admin = agent_factory("admin")
+    await admin.start()
+    asked = "Quelle est votre collectivité"
+    assert asked in admin.text
+    for command, answer in (
+        ("!volontaires P-001", "Aucune collectivité volontaire"),
+        ("!stats", "Agents inscrits"),
+        ("!nouvelles P-001 « Le prototype est en ligne »", "Des nouvelles de P-001"),
+        ("oui", "mis en file pour"),
+    ):
+        await admin.say(command)
+        assert answer in admin.text, command
+        assert asked not in admin.text, command
+    await admin.say("nouvelle")  # something that needs a profile: the question again
+    assert asked in admin.text
+    await admin.say("Rennes")
+    assert "Vous êtes" in admin.text
+    buttons = admin.question
+    await admin.say("!stats")
+    assert "Vous êtes" not in admin.text
+    admin.last = [buttons]  # the buttons shown before the command still answer
+    await admin.press("agent")
+    assert "Quelle est votre fonction" in admin.text

@@ -27,6 +27,10 @@ class Scene(ABC):
     expires: ClassVar[bool] = False
     """A confirmation that lapses when the conversation was left idle (``resume_after``):
     a « 1 » typed days later must not send a message or erase data previewed back then."""
+    admin: ClassVar[bool] = False
+    """An administrator's question (a push to confirm): answering it, like running an
+    administrator's command, does not bring back the profile question of an administrator
+    who has no profile."""
     interlude: ClassVar[bool] = False
     """A question between a form's last field and its summary: a side trip (help, a
     confirmation refused, a draft resumed) comes back to it instead of skipping it."""

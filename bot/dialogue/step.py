@@ -2,7 +2,8 @@
 
 Global rules run first (no profile yet: the welcome; a command; a stale or forged choice);
 then the scene of the top frame handles the answer; last, the question of whatever frame is
-then on top is asked. The step reads and writes the database only through ``ctx.tx``.
+then on top is asked, except the profile question after an administrator's business (see
+:func:`_finish`). The step reads and writes the database only through ``ctx.tx``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.core.values import (
 )
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import Greeting, Option, fold, greeting, match_choice, match_choices
-from bot.dialogue.state import SKIP, DialogueState
+from bot.dialogue.state import PROFILE_FORM, SKIP, DialogueState
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
 
@@ -40,12 +41,13 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         turn.welcome()
         return turn.finish()
     state.greeted = True
+    admin = turn.scene(turn.top).admin  # the answer to an administrator's question
     if idle and turn.scene(turn.top).expires:  # a stale confirmation lapses
         turn.pop()
         turn.say(ctx.t("confirm.expired"))
         typed = incoming.text if isinstance(incoming, IncomingText) else ""
         if ctx.services.commands.parse(typed) is None:  # its answer, perhaps: not another's
-            return turn.finish()
+            return _finish(turn, admin)
     match incoming:
         case IncomingStart(param=param):
             ctx.services.commands.get("start").handler(turn, param or "")
@@ -90,11 +92,27 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                 turn.say(ctx.t("admin.refused"))
             else:
                 if parsed.command.admin:
+                    admin = True
                     ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
                 parsed.command.handler(turn, parsed.argument)
     if state.start_param is not None and ctx.has_profile:
         param, state.start_param = state.start_param, None
         ctx.services.commands.get("start").handler(turn, param)
+    return _finish(turn, admin)
+
+
+def _finish(turn: Turn, admin: bool) -> list[Outgoing]:
+    """The replies, and the question of the top frame.
+
+    An administrator may have no profile (they run the consultation, they need not
+    contribute to it): the welcome asked for it once, and their commands (and the
+    confirmation of a push) leave that question standing without asking it again after
+    every answer. It comes back when they start something that needs a profile.
+    """
+    frame = turn.top
+    profile = frame.form is not None and frame.form.name == PROFILE_FORM
+    if admin and profile and not turn.ctx.has_profile and not turn.asked:
+        turn.leave_standing()
     return turn.finish()
 
 

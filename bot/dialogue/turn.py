@@ -39,11 +39,7 @@ class Turn:
         """Ask ``question``, recording what it offers (a later answer must be one of them)."""
         state = self.state
         state.question += 1
-        state.options = [
-            ShownOption(id=o.id, label=o.label, aliases=list(o.aliases)) for o in question.options
-        ]
-        state.multiple = question.multiple
-        state.free_text = question.free_text or not question.options
+        self._record(question)
         text, said = question.text, self._joinable
         if said is not None and self.out and self.out[-1] is said:  # just before: one message
             self.out.pop()
@@ -54,6 +50,26 @@ class Turn:
         else:
             self.out.append(OutText(text))
         self.asked = True
+
+    def leave_standing(self) -> None:
+        """Leave the top frame's question standing without saying it again: the agent has
+        seen it, and their next answer is read against it. The buttons shown for it stay
+        valid when it offers the same options as the question asked last."""
+        state, frame = self.state, self.top
+        question = self.scene(frame).question(self, frame)
+        offered = (state.options, state.multiple, state.free_text)
+        self._record(question)
+        if (state.options, state.multiple, state.free_text) != offered:
+            state.question += 1  # another question (a confirmation's) was asked last
+        self.asked = True
+
+    def _record(self, question: Question) -> None:
+        state = self.state
+        state.options = [
+            ShownOption(id=o.id, label=o.label, aliases=list(o.aliases)) for o in question.options
+        ]
+        state.multiple = question.multiple
+        state.free_text = question.free_text or not question.options
 
     def close(self, text: str) -> None:
         """End the conversation: say ``text``, ask nothing, forget the state.

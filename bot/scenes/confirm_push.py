@@ -17,6 +17,7 @@ class ConfirmPushScene(Scene):
 
     name = CONFIRM_PUSH
     expires = True
+    admin = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx
