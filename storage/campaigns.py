@@ -134,7 +134,7 @@ def _laureate_call(proposal_id: Any) -> sa.ColumnElement[bool]:
     return sa.or_(_contributors_of(proposal_id), _supporters_of(proposal_id))
 
 
-def _followers_of(proposal_id: Any) -> sa.ColumnElement[bool]:
+def followers_of(proposal_id: Any) -> sa.ColumnElement[bool]:
     """Contributors, supporters and volunteers, and who typed ``suivre``; minus who typed
     ``ne plus suivre``."""
     automatic = sa.or_(
@@ -149,7 +149,7 @@ def _followers_of(proposal_id: Any) -> sa.ColumnElement[bool]:
 PER_LAUREATE: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
     "laureat": _laureate_call,
     "volontaires": _volunteers_of,
-    "suiveurs": _followers_of,
+    "suiveurs": followers_of,
 }
 """Audiences of one laureate, named with its reference: ``suiveurs:P-012``. Contributors are
 the authors of its contributions; supporters, volunteers are the agents of the collectivités

@@ -3,6 +3,7 @@ anyone; ``!nouvelles`` reaches exactly its followers, once."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -176,3 +177,34 @@ async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(
     with store.transaction() as tx:
         assert [p.id for p in stored.progress(tx) if p.kind == "annonce"] == []
         assert tx.audit_entries(action_prefix="follow.") == []
+
+
+def menu_suggests(agent) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The references the menu offers to « suivre » and to « ne plus suivre »."""
+    assert agent.question is not None, agent.text
+    menu = agent.question.text.rpartition("\n\n")[2]  # the menu, after what was said
+    offered: dict[str, list[str]] = {"suivre": [], "ne plus suivre": []}
+    for command, reference in re.findall(r"«\s(suivre|ne plus suivre) (P-\d+)\s»", menu):
+        offered[command].append(reference)
+    return offered
+
+
+async def test_the_menu_never_offers_to_follow_what_the_agent_follows(
+    agent_factory, store: Store, clock
+) -> None:
+    """After « suivre P-001 », the menu offered « suivre P-012 » still (a fixed example);
+    it now offers to follow only the laureates not followed, and to stop the others."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DEPLOIEMENT
+    chloe = people.chloe  # contributed to P-002: follows it without asking
+    await chloe.say("menu")
+    assert menu_suggests(chloe) == {"suivre": ["P-001"], "ne plus suivre": ["P-002"]}
+    await chloe.say("suivre P-001")
+    assert fr("Vous suivez P-001") in chloe.text
+    assert menu_suggests(chloe) == {"suivre": [], "ne plus suivre": ["P-001"]}
+    assert fr("Vous suivez les nouvelles de P-001, P-002") in chloe.text
+    await chloe.say("ne plus suivre P-002")
+    assert menu_suggests(chloe) == {"suivre": ["P-002"], "ne plus suivre": ["P-001"]}
+    await people.eve.say("menu")  # follows nothing: both laureates are offered
+    assert menu_suggests(people.eve) == {"suivre": ["P-001"], "ne plus suivre": []}
+    assert "P-001, P-002" in people.eve.text

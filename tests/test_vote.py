@@ -322,7 +322,7 @@ async def test_the_menu_follows_the_phase(agent_factory, store: Store, clock) ->
     clock.now = datetime(2027, 6, 10, 10, 0, tzinfo=PARIS)  # the déploiement
     await alice.say("menu")
     assert "en cours de construction avec les territoires référents" in alice.text
-    assert "suivre P-012" in alice.text
+    assert "suivre" not in alice.text  # nothing was retained: no news to follow
     clock.now = datetime(2028, 1, 5, 10, 0, tzinfo=PARIS)  # after the consultation
     await alice.say("menu")
     assert fr("La consultation est terminée depuis le 31 décembre 2027.") in alice.text

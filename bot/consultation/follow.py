@@ -24,3 +24,22 @@ def set_following(ctx: Context, refs: Iterable[str], following: bool) -> str:
         if outcome == FollowOutcome.FOLLOWING and stored.is_opted_out(ctx.tx, ctx.agent.id):
             lines.append(ctx.t("follow.opted_out"))
     return "\n".join(dict.fromkeys(lines))
+
+
+def menu_lines(ctx: Context) -> str:
+    """What the menu says of following, once laureates are known: those the agent follows
+    and how to stop, then the others and how to follow them; never to follow one they do."""
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return ""
+    laureates = ctx.tx.laureates_followed(ctx.agent.id)
+    followed = [reference for reference, following in laureates.items() if following]
+    others = [reference for reference, following in laureates.items() if not following]
+    lines = []
+    if followed:
+        listed = ", ".join(followed)
+        lines.append(ctx.t("follow.menu.following", references=listed, reference=followed[0]))
+    if others:
+        key = "follow.menu.others" if followed else "follow.menu.none"
+        listed = ", ".join(others)
+        lines.append(ctx.t(key, count=len(others), references=listed, reference=others[0]))
+    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.consultation import referents, vote
+from bot.consultation import follow, referents, vote
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.parsing import Option
 from bot.dialogue.scene import Scene
@@ -27,7 +27,10 @@ def _between_phases(turn: Turn) -> str:
     today = calendar.today(ctx.now)
     current = calendar.current(ctx.now)
     if current is not None:
-        return ctx.t(f"phase.current.{current.id}", end=french_date(current.end))
+        text = ctx.t(f"phase.current.{current.id}", end=french_date(current.end))
+        if current.id == "deploiement":  # the laureates' news: what to follow, or stop
+            text = "\n".join(filter(None, (text, follow.menu_lines(ctx))))
+        return text
     ended = [phase for phase in calendar.phases if phase.end < today]
     if not ended:
         return collecte_closed(ctx)  # before the collecte: when it opens

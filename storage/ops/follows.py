@@ -12,6 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from storage import statements as sql
+from storage.campaigns import followers_of
 from storage.models import ProposalFollow, utcnow
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
@@ -20,6 +21,13 @@ _f = ProposalFollow.__table__  # type: ignore[attr-defined]
 _p = sql.proposals
 
 FOLLOWABLE = "retenue"
+_LAUREATES_FOLLOWED = (
+    sa.select(_p.c.reference, followers_of(_p.c.id))
+    .select_from(_p.join(sql.agents, sql.agents.c.id == sa.bindparam("agent_id")))
+    .where(_p.c.status == FOLLOWABLE)
+    .order_by(_p.c.reference)
+)
+"""Each laureate, and whether the agent ``agent_id`` follows it."""
 
 
 class FollowOutcome(StrEnum):
@@ -30,6 +38,13 @@ class FollowOutcome(StrEnum):
 
 
 class FollowOps(AuditOps, TxBase):
+    def laureates_followed(self, agent_id: int) -> dict[str, bool]:
+        """Every laureate by reference, and whether the agent follows its news: as one of
+        its contributors, supporters or volunteers, or by ``suivre``, unless they typed
+        ``ne plus suivre`` (who the audience ``suiveurs:P-012`` reaches)."""
+        rows = self.execute(_LAUREATES_FOLLOWED, {"agent_id": agent_id})
+        return {reference: bool(following) for reference, following in rows}
+
     def set_following(
         self, actor: str, agent_id: int, proposal_reference: str, following: bool
     ) -> FollowOutcome:
