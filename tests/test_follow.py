@@ -208,3 +208,31 @@ async def test_the_menu_never_offers_to_follow_what_the_agent_follows(
     await people.eve.say("menu")  # follows nothing: both laureates are offered
     assert menu_suggests(people.eve) == {"suivre": ["P-001"], "ne plus suivre": []}
     assert "P-001, P-002" in people.eve.text
+
+
+async def test_voir_says_whether_a_proposal_was_retained_and_who_builds_it(
+    agent_factory, store: Store, clock
+) -> None:
+    """In the déploiement, « voir P-001 » said nothing of the outcome: the agent could not
+    tell whether the service was being built, nor with whom."""
+    people = await laureates(agent_factory, store, clock)
+    chloe = people.chloe
+    clock.now = REFERENTS_OPEN
+    await volunteer(people.eve, "1", contact="eve@nantes.fr")  # Nantes, for P-001
+    await chloe.say("voir P-001")  # during the call: the volunteers so far
+    assert fr("ce service sera construit avec des territoires référents") in chloe.text
+    assert fr("1 collectivité volontaire à ce jour (Nantes)") in chloe.text
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-002", "non_retenue")
+
+    clock.now = DEPLOIEMENT
+    await chloe.say("voir P-001")
+    assert fr("Retenue à l’issue du vote : ce service est en construction") in chloe.text
+    assert "avec 1 territoire référent (Nantes)" in chloe.text
+    await chloe.say("voir P-002")
+    assert "Non retenue à l’issue du vote." in chloe.text
+    assert "Retenue à l’issue du vote" not in chloe.text
+    with store.transaction() as tx:  # no territoire référent left for P-001
+        tx.withdraw_offer("test:admin", None, "V-0001")
+    await chloe.say("voir P-001")
+    assert fr("en construction ; aucune collectivité ne s’est portée volontaire") in chloe.text

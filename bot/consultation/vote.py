@@ -143,6 +143,8 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
             given = ctx.tx.poll_supports(ctx.agent.collectivite_id, proposal.thematique)
             key = "vote.show_supported" if given.get(proposal.reference) else "vote.show_hint"
             hint = "\n" + ctx.t(key, reference=proposal.reference)
+        elif proposal.status in ("retenue", "non_retenue"):
+            hint = "\n" + outcome(ctx, proposal.reference, proposal.status)
         texts.append(
             ctx.t(
                 "vote.show",
@@ -155,6 +157,22 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
             )
         )
     return "\n\n".join(texts)
+
+
+def outcome(ctx: Context, reference: str, status: str) -> str:
+    """What became of a proposal once the laureates are chosen: not selected; or selected,
+    with the territoires référents it is built with (their offers are public). How to follow
+    its news is the déploiement menu's to say (:func:`bot.consultation.follow.menu_lines`)."""
+    if status != "retenue":
+        return ctx.t("vote.outcome.non_retenue")
+    names = [offer.collectivite for offer in ctx.tx.volunteers(reference)]
+    calendar = ctx.services.calendar
+    called = calendar.today(ctx.now) > calendar.get("referents").end  # the call is over
+    if called:
+        key = "vote.outcome.built" if names else "vote.outcome.built_alone"
+    else:
+        key = "vote.outcome.retenue_volunteers" if names else "vote.outcome.retenue"
+    return ctx.t(key, count=len(names), names=", ".join(names))
 
 
 def poll_answer(
