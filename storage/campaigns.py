@@ -23,7 +23,6 @@ from storage.models import (
     ProposalFollow,
     ReferentOffer,
     Support,
-    utcnow,
 )
 from storage.ops.supports import normalize_reference
 from storage.statements import agents, conversations, deliveries, proposals
@@ -223,7 +222,7 @@ def claim(
         "recipients": 0,
         "note": note,
         "created_by": created_by,
-        "created_at": utcnow(),
+        "created_at": tx.now,
     }
     return tx._insert_ignore(Campaign, values) == 1
 
@@ -268,7 +267,7 @@ def set_opted_out(tx: Tx, agent_id: int, opted_out: bool) -> None:
     tx.connection.execute(
         sa.update(Agent)
         .where(Agent.id == agent_id)  # type: ignore[arg-type]
-        .values(opted_out_at=utcnow() if opted_out else None)
+        .values(opted_out_at=tx.now if opted_out else None)
     )
 
 

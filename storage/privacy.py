@@ -36,7 +36,6 @@ from storage.models import (
     ProposalFollow,
     ReferentOffer,
     Support,
-    utcnow,
 )
 from storage.statements import (
     agents,
@@ -199,7 +198,7 @@ def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = 
     name and records the erasure itself, without any data. None: no agent row existed (a
     conversation that never finished the profile), its conversation is erased all the same.
     """
-    now = now or utcnow()
+    now = now or tx.now
     connection = tx.connection
     agent_id = agent_id_of(tx, transport, user_id)
     chats = _chats_of(tx, transport, user_id)

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -146,10 +146,16 @@ class ClaimOwner:
 
 
 class Store:
-    """Entry point to the database; thread-safe, one :class:`Tx` per unit of work."""
+    """Entry point to the database; thread-safe, one :class:`Tx` per unit of work.
 
-    def __init__(self, engine: sa.Engine) -> None:
+    ``clock``: the bot's clock, which dates what each transaction records (:attr:`Tx.now`):
+    the real one in production, the trial clock with ``RECUEIL_NOW``
+    (:func:`bot.app.services.clock_of`).
+    """
+
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        self.clock = clock
         self._raw_lock = threading.Lock()
         self._raw_checkout: Any = None
         self._raw_sqlite: Any = None
@@ -161,10 +167,12 @@ class Store:
         self._claim_owner = ClaimOwner(engine) if engine.dialect.name == "postgresql" else None
 
     @classmethod
-    def open(cls, url: str, *, auto_migrate: bool = True) -> Store:
+    def open(
+        cls, url: str, *, auto_migrate: bool = True, clock: Callable[[], datetime] = utcnow
+    ) -> Store:
         engine = create_db_engine(url)
         ensure_schema(engine, auto_migrate)
-        return cls(engine)
+        return cls(engine, clock=clock)
 
     @property
     def is_sqlite(self) -> bool:
@@ -185,9 +193,12 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, now: datetime | None = None) -> Iterator[Tx]:
+        """One unit of work; what it records is dated ``now`` (by default, the store's
+        clock read once): the engine gives the instant its dialogue turn sees."""
         with self.engine.begin() as connection:
-            tx = Tx(connection, self._claim_owner.pid() if self._claim_owner else None)
+            owner = self._claim_owner.pid() if self._claim_owner else None
+            tx = Tx(connection, owner, now=now if now is not None else self.clock())
             try:
                 yield tx
                 tx.finish()
@@ -207,7 +218,7 @@ class Store:
         process sends its earlier messages (:meth:`Tx.claim_pending`)."""
         with self.transaction() as tx:
             tx.wait_for_conversation(key)
-            return tx.claim_pending(key, utcnow())
+            return tx.claim_pending(key, utcnow())  # a lease: real time, even in a trial
 
     def release_deliveries(self, delivery_ids: list[int]) -> None:
         """Unclaim deliveries: those already marked sent stay sent."""
@@ -225,7 +236,7 @@ class Store:
         driver: through SQLAlchemy a one-statement transaction costs twenty times more
         (benchmarks/intake.py, docs/benchmarks.md).
         """
-        at = at or utcnow()
+        at = at or utcnow()  # when it went out, in real time (delivery bookkeeping)
         with self._raw_lock:
             if self._raw_sqlite is not None:
                 self._raw_sqlite.execute(

@@ -270,6 +270,22 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     assert rows[0]["accord_elu"] == "en_cours" and rows[0]["contact"] == "alice@villeurbanne.fr"
 
 
+async def test_an_offer_made_on_a_trial_clock_is_exported_with_the_trial_date(
+    agent_factory, store: Store, clock, database_url: str, tmp_path, monkeypatch
+) -> None:
+    """Found in a terminal trial (RECUEIL_NOW in the référent phase): the volunteers'
+    export dated the offer by the real clock, months before the phase it was made in."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    output = tmp_path / "volontaires.json"
+    assert main(["export", "--what", "volontaires", "--format", "json", "-o", str(output)]) == 0
+    [row] = json.loads(output.read_text(encoding="utf-8"))
+    assert (row["reference"], row["date"]) == ("V-0001", "2027-04-01")
+
+
 def calls(transport: FakeTransport, agent: SimulatedAgent) -> list[str]:
     return [m.text for m in transport.pop(agent.key) if isinstance(m, OutText)]
 

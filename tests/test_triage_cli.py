@@ -409,3 +409,19 @@ def test_the_proposals_export_lists_contributions_collectivites_and_populations(
     if fmt != "json":
         expected = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in expected.items()}
     assert {k: salles[k] for k in expected} == expected
+
+
+def test_contributions_imported_during_a_trial_are_dated_by_its_clock(  # type: ignore[no-untyped-def]
+    recueil, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in a terminal trial: with RECUEIL_NOW set, the import dated the contributions
+    by the real clock, so the export disagreed with the phase calendar of the trial."""
+    monkeypatch.setenv("RECUEIL_NOW", "2027-01-10T10:00:00+01:00")
+    path = tmp_path / "courriels.json"
+    path.write_text(json.dumps(IMPORTED[:1], ensure_ascii=False), encoding="utf-8")
+    code, out, _ = recueil("import", "contributions", str(path))
+    assert code == 0, out
+    output = tmp_path / "export.json"
+    assert recueil("export", "--format", "json", "-o", str(output))[0] == 0
+    [row] = json.loads(output.read_text(encoding="utf-8"))
+    assert row["date"].startswith("2027-01-10T09:0"), row["date"]

@@ -58,15 +58,15 @@ async def tick(engine: Engine) -> list[str]:
 
 
 def _tallies(engine: Engine) -> list[SupportTally]:
-    with engine.store.transaction() as tx:
+    with engine.transaction() as tx:
         return tx.support_tallies()
 
 
 def _recorded(engine: Engine) -> set[str]:
-    with engine.store.transaction() as tx:
+    with engine.transaction() as tx:
         return stored.recorded(tx)
 
 
 def _skip(engine: Engine, announcement: Announcement, reason: str) -> bool:
-    with engine.store.transaction() as tx:
+    with engine.transaction() as tx:
         return skip(tx, announcement, reason)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,7 +38,7 @@ from bot.dialogue.step import DialogueState, step
 from config.window import ALWAYS, SendingWindow
 from storage.campaigns import Recipient
 from storage.models import utcnow
-from storage.store import PendingDelivery, Store
+from storage.store import PendingDelivery, Store, Tx
 
 if TYPE_CHECKING:
     from bot.app.metrics import Metrics
@@ -58,14 +59,16 @@ class Engine:
         services: Services,
         store: Store,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         window: SendingWindow = ALWAYS,
         flood: FloodGate[ConversationKey] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.services = services
         self.store = store
-        self.clock = clock
+        self.clock = clock if clock is not None else store.clock
+        """The dialogue's notion of now (phases, dates shown and stored): the store's clock
+        unless given; every transaction the engine opens is dated by it (``Tx.now``)."""
         self.window = window
         """When pushes may go out; replies are never held back."""
         self._background: set[asyncio.Task[None]] = set()
@@ -107,6 +110,12 @@ class Engine:
     async def _write_marks(self, marks: Sequence[tuple[int, datetime]]) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._marks_executor, self.store.mark_sent_many, marks)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A transaction of the engine's work (a turn, a campaign), dated by its clock."""
+        with self.store.transaction(now=self.clock()) as tx:
+            yield tx
 
     async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking database work the way the engine does (inline, or in its pool)."""
@@ -161,7 +170,7 @@ class Engine:
         self, incoming: Incoming
     ) -> tuple[list[PendingDelivery] | None, list[ConversationKey]]:
         key = incoming.key
-        with self.store.transaction() as tx:
+        with self.transaction() as tx:
             if incoming.event_id is not None and not tx.claim_event(
                 key.transport, incoming.event_id
             ):
@@ -175,7 +184,7 @@ class Engine:
                 tx,
                 key,
                 conversation.agent,
-                self.clock(),
+                tx.now,  # what the turn sees and what it stores: one instant
                 platform_emails=transport.emails_of(key.user) if transport else (),
                 can_send_files=transport is not None and Capability.FILES in transport.capabilities,
             )
@@ -185,6 +194,7 @@ class Engine:
             tx.save_conversation(conversation, state.model_dump(mode="json"))
             # Nothing else waits: this process sends the replies, claimed as they are written.
             claim = self._claims and not conversation.has_pending
+            # claims are leases between processes: real time, even on a trial clock
             queued = tx.queue(
                 key,
                 [outgoing_to_dict(reply) for reply in replies],
@@ -322,7 +332,7 @@ class Engine:
         return closed
 
     def _open_polls(self, poll_prefix: str) -> list[tuple[str, str, str]]:
-        with self.store.transaction() as tx:
+        with self.transaction() as tx:
             return tx.open_polls(poll_prefix)
 
     async def announce(self, campaign: Campaign, messages: Sequence[Outgoing]) -> int | None:
@@ -341,7 +351,7 @@ class Engine:
     def _queue_campaign(
         self, campaign: Campaign, messages: Sequence[Outgoing]
     ) -> list[Recipient] | None:
-        with self.store.transaction() as tx:
+        with self.transaction() as tx:
             return queue_campaign(tx, campaign, messages)
 
     def _queue_push(
@@ -351,7 +361,7 @@ class Engine:
         campaign: str,
     ) -> int:
         payloads = [outgoing_to_dict(message) for message in messages]
-        with self.store.transaction() as tx:
+        with self.transaction() as tx:
             return sum(
                 tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
             )

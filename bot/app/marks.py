@@ -28,7 +28,7 @@ class SentMarks:
 
     async def mark(self, delivery_id: int) -> None:
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((delivery_id, utcnow(), future))
+        self._waiting.append((delivery_id, utcnow(), future))  # real time, even in a trial
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_batches())
         await future

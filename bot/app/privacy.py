@@ -37,7 +37,7 @@ def erase_inactive_agents(
     Nothing is erased before the end of the consultation's last phase: an agent who
     contributed at the start is still needed for the vote and the référents.
     """
-    now = now or utcnow()
+    now = now or store.clock()  # the clock that dated the agents' activity
     if calendar.today(now) <= calendar.phases[-1].end:
         return 0
     with store.transaction() as tx:
@@ -52,7 +52,7 @@ def purge_delivered(store: Store, days: int, now: datetime | None = None) -> tup
 
     Replies are deleted; a campaign's rows stay, blanked, so that it is never queued twice.
     """
-    before = (now or utcnow()) - timedelta(days=days)
+    before = (now or utcnow()) - timedelta(days=days)  # deliveries are dated in real time
     with store.transaction() as tx:
         deleted, blanked = privacy.purge_delivered(tx, before=before)
     if deleted or blanked:

@@ -36,6 +36,6 @@ async def queue_referent_calls(engine: Engine) -> list[str]:
 
 
 def _read(engine: Engine) -> tuple[list[ProposalRecord], set[str]]:
-    with engine.store.transaction() as tx:
+    with engine.transaction() as tx:
         laureates = [p for p in tx.proposals() if p.status == LAUREATE]
         return laureates, stored.recorded(tx)

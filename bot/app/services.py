@@ -59,7 +59,13 @@ def build_services(settings: Settings, classifier: Classifier | None = None) -> 
 
 
 def open_store(settings: Settings) -> Store:
-    return Store.open(settings.effective_database_url, auto_migrate=settings.auto_migrate)
+    """The database, on the bot's clock (``RECUEIL_NOW`` in a trial): the commands date
+    what they record as the running bot would."""
+    return Store.open(
+        settings.effective_database_url,
+        auto_migrate=settings.auto_migrate,
+        clock=clock_of(settings),
+    )
 
 
 def similarity_index(store: Store, path: Path = MODEL_DIR) -> SerializedIndex | None:
@@ -145,8 +151,7 @@ def build_engine(settings: Settings) -> Engine:
     flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
     return Engine(
         services,
-        store,
-        clock=clock_of(settings),
+        store,  # its clock is the engine's
         window=settings.sending_window,
         flood=flood,
         metrics=Metrics() if settings.metrics_address else None,
@@ -154,7 +159,7 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def clock_of(settings: Settings) -> Callable[[], datetime]:
-    """The engine's clock: real time, or with ``RECUEIL_NOW`` a trial clock that starts then.
+    """The bot's clock: real time, or with ``RECUEIL_NOW`` a trial clock that starts then.
 
     The trial clock runs at the real pace from the given instant, so that a whole phase can
     be tried by hand (``RECUEIL_NOW=2027-02-15T10:00:00+01:00 ./dev run``).

@@ -60,7 +60,6 @@ def store(ctx: Context, form: FormState) -> str:
         confidence=thematique.get("confidence"),
         thematique_source=thematique.get("source", "agent"),
         same_as_id=answers.get("same_as"),
-        now=ctx.now,
     )
     if ctx.services.similar is not None:
         entry = ctx.services.similar.add(contribution_id, form.name, contribution_text(form))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage import statements as sql
-from storage.models import Agent, Collectivite, utcnow
+from storage.models import Agent, Collectivite
 from storage.ops.base import TxBase
 from storage.privacy import forget_address
 from storage.records import AgentRecord
@@ -17,7 +17,7 @@ class AgentOps(TxBase):
 
     def ensure_agent(self, transport: str, user_id: str) -> AgentRecord:
         """The agent of this transport identity, created if new."""
-        now = utcnow()
+        now = self.now
         self._insert_ignore(
             Agent,
             {"transport": transport, "user_id": user_id, "created_at": now, "updated_at": now},
@@ -40,7 +40,7 @@ class AgentOps(TxBase):
                 "departement": ref.departement,
                 "siren": ref.siren,
                 "population": ref.population,
-                "created_at": utcnow(),
+                "created_at": self.now,
             },
         )
         found = self.execute(sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code})
@@ -69,7 +69,7 @@ class AgentOps(TxBase):
                 "fonction": fonction,
                 "email": email,
                 "platform_email": platform_email,
-                "updated_at": utcnow(),
+                "updated_at": self.now,
             },
         )
         saved = self.get_agent(agent.transport, agent.user_id)

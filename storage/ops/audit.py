@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import statements as sql
-from storage.models import utcnow
 from storage.ops.base import TxBase
 from storage.records import AuditEntry
 
@@ -18,7 +17,7 @@ class AuditOps(TxBase):
         self.execute(
             sql.INSERT_AUDIT,
             {
-                "at": utcnow(),
+                "at": self.now,
                 "actor": actor,
                 "action": action,
                 "subject": subject,
@@ -32,12 +31,11 @@ class AuditOps(TxBase):
         """One line per (subject, before, after), written in one statement."""
         if not changes:
             return
-        now = utcnow()
         self.execute(
             sql.INSERT_AUDIT,
             [
                 {
-                    "at": now,
+                    "at": self.now,
                     "actor": actor,
                     "action": action,
                     "subject": subject,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlmodel import Session
 
 from storage import driver
 from storage import statements as sql
-from storage.models import Counter
+from storage.models import Counter, utcnow
 
 REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P", "offer": "V", "push": "M"}
 
@@ -22,11 +23,24 @@ class TxBase:
     connection and transaction) is only created for the rarer verbs that need it.
     """
 
-    def __init__(self, connection: sa.Connection, claim_owner: int | None = None) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        claim_owner: int | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> None:
         self.connection = connection
         self.claim_owner = claim_owner
         """PostgreSQL: the server process id of this process's liveness connection, written
         with each delivery claim (:class:`storage.store.ClaimOwner`)."""
+        self.now = now if now is not None else utcnow()
+        """The instant the transaction dates what people do with: contributions, supports,
+        offers, follows, proposals, profiles, conversations, campaigns, the audit log. It is
+        the bot's clock (:attr:`storage.store.Store.clock`, the engine's), read once: real
+        time in production, the trial clock with ``RECUEIL_NOW``, so that what is stored
+        agrees with the phase calendar. Delivery bookkeeping (queued, sent, claims, leases)
+        and platform records are about real time and read the real clock."""
         self._session: Session | None = None
         self.on_postgresql = connection.dialect.name == "postgresql"
         self._cursor: Any = None

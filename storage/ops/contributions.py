@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from storage import statements as sql
-from storage.models import Agent, Collectivite, Contribution, utcnow
+from storage.models import Agent, Collectivite, Contribution
 from storage.ops.base import TxBase
 from storage.records import AgentRecord, ContributionSummary, ContributionView
 
@@ -28,12 +27,11 @@ class ContributionOps(TxBase):
         confidence: float | None,
         thematique_source: str,
         same_as_id: int | None = None,
-        now: datetime | None = None,
     ) -> tuple[int, str]:
         """Store a contribution; returns its id and reference number (``B-0042``)."""
         if agent.collectivite_id is None:
             raise ValueError("an agent needs a profile before contributing")
-        now = now or utcnow()
+        now = self.now
         reference = self.next_reference(kind)
         inserted = self.execute(
             sql.INSERT_CONTRIBUTION,

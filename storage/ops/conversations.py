@@ -14,6 +14,7 @@ from storage.records import AgentRecord, ConversationRow
 class ConversationOps(TxBase):
     def claim_event(self, transport: str, event_id: str) -> bool:
         """Record a platform event; False if it was already handled."""
+        # the platform's delivery, on the real clock like the other delivery bookkeeping
         values = {"transport": transport, "event_id": event_id, "received_at": utcnow()}
         return self.execute(sql.CLAIM_EVENT, values).first() is not None
 
@@ -25,7 +26,7 @@ class ConversationOps(TxBase):
         row = self.execute(sql.SELECT_CONVERSATION, ident).first()
         if row is None:
             self._insert_ignore(
-                Conversation, {**ident, "state": {}, "turns": 0, "updated_at": utcnow()}
+                Conversation, {**ident, "state": {}, "turns": 0, "updated_at": self.now}
             )
             row = self.execute(sql.SELECT_CONVERSATION, ident).one()
         return _conversation_row(*row)
@@ -47,7 +48,7 @@ class ConversationOps(TxBase):
             "conversation_id": conversation.id,
             "state": state,
             "turns": conversation.turns + 1,
-            "updated_at": utcnow(),
+            "updated_at": self.now,
         }
         self.execute(sql.UPDATE_CONVERSATION, values)
 

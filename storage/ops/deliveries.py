@@ -53,7 +53,7 @@ class DeliveryOps(TxBase):
         (:meth:`claim_pending`)."""
         if not payloads:
             return []
-        now = utcnow()
+        now = utcnow()  # delivery bookkeeping is about real time, even in a trial (Tx.now)
         owner = self.claim_owner if claimed_at is not None else None
         rows = [
             {
@@ -139,7 +139,7 @@ class DeliveryOps(TxBase):
         self, key: ConversationKey, agent_id: int, payloads: Sequence[dict[str, Any]], campaign: str
     ) -> int:
         """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
-        now = utcnow()
+        now = utcnow()  # real time, like every delivery's bookkeeping
         return sum(
             self._insert_ignore(Delivery, push_row(key, agent_id, campaign, index, payload, now))
             for index, payload in enumerate(payloads)
@@ -154,7 +154,7 @@ class DeliveryOps(TxBase):
         """Queue a campaign just recorded (so none of its rows exist yet) for every recipient,
         in one batched statement: 35,000 agents in seconds. The unique (campaign, agent) key
         still refuses a duplicate; returns how many rows were written."""
-        now = utcnow()
+        now = utcnow()  # real time, like every delivery's bookkeeping
         rows = [
             push_row(key, agent_id, campaign, index, payload, now)
             for key, agent_id in recipients
@@ -191,7 +191,7 @@ class DeliveryOps(TxBase):
                 col(Agent.transport) == delivery.transport,
                 col(Agent.user_id) == delivery.user_id,
             )
-            .values(blocked_at=utcnow())
+            .values(blocked_at=self.now)
         )
 
 

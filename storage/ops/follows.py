@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from storage import statements as sql
 from storage.campaigns import followers_of
-from storage.models import ProposalFollow, utcnow
+from storage.models import ProposalFollow
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
 
@@ -56,7 +56,7 @@ class FollowOps(AuditOps, TxBase):
             return FollowOutcome.UNKNOWN
         if proposal.status != FOLLOWABLE:
             return FollowOutcome.NOT_LAUREATE
-        now = utcnow()
+        now = self.now
         inserted = self._insert_ignore(
             ProposalFollow,
             {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import statements as sql
-from storage.models import utcnow
 from storage.ops.base import TxBase
 
 
@@ -28,5 +27,5 @@ class GroupOps(TxBase):
         self.connection.execute(
             sa.update(sql.contributions)
             .where(sql.contributions.c.id == contribution_id)
-            .values(same_as_id=same_as_id, updated_at=utcnow())
+            .values(same_as_id=same_as_id, updated_at=self.now)
         )

@@ -12,6 +12,8 @@ from storage.ops.base import TxBase
 
 
 class PlatformMessageOps(TxBase):
+    """Dated by the real clock, even in a trial: they record what the platform did."""
+
     def remember_platform_message(
         self,
         transport: str,

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import statements as sql
-from storage.models import PROPOSAL_STATUSES, utcnow
+from storage.models import PROPOSAL_STATUSES
 from storage.ops.triage import (
     DECIDED,
     TriageOps,
@@ -168,7 +168,7 @@ class ProposalOps(TriageOps):
             "thematique": thematique,
             "status": "brouillon",
             "merged_into_id": None,
-            "created_at": utcnow(),
+            "created_at": self.now,
         }
         proposal_id = self.execute(_INSERT_PROPOSAL, values).scalar_one()
         self.audit_changes(actor, "proposal.created", [(reference, None, _fields(values))])
@@ -265,7 +265,7 @@ class ProposalOps(TriageOps):
         if status == "publiee":
             self._check_not_empty(proposal)
             if proposal.published_at is None:
-                values["published_at"] = utcnow()
+                values["published_at"] = self.now
         return self._update(actor, f"proposal.{status}", proposal, **values)
 
     def publish_proposals(self, actor: str, references: Sequence[str] | None = None) -> list[str]:
@@ -299,7 +299,7 @@ class ProposalOps(TriageOps):
             self.connection.execute(
                 sql.proposals.update()
                 .where(_p.id.in_([row.id for row in drafts]))
-                .values(status="publiee", published_at=utcnow())
+                .values(status="publiee", published_at=self.now)
             )
             self.audit_changes(
                 actor,

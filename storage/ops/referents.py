@@ -14,7 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from storage import statements as sql
-from storage.models import ReferentOffer, utcnow
+from storage.models import ReferentOffer
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
 
@@ -123,7 +123,7 @@ class ReferentOps(AuditOps, TxBase):
             "commitment": commitment,
             "contact": contact,
             "elu_agreement": elu_agreement,
-            "created_at": utcnow(),
+            "created_at": self.now,
         }
         if existing is not None:
             reference = existing.reference or self.next_reference(OFFER_KIND)
@@ -182,7 +182,7 @@ class ReferentOps(AuditOps, TxBase):
         if found.withdrawn_at is not None:
             return OfferResult(OfferOutcome.NOT_STANDING, offer_reference, proposal)
         self.connection.execute(
-            _o.update().where(_o.c.id == found.id).values(withdrawn_at=utcnow())
+            _o.update().where(_o.c.id == found.id).values(withdrawn_at=self.now)
         )
         self.audit(
             actor, "referent.withdrawn", subject=offer_reference, proposal=proposal, agent=agent_id

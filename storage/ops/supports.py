@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from storage.models import Proposal, Support, utcnow
+from storage.models import Proposal, Support
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
 from storage.ops.vouching import vouched
@@ -179,7 +179,7 @@ class SupportOps(AuditOps, TxBase):
             return SupportOutcome.NOT_OPEN
         if proposal.support_id is not None and proposal.withdrawn_at is None:
             return SupportOutcome.ALREADY
-        now = utcnow()
+        now = self.now
         verified = bool(proposal.vouched)
         if proposal.support_id is not None:
             renewed = self.execute(
@@ -235,7 +235,7 @@ class SupportOps(AuditOps, TxBase):
             {
                 "support_id": found.support_id,
                 "given_by": found.agent_id,
-                "withdrawn_at": utcnow(),
+                "withdrawn_at": self.now,
                 "actor": actor,
             },
         )

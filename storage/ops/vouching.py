@@ -28,7 +28,6 @@ from storage.models import (
     InvitationCode,
     Support,
     VouchedDomain,
-    utcnow,
 )
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
@@ -142,7 +141,7 @@ class VouchingOps(AuditOps, TxBase):
                 "collectivite_id": collectivite_id,
                 "method": method,
                 "created_by": actor,
-                "created_at": utcnow(),
+                "created_at": self.now,
             },
         )
         if added:
@@ -162,7 +161,7 @@ class VouchingOps(AuditOps, TxBase):
                 "domain": domain,
                 "collectivite_id": collectivite_id,
                 "created_by": actor,
-                "created_at": utcnow(),
+                "created_at": self.now,
             },
         )
         if added:
@@ -209,7 +208,7 @@ class VouchingOps(AuditOps, TxBase):
                         "code": code,
                         "collectivite_id": collectivite_id,
                         "created_by": actor,
-                        "created_at": utcnow(),
+                        "created_at": self.now,
                     }
                     if self._insert_ignore(InvitationCode, values):
                         break
@@ -262,11 +261,11 @@ class VouchingOps(AuditOps, TxBase):
         return [UnvouchedSupporter(*row) for row in self.connection.execute(statement)]
 
     def failed_code_attempts(self, actor: str, within: timedelta) -> int:
-        """Wrong invitation codes this actor typed lately (the audit log keeps them; its
-        clock, not the dialogue's, dates them)."""
+        """Wrong invitation codes this actor typed lately (the audit log keeps them, dated
+        by the same clock as this transaction)."""
         statement = sa.select(sa.func.count(_log.c.id)).where(
             _log.c.action == "vouch.code_refused",
             _log.c.actor == actor,
-            _log.c.at >= utcnow() - within,
+            _log.c.at >= self.now - within,
         )
         return int(self.connection.execute(statement).scalar_one())
