@@ -178,7 +178,20 @@ def _announcement(phase: Phase, entry: dict[str, Any], closing_until: date) -> A
     return Announcement(name, phase.id, kind, max(on, phase.start), until, audience, message)
 
 
-def french_date(day: date) -> str:
-    """``1er février 2027``, ``15 mars 2027``."""
+def french_date(day: date, *, month: bool = True, year: bool = True) -> str:
+    """``1er février 2027``, ``15 mars 2027``; without the year (``15 février``), or the
+    month and year (``1er``), for the first day of a span (:func:`french_span`)."""
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+    if not month:
+        return number
+    named = f"{number} {MONTHS[day.month - 1]}"
+    return f"{named} {day.year}" if year else named
+
+
+def french_span(start: date, end: date) -> tuple[str, str]:
+    """The two ends of a span as French writes them after « du » and « au »: the year once
+    when both share it, the month too (``15 février`` / ``15 mars 2027``, ``1er`` /
+    ``30 avril 2027``, ``2 novembre 2026`` / ``31 janvier 2027``)."""
+    same_year = start.year == end.year
+    same_month = same_year and start.month == end.month
+    return french_date(start, month=not same_month, year=not same_year), french_date(end)

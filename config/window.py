@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from config.typography import NBSP
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
 
 @dataclass(frozen=True, slots=True)
 class SendingWindow:
@@ -42,6 +46,33 @@ class SendingWindow:
     def is_open(self, now: datetime) -> bool:
         local = now.astimezone(self.zone)
         return local.isoweekday() in self.days and self.start <= local.time() < self.end
+
+    def french_days(self) -> str:
+        """``du lundi au vendredi``, ``lundi, mercredi et vendredi``, ``tous les jours``."""
+        if len(self.days) == 7:
+            return "tous les jours"
+        runs: list[list[int]] = []
+        for day in sorted(self.days):
+            if runs and runs[-1][-1] == day - 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        parts: list[str] = []
+        for run in runs:
+            if len(run) >= 3:
+                parts.append(f"du {WEEKDAYS[run[0] - 1]} au {WEEKDAYS[run[-1] - 1]}")
+            else:
+                parts.extend(WEEKDAYS[day - 1] for day in run)
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+
+    def french_hours(self) -> str:
+        """``de 9 h à 18 h``, ``de 8 h 30 à 12 h``."""
+        return f"de {_french_time(self.start)} à {_french_time(self.end)}"
+
+
+def _french_time(moment: time) -> str:
+    hour = f"{moment.hour}{NBSP}h"
+    return f"{hour}{NBSP}{moment.minute:02d}" if moment.minute else hour
 
 
 ALWAYS = SendingWindow(frozenset(range(1, 8)), time(0, 0), time.max, ZoneInfo("UTC"))

@@ -11,9 +11,11 @@ from test_intake import register
 
 from bot.app import announcer
 from bot.app.engine import Engine
+from bot.app.phases_cli import phases_report
 from bot.consultation.campaigns import plan
 from bot.core.values import OutText
 from config.calendar import Calendar
+from config.settings import Settings
 from config.typography import french as fr
 from config.window import SendingWindow
 from storage import campaigns as stored
@@ -162,7 +164,25 @@ def test_recueil_phases_shows_the_calendar_and_the_campaigns(tmp_path) -> None:
         timeout=120,
         check=True,
     )
-    assert fr("• vote : du 15 février 2027 au 15 mars 2027 (en cours)") in done.stdout
+    assert fr("• vote : du 15 février au 15 mars 2027 (en cours)") in done.stdout
     assert fr("• vote-ouverture : dû maintenant (votants)") in done.stdout
     assert fr("• vote-cloture : prévu le 16 mars 2027") in done.stdout
     assert "INFO" not in done.stderr
+
+
+def test_recueil_phases_writes_the_phases_and_the_sending_window_in_french(tmp_path) -> None:
+    """Found in a terminal trial: the window read « jours 1-5, heures 09:00-18:00 » (ISO
+    weekday numbers and hyphens) and every span repeated its year."""
+    trial = datetime(2027, 4, 2, 10, 0, tzinfo=PARIS)  # RECUEIL_NOW, in the référents call
+    report = phases_report(Settings(data_dir=tmp_path, now=trial, push_days="1-5,7"))
+    lines = report.splitlines()
+    assert lines[0] == fr("Calendrier de la consultation (nous sommes le 2 avril 2027) :")
+    assert lines[1:5] == [
+        fr("• collecte des besoins et des services : du 2 novembre 2026 au 31 janvier 2027"),
+        fr("• vote : du 15 février au 15 mars 2027"),
+        fr("• appel aux territoires référents : du 1er au 30 avril 2027 (en cours)"),
+        fr("• déploiement : du 1er juin au 31 décembre 2027"),
+    ]
+    assert lines[5] == fr(
+        "Fenêtre d’envoi des annonces : du lundi au vendredi et dimanche, de 9\u00a0h à 18\u00a0h."
+    )

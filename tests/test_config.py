@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.calendar import Calendar, Phase, french_date
+from config.calendar import Calendar, Phase, french_date, french_span
 from config.catalogue import default_catalogue
 from config.settings import ConfigError, load_settings
 from config.taxonomy import default_taxonomy
 from config.typography import NBSP, NNBSP, french, in_sentence
+from config.window import SendingWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,3 +239,24 @@ def test_a_secret_file_reaches_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "RECUEIL_TELEGRAM_TOKEN_FILE" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_sending_window_reads_in_french() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    assert SendingWindow.parse("1-5", "09:00-18:00", paris).french_days() == "du lundi au vendredi"
+    assert SendingWindow.parse("1,3,5", "09:00-18:00", paris).french_days() == (
+        "lundi, mercredi et vendredi"
+    )
+    assert SendingWindow.parse("6-7", "09:00-18:00", paris).french_days() == "samedi et dimanche"
+    assert SendingWindow.parse("1-7", "09:00-18:00", paris).french_days() == "tous les jours"
+    hours = SendingWindow.parse("1-5", "08:30-12:00", paris).french_hours()
+    assert hours == "de 8\u00a0h\u00a030 à 12\u00a0h"
+
+
+def test_a_span_names_its_year_and_month_once() -> None:
+    assert french_span(date(2027, 2, 15), date(2027, 3, 15)) == ("15 février", "15 mars 2027")
+    assert french_span(date(2027, 4, 1), date(2027, 4, 30)) == ("1er", "30 avril 2027")
+    assert french_span(date(2026, 11, 2), date(2027, 1, 31)) == (
+        "2 novembre 2026",
+        "31 janvier 2027",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app.services import clock_of, open_store
 from bot.consultation.campaigns import progress_report
-from config.calendar import Calendar, french_date
+from config.calendar import Calendar, french_date, french_span
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage import campaigns as stored
@@ -15,20 +15,24 @@ ALL_UPCOMING = 100
 def phases_report(settings: Settings) -> str:
     catalogue = Catalogue.load(settings.messages_file)
     calendar = Calendar.load(settings.zone, settings.calendar_file)
-    today = calendar.today(clock_of(settings)())
-    current = calendar.current(clock_of(settings)())
+    now = clock_of(settings)()  # RECUEIL_NOW in a trial
+    today, current = calendar.today(now), calendar.current(now)
     lines = [catalogue.t("phases.title", today=french_date(today))]
     for phase in calendar.phases:
+        start, end = french_span(phase.start, phase.end)
         lines.append(
             catalogue.t(
                 "phases.item",
                 label=phase.label,
-                start=french_date(phase.start),
-                end=french_date(phase.end),
+                start=start,
+                end=end,
                 now=catalogue.t("phases.current") if phase == current else "",
             )
         )
-    lines.append(catalogue.t("phases.window", days=settings.push_days, hours=settings.push_hours))
+    window = settings.sending_window
+    lines.append(
+        catalogue.t("phases.window", days=window.french_days(), hours=window.french_hours())
+    )
     store = open_store(settings)
     try:
         with store.transaction() as tx:
