@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,6 +32,7 @@ from bot.consultation.notices import queue_notices
 from bot.consultation.spreadsheet import read_table, write_table
 from bot.consultation.triage_file import parse_triage, plan_changes
 from bot.consultation.triage_store import apply_triage, stored_triage
+from config.calendar import Calendar
 from config.catalogue import default_catalogue
 from config.settings import normalize_database_url
 from storage.keys import ConversationKey
@@ -110,6 +112,7 @@ def reviewed(references: list[str]) -> bytes:
 def run(url: str, count: int) -> None:
     store = Store.open(url)
     catalogue = default_catalogue()
+    calendar = Calendar.load(ZoneInfo("Europe/Paris"))
     try:
         seeded = timed(f"seed {count} contributions", lambda: seed(store, count))
         references = [reference for _, reference in seeded]
@@ -138,7 +141,7 @@ def run(url: str, count: int) -> None:
         def publish() -> tuple[int, int]:
             with store.transaction() as tx:
                 published = tx.publish_proposals(ADMIN)
-                notices = queue_notices(tx, catalogue, ADMIN)
+                notices = queue_notices(tx, catalogue, calendar, ADMIN)
             assert notices is not None
             return len(published), len(notices.recipients)
 
@@ -148,7 +151,7 @@ def run(url: str, count: int) -> None:
         def notices_only() -> int:
             with store.transaction() as tx:
                 tx.redirect_contribution(ADMIN, references[5], "Un autre guichet.")
-                notices = queue_notices(tx, catalogue, ADMIN)
+                notices = queue_notices(tx, catalogue, calendar, ADMIN)
             return len(notices.recipients) if notices else 0
 
         timed("a second publication (one new fate to tell)", notices_only)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,6 +138,18 @@ class Calendar:
     def upcoming(self, now: datetime) -> Phase | None:
         day = self.today(now)
         return next((phase for phase in self.phases if phase.start > day), None)
+
+    def end_of(self, day: date) -> datetime:
+        """The first instant after ``day`` in the calendar's zone: when a push meaningful
+        through ``day`` expires."""
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+
+    def written_until(self, now: datetime) -> datetime | None:
+        """When a push written at ``now`` outside the schedule (an administrator's message,
+        the publication notices) stops making sense: at the end of the phase under way, or,
+        between two phases, of the next one. None after the last phase: nothing ends it."""
+        phase = self.current(now) or self.upcoming(now)
+        return self.end_of(phase.end) if phase is not None else None
 
 
 MONTHS = (

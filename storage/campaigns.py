@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from storage.keys import ConversationKey
 from storage.models import (
+    DELIVERY_STATUSES,
     Agent,
     Campaign,
     Contribution,
@@ -57,6 +58,7 @@ class CampaignProgress:
     sent: int
     failed: int
     blocked: int
+    expired: int
 
 
 def _with_profile() -> sa.ColumnElement[bool]:
@@ -256,7 +258,7 @@ def progress(tx: Tx) -> list[CampaignProgress]:
             row.audience,
             row.status,
             row.recipients,
-            *(counts.get((row.id, s), 0) for s in ("pending", "sent", "failed", "blocked")),
+            *(counts.get((row.id, s), 0) for s in DELIVERY_STATUSES),
         )
         for row in rows
     ]

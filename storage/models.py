@@ -61,6 +61,9 @@ CONTRIBUTION_STATUSES = ("soumise", "regroupee", "reorientee", "rejetee")
 # one merged into another keeps its row, marked ``fusionnee``, so the merge can be undone.
 PROPOSAL_STATUSES = ("brouillon", "publiee", "retenue", "non_retenue", "fusionnee")
 ELU_AGREEMENTS = ("oui", "non", "en_cours")
+# A delivery waits (pending), then is sent, failed for good, blocked (the user blocked the
+# bot) or, for a push whose moment passed, expired.
+DELIVERY_STATUSES = ("pending", "sent", "failed", "blocked", "expired")
 
 
 class Collectivite(SQLModel, table=True):
@@ -301,7 +304,8 @@ class Delivery(SQLModel, table=True):
     """An outgoing message: written in the turn's transaction, marked sent once delivered.
 
     ``campaign`` names a scheduled push (e.g. ``vote-opening``); with ``agent_id`` it is
-    unique, so a push is never queued twice for the same agent.
+    unique, so a push is never queued twice for the same agent. A push not sent by
+    ``expires_at`` (on the bot's clock) is marked ``expired``: it no longer makes sense.
     """
 
     __table_args__ = (
@@ -316,13 +320,15 @@ class Delivery(SQLModel, table=True):
     agent_id: int | None = Field(default=None, foreign_key="agent.id")
     campaign: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] = _json()
-    status: str = Field(default="pending", max_length=16)  # pending, sent, failed, blocked
+    status: str = Field(default="pending", max_length=16)  # DELIVERY_STATUSES
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     claimed_at: datetime | None = _ts(nullable=True)  # PostgreSQL: a process is sending it
     claimed_by: int | None = None  # the server pid of that process's liveness connection
+    # a push no longer sent from then (the end of its phase; docs/campagnes.md); replies: None
+    expires_at: datetime | None = _ts(nullable=True)
 
 
 class Campaign(SQLModel, table=True):

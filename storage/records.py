@@ -45,6 +45,7 @@ class PendingDelivery:
     payload: dict[str, Any]
     attempts: int
     campaign: str | None = None  # a push (held back outside the sending window), or a reply
+    expires_at: datetime | None = None  # a push's: not sent from then on (bot's clock)
 
     @property
     def key(self) -> ConversationKey:

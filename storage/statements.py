@@ -88,6 +88,7 @@ PENDING_COLUMNS = (
     deliveries.c.payload,
     deliveries.c.attempts,
     deliveries.c.campaign,
+    deliveries.c.expires_at,
 )
 # The columns a queued delivery is written with.
 QUEUED_COLUMNS = (
@@ -160,6 +161,12 @@ RELEASE_CLAIMS = (
     deliveries.update()
     .where(deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
     .values(claimed_at=None, claimed_by=None)
+)
+# A push whose moment passed: expired, unless sent (or refused) meanwhile.
+MARK_EXPIRED = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("delivery_id"), deliveries.c.status == "pending")
+    .values(status="expired")
 )
 MARK_SENT = (
     deliveries.update()

@@ -272,6 +272,11 @@ class Store:
         with self.transaction() as tx:
             tx.mark_blocked(delivery)
 
+    def mark_expired(self, delivery_id: int) -> None:
+        """A push whose moment passed: never sent (:meth:`Tx.expire`)."""
+        with self.transaction() as tx:
+            tx.expire(delivery_id)
+
     # -- platform messages (polls, keyboards), for the adapters -------------------------
 
     def remember_platform_message(

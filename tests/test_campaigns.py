@@ -12,8 +12,8 @@ from test_intake import register
 from bot.app import announcer
 from bot.app.engine import Engine
 from bot.app.phases_cli import phases_report
-from bot.consultation.campaigns import plan
-from bot.core.values import OutText
+from bot.consultation.campaigns import plan, progress_report
+from bot.core.values import IncomingText, OutText
 from config.calendar import Calendar
 from config.settings import Settings
 from config.typography import french as fr
@@ -129,6 +129,45 @@ async def test_a_push_queued_before_the_window_closed_waits_for_it(
     await engine.redeliver_pending()
     assert [m.text for m in transport.pop(alice.key)] == ["Bonjour"]  # type: ignore[union-attr]
     await engine.close()
+
+
+async def test_a_vote_reminder_left_unsent_until_the_vote_closed_is_expired_not_shown(
+    services, store: Store, clock
+) -> None:
+    """Found in a terminal trial: the « plus que 1 jour pour voter » reminder, queued while
+    the agent's terminal was closed, was shown at their next session, after the vote had
+    closed. It expires with the vote; the reply they were owed still goes out."""
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    alice = SimulatedAgent(engine, transport, "alice")
+    await register(alice)
+    await engine.close()
+    clock.now = datetime(2027, 3, 15, 10, 0, tzinfo=PARIS)  # the vote's last day, a Monday
+    away = Engine(services, store, clock=clock, window=WINDOW)  # nothing reaches alice
+    await away.handle(IncomingText(key=alice.key, text="aide", event_id="away-1"))
+    assert await announcer.tick(away) == ["vote-ouverture", "vote-rappel-j1"]
+    await away.close()
+
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the vote has closed
+    back = Engine(services, store, clock=clock, window=WINDOW)
+    back.register(transport)
+    await back.redeliver_pending()  # what `recueil chat` does first
+    received = [getattr(m, "text", "") for m in transport.pop(alice.key)]
+    assert len(received) == 1 and "Commandes utilisables" in received[0]  # the reply only
+    await back.redeliver_pending()
+    assert transport.pop(alice.key) == []  # not queued any more either
+    with store.transaction() as tx:
+        progress = stored.progress(tx)
+    report = progress_report(services.catalogue.t, services.calendar, date(2027, 3, 16), progress)
+    assert (
+        fr(
+            "• vote-rappel-j1 (sans_soutien) : 1 destinataire, 0 envoyé, 0 en attente, 0 en échec,"
+            " 0 bloqué, 1 expiré"
+        )
+        in report
+    )
+    await back.close()
 
 
 async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock) -> None:

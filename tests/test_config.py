@@ -260,3 +260,13 @@ def test_a_span_names_its_year_and_month_once() -> None:
         "2 novembre 2026",
         "31 janvier 2027",
     )
+
+
+def test_a_push_written_outside_the_schedule_lasts_until_its_phase_ends() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    calendar = Calendar.load(paris)
+    end_of_vote = datetime(2027, 3, 16, 0, 0, tzinfo=paris)
+    assert calendar.written_until(datetime(2027, 3, 1, 10, 0, tzinfo=paris)) == end_of_vote
+    # between two phases (the publication notices before the vote): the next one's end
+    assert calendar.written_until(datetime(2027, 2, 5, 10, 0, tzinfo=paris)) == end_of_vote
+    assert calendar.written_until(datetime(2028, 2, 1, 10, 0, tzinfo=paris)) is None

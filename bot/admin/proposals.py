@@ -407,7 +407,7 @@ def run_status(turn: Turn, argument: str) -> str | None:
 def publish(turn: Turn, references: list[str] | None) -> str:
     ctx = turn.ctx
     published = ctx.tx.publish_proposals(ctx.actor, references)
-    told = queue_notices(ctx.tx, ctx.catalogue, ctx.actor)
+    told = queue_notices(ctx.tx, ctx.catalogue, ctx.services.calendar, ctx.actor)
     notices = ""
     if told is not None:
         ctx.pushed.extend(r.key for r in told.recipients)

@@ -49,7 +49,7 @@ async def tick(engine: Engine) -> list[str]:
             tallies = await engine.run_db(_tallies, engine)
             results = results_text(services.catalogue.t, services.taxonomy, tallies)
         messages = announcement_messages(services.catalogue, calendar, announcement, results)
-        count = await engine.announce(campaign_of(announcement), messages)
+        count = await engine.announce(campaign_of(calendar, announcement), messages)
         if count is not None:
             log.info("announcement %s queued for %d agents", announcement.id, count)
             queued.append(announcement.id)

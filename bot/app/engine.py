@@ -235,14 +235,25 @@ class Engine:
 
     async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> int:
         """Send ``pending`` in order; returns how many are done with (sent, or failed for
-        good, or blocked): the others stay pending."""
+        good, or blocked, or expired): the others stay pending.
+
+        A push whose moment passed (``expires_at``, on the engine's clock, so a trial's) is
+        marked expired instead of being sent late, on every transport; replies never are.
+        """
         transport = self._transports.get(key.transport)
         if transport is None or not transport.reaches(key):
             log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
             return 0
         for done, delivery in enumerate(pending):
-            if delivery.campaign is not None and not self.window.is_open(self.clock()):
-                return done  # pushes wait for the sending window; replies never do
+            if delivery.campaign is not None:
+                now = self.clock()
+                if delivery.expires_at is not None and now >= delivery.expires_at:
+                    log.info("push %s to %s expired unsent", delivery.campaign, key)
+                    await self._db_retrying(self.store.mark_expired, delivery.id)
+                    self._count(key, "expired")
+                    continue
+                if not self.window.is_open(now):
+                    return done  # pushes wait for the sending window; replies never do
             try:
                 message = outgoing_from_dict(delivery.payload)
                 await transport.send(key, message, idempotency=await self._key_of(delivery))
@@ -292,15 +303,16 @@ class Engine:
         messages: Sequence[Outgoing],
         *,
         campaign: str,
+        expires_at: datetime | None = None,
         concurrency: int = 200,
     ) -> int:
         """Send ``messages`` to each (conversation, agent id) once for this ``campaign``.
 
         The deliveries are queued first (a repeated campaign queues nothing new), then sent
-        conversation by conversation, each in order; the transport paces itself.
-        Returns how many messages were newly queued.
+        conversation by conversation, each in order; the transport paces itself; those not
+        sent by ``expires_at`` never are. Returns how many messages were newly queued.
         """
-        queued = await self._db(self._queue_push, recipients, messages, campaign)
+        queued = await self._db(self._queue_push, recipients, messages, campaign, expires_at)
         await self.flush([k for k, _ in recipients], concurrency=concurrency)
         return queued
 
@@ -359,11 +371,13 @@ class Engine:
         recipients: Sequence[tuple[ConversationKey, int]],
         messages: Sequence[Outgoing],
         campaign: str,
+        expires_at: datetime | None,
     ) -> int:
         payloads = [outgoing_to_dict(message) for message in messages]
         with self.transaction() as tx:
             return sum(
-                tx.queue_push(key, agent_id, payloads, campaign) for key, agent_id in recipients
+                tx.queue_push(key, agent_id, payloads, campaign, expires_at=expires_at)
+                for key, agent_id in recipients
             )
 
     async def _flush(self, key: ConversationKey, *, wait: bool = True) -> None:

@@ -35,12 +35,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from storage import campaigns
+from storage.models import DELIVERY_STATUSES
 from storage.statements import deliveries
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-DELIVERY_STATUSES = ("pending", "sent", "failed", "blocked")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 HEALTH_TIMEOUT = 5.0
 

@@ -3,13 +3,20 @@
 The calendar (``config/calendar.toml``) declares each phase's announcements; this module
 decides which are due on a given day, which are no longer meaningful (missed while the bot
 was down), and writes a campaign's deliveries in one transaction with its record.
+
+Each push carries the moment it stops making sense (:attr:`Campaign.expires_at`): a push not
+sent by then (the terminal's agent was away, the platform was down, the sending window
+stayed closed) is marked expired instead of being sent late. An announcement lasts as long
+as it would still be queued after an outage (:attr:`Announcement.until`), a référent call
+its phase, a push written outside the schedule the phase it was written in
+(:meth:`Calendar.written_until`). Replies to an agent never expire.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from bot.core.values import Outgoing, OutText, outgoing_to_dict
 from config.calendar import Announcement, Calendar, french_date
@@ -29,6 +36,8 @@ class Campaign:
     phase: str | None = None
     note: str | None = None
     created_by: str | None = None
+    expires_at: datetime | None = None
+    """From then on, its deliveries not yet sent are expired (None: they never are)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,7 @@ def progress_report(
                 pending=item.pending,
                 failed=item.failed,
                 blocked=item.blocked,
+                expired=item.expired,
             )
         )
     recorded = {item.id for item in progress}
@@ -103,9 +113,15 @@ def progress_report(
     return "\n".join(lines)
 
 
-def campaign_of(announcement: Announcement) -> Campaign:
+def campaign_of(calendar: Calendar, announcement: Announcement) -> Campaign:
+    """An announcement's campaign: sent until the day it would still be queued (``until``:
+    its phase's last day; for a closing, the day before the next phase opens)."""
     return Campaign(
-        announcement.id, announcement.kind, announcement.audience, phase=announcement.phase
+        announcement.id,
+        announcement.kind,
+        announcement.audience,
+        phase=announcement.phase,
+        expires_at=calendar.end_of(announcement.until),
     )
 
 
@@ -143,7 +159,12 @@ def queue_campaign(
         return None
     recipients = stored.recipients(tx, campaign.audience)
     payloads = [outgoing_to_dict(message) for message in messages]
-    tx.queue_campaign_pushes([(r.key, r.agent_id) for r in recipients], payloads, campaign.id)
+    tx.queue_campaign_pushes(
+        [(r.key, r.agent_id) for r in recipients],
+        payloads,
+        campaign.id,
+        expires_at=campaign.expires_at,
+    )
     stored.set_recipients(tx, campaign.id, len(recipients))
     return recipients
 
@@ -193,6 +214,8 @@ def queue_personal_campaign(
     recipients = [r for r in reachable if r.agent_id in messages]
     for recipient in recipients:
         payloads = [outgoing_to_dict(message) for message in messages[recipient.agent_id]]
-        tx.queue_push(recipient.key, recipient.agent_id, payloads, campaign.id)
+        tx.queue_push(
+            recipient.key, recipient.agent_id, payloads, campaign.id, expires_at=campaign.expires_at
+        )
     stored.set_recipients(tx, campaign.id, len(recipients))
     return recipients

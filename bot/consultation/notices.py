@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.consultation.campaigns import Campaign, queue_personal_campaign
 from bot.core.values import Outgoing, OutText
+from config.calendar import Calendar
 from config.catalogue import Catalogue
 from storage import campaigns as stored
 from storage.campaigns import Recipient
@@ -34,8 +35,11 @@ class Notices:
     """Contributions whose fate was told."""
 
 
-def queue_notices(tx: Tx, catalogue: Catalogue, actor: str) -> Notices | None:
-    """Queue the notices of every fate not yet told; None when there is nothing new."""
+def queue_notices(tx: Tx, catalogue: Catalogue, calendar: Calendar, actor: str) -> Notices | None:
+    """Queue the notices of every fate not yet told; None when there is nothing new.
+
+    A notice not sent by the end of the phase under way (between two phases, of the next
+    one: the vote, for a publication before it) expires (:meth:`Calendar.written_until`)."""
     told = tx.fates_told()
     fresh = [f for f in tx.fates_to_tell() if told.get(f.reference) != f.told]
     if not fresh:
@@ -51,7 +55,14 @@ def queue_notices(tx: Tx, catalogue: Catalogue, actor: str) -> Notices | None:
     campaign_id = CAMPAIGN_PREFIX + str(_next_publication(tx))
     recipients = queue_personal_campaign(
         tx,
-        Campaign(campaign_id, "annonce", AUDIENCE, note="avis de publication", created_by=actor),
+        Campaign(
+            campaign_id,
+            "annonce",
+            AUDIENCE,
+            note="avis de publication",
+            created_by=actor,
+            expires_at=calendar.written_until(tx.now),
+        ),
         messages,
         tx.reachable(set(messages)),
     )

@@ -66,7 +66,8 @@ def recipients_count(ctx: Context, data: dict[str, Any]) -> int:
 def queue(ctx: Context, data: dict[str, Any]) -> str:
     """Queue a confirmed draft once; its recipients are sent to after the turn."""
     push = PushDraft(**data)
-    phase = ctx.services.calendar.current(ctx.now)
+    calendar = ctx.services.calendar
+    phase = calendar.current(ctx.now)
     campaign = Campaign(
         push.campaign,
         "annonce",
@@ -74,6 +75,7 @@ def queue(ctx: Context, data: dict[str, Any]) -> str:
         phase=phase.id if phase is not None else None,
         note=push.subject,
         created_by=ctx.actor,
+        expires_at=calendar.written_until(ctx.now),
     )
     recipients = queue_campaign(ctx.tx, campaign, [OutText(push.message)])
     if recipients is None:

@@ -41,14 +41,20 @@ def due_calls(
     phase = calendar.get(PHASE)
     if not phase.contains(day) or not laureates:
         return []
+    until = calendar.end_of(phase.end)  # a call not sent by the end of the phase expires
     due: list[tuple[Campaign, ProposalRecord | None]] = [
-        (Campaign(call_id(p.reference), KIND, f"laureat:{p.reference}", phase=PHASE), p)
+        (
+            Campaign(
+                call_id(p.reference), KIND, f"laureat:{p.reference}", phase=PHASE, expires_at=until
+            ),
+            p,
+        )
         for p in laureates
         if call_id(p.reference) not in recorded
     ]
     everyone_on = min(phase.start + timedelta(days=delay_days), phase.end)
     if day >= everyone_on and EVERYONE not in recorded:
-        due.append((Campaign(EVERYONE, KIND, "agents", phase=PHASE), None))
+        due.append((Campaign(EVERYONE, KIND, "agents", phase=PHASE, expires_at=until), None))
     return due
 
 

@@ -136,12 +136,21 @@ class DeliveryOps(TxBase):
         return [PendingDelivery(*row) for row in self.connection.execute(statement)]
 
     def queue_push(
-        self, key: ConversationKey, agent_id: int, payloads: Sequence[dict[str, Any]], campaign: str
+        self,
+        key: ConversationKey,
+        agent_id: int,
+        payloads: Sequence[dict[str, Any]],
+        campaign: str,
+        *,
+        expires_at: datetime | None = None,
     ) -> int:
-        """Queue a scheduled push once per agent: a second call for the campaign adds nothing."""
+        """Queue a scheduled push once per agent: a second call for the campaign adds nothing.
+        ``expires_at``: not sent from then on (:meth:`expire`)."""
         now = utcnow()  # real time, like every delivery's bookkeeping
         return sum(
-            self._insert_ignore(Delivery, push_row(key, agent_id, campaign, index, payload, now))
+            self._insert_ignore(
+                Delivery, push_row(key, agent_id, campaign, index, payload, now, expires_at)
+            )
             for index, payload in enumerate(payloads)
         )
 
@@ -150,19 +159,26 @@ class DeliveryOps(TxBase):
         recipients: Sequence[tuple[ConversationKey, int]],
         payloads: Sequence[dict[str, Any]],
         campaign: str,
+        *,
+        expires_at: datetime | None = None,
     ) -> int:
         """Queue a campaign just recorded (so none of its rows exist yet) for every recipient,
         in one batched statement: 35,000 agents in seconds. The unique (campaign, agent) key
         still refuses a duplicate; returns how many rows were written."""
         now = utcnow()  # real time, like every delivery's bookkeeping
         rows = [
-            push_row(key, agent_id, campaign, index, payload, now)
+            push_row(key, agent_id, campaign, index, payload, now, expires_at)
             for key, agent_id in recipients
             for index, payload in enumerate(payloads)
         ]
         if rows:
             self.connection.execute(sa.insert(Delivery.__table__), rows)  # type: ignore[attr-defined]
         return len(rows)
+
+    def expire(self, delivery_id: int) -> None:
+        """A push whose moment passed before it could be sent: marked ``expired``, never
+        sent (unless it went out meanwhile)."""
+        self.execute(sql.MARK_EXPIRED, {"delivery_id": delivery_id})
 
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         delivery = self.session.get(Delivery, delivery_id)
@@ -202,6 +218,7 @@ def push_row(
     index: int,
     payload: dict[str, Any],
     now: datetime,
+    expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     """A campaign's ``index``-th message for one agent: ``<campaign>#<index>`` with the agent
     is unique, so a push is never queued twice."""
@@ -215,4 +232,5 @@ def push_row(
         "status": "pending",
         "attempts": 0,
         "created_at": now,
+        "expires_at": expires_at,
     }
