@@ -131,6 +131,31 @@ async def test_a_push_queued_before_the_window_closed_waits_for_it(
     await engine.close()
 
 
+async def test_a_reply_goes_past_a_push_waiting_for_the_window(
+    services, store: Store, clock
+) -> None:
+    """Found in a terminal trial: on a Saturday, an agent with a push waiting for Monday
+    got no answer at all, even to « aide »: the replies waited behind the push."""
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    alice = SimulatedAgent(engine, transport, "alice")
+    await register(alice)
+    transport.pop(alice.key)
+    clock.now = datetime(2027, 2, 20, 10, 0, tzinfo=PARIS)  # a Saturday
+    with store.transaction() as tx:  # as if queued on Friday, and not sent before 18:00
+        from bot.consultation.campaigns import Campaign, queue_campaign
+
+        queue_campaign(tx, Campaign("essai", "annonce", "agents"), [OutText("Bonjour")])
+    await alice.say("aide")
+    assert "Commandes utilisables" in alice.text
+    assert "Bonjour" not in alice.text  # the push still waits for the window
+    clock.now = datetime(2027, 2, 22, 9, 0, tzinfo=PARIS)  # Monday morning
+    await engine.redeliver_pending()
+    assert [m.text for m in transport.pop(alice.key)] == ["Bonjour"]  # type: ignore[union-attr]
+    await engine.close()
+
+
 async def test_a_vote_reminder_left_unsent_until_the_vote_closed_is_expired_not_shown(
     services, store: Store, clock
 ) -> None:

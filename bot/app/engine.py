@@ -224,27 +224,32 @@ class Engine:
             return
         if pending:
             try:
-                done = await self._deliver(key, pending)
+                kept = await self._deliver(key, pending)
             except BaseException:  # the database lost midway: unclaim, for the next turn
                 ids = [d.id for d in pending]
                 await asyncio.shield(self._db_retrying(self.store.release_deliveries, ids))
                 raise
-            if done < len(pending):  # kept for later: let the next turn or redelivery send it
-                ids = [d.id for d in pending[done:]]
+            if kept:  # let the next turn, the redelivery or the window's opening send them
+                ids = [d.id for d in kept]
                 await self._db_retrying(self.store.release_deliveries, ids)
 
-    async def _deliver(self, key: ConversationKey, pending: list[PendingDelivery]) -> int:
-        """Send ``pending`` in order; returns how many are done with (sent, or failed for
-        good, or blocked, or expired): the others stay pending.
+    async def _deliver(
+        self, key: ConversationKey, pending: list[PendingDelivery]
+    ) -> list[PendingDelivery]:
+        """Send ``pending`` in order; returns those that stay pending (the others are sent,
+        or failed for good, or blocked, or expired).
 
+        Pushes wait for the sending window, and replies go past them: an agent who writes on
+        a Saturday is answered at once, the push they had not yet received comes on Monday.
         A push whose moment passed (``expires_at``, on the engine's clock, so a trial's) is
         marked expired instead of being sent late, on every transport; replies never are.
         """
         transport = self._transports.get(key.transport)
         if transport is None or not transport.reaches(key):
             log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
-            return 0
-        for done, delivery in enumerate(pending):
+            return pending
+        held: list[PendingDelivery] = []  # pushes waiting for the window
+        for index, delivery in enumerate(pending):
             if delivery.campaign is not None:
                 now = self.clock()
                 if delivery.expires_at is not None and now >= delivery.expires_at:
@@ -253,7 +258,8 @@ class Engine:
                     self._count(key, "expired")
                     continue
                 if not self.window.is_open(now):
-                    return done  # pushes wait for the sending window; replies never do
+                    held.append(delivery)
+                    continue
             try:
                 message = outgoing_from_dict(delivery.payload)
                 await transport.send(key, message, idempotency=await self._key_of(delivery))
@@ -267,16 +273,17 @@ class Engine:
                 log.info("delivery to %s refused: %s", key, exc)
                 await self._db(self.store.mark_blocked, delivery)
                 self._count(key, "blocked")
-                return len(pending)  # every pending delivery to this user is now blocked
+                return []  # every pending delivery to this user is now blocked
             except Exception as exc:
                 log.exception("delivery %s to %s failed", delivery.id, key)
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
                 await self._db_retrying(self.store.mark_failed, delivery.id, repr(exc), final=final)
                 self._count(key, "failed")
-                return done + final  # keep the order: later replies wait for this one
+                # keep the order: later replies wait for this one (unless it failed for good)
+                return held + pending[index + final :]
             await self._mark_sent(delivery.id)
             self._count(key, "sent")
-        return len(pending)
+        return held
 
     async def _key_of(self, delivery: PendingDelivery) -> str:
         """The delivery's idempotency key: this database's salt (read once) and its id."""
