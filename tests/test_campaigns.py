@@ -12,7 +12,7 @@ from test_intake import register
 from bot.app import announcer
 from bot.app.engine import Engine
 from bot.app.phases_cli import phases_report
-from bot.consultation.campaigns import plan, progress_report
+from bot.consultation.campaigns import Campaign, plan, progress_report, queue_campaign
 from bot.core.values import IncomingText, OutText
 from config.calendar import Calendar
 from config.settings import Settings
@@ -109,20 +109,30 @@ async def test_pushes_wait_for_the_window_replies_never_do(
     await engine.close()
 
 
-async def test_a_push_queued_before_the_window_closed_waits_for_it(
-    services, store: Store, clock
-) -> None:
+async def registered_with_a_push_queued(
+    services, store: Store, clock, now: datetime
+) -> tuple[Engine, FakeTransport, SimulatedAgent]:
+    """Alice registered, then, at ``now`` (outside the window), a push « Bonjour » queued
+    for every agent as if the tick had queued it before the window closed."""
     engine = Engine(services, store, clock=clock, window=WINDOW)
     transport = FakeTransport()
     engine.register(transport)
     alice = SimulatedAgent(engine, transport, "alice")
     await register(alice)
     transport.pop(alice.key)
-    clock.now = datetime(2027, 2, 15, 18, 30, tzinfo=PARIS)  # the window just closed
-    with store.transaction() as tx:  # as if the tick had queued it at 17:59
-        from bot.consultation.campaigns import Campaign, queue_campaign
-
+    clock.now = now
+    with store.transaction() as tx:
         queue_campaign(tx, Campaign("essai", "annonce", "agents"), [OutText("Bonjour")])
+    return engine, transport, alice
+
+
+async def test_a_push_queued_before_the_window_closed_waits_for_it(
+    services, store: Store, clock
+) -> None:
+    just_closed = datetime(2027, 2, 15, 18, 30, tzinfo=PARIS)  # queued at 17:59
+    engine, transport, alice = await registered_with_a_push_queued(
+        services, store, clock, just_closed
+    )
     await engine.redeliver_pending()
     assert transport.pop(alice.key) == []
     clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=PARIS)
@@ -136,17 +146,8 @@ async def test_a_reply_goes_past_a_push_waiting_for_the_window(
 ) -> None:
     """Found in a terminal trial: on a Saturday, an agent with a push waiting for Monday
     got no answer at all, even to « aide »: the replies waited behind the push."""
-    engine = Engine(services, store, clock=clock, window=WINDOW)
-    transport = FakeTransport()
-    engine.register(transport)
-    alice = SimulatedAgent(engine, transport, "alice")
-    await register(alice)
-    transport.pop(alice.key)
-    clock.now = datetime(2027, 2, 20, 10, 0, tzinfo=PARIS)  # a Saturday
-    with store.transaction() as tx:  # as if queued on Friday, and not sent before 18:00
-        from bot.consultation.campaigns import Campaign, queue_campaign
-
-        queue_campaign(tx, Campaign("essai", "annonce", "agents"), [OutText("Bonjour")])
+    saturday = datetime(2027, 2, 20, 10, 0, tzinfo=PARIS)  # queued on Friday, unsent by 18:00
+    engine, transport, alice = await registered_with_a_push_queued(services, store, clock, saturday)
     await alice.say("aide")
     assert "Commandes utilisables" in alice.text
     assert "Bonjour" not in alice.text  # the push still waits for the window
