@@ -38,10 +38,11 @@ from nlp.corpus import read_labelled
 from nlp.evaluation import decision_figures, report
 from nlp.experiments import best_operating_point
 from nlp.feedback import Feedback
+from nlp.independent import description, gold_of, load_mapping, read_pages
 from nlp.loading import load_classifier, load_similarity
 from nlp.needs import KEPT, MIN_PROBABILITY, NO_TYPE, agreement, read_catalogue
 from nlp.paths import DEV_PAIRS, HELDOUT_FILE, PAIRS_FILE, PAIRS_TEST_FILE, SEED, TRAIN_FILE
-from nlp.similarity import combined, comparable_usage
+from nlp.similarity import combined, comparable_usage, cosine
 from nlp.training.needs import training_rows
 from nlp.training.textcat import taxonomy_examples
 
@@ -97,30 +98,92 @@ def standardiser(x: numpy.ndarray) -> Any:
     return lambda v: ((v - mean) / std).astype("float32")
 
 
-def thematique_study(encode: Encoded, taxonomy: Taxonomy) -> dict[str, Any]:
+def thematique_probabilities(
+    encode: Encoded, taxonomy: Taxonomy, texts: Sequence[str]
+) -> dict[str, numpy.ndarray]:
+    """Each variant's probabilities of the thématiques (``taxonomy.ids`` order) for ``texts``;
+    the encoder's layer is trained on ``train.jsonl`` and the taxonomy."""
     labels = list(taxonomy.ids)
     fit = [*read_labelled(TRAIN_FILE, taxonomy), *taxonomy_examples(taxonomy)]
-    heldout = read_labelled(HELDOUT_FILE, taxonomy)
     train_x = encode([row.text for row in fit])
     scale = standardiser(train_x)
     layer = softmax_layer(
         scale(train_x), [labels.index(row.label) for row in fit], len(labels), epochs=30
     )
-    encoder_p = layer.predict(scale(encode([row.text for row in heldout])))
+    encoder_p = layer.predict(scale(encode(texts)))
     classifier = load_classifier(taxonomy)
     spacy_p = numpy.array(
-        [[dict(classifier.predict(row.text).ranked)[label] for label in labels] for row in heldout]
+        [[dict(classifier.predict(text).ranked)[label] for label in labels] for text in texts]
     )
+    return {
+        "spaCy (livré)": spacy_p,
+        "encodeur seul": encoder_p,
+        "moyenne des deux": (spacy_p + encoder_p) / 2,
+    }
+
+
+def thematique_study(encode: Encoded, taxonomy: Taxonomy) -> dict[str, Any]:
+    labels = list(taxonomy.ids)
+    heldout = read_labelled(HELDOUT_FILE, taxonomy)
     gold = [row.label for row in heldout]
     out = {}
-    for name, p in (
-        ("spaCy (livré)", spacy_p),
-        ("encodeur seul", encoder_p),
-        ("moyenne des deux", (spacy_p + encoder_p) / 2),
-    ):
+    for name, p in thematique_probabilities(encode, taxonomy, [r.text for r in heldout]).items():
         ranked = [sorted(zip(labels, row.tolist(), strict=True), key=lambda i: -i[1]) for row in p]
         scores = report(gold, ranked, labels)
         out[name] = {"accuracy": round(scores.accuracy, 3), "top3": round(scores.top3, 3)}
+    return out
+
+
+def independent_study(encode: Encoded, taxonomy: Taxonomy, source: Path) -> dict[str, Any]:
+    """The three variants on beta.gouv.fr's pages (``nlp.independent``): the thématique of
+    the mission with its problem, against the pages' own tags; and, for the same need, how
+    each page's problem ranks its own mission among all missions (no threshold involved)."""
+    pages = read_pages(source)
+    mapping = load_mapping()
+    labels = list(taxonomy.ids)
+    out: dict[str, Any] = {}
+    subsets = {"toutes": pages, "collectivites": [p for p in pages if p.for_collectivites]}
+    for subset, chosen in subsets.items():
+        tagged = [(p, gold) for p in chosen if (gold := gold_of(p, mapping))]
+        texts = [description(p) for p, _ in tagged]
+        for name, prob in thematique_probabilities(encode, taxonomy, texts).items():
+            top = [[labels[i] for i in numpy.argsort(-row)[:3]] for row in prob]
+            judged = list(zip(top, (gold for _, gold in tagged), strict=True))
+            out.setdefault(f"thematique ({subset}, {len(tagged)} pages)", {})[name] = {
+                "accuracy": round(sum(t[0] in g for t, g in judged) / len(judged), 3),
+                "top3": round(sum(bool(set(t) & g) for t, g in judged) / len(judged), 3),
+            }
+    similarity = load_similarity()
+    assert similarity.needs is not None
+    for subset, chosen in subsets.items():
+        queries = [p for p in chosen if p.problem]
+        texts = [p.mission for p in chosen] + [p.problem for p in queries]
+        encoder_d = dict(zip(texts, need_distributions(encode, texts), strict=True))
+        spacy_d = dict(zip(texts, similarity.needs.distributions(texts), strict=True))
+        vectors = {text: similarity.analyzer.vector(text) for text in texts}
+        for variant in ("spaCy (livré)", "encodeur", "moyenne"):
+            first = reciprocal = 0.0
+            for query in queries:
+                scores = []
+                for page in chosen:
+                    a, b = query.problem, page.mission
+                    spacy_need = agreement(spacy_d[a], spacy_d[b])
+                    encoder_need = agreement(encoder_d[a], encoder_d[b])
+                    need = {
+                        "spaCy (livré)": spacy_need,
+                        "encodeur": encoder_need,
+                        "moyenne": (spacy_need + encoder_need) / 2,
+                    }[variant]
+                    own = page.title.casefold() == query.title.casefold()
+                    scores.append((combined(cosine(vectors[a], vectors[b]), need), own))
+                scores.sort(key=lambda item: -item[0])
+                rank = next(i for i, (_, own) in enumerate(scores, start=1) if own)
+                first += rank == 1
+                reciprocal += 1 / rank
+            out.setdefault(f"meme besoin ({subset}, {len(queries)} requetes)", {})[variant] = {
+                "premier est le sien": round(first / len(queries), 3),
+                "rang reciproque moyen": round(reciprocal / len(queries), 3),
+            }
     return out
 
 
@@ -239,8 +302,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=None,
         help="les paires jugées par les utilisateurs (recueil nlp feedback --output), en plus",
     )
+    parser.add_argument(
+        "--independent",
+        type=Path,
+        default=None,
+        metavar="CHEMIN",
+        help="un dépôt beta.gouv.fr : les trois variantes sur ses pages (et rien d'autre)",
+    )
     args = parser.parse_args(argv)
     encode = Encoded()
+    if args.independent is not None:
+        result = independent_study(encode, Taxonomy.load(), args.independent)
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return
     out: dict[str, Any] = {"thematique (heldout.jsonl)": thematique_study(encode, Taxonomy.load())}
     out["meme besoin"] = same_need_study(encode, args.feedback_file)
     probe = [row.text for row in read_labelled(HELDOUT_FILE)][:200]

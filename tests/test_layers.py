@@ -24,6 +24,7 @@ TOOLING = (
     "nlp.evaluation",
     "nlp.feedback",
     "nlp.encoder_study",
+    "nlp.independent",
     "nlp.cli",
 )
 """``nlp`` modules (and packages) that are not inference; every other ``nlp`` module is."""
