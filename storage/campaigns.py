@@ -243,10 +243,19 @@ def progress(tx: Tx) -> list[CampaignProgress]:
     """Every campaign with its deliveries by status (a push's rows are ``<id>#<n>``)."""
     rows = tx.connection.execute(sa.select(campaigns).order_by(campaigns.c.created_at)).all()
     counts: dict[tuple[str, str], int] = {}
+    # A push whose moment passed is expired, even before the redelivery sweeps it (the bot
+    # stopped, or its transport down): ``recueil campagnes`` must not promise it.
+    status = sa.case(
+        (
+            sa.and_(deliveries.c.status == "pending", deliveries.c.expires_at <= tx.now),
+            sa.literal("expired"),
+        ),
+        else_=deliveries.c.status,
+    ).label("status")
     tally = (
-        sa.select(deliveries.c.campaign, deliveries.c.status, sa.func.count().label("n"))
+        sa.select(deliveries.c.campaign, status, sa.func.count().label("n"))
         .where(deliveries.c.campaign.is_not(None))
-        .group_by(deliveries.c.campaign, deliveries.c.status)
+        .group_by(deliveries.c.campaign, status)
     )
     for campaign, status, n in tx.connection.execute(tally):
         base = str(campaign).split("#", 1)[0]

@@ -168,6 +168,16 @@ MARK_EXPIRED = (
     .where(deliveries.c.id == sa.bindparam("delivery_id"), deliveries.c.status == "pending")
     .values(status="expired")
 )
+# Every push whose moment passed and that no process is sending: the sweep of the redelivery.
+EXPIRE_DUE = (
+    deliveries.update()
+    .where(
+        deliveries.c.status == "pending",
+        deliveries.c.expires_at.is_not(None),
+        deliveries.c.expires_at <= sa.bindparam("now"),
+    )
+    .values(status="expired")
+)
 MARK_SENT = (
     deliveries.update()
     .where(deliveries.c.id == sa.bindparam("delivery_id"))

@@ -277,6 +277,12 @@ class Store:
         with self.transaction() as tx:
             tx.expire(delivery_id)
 
+    def expire_due(self, now: datetime) -> int:
+        """Every push whose moment passed, even to a transport not running here
+        (:meth:`Tx.expire_due`)."""
+        with self.transaction() as tx:
+            return tx.expire_due(now)
+
     # -- platform messages (polls, keyboards), for the adapters -------------------------
 
     def remember_platform_message(

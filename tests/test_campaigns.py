@@ -196,6 +196,46 @@ async def test_a_vote_reminder_left_unsent_until_the_vote_closed_is_expired_not_
     await back.close()
 
 
+async def test_a_push_to_a_transport_not_running_expires_and_is_never_shown_as_pending(
+    services, store: Store, clock
+) -> None:
+    """Found after the expiry landed: a push whose moment passed stayed « en attente » in
+    ``recueil campagnes`` for as long as nothing tried to send it (the agent's transport
+    down, or not run by this process), and the bot stopped, the report kept promising it."""
+    store.clock = clock  # as the bot wires it: stored dates and expiry on one clock
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    alice = SimulatedAgent(engine, transport, "alice")
+    await register(alice)
+    await engine.close()
+    clock.now = datetime(2027, 3, 15, 10, 0, tzinfo=PARIS)  # the vote's last day
+    away = Engine(services, store, clock=clock, window=WINDOW)  # alice's transport is down
+    assert await announcer.tick(away) == ["vote-ouverture", "vote-rappel-j1"]
+
+    def report_line() -> str:
+        with store.transaction() as tx:
+            progress = stored.progress(tx)
+        report = progress_report(
+            services.catalogue.t, services.calendar, clock.now.date(), progress
+        )
+        return next(line for line in report.splitlines() if "vote-rappel-j1" in line)
+
+    assert fr("1 destinataire, 0 envoyé, 1 en attente") in report_line()
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the vote closed; the bot is off
+    assert fr("0 en attente, 0 en échec, 0 bloqué, 1 expiré") in report_line()
+
+    await away.redeliver_pending()  # the bot's minute job, its transport still down
+    assert store.pending_deliveries(key=alice.key) == []
+    assert fr("0 en attente, 0 en échec, 0 bloqué, 1 expiré") in report_line()
+    back = Engine(services, store, clock=clock, window=WINDOW)
+    back.register(transport)
+    await back.redeliver_pending()
+    assert transport.pop(alice.key) == []  # nothing late reaches her
+    await away.close()
+    await back.close()
+
+
 async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock) -> None:
     alice = agent_factory("alice")
     await register(alice)

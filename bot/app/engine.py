@@ -400,7 +400,14 @@ class Engine:
                 await self._deliver(key, await self._db(self.store.pending_deliveries, key=key))
 
     async def redeliver_pending(self, transport: str | None = None) -> int:
-        """Send what a crash or an outage left queued; returns how many were pending."""
+        """Send what a crash or an outage left queued; returns how many were pending.
+
+        Pushes whose moment passed are marked expired first, on every transport: a push to a
+        transport that is down, or not run by this process, would otherwise show as pending
+        in ``recueil campagnes`` until someone tried to send it."""
+        expired = await self._db_retrying(self.store.expire_due, self.clock())
+        if expired:
+            log.info("%d pushes expired unsent", expired)
         pending = await self._db(self.store.pending_deliveries, transport=transport)
         by_key: dict[ConversationKey, list[PendingDelivery]] = {}
         for delivery in pending:

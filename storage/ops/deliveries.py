@@ -180,6 +180,12 @@ class DeliveryOps(TxBase):
         sent (unless it went out meanwhile)."""
         self.execute(sql.MARK_EXPIRED, {"delivery_id": delivery_id})
 
+    def expire_due(self, now: datetime) -> int:
+        """Every push whose moment passed by ``now`` (the bot's clock), whatever its
+        transport: marked ``expired``; returns how many. One sent meanwhile is marked sent
+        afterwards (``MARK_SENT`` does not look at the status): the truth wins."""
+        return self.connection.execute(sql.EXPIRE_DUE, {"now": now}).rowcount
+
     def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
         delivery = self.session.get(Delivery, delivery_id)
         if delivery is None:
