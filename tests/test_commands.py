@@ -121,3 +121,25 @@ async def test_an_admin_without_a_profile_is_not_asked_it_again_after_each_comma
     admin.last = [buttons]  # the buttons shown before the command still answer
     await admin.press("agent")
     assert "Quelle est votre fonction" in admin.text
+
+
+async def test_an_admins_very_first_message_runs_its_command_after_the_welcome(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: an administrator whose first message was « !stats » got
+    the welcome only, and had to type the command again."""
+    admin = agent_factory("admin")
+    await admin.say("!stats")
+    text = admin.text
+    assert "Bonjour et bienvenue" in text
+    assert "Agents inscrits" in text  # the command ran
+    # then the profile question, asked once, as to everyone
+    assert text.index("Agents inscrits") < text.index("Faisons d’abord connaissance")
+    assert "Quelle est votre collectivité" in text
+    await admin.say("!stats")
+    assert "Agents inscrits" in admin.text and "bienvenue" not in admin.text
+    assert "Quelle est votre collectivité" not in admin.text  # left standing, unsaid
+
+    alice = agent_factory("alice")  # not an administrator: the welcome, nothing run
+    await alice.say("!stats")
+    assert "Bonjour et bienvenue" in alice.text and "Agents inscrits" not in alice.text

@@ -35,11 +35,14 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         minutes=ctx.services.settings.resume_after_minutes
     )
     state.last_seen = ctx.now
+    first_command = False  # an administrator's very first message is a command
     if not ctx.has_profile and not state.in_profile_form():
         if isinstance(incoming, IncomingStart) and incoming.param:
             state.start_param = incoming.param[:64]  # a link's code, used once profiled
-        turn.welcome()
-        return turn.finish()
+        first_command = _is_admin_command(ctx, incoming)
+        turn.welcome(intro=not first_command)
+        if not first_command:
+            return turn.finish()
     state.greeted = True
     admin = turn.scene(turn.top).admin  # the answer to an administrator's question
     if idle and turn.scene(turn.top).expires:  # a stale confirmation lapses
@@ -98,7 +101,19 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
     if state.start_param is not None and ctx.has_profile:
         param, state.start_param = state.start_param, None
         ctx.services.commands.get("start").handler(turn, param)
+    top = turn.top.form
+    if first_command and top is not None and top.name == PROFILE_FORM:
+        turn.say(ctx.t("welcome.profile_intro"))  # asked once, after the command's answer
+        return turn.finish()
     return _finish(turn, admin)
+
+
+def _is_admin_command(ctx: Context, incoming: Incoming) -> bool:
+    """An administrator's command, which runs even as their very first message."""
+    if not ctx.is_admin or not isinstance(incoming, IncomingText):
+        return False
+    parsed = ctx.services.commands.parse(incoming.text)
+    return parsed is not None and parsed.command is not None and parsed.command.admin
 
 
 def _finish(turn: Turn, admin: bool) -> list[Outgoing]:

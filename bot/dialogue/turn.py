@@ -128,15 +128,17 @@ class Turn:
         self.state.stack = [Frame(scene=MENU)]
         self.say(lead or "")
 
-    def welcome(self) -> None:
-        """A user without a profile: the welcome, then the profile form."""
+    def welcome(self, *, intro: bool = True) -> None:
+        """A user without a profile: the welcome, then the profile form (``intro``: with
+        the sentence that leads to its first question, said here)."""
         ctx, state = self.ctx, self.state
         if not state.greeted:
             self.say(ctx.t("welcome.first"))
             state.greeted = True
         state.stack = [Frame(scene=MENU)]
         self.start_form(PROFILE_FORM)
-        self.say(ctx.t("welcome.profile_intro"))
+        if intro:
+            self.say(ctx.t("welcome.profile_intro"))
 
     def return_to_form(self) -> None:
         """After a side trip (help, a confirmation refused, the profile), back to the form.
