@@ -331,8 +331,26 @@ async def test_coming_back_days_later_offers_to_resume(agent_factory, clock) -> 
     clock.now += timedelta(days=3)
     await alice.say("re")
     await alice.say("Abandonner ce brouillon")
+    assert fr("Abandonner ce brouillon ? Ce que vous avez saisi sera perdu") in alice.text
+    await alice.say("oui")
     assert "Brouillon abandonné" in alice.text
     assert "Que souhaitez-vous faire" in alice.text
+
+
+async def test_a_no_at_the_offer_to_resume_loses_nothing_without_a_confirmation(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: an agent back days later typed « non », meant for the
+    question they had left, and the draft was dropped at once, without the confirmation
+    that « annuler » asks."""
+    alice = await back_days_after_a_draft(agent_factory, clock)
+    await alice.say("non")
+    assert "Brouillon abandonné" not in alice.text
+    assert "Ce que vous avez saisi sera perdu" in alice.text
+    await alice.say("non")
+    assert "on continue" in alice.text and "Décrivez le problème" in alice.text
+    await alice.say("Le problème décrit à mon retour, assez long pour être accepté.")
+    assert "Qui en bénéficierait" in alice.text  # the same draft goes on where it stopped
 
 
 async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, clock) -> None:

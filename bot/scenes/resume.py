@@ -1,4 +1,4 @@
-"""A draft left for a while: resume it, or drop it?"""
+"""A draft left for a while: resume it, or drop it (after the confirmation ``annuler`` asks)?"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bot.dialogue.state import Frame
 from bot.dialogue.turn import RESUME, Turn
 from bot.forms.base import Answer, Question
 from bot.scenes.common import draft_title
+from bot.scenes.confirm import CONFIRM_CANCEL
 from config.calendar import french_date
 
 CONTINUE, DROP = "reprendre", "abandonner"
@@ -30,7 +31,8 @@ class ResumeScene(Scene):
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         if answer.choice_ids == (DROP,):
-            turn.drop_draft()
-            turn.to_menu(turn.ctx.t("resume.dropped"))
+            # « non » may be meant for the question the agent left days ago: nothing typed
+            # is lost on one word, the same confirmation as « annuler » asks first
+            turn.push(CONFIRM_CANCEL)
         else:
             turn.return_to_form()
