@@ -496,3 +496,31 @@ async def test_the_platform_email_suggests_the_collectivite(services, store, clo
     await marie.say("Lyon")
     assert "Vous êtes" in marie.text
     await engine.close()
+
+
+async def test_menu_during_a_contribution_shows_the_menu_and_keeps_the_draft(
+    agent_factory, store: Store
+) -> None:
+    """Found in a terminal trial: the announcements say « Tapez « menu » », and « menu »
+    typed during a contribution asked to abandon the draft (it was an alias of
+    « nouvelle »)."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin en cours")
+    await alice.say("menu")
+    assert "Que souhaitez-vous faire" in alice.text
+    assert "L’abandonner" not in alice.text
+    labels = [c.label for c in alice.question.choices]  # type: ignore[union-attr]
+    assert labels[0] == fr("Reprendre mon brouillon « Un besoin en cours »")
+    await alice.say("Voir mes contributions")
+    assert "Reprendre mon brouillon" in alice.text  # the menu again, the draft still there
+    await alice.say("reprendre")  # the option, not the command of the announcements
+    assert "Décrivez le problème" in alice.text
+    await alice.say("menu")
+    await alice.say("Décrire un besoin")  # another contribution: this one first?
+    assert "L’abandonner pour commencer une nouvelle contribution" in alice.text
+    await alice.say("non")
+    assert "Décrivez le problème" in alice.text
+    await alice.say("nouvelle")  # unchanged: a new contribution asks first
+    assert "L’abandonner pour commencer une nouvelle contribution" in alice.text

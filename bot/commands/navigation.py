@@ -6,7 +6,7 @@ from bot.consultation import vouching
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.step import greet
-from bot.dialogue.turn import RESUME, Turn
+from bot.dialogue.turn import MENU, RESUME, Turn
 from bot.scenes.common import show_help
 from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
 from bot.scenes.edit_pick import EDIT_PICK
@@ -50,6 +50,14 @@ def nouvelle(turn: Turn, argument: str) -> None:
         turn.to_menu(collecte_closed(ctx) if closed and ctx.has_profile else None)
 
 
+def menu(turn: Turn, argument: str) -> None:
+    """The menu; a draft in progress is kept, and the menu offers it first."""
+    if turn.state.draft_frame() is None or not turn.ctx.has_profile:
+        nouvelle(turn, argument)
+    elif turn.top.scene != MENU:
+        turn.menu_over_draft()
+
+
 def start(turn: Turn, argument: str) -> None:
     """``/start``, or a Telegram link's ``/start ABCD-1234``: an invitation code."""
     if argument.strip():
@@ -63,11 +71,7 @@ COMMANDS = (
     CommandSpec("annuler", annuler, menu=True),
     CommandSpec("retour", retour, aliases=("precedent", "retour arriere"), menu=True),
     CommandSpec("modifier", modifier, menu=True),
-    CommandSpec(
-        "nouvelle",
-        nouvelle,
-        aliases=("nouveau", "nouvelle contribution", "menu", "accueil"),
-        menu=True,
-    ),
+    CommandSpec("nouvelle", nouvelle, aliases=("nouveau", "nouvelle contribution"), menu=True),
+    CommandSpec("menu", menu, aliases=("accueil",), menu=True),
     CommandSpec("start", start, aliases=("demarrer",), prefixed=True, listed=False),
 )

@@ -128,6 +128,11 @@ class Turn:
         self.state.stack = [Frame(scene=MENU)]
         self.say(lead or "")
 
+    def menu_over_draft(self) -> None:
+        """The menu above the contribution in progress, which stays (the menu offers to
+        resume it: :meth:`return_to_form` drops the menu again)."""
+        self.state.stack.append(Frame(scene=MENU))
+
     def welcome(self, *, intro: bool = True) -> None:
         """A user without a profile: the welcome, then the profile form (``intro``: with
         the sentence that leads to its first question, said here)."""

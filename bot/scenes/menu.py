@@ -9,7 +9,8 @@ from bot.dialogue.scene import Scene
 from bot.dialogue.state import CONTRIBUTION_FORMS, Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
-from bot.scenes.common import show_help, show_mine
+from bot.scenes.common import draft_title, show_help, show_mine
+from bot.scenes.confirm import CONFIRM_NEW
 from bot.scenes.profile_view import PROFILE
 from config.calendar import french_date
 from storage.campaigns import VOTERS
@@ -17,6 +18,7 @@ from storage.campaigns import VOTERS
 MINE, PROFILE_CHOICE, HELP = "mes_contributions", "profil", "aide"
 VOTE, SUPPORTS = "propositions", "mes_soutiens"
 VOLUNTEER, OFFERS = "volontaire", "mes_engagements"
+DRAFT = "brouillon"
 
 
 def _between_phases(turn: Turn) -> str:
@@ -80,6 +82,10 @@ class MenuScene(Scene):
                 ]
         else:
             text = _between_phases(turn)
+        if turn.state.draft_frame() is not None:  # ``menu`` typed during a contribution
+            title = draft_title(ctx, turn.state)
+            resume = Option(DRAFT, ctx.t("menu.resume_draft", title=title), ("reprendre",))
+            options.insert(0, resume)
         options += [
             Option(MINE, ctx.t("menu.mine")),
             Option(PROFILE_CHOICE, ctx.t("menu.profile")),
@@ -90,10 +96,17 @@ class MenuScene(Scene):
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         ctx = turn.ctx
         choice = answer.choice_ids[0] if answer.choice_ids else None
-        if choice in CONTRIBUTION_FORMS:
+        draft = turn.state.draft()
+        if choice == DRAFT:
+            turn.return_to_form()
+        elif choice in CONTRIBUTION_FORMS:
             if not ctx.services.calendar.is_open("collecte", ctx.now):
                 turn.say(collecte_closed(ctx))
                 return
+            if draft is not None and draft.answers:  # another one: drop this one first?
+                turn.push(CONFIRM_NEW)
+                return
+            turn.drop_draft()
             turn.say(ctx.t(f"intro.{choice}"))
             turn.start_form(choice)
         elif choice == VOTE:
