@@ -118,7 +118,8 @@ async def test_service_with_address_and_open_source(agent_factory, store: Store)
     bob = agent_factory("bob")
     await bob.start()
     await bob.say("69560")  # three communes share this postal code
-    assert "Est-ce l’une de celles-ci" in bob.text
+    assert fr("Plusieurs collectivités répondent au code « 69560 ». Laquelle") in bob.text
+    assert "pas trouvé exactement" not in bob.text
     await bob.press(bob.option("Saint-Romain-en-Gal"))
     assert "Vous êtes" in bob.text
     await bob.say("élu")
@@ -524,3 +525,20 @@ async def test_menu_during_a_contribution_shows_the_menu_and_keeps_the_draft(
     assert "Décrivez le problème" in alice.text
     await alice.say("nouvelle")  # unchanged: a new contribution asks first
     assert "L’abandonner pour commencer une nouvelle contribution" in alice.text
+
+
+async def test_an_answer_typed_ahead_at_the_candidates_asks_the_collectivite_afresh(
+    agent_factory,
+) -> None:
+    """Found in a terminal trial: « elue » typed ahead offered « Elne », and every later
+    answer that found nothing showed « Elne » again, until « aucune »."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("elue")
+    assert "Elne" in alice.text
+    await alice.say("adjointe au numerique")
+    assert fr("aucune collectivité correspondant à « adjointe au numerique »") in alice.text
+    assert "Elne" not in alice.text
+    assert "Quelle est votre collectivité" in alice.text  # the question, as it stands
+    await alice.say("Villeurbanne")
+    assert "Vous êtes" in alice.text

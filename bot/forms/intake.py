@@ -107,6 +107,8 @@ class CollectiviteField(FormField):
             text = ctx.t(
                 "form.profil.collectivite.homonyms", count=len(candidates), name=candidates[0].name
             )
+        elif _is_code(state.sub["query"]):  # a postal code shared by several communes
+            text = ctx.t("form.profil.collectivite.shared_code", query=state.sub["query"])
         else:
             text = ctx.t("form.profil.collectivite.candidates", query=state.sub["query"])
         options.append(Option(NONE_OF_THESE, ctx.t("form.profil.collectivite.none")))
@@ -123,7 +125,7 @@ class CollectiviteField(FormField):
         if answer.choice_ids and candidates:
             choice = answer.choice_ids[0]
             if choice == NONE_OF_THESE:
-                state.sub = {}
+                state.sub = {"declined": True}  # the platform's suggestion was passed too
                 return AskAgain(ctx.t("form.profil.collectivite.retry"))
             return Accept(collectivite_value(lookup(ctx, *candidates[int(choice[1:])])))
         query = clean_text(answer.text)
@@ -135,6 +137,9 @@ class CollectiviteField(FormField):
         referential = ctx.services.referential
         found = referential.search(query, limit=CANDIDATES_SHOWN)
         if not found:
+            # the earlier candidates go: the question is asked afresh, as it stands (an
+            # answer typed ahead, « adjointe au numérique », must not bring « Elne » back)
+            state.sub = {"declined": True}
             return Reject(ctx.t("form.profil.collectivite.not_found", query=query))
         if len(found) == 1 and _certain(query, found[0]):
             return Accept(collectivite_value(found[0]))
@@ -157,15 +162,18 @@ class CollectiviteField(FormField):
         return (ref.departement, name) if name else (ref.departement,)
 
 
+def _is_code(query: str) -> bool:
+    """A postal, INSEE or SIREN code rather than a name."""
+    compact = query.replace(" ", "")
+    return compact.isalnum() and any(ch.isdigit() for ch in compact)
+
+
 def _certain(query: str, ref: CollectiviteRef) -> bool:
     """A single result is taken without asking when the query was a code or held the name.
 
     A result found despite typos is offered for confirmation instead ("cube" is not Aube).
     """
-    compact = query.replace(" ", "")
-    if compact.isalnum() and any(ch.isdigit() for ch in compact):
-        return True
-    return f" {normalize(ref.name)} " in f" {normalize(query)} "
+    return _is_code(query) or f" {normalize(ref.name)} " in f" {normalize(query)} "
 
 
 CONFIRM_YES, CONFIRM_NO, OTHER = "oui", "non", "autre"
