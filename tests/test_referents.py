@@ -318,3 +318,21 @@ async def test_each_laureates_call_reaches_its_people_first_then_everyone_once(
     clock.now = AFTER_REFERENTS  # the phase is over: its closing only, no call
     assert await announcer.tick(restarted) == ["referents-cloture"]
     await restarted.close()
+
+
+async def test_an_offer_half_filled_is_still_there_when_the_agent_comes_back(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: the « volontaire » form was dropped at the next session
+    (the menu instead), and what had been answered was lost."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    alice = people.alice
+    await alice.say("volontaire")
+    await alice.say("1")
+    assert "Qu’apporterait votre collectivité" in alice.text
+    await alice.start()  # a new session (the terminal, Telegram's /start)
+    assert "Ravi de vous retrouver" in alice.text
+    assert "Qu’apporterait votre collectivité" in alice.text  # where it stopped
+    await alice.say("Deux agents pour tester")
+    assert "Qui l’équipe peut-elle contacter" in alice.text

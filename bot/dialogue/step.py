@@ -142,10 +142,16 @@ def _answers_the_question(state: DialogueState, text: str) -> bool:
 
 
 def greet(turn: Turn) -> None:
-    """A returning user opened the conversation again."""
+    """A returning user opened the conversation again: a contribution in progress is
+    offered to resume; another form (a territoire référent's offer) goes on where it
+    stopped; else the menu."""
     state = turn.state
+    form = state.form_frame()
     if state.draft_frame() is not None:
         turn.push(RESUME)
+    elif form is not None and form.form is not None and form.form.name != PROFILE_FORM:
+        turn.say(turn.ctx.t("menu.hello"))
+        turn.return_to_form()
     elif not state.in_profile_form():
         turn.to_menu(turn.ctx.t("menu.hello"))
 
