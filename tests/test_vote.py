@@ -401,3 +401,18 @@ async def test_where_polls_are_text_the_poll_says_to_type_soutenir(
     assert fr("par exemple « soutenir P-001 »") in shown
     assert "numéro" not in shown
     assert "\n• P-001" in shown and "1. P-001" not in shown  # a number would answer the menu
+
+
+async def test_a_support_typed_before_the_profile_points_to_the_questions_asked(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: « tapez « profil » » to a newcomer already in the profile
+    questions, where « profil » only answered « Vous êtes en train de remplir votre profil »."""
+    await published_proposal(agent_factory, store, clock)
+    clock.now = DURING_VOTE
+    newcomer = agent_factory("newcomer")
+    await newcomer.start()
+    await newcomer.say("soutenir P-001")
+    assert "répondez d’abord aux questions ci-dessous" in newcomer.text
+    assert "tapez « profil »" not in newcomer.text.replace("\u00a0", " ")
+    assert "Quelle est votre collectivité" in newcomer.text  # the questions, right below
