@@ -336,3 +336,28 @@ async def test_an_offer_half_filled_is_still_there_when_the_agent_comes_back(
     assert "Qu’apporterait votre collectivité" in alice.text  # where it stopped
     await alice.say("Deux agents pour tester")
     assert "Qui l’équipe peut-elle contacter" in alice.text
+
+
+async def test_a_colleague_withdraws_an_offer_whose_author_left_the_collectivite(
+    agent_factory, store: Store, clock
+) -> None:
+    """As for supports: an offer made for Villeurbanne by an agent who then moved to another
+    collectivité (her profile edited) can be withdrawn by Villeurbanne's other agents."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    alice = people.alice
+    await volunteer(alice, "1", contact="alice@villeurbanne.fr")
+    colleague = agent_factory("alice2")
+    clock.now = DURING_COLLECTE
+    await register(colleague, "Villeurbanne")
+    clock.now = REFERENTS_OPEN
+    with store.transaction() as tx:  # alice's profile now says Lyon (bob's collectivité)
+        tx.connection.execute(
+            sa.text(
+                "UPDATE agent SET collectivite_id ="
+                " (SELECT collectivite_id FROM agent WHERE user_id = :bob) WHERE user_id = :alice"
+            ),
+            {"bob": people.bob.key.user, "alice": alice.key.user},
+        )
+    await colleague.say("retirer V-0001")
+    assert "Engagement V-0001 retiré (P-001)" in colleague.text

@@ -416,3 +416,29 @@ async def test_a_support_typed_before_the_profile_points_to_the_questions_asked(
     assert "répondez d’abord aux questions ci-dessous" in newcomer.text
     assert "tapez « profil »" not in newcomer.text.replace("\u00a0", " ")
     assert "Quelle est votre collectivité" in newcomer.text  # the questions, right below
+
+
+async def test_a_colleague_withdraws_a_support_whose_author_left_the_collectivite(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: an agent supported P-001 for Villeurbanne, then changed her
+    profile to another collectivité; Villeurbanne's support could no longer be withdrawn by
+    anyone there (« seul son auteur peut le retirer »), nor by her (« ne soutient pas »)."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    await alice.say("soutenir P-001")
+    colleague = agent_factory("alice2")
+    await register(colleague, "Villeurbanne")
+    await colleague.say("retirer P-001")
+    assert "seul son auteur peut le retirer" in colleague.text  # alice still speaks for it
+    with store.transaction() as tx:  # alice's profile now says Lyon (bob's collectivité)
+        tx.connection.execute(
+            sa.text(
+                "UPDATE agent SET collectivite_id ="
+                " (SELECT collectivite_id FROM agent WHERE user_id = :bob) WHERE user_id = :alice"
+            ),
+            {"bob": people["bob"].key.user, "alice": alice.key.user},
+        )
+    await colleague.say("retirer P-001")
+    assert "Soutien retiré pour P-001" in colleague.text
+    assert [standing for *_, standing in supports(store)] == [False]

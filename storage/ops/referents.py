@@ -168,7 +168,20 @@ class ReferentOps(AuditOps, TxBase):
         is not revealed."""
         found = self.connection.execute(
             sa.select(
-                _o.c.id, _o.c.agent_id, _o.c.collectivite_id, _o.c.withdrawn_at, _p.c.reference
+                _o.c.id,
+                _o.c.agent_id,
+                _o.c.collectivite_id,
+                _o.c.withdrawn_at,
+                _p.c.reference,
+                # its author still speaks for the collectivité (else any of its agents may
+                # withdraw it: one who moved to another, or was erased, cannot)
+                sa.exists()
+                .where(
+                    _a.c.id == _o.c.agent_id,
+                    _a.c.collectivite_id == _o.c.collectivite_id,
+                    _a.c.erased_at.is_(None),
+                )
+                .label("author_here"),
             )
             .join(_p, _p.c.id == _o.c.proposal_id)
             .where(_o.c.reference == offer_reference)
@@ -177,7 +190,7 @@ class ReferentOps(AuditOps, TxBase):
         if found is None or collectivite_id not in (None, found.collectivite_id):
             return OfferResult(OfferOutcome.UNKNOWN, offer_reference)
         proposal = str(found.reference)
-        if agent_id is not None and found.agent_id != agent_id:
+        if agent_id is not None and found.agent_id != agent_id and found.author_here:
             return OfferResult(OfferOutcome.NOT_YOURS, offer_reference, proposal)
         if found.withdrawn_at is not None:
             return OfferResult(OfferOutcome.NOT_STANDING, offer_reference, proposal)
