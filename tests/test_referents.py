@@ -361,3 +361,33 @@ async def test_a_colleague_withdraws_an_offer_whose_author_left_the_collectivite
         )
     await colleague.say("retirer V-0001")
     assert "Engagement V-0001 retiré (P-001)" in colleague.text
+
+
+async def test_the_contact_must_be_someone_the_team_can_reach(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: « oui » was accepted as the contact and stored."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    eve = people.eve  # her profile has no e-mail: the contact is asked
+    await eve.say("volontaire")
+    await eve.say("1")
+    await eve.say("Deux agents pour tester, et nos données")
+    assert "Qui l’équipe peut-elle contacter" in eve.text
+    for vague in ("oui", "je ne sais pas", "Marie"):
+        await eve.say(vague)
+        assert "Il me faut de quoi joindre quelqu’un" in eve.text, vague
+    for reachable in ("Marie Dupont", "04 70 30 12 00", "marie@nantes.fr"):
+        assert await accepted_contact(agent_factory, store, clock, reachable), reachable
+
+
+async def accepted_contact(agent_factory, store: Store, clock, contact: str) -> bool:  # type: ignore[no-untyped-def]
+    agent = agent_factory(f"contact-{len(contact)}")
+    clock.now = DURING_COLLECTE
+    await register(agent, "Lyon")
+    clock.now = REFERENTS_OPEN
+    await agent.say("volontaire")
+    await agent.say("1")
+    await agent.say("Deux agents pour tester, et nos données")
+    await agent.say(contact)
+    return "Il me faut de quoi joindre" not in agent.text and "l’accord d" in agent.text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from bot.consultation import referents
-from bot.dialogue.parsing import Option
-from bot.forms.base import ChoiceField, Form, TextField
+from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option, fold
+from bot.forms.base import Accept, ChoiceField, Form, Outcome, Reject, TextField
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -37,13 +38,30 @@ class LaureateField(ChoiceField):
         ]
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.\w+")
+_NAME_WORD = re.compile(r"[^\W\d_]{2,}")  # two letters or more
+
+
+class ContactField(TextField):
+    """Someone the team can reach: an e-mail address, a telephone number, or a person's
+    name (two words at least); « oui », « je ne sais pas » are no contact."""
+
+    def validate(self, ctx: Context, text: str) -> Outcome:
+        digits = sum(ch.isdigit() for ch in text)
+        words = _NAME_WORD.findall(text)
+        vague = fold(text) in {*YES_ALIASES, *NO_ALIASES, "je ne sais pas", "nsp", "moi"}
+        if _EMAIL.search(text) or digits >= 8 or (len(words) >= 2 and not vague):
+            return Accept(text)
+        return Reject(ctx.t("form.volontaire.contact.invalid"))
+
+
 def build_volunteer_forms() -> dict[str, Form]:
     volontaire = Form(
         referents.FORM,
         (
             LaureateField("laureats"),
             TextField("commitment", max_length=4000, min_length=10),
-            TextField("contact", max_length=500, min_length=3, public=False),
+            ContactField("contact", max_length=500, min_length=3, public=False),
             ChoiceField(
                 "elu_agreement",
                 options=("oui", "non", "en_cours"),
