@@ -4,14 +4,26 @@ published: the proposal their contribution joined, its redirection or its reject
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from test_intake import register
 from triage_seed import seed
 
+from bot.consultation.notices import notice_expiry
 from bot.core.values import ConversationKey
+from config.calendar import Calendar
 from storage.store import Store
 
 ADMIN = "test:admin"
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """A stored time as read back (SQLite: naive UTC text or datetime; PostgreSQL: aware)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def plain(text: str) -> str:
@@ -97,6 +109,11 @@ async def test_each_contributor_is_told_once_with_the_right_proposal(
         for reference in set(references) - told:
             assert reference not in text
     assert "Un agenda partagé des salles communales." in messages[views[refs[0]].author.user_id][0]
+    with store.transaction() as tx:  # published during the collecte: kept for the vote
+        expiries = tx.connection.execute(
+            sa.text("SELECT DISTINCT expires_at FROM delivery WHERE campaign LIKE 'publication-%'")
+        ).scalars()
+        assert [as_utc(e) for e in expiries] == [datetime(2027, 3, 15, 23, 0, tzinfo=UTC)]
 
     await admin.say("!publier")  # the third proposal has contributions: it is published now
     await settled(admin.engine)
@@ -111,3 +128,17 @@ async def test_each_contributor_is_told_once_with_the_right_proposal(
     assert "Aucun brouillon à publier" in plain(admin.text)
     assert "Avis" not in plain(admin.text)
     assert received(transport, store) == again
+
+
+def test_a_notice_published_during_the_collecte_lasts_until_the_vote_ends() -> None:
+    """Found in a terminal trial: notices published in December expired on 31 January,
+    unread by contributors who came back once the vote had opened, though they say where
+    each contribution goes to the vote."""
+    paris = ZoneInfo("Europe/Paris")
+    calendar = Calendar.load(paris)
+    vote_ends = datetime(2027, 3, 16, 0, 0, tzinfo=paris)  # after the vote's last day
+    assert notice_expiry(calendar, datetime(2026, 12, 10, 10, 0, tzinfo=paris)) == vote_ends
+    assert notice_expiry(calendar, datetime(2027, 2, 5, 10, 0, tzinfo=paris)) == vote_ends
+    assert notice_expiry(calendar, datetime(2027, 3, 1, 10, 0, tzinfo=paris)) == vote_ends
+    after = datetime(2027, 4, 2, 10, 0, tzinfo=paris)  # the référents call: as any message
+    assert notice_expiry(calendar, after) == calendar.written_until(after)

@@ -11,6 +11,7 @@ second publication tells nothing twice, and a restart sends only what was not se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.consultation.campaigns import Campaign, queue_personal_campaign
 from bot.core.values import Outgoing, OutText
@@ -25,6 +26,7 @@ CAMPAIGN_PREFIX = "publication-"
 AUDIENCE = "contributeurs"
 DESCRIPTION_SHOWN = 200
 OTHERS_SHOWN = 8
+VOTE = "vote"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +37,22 @@ class Notices:
     """Contributions whose fate was told."""
 
 
+def notice_expiry(calendar: Calendar, now: datetime) -> datetime | None:
+    """The end of the vote if it is still to come, else that of an administrator's message
+    (:meth:`Calendar.written_until`)."""
+    until = calendar.written_until(now)
+    vote_ends = calendar.end_of(calendar.get(VOTE).end)
+    if now < vote_ends and until is not None:
+        return max(until, vote_ends)
+    return until
+
+
 def queue_notices(tx: Tx, catalogue: Catalogue, calendar: Calendar, actor: str) -> Notices | None:
     """Queue the notices of every fate not yet told; None when there is nothing new.
 
-    A notice not sent by the end of the phase under way (between two phases, of the next
-    one: the vote, for a publication before it) expires (:meth:`Calendar.written_until`)."""
+    A notice tells where a contribution goes to the vote: written before the vote ends, it
+    lasts until then (a publication during the collecte reaches an agent who comes back in
+    February); after, until the end of the phase under way (:func:`notice_expiry`)."""
     told = tx.fates_told()
     fresh = [f for f in tx.fates_to_tell() if told.get(f.reference) != f.told]
     if not fresh:
@@ -61,7 +74,7 @@ def queue_notices(tx: Tx, catalogue: Catalogue, calendar: Calendar, actor: str) 
             AUDIENCE,
             note="avis de publication",
             created_by=actor,
-            expires_at=calendar.written_until(tx.now),
+            expires_at=notice_expiry(calendar, tx.now),
         ),
         messages,
         tx.reachable(set(messages)),
