@@ -83,6 +83,8 @@ async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, sto
     assert undo_commands(answer) == ["!rejeter B-0006 Hors du champ de la consultation."]
     answer = await say(admin, "!fiche P-001")
     assert "P-001 « Réserver en ligne les salles" in answer and "(publiée, " in answer
+    # typed as agents type it (found in a terminal trial: « suivre p1 » worked, not this)
+    assert await say(admin, "!fiche p1") == answer
     assert "Description : Un agenda partagé" in answer
     with store.transaction() as tx:
         detail = tx.proposal("P-001")
