@@ -542,3 +542,19 @@ async def test_an_answer_typed_ahead_at_the_candidates_asks_the_collectivite_afr
     assert "Quelle est votre collectivité" in alice.text  # the question, as it stands
     await alice.say("Villeurbanne")
     assert "Vous êtes" in alice.text
+
+
+async def test_a_yes_or_no_as_agents_type_it_answers_a_yes_no_question(agent_factory) -> None:
+    """Found in a terminal trial: « ouais » to « Abandonner ce brouillon ? » was not
+    understood."""
+    alice = agent_factory("alice")
+    await register(alice)
+    for yes, no in (("Ouais !", "non merci"), ("bien sûr", "pas vraiment")):
+        await alice.say("1")
+        await alice.say("Un besoin")
+        await alice.say("annuler")
+        await alice.say(no)
+        assert "on continue" in alice.text, no
+        await alice.say("annuler")
+        await alice.say(yes)
+        assert "Brouillon abandonné" in alice.text, yes

@@ -35,8 +35,25 @@ class Option:
     aliases: tuple[str, ...] = field(default=())
 
 
-YES_ALIASES = ("o", "ok", "oui", "yes", "y", "d accord", "daccord", "exact", "c est ca", "valider")
-NO_ALIASES = ("n", "no", "non", "nan", "pas du tout")
+YES_ALIASES = (
+    "o",
+    "ok",
+    "oui",
+    "ouais",
+    "ouaip",
+    "yes",
+    "yep",
+    "y",
+    "d accord",
+    "daccord",
+    "exact",
+    "c est ca",
+    "valider",
+    "bien sur",
+    "tout a fait",
+    "volontiers",
+)
+NO_ALIASES = ("n", "no", "non", "nan", "nope", "non merci", "pas du tout", "pas vraiment")
 
 
 class Greeting(StrEnum):
