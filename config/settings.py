@@ -258,7 +258,11 @@ _FRENCH_ERRORS = {
     "string_type": "un texte est attendu",
     "missing": "valeur obligatoire",
     "literal_error": "valeur attendue parmi {expected}",
+    "datetime_parsing": "une date et une heure sont attendues, par exemple {example}",
+    "datetime_from_date_parsing": "une date et une heure sont attendues, par exemple {example}",
+    "datetime_type": "une date et une heure sont attendues, par exemple {example}",
 }
+DATETIME_EXAMPLE = "2027-02-16T10:00:00+01:00"
 
 
 def _describe(error: Any) -> str:
@@ -270,7 +274,7 @@ def _describe(error: Any) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
     else:
         template = _FRENCH_ERRORS.get(error["type"], "valeur refusée")
-        message = template.format(**error.get("ctx", {}))
+        message = template.format(**error.get("ctx", {}), example=DATETIME_EXAMPLE)
     # Never echo the rejected input: it may be a secret.
     return f"{variable} : valeur invalide ({message})"
 

@@ -80,7 +80,7 @@ $runtime build $build_flags -f "$dockerfile" -t "$TAG" . >"$work/build.log" 2>&1
 }
 built=$(($(date +%s) - started))
 
-$runtime run --rm "$TAG" --help | grep "^usage: recueil" >/dev/null || {
+$runtime run --rm "$TAG" --help | grep "^utilisation.*: recueil" >/dev/null || {
     echo "the image does not answer recueil --help" >&2
     exit 1
 }

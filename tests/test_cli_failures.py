@@ -110,3 +110,35 @@ def test_a_second_recueil_run_on_the_same_sqlite_data_directory_refuses_to_start
     again = recueil(tmp_path, "run", "--as", "jeanne")  # the lock went with the process
     assert "tourne déjà" not in again.stderr
     assert again.returncode == 0, again.stderr
+
+
+def test_the_command_line_speaks_french_in_its_usage_help_and_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in a terminal trial: argparse's own words were English (« usage: »,
+    « positional arguments », « invalid choice: … (choose from …) »)."""
+    from bot.app.cli import build_parser
+    from config.typography import french
+
+    parser = build_parser()
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["export", "--what", "foo"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert french("recueil export : erreur : argument --what : choix invalide : 'foo'") in error
+    assert "choisir parmi 'contributions'" in error and "choose" not in error
+    with pytest.raises(SystemExit):
+        parser.parse_args(["export", "--bogus"])
+    assert french("erreur : argument inconnu : --bogus") in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["nlp", "--help"])
+    helped = capsys.readouterr().out
+    assert helped.startswith(french("utilisation : recueil nlp"))
+    assert french("arguments :") in helped and "afficher cette aide et quitter" in helped
+    assert "positional" not in helped and "show this help" not in helped
+
+
+def test_a_trial_clock_in_the_wrong_form_is_shown_the_right_one(tmp_path: Path) -> None:
+    result = recueil(tmp_path, "phases", RECUEIL_NOW="16/02/2027")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "par exemple 2027-02-16T10:00:00+01:00" in result.stderr

@@ -61,7 +61,7 @@ def test_the_dockerfile_is_linted_or_built() -> None:
             text=True,
             check=True,
         )
-        assert "usage: recueil" in helped.stdout
+        assert "utilisation\u00a0: recueil" in helped.stdout
 
 
 def test_the_image_installs_the_run_lock_then_the_package_as_a_user() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.app.failures import explain
+from bot.app.french_args import FrenchArgumentParser
 from bot.app.instance import single_instance
 from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
@@ -91,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="recueil",
         description="Recueil : l’agent conversationnel de la consultation des collectivités.",
     )
