@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from test_intake import describe_need, register
 
+from bot.app.cli import build_parser
+from bot.consultation.results import results_records
 from bot.core.values import IncomingPollAnswer, OutChoices, OutPoll
+from config.taxonomy import Taxonomy
 from config.typography import french as fr
 from storage.ops.supports import SupportOutcome
 from storage.store import Store
@@ -348,6 +351,17 @@ async def test_results_laureates_and_polls_closed_at_the_end(
     assert fr("Retenues : P-001") in admin.text
     with store.transaction() as tx:
         assert tx.proposal("P-001").proposal.status == "retenue"  # type: ignore[union-attr]
+    await admin.say("!resultats")  # found in a terminal trial: the decision was not shown
+    assert "Résultats du vote" in admin.text
+    assert fr("P-001 — Réserver une salle en ligne") in admin.text
+    assert fr("1 en tout — retenue") in admin.text
+    # what the « … et N autres » line points to: « recueil export --what resultats »
+    with store.transaction() as tx:
+        rows = results_records(tx.support_tallies(), Taxonomy.load())
+    assert [(r["reference"], r["soutiens"], r["decision"]) for r in rows] == [
+        ("P-001", 1, "retenue")
+    ]
+    assert build_parser().parse_args(["export", "--what", "resultats"]).what == "resultats"
     await alice.say("soutenir P-001")
     assert "Le vote est clos" in alice.text
 

@@ -37,6 +37,7 @@ from bot.consultation.regroup import (
     candidate_records,
     index_of,
 )
+from bot.consultation.results import RESULTS_COLUMNS, results_records
 from bot.transports.console import ConsoleTransport
 from config.catalogue import Catalogue
 from config.settings import ConfigError, Settings, load_settings
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
             "need-types",
             "proposals",
             "volontaires",
+            "resultats",
         ],
         default="contributions",
         help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
@@ -134,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
         "contributions rangées par besoin type, une première ébauche des propositions ; "
         "proposals : chaque proposition avec ses contributions et collectivités (aussi en ods) ; "
-        "volontaires : les collectivités volontaires comme territoires référents, par lauréat",
+        "volontaires : les collectivités volontaires comme territoires référents, par lauréat ; "
+        "resultats : le classement du vote (soutiens vérifiés, puis tous) et les lauréats",
     )
     export.add_argument(
         "--min-score",
@@ -251,10 +254,14 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         views = store.contributions()
         offers = store.volunteers() if args.what == "volontaires" else []
+        with store.transaction() as tx:
+            tallies = tx.support_tallies() if args.what == "resultats" else []
     finally:
         store.close()
     taxonomy = Taxonomy.load(settings.taxonomy_file)
-    if args.what == "clusters":
+    if args.what == "resultats":
+        records, columns = results_records(tallies, taxonomy), RESULTS_COLUMNS
+    elif args.what == "clusters":
         records, columns = cluster_records(views, taxonomy), CLUSTER_COLUMNS
     elif args.what == "matches":
         records, columns = match_records(views), MATCH_COLUMNS

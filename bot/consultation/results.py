@@ -9,6 +9,17 @@ from config.taxonomy import Taxonomy
 from storage.ops.supports import SupportTally
 
 SHOWN = 10
+DECIDED = {"retenue": "retenue", "non_retenue": "non retenue"}
+"""A decided proposal's status, as the export writes it (``!retenir`` decides)."""
+RESULTS_COLUMNS: tuple[str, ...] = (
+    "rang",
+    "reference",
+    "titre",
+    "thematique",
+    "soutiens_verifies",
+    "soutiens",
+    "decision",
+)
 
 
 def results_text(
@@ -27,6 +38,7 @@ def results_text(
             verified=tally.verified,
             total=tally.total,
         )
+        + (t(f"results.decided.{tally.status}") if tally.status in DECIDED else "")
         for rank, tally in enumerate(tallies[:limit], start=1)
     ]
     if len(tallies) > limit:
@@ -44,6 +56,7 @@ def results_records(tallies: Sequence[SupportTally], taxonomy: Taxonomy) -> list
             "thematique": taxonomy.label(tally.thematique),
             "soutiens_verifies": tally.verified,
             "soutiens": tally.total,
+            "decision": DECIDED.get(tally.status, ""),
         }
         for rank, tally in enumerate(tallies, start=1)
     ]

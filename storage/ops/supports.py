@@ -168,6 +168,8 @@ class SupportTally:
     thematique: str
     verified: int
     total: int
+    status: str = OPEN_TO_VOTE
+    """``publiee`` while undecided, then ``retenue`` or ``non_retenue`` (``!retenir``)."""
 
 
 class SupportOps(AuditOps, TxBase):
@@ -290,10 +292,11 @@ class SupportOps(AuditOps, TxBase):
                     sa.and_(standing, vouched(_s.c.agent_id, _s.c.collectivite_id))
                 ),
                 sa.func.count(_s.c.id).filter(standing),
+                _p.c.status,
             )
             .select_from(_p.outerjoin(_s, _s.c.proposal_id == _p.c.id))
             .where(_p.c.status.in_(VOTED))
-            .group_by(_p.c.id, _p.c.reference, _p.c.title, _p.c.thematique)
+            .group_by(_p.c.id, _p.c.reference, _p.c.title, _p.c.thematique, _p.c.status)
         )
         rows = [SupportTally(*row) for row in self.connection.execute(statement)]
         return sorted(rows, key=lambda t: (-t.verified, -t.total, t.reference))
