@@ -115,7 +115,7 @@ def test_jsonl_chat_end_to_end_then_export(tmp_path: Path) -> None:
     )
     [record] = json.loads(out.read_text(encoding="utf-8"))
     assert record["titre"] == "Horaires de la déchèterie"
-    assert record["beneficiaries"] == ["habitants"]
+    assert record["beneficiaires"] == ["habitants"]  # every column named in French
 
 
 def test_invalid_configuration_is_explained_in_french(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ GOOD = [
         "collectivite_type": "commune",
         "collectivite_code": "01004",
         "usage": "reserver",
-        "url": "https://example.org",
+        "adresse_web": "https://example.org",
         "statut": "regroupee",
     },
     {  # an EPCI by SIREN, the thématique by its label, no usage
@@ -56,6 +56,19 @@ GOOD = [
 
 def csv_of(rows: list[dict[str, str]], fmt: str = "csv") -> bytes:
     return write_table(CONTRIBUTION_COLUMNS, rows, fmt)  # type: ignore[arg-type]
+
+
+def test_a_file_exported_before_the_answer_columns_were_french_still_imports(
+    referential: Referential,
+) -> None:
+    older = {k: v for k, v in GOOD[0].items() if k != "adresse_web"}
+    older |= {"url": "https://example.org", "open_source": "oui"}
+    data = json.dumps([older], ensure_ascii=False).encode()
+    result = import_contributions(read_rows(data, "x.json"), referential, default_taxonomy())
+    (first,) = result.contributions
+    expected = {"usage": "reserver", "url": "https://example.org", "open_source": "oui"}
+    assert first.answers == expected
+    assert result.ignored_columns == ()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ods", "json", "jsonl"])

@@ -18,15 +18,17 @@ from bot.consultation.spreadsheet import write_csv
 from config.taxonomy import Taxonomy
 from storage.store import ContributionView
 
-ANSWER_COLUMNS = (
-    "usage",
-    "beneficiaries",
-    "current_handling",
-    "url",
-    "open_source",
-    "users",
-    "funding",
-)
+ANSWER_COLUMNS: dict[str, str] = {
+    "usage": "usage",
+    "beneficiaries": "beneficiaires",
+    "current_handling": "situation_actuelle",
+    "url": "adresse_web",
+    "open_source": "code_ouvert",
+    "users": "utilisateurs",
+    "funding": "financement",
+}
+"""Each answer of the forms (its key in ``Contribution.answers``) and its export column:
+French, as every other column (the import also reads the English keys of older files)."""
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "reference",
     "type",
@@ -45,7 +47,7 @@ CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "auteur_profil",
     "auteur_fonction",
     "meme_besoin_que",
-    *ANSWER_COLUMNS,
+    *ANSWER_COLUMNS.values(),
 )
 CLUSTER_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -83,8 +85,8 @@ def contribution_records(views: list[ContributionView], taxonomy: Taxonomy) -> l
             "auteur_fonction": author.fonction,
             "meme_besoin_que": references.get(c.same_as_id) if c.same_as_id else None,
         }
-        for name in ANSWER_COLUMNS:
-            record[name] = c.answers.get(name)
+        for key, column in ANSWER_COLUMNS.items():
+            record[column] = c.answers.get(key)
         records.append(record)
     return records
 

@@ -77,7 +77,7 @@ class ImportFileError(ValueError):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
-KNOWN_COLUMNS = frozenset(CONTRIBUTION_COLUMNS)
+KNOWN_COLUMNS = frozenset(CONTRIBUTION_COLUMNS) | frozenset(ANSWER_COLUMNS)
 """The columns of ``recueil export --what contributions``: what an import reads."""
 
 
@@ -165,7 +165,11 @@ def import_contributions(
         if thematique is None and classify is not None:
             thematique, confidence = classify(f"{title}\n{description}")
             source = "classifier"
-        answers = {name: value for name in ANSWER_COLUMNS if (value := row.get(name).strip())}
+        answers = {
+            key: value
+            for key, column in ANSWER_COLUMNS.items()
+            if (value := (row.get(column) or row.get(key)).strip())  # older files: English
+        }
         if usage:
             answers["usage"] = usage
         accepted.append(
