@@ -89,6 +89,8 @@ async def volunteer(agent: SimulatedAgent, choices: str, contact: str | None) ->
     if contact is not None:
         assert "Qui l’équipe peut-elle contacter" in agent.text
         await agent.say(contact)
+    # regression: the question read « l’accord d’un ou d’une élue »
+    assert fr("a-t-il l’accord d’un élu ou d’une élue ?") in agent.text
     await agent.press(agent.option("C’est en cours"))
     assert "avant envoi" in agent.text
     await agent.say("Envoyer")
