@@ -85,6 +85,26 @@ async def test_besoin_from_welcome_to_reference(agent_factory, store: Store) -> 
     assert author is not None and author.fonction == "Secrétaire de mairie"
 
 
+async def test_a_service_without_address_says_it_is_not_filled_in_the_feminine(
+    agent_factory,
+) -> None:
+    """Regression: the recap read « Adresse web : (non renseigné) »."""
+    bob = agent_factory("bob")
+    await register(bob)
+    await bob.say("Présenter un service existant")
+    await bob.say("Portail des associations")
+    await bob.say("Un annuaire en ligne où chaque association met à jour sa fiche et ses dates.")
+    assert "adresse web" in bob.text
+    await bob.say("passer")
+    await bob.say("je ne sais pas")
+    await bob.say("La nôtre et deux communes voisines")
+    await bob.say("Le déployer dans toute l’intercommunalité")
+    await bob.say("1")
+    await bob.say("7")
+    assert "Voici votre service, avant envoi" in bob.text
+    assert fr("• Adresse web : (non renseignée)") in bob.text
+
+
 async def test_choice_labels_lose_their_capital_after_the_colon_of_the_recap(
     agent_factory,
 ) -> None:
@@ -387,7 +407,8 @@ async def test_profile_edited_in_the_middle_of_a_draft(agent_factory, store: Sto
     await alice.say("Besoin en cours")
     await alice.say("profil")
     assert "Fonction\u00a0: Secrétaire de mairie" in alice.text
-    assert "Adresse électronique (privé)" in alice.text
+    # regression: « Adresse électronique (privé) : (non renseigné) »
+    assert fr("Adresse électronique (privée) : (non renseignée)") in alice.text
     await alice.say("Modifier mon profil")
     assert "Voici votre profil" in alice.text
     await alice.say("modifier")

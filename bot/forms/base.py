@@ -91,11 +91,15 @@ class FormField(ABC):
         *,
         optional: bool = False,
         public: bool = True,
+        feminine: bool = False,
         when: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.name = name
         self.optional = optional
         self.public = public
+        self.feminine = feminine
+        """The label is a feminine noun (« Adresse web »): the summary's « (non renseignée) »
+        and « (privée) » agree with it."""
         self.when = when
 
     def applies(self, answers: dict[str, Any]) -> bool:

@@ -282,14 +282,14 @@ def build_forms() -> dict[str, Form]:
     profil = Form(
         "profil",
         (
-            CollectiviteField("collectivite"),
+            CollectiviteField("collectivite", feminine=True),
             ChoiceField(
                 "profil",
                 options=("elu", "agent", "partenaire"),
                 aliases={"elu": ("élue", "maire", "adjoint")},
             ),
-            TextField("fonction", max_length=120, min_length=2),
-            EmailField("email", max_length=320, optional=True, public=False),
+            TextField("fonction", max_length=120, min_length=2, feminine=True),
+            EmailField("email", max_length=320, optional=True, public=False, feminine=True),
         ),
         on_complete=profiles.save,
         review=False,
@@ -314,8 +314,8 @@ def build_forms() -> dict[str, Form]:
         "service",
         (
             TextField("title", max_length=TITLE_MAX, min_length=3),
-            TextField("description", max_length=DESCRIPTION_MAX, min_length=15),
-            UrlField("url", max_length=500, optional=True),
+            TextField("description", max_length=DESCRIPTION_MAX, min_length=15, feminine=True),
+            UrlField("url", max_length=500, optional=True, feminine=True),
             ChoiceField(
                 "open_source",
                 options=("oui", "non", "nsp"),

@@ -13,8 +13,13 @@ def summary_lines(ctx: Context, form_name: str, answers: dict[str, Any]) -> str:
     lines = []
     for field in ctx.services.forms[form_name].answered(answers):
         value = answers[field.name]
-        shown = ctx.t("summary.empty") if value is None else field.summary(ctx, form_name, value)
-        private = "" if field.public else " " + ctx.t("summary.private")
+        gender = "feminine" if field.feminine else "masculine"
+        shown = (
+            ctx.t(f"summary.empty.{gender}")
+            if value is None
+            else field.summary(ctx, form_name, value)
+        )
+        private = "" if field.public else " " + ctx.t(f"summary.private.{gender}")
         label = field.label(ctx, form_name)
         lines.append(ctx.t("summary.line", label=label, private=private, value=shown))
     return "\n".join(lines)
