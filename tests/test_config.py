@@ -146,6 +146,20 @@ def test_counts_agree_in_french() -> None:
     ]
 
 
+def test_texts_use_the_typographic_apostrophe() -> None:
+    """Regression: the thématique « Éducation / Formation / Accès à l'emploi » was shown with a
+    straight apostrophe."""
+    taxonomy = default_taxonomy()
+    shown = [text for item in taxonomy for text in (item.label, item.description, *item.examples)]
+    catalogue = default_catalogue()
+    shown += [
+        catalogue.t(key, **dict.fromkeys(catalogue.placeholders(key), "x"))
+        for key in catalogue.all_keys()
+    ]
+    elided = re.compile(r"[^\W\d_]'[^\W\d_]")  # « l'emploi », not a shell's '{url}'
+    assert [text for text in shown if elided.search(text)] == []
+
+
 def test_the_taxonomy_has_the_fourteen_thematiques() -> None:
     taxonomy = default_taxonomy()
     assert len(taxonomy) == 14

@@ -118,6 +118,23 @@ def test_importing_twice_adds_nothing_and_repeated_rows_are_skipped(
     assert len(result.contributions) == 3 and result.duplicates == ((5, 3), (6, 2))
 
 
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_a_thematique_label_is_found_whatever_its_apostrophe(
+    apostrophe: str, referential: Referential
+) -> None:
+    """The label is written « Accès à l’emploi »; a spreadsheet, or a file made with the label
+    as it was, has « l'emploi »: both designate the thématique."""
+    for label in (
+        f"Éducation / Formation / Accès à l{apostrophe}emploi",
+        f"accès à l{apostrophe}emploi",
+    ):
+        rows = [{**GOOD[1], "thematique": label}]
+        result = import_contributions(
+            read_rows(csv_of(rows), "x.csv"), referential, default_taxonomy()
+        )
+        assert [c.thematique for c in result.contributions] == ["education_emploi"], label
+
+
 def test_a_missing_thematique_is_classified_when_a_classifier_is_given(
     referential: Referential,
 ) -> None:

@@ -278,7 +278,8 @@ def _squash(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    """Without capitals, accents, nor the difference between ’ (our labels) and ' (typed)."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold().replace("’", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
