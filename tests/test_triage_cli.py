@@ -236,6 +236,23 @@ def _mistakes() -> list[tuple[str, Callable[[Records], int], str]]:
     ]
 
 
+def test_an_empty_draft_and_empty_exports_count_in_the_singular(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, without_model
+) -> None:
+    """Regression: « 0 contributions soumises en 0 propositions suggérées »; French puts
+    0 and 1 in the singular."""
+    path = tmp_path / "ebauche.csv"
+    code, out, _ = recueil("proposals", "draft", "-o", str(path))
+    assert code == 0
+    assert f"0 contribution soumise en 0 proposition suggérée, écrite dans {path}." in out
+    code, _, err = recueil("export", "--what", "proposals", "-o", str(tmp_path / "p.csv"))
+    assert code == 0 and "0 proposition exportée dans" in err
+    code, _, err = recueil("export", "--what", "contributions", "-o", str(tmp_path / "c.csv"))
+    assert code == 0 and "0 ligne exportée dans" in err
+    code, _, err = recueil("invitations", "-o", str(tmp_path / "i.csv"))
+    assert code == 0 and "0 code d’invitation exporté dans" in err
+
+
 @pytest.mark.parametrize("name,mistake,message", _mistakes(), ids=[m[0] for m in _mistakes()])
 def test_each_error_is_reported_with_its_line_and_nothing_is_applied(  # type: ignore[no-untyped-def]
     recueil, store: Store, tmp_path: Path, without_model, name, mistake, message

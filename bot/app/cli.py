@@ -39,7 +39,7 @@ from bot.consultation.regroup import (
 )
 from bot.consultation.results import RESULTS_COLUMNS, results_records
 from bot.transports.console import ConsoleTransport
-from config.catalogue import Catalogue
+from config.catalogue import Catalogue, plural
 from config.settings import ConfigError, Settings, load_settings
 from config.taxonomy import Taxonomy
 from config.typography import french
@@ -288,7 +288,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         args.output.write_bytes(content)
-        print(f"{len(records)} lignes exportées dans {args.output}", file=sys.stderr)
+        exported = plural(len(records), "# ligne exportée|# lignes exportées")
+        print(f"{exported} dans {args.output}", file=sys.stderr)
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any, cast
 from bot.app.services import open_store
 from bot.consultation.export import to_csv
 from bot.consultation.vouching import resolve
+from config.catalogue import plural
 from config.settings import Settings
 from config.typography import french
 from storage.ops.vouching import CollectiviteCode
@@ -112,7 +113,8 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
     args.output.write_bytes(to_csv(records, INVITATION_COLUMNS))
     for problem in problems:
         print(french(problem), file=sys.stderr)
-    print(french(f"{len(records)} codes d’invitation exportés dans {args.output}"), file=sys.stderr)
+    exported = plural(len(records), "# code d’invitation exporté|# codes d’invitation exportés")
+    print(french(f"{exported} dans {args.output}"), file=sys.stderr)
     if not settings.telegram_bot_username:
         print(
             french(

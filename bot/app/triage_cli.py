@@ -260,10 +260,11 @@ def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
     records = draft_records(rows, Taxonomy.load(settings.taxonomy_file))
     args.output.write_bytes(write_table(DRAFT_COLUMNS, records, fmt, sheet="Ébauche"))
     groups = len({row.key for row in rows})
+    submitted = plural(len(rows), "# contribution soumise|# contributions soumises")
+    suggested = plural(groups, "# proposition suggérée, écrite|# propositions suggérées, écrites")
     print(
         french(
-            f"{len(rows)} contributions soumises en {groups} propositions suggérées, "
-            f"écrites dans {args.output}. Relisez-le, puis : "
+            f"{submitted} en {suggested} dans {args.output}. Relisez-le, puis : "
             f"recueil proposals import {args.output} --dry-run"
         )
     )
@@ -343,5 +344,6 @@ def export_proposals(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         args.output.write_bytes(content)
-        print(f"{len(records)} propositions exportées dans {args.output}", file=sys.stderr)
+        exported = plural(len(records), "# proposition exportée|# propositions exportées")
+        print(f"{exported} dans {args.output}", file=sys.stderr)
     return 0
