@@ -232,7 +232,14 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     await register(admin, "Rennes")
     clock.now = REFERENTS_OPEN
     await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
+    assert fr("Pour retirer cet engagement : « retirer V-0001 », jusqu’au") in people.alice.text
     await volunteer(people.dan, "1, 2", contact="dan@marseille.fr")
+    # regression: dan was told « retirer V-0001 », Villeurbanne's engagement
+    assert "V-0002 pour P-001" in people.dan.text and "V-0003 pour P-002" in people.dan.text
+    assert (
+        fr("Pour retirer un engagement : « retirer V-0002 » (avec sa référence)") in people.dan.text
+    )
+    assert "V-0001" not in people.dan.text
     await people.eve.say("!volontaires")
     assert "réservée aux administrateurs" in people.eve.text
     await admin.say("!volontaires")

@@ -73,7 +73,7 @@ def submit(ctx: Context, form: FormState) -> Completion:
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     answers = form.answers
     lines = []
-    added = 0
+    added: list[str] = []  # the references of the offers recorded now
     for proposal in answers["laureats"]:
         result = ctx.tx.volunteer(
             ctx.actor,
@@ -84,7 +84,8 @@ def submit(ctx: Context, form: FormState) -> Completion:
             contact=answers["contact"],
             elu_agreement=answers["elu_agreement"],
         )
-        added += result.outcome == OfferOutcome.ADDED
+        if result.outcome == OfferOutcome.ADDED and result.reference is not None:
+            added.append(result.reference)
         lines.append(
             ctx.t(
                 f"referents.offer.{result.outcome.value}",
@@ -94,7 +95,7 @@ def submit(ctx: Context, form: FormState) -> Completion:
         )
     if added:
         end = french_date(ctx.services.calendar.get("referents").end)
-        lines.append(ctx.t("referents.offer.next", end=end))
+        lines.append(ctx.t("referents.offer.next", count=len(added), reference=added[0], end=end))
     return Completion("\n".join(lines))
 
 
