@@ -12,9 +12,16 @@ from test_intake import register
 from bot.app import announcer
 from bot.app.engine import Engine
 from bot.app.phases_cli import phases_report
-from bot.consultation.campaigns import Campaign, plan, progress_report, queue_campaign
+from bot.consultation.campaigns import (
+    Campaign,
+    audience_label,
+    plan,
+    progress_report,
+    queue_campaign,
+)
 from bot.core.values import IncomingText, OutText
 from config.calendar import Calendar
+from config.catalogue import default_catalogue
 from config.settings import Settings
 from config.typography import french as fr
 from config.window import SendingWindow
@@ -24,6 +31,19 @@ from storage.store import Store
 PARIS = ZoneInfo("Europe/Paris")
 VOTE_OPENS = datetime(2027, 2, 15, 10, 0, tzinfo=PARIS)  # a Monday
 WINDOW = SendingWindow.parse("1-5", "09:00-18:00", PARIS)
+
+
+def test_every_audience_is_named_in_french() -> None:
+    """Found in a terminal trial: previews and ``!envois`` showed « volontaires:P-001 »,
+    « sans_soutien »: each audience has its French label, a laureate's with its reference."""
+    t = default_catalogue().t
+    labels = {name: audience_label(t, name) for name in stored.AUDIENCES}
+    labels |= {f"{name}:P-012": audience_label(t, f"{name}:P-012") for name in stored.PER_LAUREATE}
+    assert [name for name, label in labels.items() if "_" in label or ":" in label] == []
+    assert len(set(labels.values())) == len(labels)  # no two audiences read alike
+    assert labels["volontaires:P-012"] == "les volontaires de P-012"
+    assert labels["sans_soutien"] == "les collectivités qui n’ont encore rien soutenu"
+    assert audience_label(t, "ancien_public") == "ancien_public"  # stored, since renamed
 
 
 def test_plan_sends_what_is_due_and_skips_what_no_longer_means_anything() -> None:
@@ -188,8 +208,8 @@ async def test_a_vote_reminder_left_unsent_until_the_vote_closed_is_expired_not_
     report = progress_report(services.catalogue.t, services.calendar, date(2027, 3, 16), progress)
     assert (
         fr(
-            "• vote-rappel-j1 (sans_soutien) : 1 destinataire, 0 envoyé, 0 en attente, 0 en échec,"
-            " 0 bloqué, 1 expiré"
+            "• vote-rappel-j1, pour les collectivités qui n’ont encore rien soutenu :"
+            " 1 destinataire, 0 envoyé, 0 en attente, 0 en échec, 0 bloqué, 1 expiré"
         )
         in report
     )
@@ -270,8 +290,15 @@ def test_recueil_phases_shows_the_calendar_and_the_campaigns(tmp_path) -> None:
         check=True,
     )
     assert fr("• vote : du 15 février au 15 mars 2027 (en cours)") in done.stdout
-    assert fr("• vote-ouverture : dû maintenant (votants)") in done.stdout
-    assert fr("• vote-cloture : prévu le 16 mars 2027") in done.stdout
+    assert (
+        fr("• vote-ouverture : dû maintenant, pour les élus et les agents des collectivités ;")
+        in done.stdout
+    )
+    assert (
+        fr("• vote-cloture : prévu le 16 mars 2027, pour les collectivités qui ont voté")
+        in done.stdout
+    )
+    assert "participants_vote" not in done.stdout
     assert "INFO" not in done.stderr
 
 

@@ -127,6 +127,7 @@ async def test_news_previewed_left_and_previewed_again_are_queued_once(
     people, admin = await admin_at_deploiement(agent_factory, store, clock)
     await admin.say("!nouvelles P-001 « Le prototype est en ligne »")
     assert fr("Des nouvelles de P-001") in admin.text
+    assert fr("Message pour les personnes qui suivent P-001, 3 destinataires :") in admin.text
     received = await news(people, admin, "Le prototype est en ligne")
     assert received == {"alice": 1, "bob": 1, "chloe": 0, "dan": 1, "eve": 0, "admin": 0}
     assert "Des nouvelles de P-001" not in admin.text  # no older preview asked again

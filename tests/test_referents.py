@@ -252,7 +252,9 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     assert "Je ne trouve pas de proposition P-999" in admin.text
 
     await admin.say("!ecrire-volontaires P-001 « Atelier le 12 mai à Lyon, inscrivez-vous »")
-    assert "2 destinataires" in admin.text and "Atelier le 12 mai" in admin.text
+    # regression: « Message pour « volontaires:P-001 » », the audience's internal name
+    assert fr("Message pour les volontaires de P-001, 2 destinataires :") in admin.text
+    assert "Atelier le 12 mai" in admin.text
     for agent in people.everyone:
         agent.transport.pop(agent.key)
     await admin.say("oui")

@@ -383,7 +383,9 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     await admin.say("!annoncer nimporte Bonjour")
     assert fr("Publics :") in admin.text
     await admin.say("!annoncer votants Le vote ferme vendredi")
-    assert fr("Message pour « votants », 3 destinataires") in admin.text
+    assert (
+        fr("Message pour les élus et les agents des collectivités, 3 destinataires :") in admin.text
+    )
     await admin.say("non")
     assert "rien n’a été envoyé" in admin.text
     long_text = "Le vote ferme vendredi. " + "Pensez à soutenir les propositions. " * 5

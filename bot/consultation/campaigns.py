@@ -74,6 +74,18 @@ def plan(calendar: Calendar, day: date, recorded: set[str]) -> Plan:
 UPCOMING_SHOWN = 3
 
 
+def audience_label(t: Callable[..., str], audience: str) -> str:
+    """An audience as administrators read it: ``volontaires:P-012`` → « les volontaires de
+    P-012 » (``audience.*`` in the catalogue). A name the catalogue does not know (a campaign
+    stored under an audience since renamed) is shown as it is."""
+    name, colon, reference = audience.partition(":")
+    key = f"audience.laureate.{name}" if colon else f"audience.{name}"
+    try:
+        return t(key, reference=reference.strip())
+    except KeyError:
+        return audience
+
+
 def progress_report(
     t: Callable[..., str],
     calendar: Calendar,
@@ -88,7 +100,7 @@ def progress_report(
             t(
                 f"campaigns.item.{'skipped' if item.status == 'skipped' else 'queued'}",
                 id=item.id,
-                audience=item.audience,
+                audience=audience_label(t, item.audience),
                 recipients=item.recipients,
                 sent=item.sent,
                 pending=item.pending,
@@ -99,7 +111,8 @@ def progress_report(
         )
     recorded = {item.id for item in progress}
     for announcement in plan(calendar, today, recorded).due:
-        lines.append(t("campaigns.due", id=announcement.id, audience=announcement.audience))
+        audience = audience_label(t, announcement.audience)
+        lines.append(t("campaigns.due", id=announcement.id, audience=audience))
     upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
     for announcement in upcoming[:upcoming_shown]:
         lines.append(
@@ -107,7 +120,7 @@ def progress_report(
                 "campaigns.upcoming",
                 id=announcement.id,
                 date=french_date(announcement.on),
-                audience=announcement.audience,
+                audience=audience_label(t, announcement.audience),
             )
         )
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.consultation import pushes
+from bot.consultation.campaigns import audience_label
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import Frame
 from bot.dialogue.turn import Turn
@@ -24,7 +25,7 @@ class ConfirmPushScene(Scene):
         text = ctx.t(
             "push.preview",
             count=pushes.recipients_count(ctx, frame.data),
-            audience=frame.data["audience"],
+            audience=audience_label(ctx.t, frame.data["audience"]),
             message=frame.data["message"],
         )
         return yes_no(ctx, text, "push.yes", "push.no")
