@@ -33,6 +33,18 @@ VOTE_OPENS = datetime(2027, 2, 15, 10, 0, tzinfo=PARIS)  # a Monday
 WINDOW = SendingWindow.parse("1-5", "09:00-18:00", PARIS)
 
 
+def test_the_envois_title_counts_the_lines_it_lists(services) -> None:  # type: ignore[no-untyped-def]
+    """Found in a terminal trial: « Envois (4) : » was followed by 15 lines; it counted the
+    campaigns already queued, not what is due or upcoming."""
+    queued = stored.CampaignProgress(
+        "annonce-M-0001", "annonce", "votants", "queued", 3, 0, 3, 0, 0, 0
+    )
+    report = progress_report(services.catalogue.t, services.calendar, date(2027, 2, 16), [queued])
+    title, *lines = report.split("\n")
+    assert [line[:2] for line in lines] == ["• "] * 5  # queued, due, three upcoming
+    assert title == fr("Envois (5) :")
+
+
 def test_every_audience_is_named_in_french() -> None:
     """Found in a terminal trial: previews and ``!envois`` showed « volontaires:P-001 »,
     « sans_soutien »: each audience has its French label, a laureate's with its reference."""

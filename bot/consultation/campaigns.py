@@ -93,8 +93,9 @@ def progress_report(
     progress: Sequence[stored.CampaignProgress],
     upcoming_shown: int = UPCOMING_SHOWN,
 ) -> str:
-    """Every campaign with its deliveries by status, then what is due and what comes next."""
-    lines = [t("campaigns.title", count=len(progress))]
+    """Every campaign with its deliveries by status, then what is due and what comes next;
+    the title counts the lines listed."""
+    lines = []
     for item in progress:
         lines.append(
             t(
@@ -123,7 +124,7 @@ def progress_report(
                 audience=audience_label(t, announcement.audience),
             )
         )
-    return "\n".join(lines)
+    return "\n".join([t("campaigns.title", count=len(lines)), *lines])
 
 
 def campaign_of(calendar: Calendar, announcement: Announcement) -> Campaign:
