@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
 
 from bot.app.engine import Engine
-from bot.core.values import OutChoices
+from bot.core.values import OutChoices, OutFile
 from config.typography import french as fr
 from storage.models import Agent, Collectivite, Contribution
 from storage.store import Store
@@ -483,6 +483,29 @@ async def test_admin_gets_stats_and_a_csv_export(agent_factory) -> None:
     content = files[0].content.decode("utf-8-sig")  # type: ignore[attr-defined]
     assert content.splitlines()[0].startswith("reference;type;titre")
     assert "B-0001;besoin;Réserver les salles en ligne" in content
+
+
+async def test_files_are_named_at_the_consultations_time(agent_factory, clock) -> None:
+    """Found in a terminal trial: at 10:06 in Paris, !stats sent
+    ``statistiques-20261210-0906.png``, stamped in UTC."""
+    clock.now = datetime(2026, 12, 10, 9, 6, tzinfo=UTC)  # 10:06 in Paris
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    await alice.say("Envoyer")
+    admin = agent_factory("admin")
+    await register(admin, "Lyon")
+    names = [
+        m.name
+        for command in ("!stats", "!export", "mes données")
+        for m in await admin.say(command)
+        if isinstance(m, OutFile)
+    ]
+    assert names == [
+        "statistiques-20261210-1006.png",
+        "contributions-20261210-1006.csv",
+        "mes-donnees-20261210-1006.json",
+    ]
 
 
 class TchapLikeTransport(FakeTransport):

@@ -15,7 +15,7 @@ def run(turn: Turn, argument: str) -> None:
         return
     views = ctx.tx.contribution_views()
     content = contributions_csv(views, ctx.services.taxonomy)
-    stamp = ctx.now.strftime("%Y%m%d-%H%M")
+    stamp = ctx.local_now.strftime("%Y%m%d-%H%M")
     caption = ctx.t("admin.export_caption", count=len(views))
     turn.out.append(OutFile(f"contributions-{stamp}.csv", content, "text/csv", caption))
 

@@ -32,8 +32,9 @@ def chart(ctx: Context, views: list[ContributionView], clusters: list[dict[str, 
     """The PNG chart: per thématique, per week, and the share of needs already shared."""
     records = contribution_records(views, ctx.services.taxonomy)
     figures = stats_figures(records, clusters, ctx.t("admin.chart.no_thematique"))
-    png = render_png(figures, ctx.t, ctx.now.date())
-    return OutFile(f"statistiques-{ctx.now.strftime('%Y%m%d-%H%M')}.png", png, "image/png")
+    now = ctx.local_now
+    png = render_png(figures, ctx.t, now.date())
+    return OutFile(f"statistiques-{now.strftime('%Y%m%d-%H%M')}.png", png, "image/png")
 
 
 def run(turn: Turn, argument: str) -> None:

@@ -20,7 +20,7 @@ def mes_donnees(turn: Turn, argument: str) -> None:
     data = privacy.agent_data(ctx.tx, ctx.key.transport, ctx.key.user, now=ctx.now)
     content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
     if ctx.can_send_files:
-        name = f"mes-donnees-{ctx.now.strftime('%Y%m%d-%H%M')}.json"
+        name = f"mes-donnees-{ctx.local_now.strftime('%Y%m%d-%H%M')}.json"
         caption = ctx.t("privacy.export_caption")
         turn.out.append(OutFile(name, content.encode(), "application/json", caption))
         return

@@ -66,6 +66,12 @@ class Context:
         return self.services.catalogue.t(key, **values)
 
     @property
+    def local_now(self) -> datetime:
+        """Now in the consultation's time zone (``RECUEIL_TIMEZONE``): the time users read,
+        in file names and dates."""
+        return self.now.astimezone(self.services.calendar.zone)
+
+    @property
     def platform_email(self) -> str | None:
         """The most likely of the platform's addresses, kept (privately) with the profile."""
         return self.platform_emails[0] if self.platform_emails else None
