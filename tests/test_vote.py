@@ -455,6 +455,10 @@ async def test_a_colleague_withdraws_a_support_whose_author_left_the_collectivit
             ),
             {"bob": people["bob"].key.user, "alice": alice.key.user},
         )
+    await colleague.say("mes soutiens")  # not theirs to verify: no « Vos soutiens … »
+    assert "P-001" in colleague.text and "par un ou une collègue, non vérifié" in colleague.text
+    assert "Vos soutiens sont comptés" not in colleague.text
+    assert "donnés par un ou une collègue que rien ne reconnaît" in colleague.text
     await colleague.say("retirer P-001")
     assert "Soutien retiré pour P-001" in colleague.text
     assert [standing for *_, standing in supports(store)] == [False]

@@ -95,7 +95,7 @@ def mine(ctx: Context) -> str:
         )
         for s in given
     ]
-    note = vouching.mine_note(ctx, [s.verified for s in given])
+    note = vouching.mine_note(ctx, [(s.verified, s.agent_id == ctx.agent.id) for s in given])
     return "\n".join([ctx.t("vote.mine.title", count=len(given)), *lines, note]).strip()
 
 

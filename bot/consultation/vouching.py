@@ -150,16 +150,21 @@ def validate_agent(ctx: Context, argument: str) -> str:
     )
 
 
-def mine_note(ctx: Context, verified: list[bool]) -> str:
-    """What ``mes soutiens`` adds: whether the supports are verified, and how to get there."""
+def mine_note(ctx: Context, supports: list[tuple[bool, bool]]) -> str:
+    """What ``mes soutiens`` adds: whether the supports are verified, and how to get there.
+
+    ``supports``: (verified, given by this agent) each. How to be verified is told to an
+    agent whose own supports wait for it; supports that only colleagues gave are theirs
+    to verify."""
     agent = ctx.agent
-    if not verified or agent is None or agent.collectivite_id is None:
+    if not supports or agent is None or agent.collectivite_id is None:
         return ""
-    if all(verified):
+    if all(verified for verified, _ in supports):
         return ctx.t("vouching.mine.all_verified")
-    if ctx.tx.is_vouched(agent.id, agent.collectivite_id):
-        return ctx.t("vouching.mine.colleagues")
-    return ctx.t("vouching.mine.how")
+    waiting = any(not verified and own for verified, own in supports)
+    if waiting and not ctx.tx.is_vouched(agent.id, agent.collectivite_id):
+        return ctx.t("vouching.mine.how")
+    return ctx.t("vouching.mine.colleagues")
 
 
 def _contribution_reference(typed: str) -> str:
