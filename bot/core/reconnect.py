@@ -13,9 +13,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-"""Seconds between tries of work lost with the connection (about 30 s in all, time for a
-database server to restart); the pool checks each connection before use."""
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0)
+"""Seconds between tries of work lost with the connection (two minutes in all: a database
+server restarting after a crash replays its journal, longer on a busy machine; a message
+sent and not yet marked sent must not be given up and sent again); the pool checks each
+connection before use."""
 
 
 async def while_unreachable(attempt: Callable[[], Awaitable[T]]) -> T:
