@@ -341,6 +341,10 @@ async def test_results_laureates_and_polls_closed_at_the_end(
     await bob.say("propositions")  # a poll shown to bob
     admin = agent_factory("admin")
     await register_late(admin, clock)
+    clock.now = datetime(2027, 1, 10, 10, 0, tzinfo=PARIS)  # the collecte
+    await admin.say("!resultats")  # found in a terminal trial: « vote en cours » in January
+    assert fr("Le vote ouvrira le 15 février 2027 : pas encore de résultats.") in admin.text
+    clock.now = DURING_VOTE
     await admin.say("!retenir P-001")
     assert "se choisissent après" in admin.text  # not during the vote
     await admin.say("!resultats")

@@ -12,8 +12,12 @@ from config.calendar import french_date
 def resultats(turn: Turn, argument: str) -> None:
     ctx = turn.ctx
     calendar = ctx.services.calendar
+    vote = calendar.get("vote")
+    if calendar.today(ctx.now) < vote.start:  # nothing to count yet
+        turn.say(ctx.t("results.not_open", start=french_date(vote.start)))
+        return
     tallies = ctx.tx.support_tallies()
-    ongoing = calendar.today(ctx.now) <= calendar.get("vote").end
+    ongoing = calendar.today(ctx.now) <= vote.end
     title = ctx.t("results.provisional" if ongoing else "results.final", count=len(tallies))
     turn.say(title + "\n" + results_text(ctx.t, ctx.services.taxonomy, tallies))
 
