@@ -71,6 +71,13 @@ def test_restoring_a_file_that_is_not_a_backup_leaves_the_base_alone(tmp_path: P
     assert not (tmp_path / "data" / "recueil.sqlite3").exists()
 
 
+def test_a_backup_into_a_missing_folder_says_so_in_french(tmp_path: Path) -> None:
+    """Found in a terminal trial: « erreur inattendue » and a sqlite3 traceback."""
+    result = recueil(tmp_path / "data", "db", "backup", str(tmp_path / "absent" / "x.db"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "n’existe pas" in result.stderr and "absent" in result.stderr
+
+
 def test_on_postgresql_backup_prints_the_pg_dump_command_without_the_password(
     tmp_path: Path,
 ) -> None:

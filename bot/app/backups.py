@@ -24,6 +24,9 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         print(catalogue.t(f"backup.postgresql_{action}", url=_without_password(url), file=file))
         return 0
     if action == "backup":
+        if not file.parent.is_dir():  # sqlite3 would only say « unable to open database file »
+            print(catalogue.t("backup.no_folder", folder=file.parent), file=sys.stderr)
+            return 2
         size = backup(database, file)
         print(catalogue.t("backup.done", file=file, size=f"{size / 1e6:.1f} Mo".replace(".", ",")))
         return 0
