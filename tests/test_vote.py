@@ -466,3 +466,23 @@ async def test_a_colleague_withdraws_a_support_whose_author_left_the_collectivit
     await colleague.say("retirer P-001")
     assert "Soutien retiré pour P-001" in colleague.text
     assert [standing for *_, standing in supports(store)] == [False]
+
+
+async def test_a_supported_proposal_keeps_a_contribution_and_is_decided_after_the_vote(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a terminal trial: « !enlever » emptied a supported proposal during the vote
+    (« Collectivités à l’origine : » then blank), and « !statut P-001 retenue » decided it
+    in the collecte, where « !retenir » says the laureates are chosen after the vote."""
+    people = await published_proposal(agent_factory, store, clock)
+    await people["alice"].say("soutenir P-001")
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!enlever P-001 B-0001 B-0002")
+    assert fr("P-001 a déjà 1 soutien : elle doit garder au moins une contribution") in admin.text
+    await admin.say("!enlever P-001 B-0002")
+    assert "il en reste 1" in admin.text
+    await admin.say("!statut P-001 retenue")
+    assert "se choisissent après" in admin.text
+    with store.transaction() as tx:
+        assert tx.proposal("P-001").proposal.status == "publiee"  # type: ignore[union-attr]

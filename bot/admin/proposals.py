@@ -19,6 +19,7 @@ from bot.dialogue.commands import CommandSpec
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import fold
 from bot.dialogue.turn import Turn
+from config.calendar import french_date
 from storage.models import PROPOSAL_STATUSES
 from storage.store import TriageRefused
 
@@ -393,6 +394,9 @@ def run_status(turn: Turn, argument: str) -> str | None:
         return ctx.t("triage.chat.unknown_proposal", reference=reference)
     if status == "publiee" and detail.proposal.status == "brouillon":
         return publish(turn, [detail.proposal.reference])
+    vote_ends = ctx.services.calendar.get("vote").end
+    if status in ("retenue", "non_retenue") and ctx.services.calendar.today(ctx.now) <= vote_ends:
+        return ctx.t("results.too_early", end=french_date(vote_ends))  # as « !retenir » says
     record = ctx.tx.set_proposal_status(ctx.actor, reference, status)
     if record.status == detail.proposal.status:
         return ctx.t("triage.chat.unchanged", reference=record.reference)

@@ -218,6 +218,13 @@ class ProposalOps(TriageOps):
                 raise TriageRefused(
                     "not_in_proposal", reference=row.reference, proposal=proposal.reference
                 )
+        left = len(self._contributions_in(proposal.id)) - len(rows)
+        s = sql.supports.c
+        supports = self.connection.execute(
+            sa.select(sa.func.count()).where(s.proposal_id == proposal.id, s.withdrawn_at.is_(None))
+        ).scalar_one()
+        if left <= 0 and supports:  # collectivités support it: it keeps something to build
+            raise TriageRefused("emptied", proposal=proposal.reference, supports=supports)
         self._retriage(actor, "contribution.ungrouped", rows, "soumise", None)
         return self._record(proposal.id)
 
