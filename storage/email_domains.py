@@ -18,6 +18,26 @@ GENERIC_DOMAINS = frozenset(
     {"gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr", "yahoo.fr"}
     | {"hotmail.fr", "hotmail.com", "outlook.fr", "outlook.com", "gouv.fr", "interieur.gouv.fr"}
 )
+# More mail providers whose addresses say nothing of the employer (an administrator's
+# validation refuses them too; so does any domain of the State, ``*.gouv.fr``).
+WEBMAIL_DOMAINS = frozenset(
+    {"live.fr", "live.com", "msn.com", "icloud.com", "me.com", "aol.com", "yahoo.com"}
+    | {"gmx.fr", "gmx.com", "protonmail.com", "proton.me", "neuf.fr", "bbox.fr", "aliceadsl.fr"}
+    | {"numericable.fr", "club-internet.fr", "googlemail.com", "mail.com", "tutanota.com"}
+)
+
+
+def says_nothing_of_the_employer(domain: str) -> bool:
+    """A mail provider's domain, or the State's: validating it would vouch for strangers."""
+    domain = domain.lower()
+    return (
+        domain in GENERIC_DOMAINS
+        or domain in WEBMAIL_DOMAINS
+        or domain == "gouv.fr"
+        or domain.endswith(".gouv.fr")
+    )
+
+
 # Words that prefix a commune's name in its domain: mairie-villeurbanne.fr, ville-lyon.fr.
 _DOMAIN_PREFIXES = ("mairie-", "ville-de-", "ville-", "commune-de-", "commune-", "cc-", "ca-")
 

@@ -152,6 +152,23 @@ async def test_a_domain_vouches_for_its_subdomains_only_and_names_one_collectivi
     with store.transaction() as tx:
         assert tx.domains_of(villeurbanne) == ["villeurbanne.fr"]
 
+    # found in a terminal trial: a State or webmail domain, a typo, a second collectivité
+    for shared in ("allier.gouv.fr", "tchap.gouv.fr", "live.fr", "icloud.com"):
+        await admin.say(f"!domaine {shared} Villeurbanne")
+        assert "je ne peux pas le valider" in admin.text, shared
+    await admin.say("!domaine lyon.fr Lyonn")  # a near miss is not taken for Lyon
+    assert "Précisez avec son code officiel" in admin.text and "validé" not in admin.text
+    await admin.say("!domaine villeurbanne.fr Lyon")
+    assert fr("déjà validé pour Villeurbanne (Rhône) : un domaine ne reconnaît") in admin.text
+    assert "Pour annuler" not in admin.text
+    await admin.say("!retirer-domaine villeurbanne.fr")  # the undo the validation offered
+    assert "Domaine villeurbanne.fr retiré pour Villeurbanne (Rhône)" in admin.text
+    assert tally(store) == (0, 1)  # alice's support is no longer verified
+    with store.transaction() as tx:
+        assert tx.domains_of(villeurbanne) == []
+    await admin.say("!retirer-domaine villeurbanne.fr")
+    assert "n’est validé pour aucune collectivité" in admin.text
+
 
 async def test_an_invitation_code_typed_or_in_a_link_verifies_its_collectivite_only(
     agent_factory, store: Store, clock

@@ -1,4 +1,5 @@
-"""Vouching, for administrators: ``!domaine vichy.fr Vichy`` validates an e-mail domain,
+"""Vouching, for administrators: ``!domaine vichy.fr Vichy`` validates an e-mail domain
+(``!retirer-domaine vichy.fr`` withdraws it),
 ``!nonverifies`` lists the agents whose supports are not verified, ``!valider 12`` vouches
 for one of them."""
 
@@ -13,6 +14,10 @@ def domaine(turn: Turn, argument: str) -> None:
     turn.say(vouching.validate_domain(turn.ctx, argument))
 
 
+def retirer_domaine(turn: Turn, argument: str) -> None:
+    turn.say(vouching.remove_domain(turn.ctx, argument))
+
+
 def nonverifies(turn: Turn, argument: str) -> None:
     turn.say(vouching.unvouched(turn.ctx))
 
@@ -23,6 +28,7 @@ def valider(turn: Turn, argument: str) -> None:
 
 COMMANDS = (
     CommandSpec("domaine", domaine, admin=True),
+    CommandSpec("retirer-domaine", retirer_domaine, aliases=("retirer domaine",), admin=True),
     CommandSpec("nonverifies", nonverifies, aliases=("non-verifies",), admin=True),
     CommandSpec("valider", valider, admin=True),
 )

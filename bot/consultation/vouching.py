@@ -19,9 +19,9 @@ from datetime import timedelta
 from typing import cast
 
 from bot.dialogue.context import Context
-from storage.email_domains import GENERIC_DOMAINS
+from storage.email_domains import says_nothing_of_the_employer
 from storage.ops.vouching import CODE_PATTERN, normalize_domain
-from storage.referential import CollectiviteKind, CollectiviteRef, Referential
+from storage.referential import CollectiviteKind, CollectiviteRef, Referential, normalize
 
 MAX_CODE_ATTEMPTS = 10
 """Wrong codes one person may type in a day: guessing one among 8.5 × 10¹¹ stays hopeless."""
@@ -77,12 +77,12 @@ def validate_domain(ctx: Context, argument: str) -> str:
     domain = normalize_domain(typed_domain)
     if domain is None or not query.strip():
         return ctx.t("vouching.domain.usage")
-    if domain in GENERIC_DOMAINS:
+    if says_nothing_of_the_employer(domain):
         return ctx.t("vouching.domain.generic", domain=domain)
     found = resolve(ctx.services.referential, query)
     if not found:
         return ctx.t("vouching.domain.not_found", query=query.strip()[:60])
-    if len(found) > 1:
+    if len(found) > 1 or not _named(query, found[0]):  # a typo's guess is confirmed by code
         lines = [ctx.t("vouching.domain.candidate", label=r.label, code=r.code) for r in found]
         return "\n".join(
             [
@@ -93,12 +93,35 @@ def validate_domain(ctx: Context, argument: str) -> str:
         )
     ref = found[0]
     collectivite_id = ctx.tx.upsert_collectivite(ref)
+    holders = [c for c in ctx.tx.domain_holders(domain) if c != collectivite_id]
+    if holders:  # one domain, one collectivité: the other's validation is withdrawn first
+        held_by = collectivite_label(ctx, holders[0])
+        return ctx.t("vouching.domain.held", domain=domain, collectivite=held_by)
     added = ctx.tx.validate_domain(ctx.actor, domain, collectivite_id)
     return ctx.t(
         "vouching.domain.done" if added else "vouching.domain.already",
         domain=domain,
         collectivite=ref.label,
     )
+
+
+def remove_domain(ctx: Context, argument: str) -> str:
+    """``!retirer-domaine vichy.fr``: the domain vouches for nobody any more."""
+    domain = normalize_domain(argument.strip())
+    if domain is None:
+        return ctx.t("vouching.domain.remove_usage")
+    holders = ctx.tx.remove_domain(ctx.actor, domain)
+    if not holders:
+        return ctx.t("vouching.domain.not_validated", domain=domain)
+    return ctx.t(
+        "vouching.domain.removed", domain=domain, collectivite=collectivite_label(ctx, holders[0])
+    )
+
+
+def _named(query: str, ref: CollectiviteRef) -> bool:
+    """The administrator typed the collectivité's code, or its name (not a near miss)."""
+    typed = query.strip()
+    return typed.upper() == ref.code or f" {normalize(ref.name)} " in f" {normalize(typed)} "
 
 
 def unvouched(ctx: Context) -> str:

@@ -168,6 +168,20 @@ class VouchingOps(AuditOps, TxBase):
             self.audit(actor, "vouch.domain", subject=domain, collectivite=collectivite_id)
         return bool(added)
 
+    def domain_holders(self, domain: str) -> list[int]:
+        """The collectivités ``domain`` is validated for (one, or none)."""
+        statement = sa.select(_d.c.collectivite_id).where(_d.c.domain == domain)
+        return list(self.connection.execute(statement).scalars())
+
+    def remove_domain(self, actor: str, domain: str) -> list[int]:
+        """Withdraw ``domain``'s validation; the collectivités it was validated for."""
+        holders = self.domain_holders(domain)
+        if holders:
+            self.connection.execute(_d.delete().where(_d.c.domain == domain))
+            for holder in holders:
+                self.audit(actor, "vouch.domain_removed", subject=domain, collectivite=holder)
+        return holders
+
     def domains_of(self, collectivite_id: int) -> list[str]:
         statement = (
             sa.select(_d.c.domain)
