@@ -1,4 +1,5 @@
-"""French typography for the texts the bot writes (never applied to what users typed)."""
+"""French typography for the texts the bot writes, and for what administrators write in its
+name (announcements, news, rejection reasons); never applied to what agents typed."""
 
 from __future__ import annotations
 

@@ -405,6 +405,16 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     own = [getattr(m, "text", "") for m in admin.transport.sent[admin.key]]
     assert sum(t.startswith("Le vote ferme vendredi") for t in own) == 1
 
+    # found in a terminal trial: an audience of nobody was previewed and spent a reference;
+    # the text the administrator typed went out with ordinary spaces before « ! » and « : »
+    await admin.say("!annoncer volontaires Merci")
+    assert fr("Personne n’est concerné pour l’instant (les collectivités volontaires)") in (
+        admin.text
+    )
+    await admin.say("!annoncer votants Dernier jour : votez vite ! Pensez à « soutenir ».")
+    assert fr("Dernier jour : votez vite ! Pensez à « soutenir ».") in admin.text
+    assert "annonce-M-0003" not in admin.text  # the reference skipped nothing
+
 
 async def test_where_polls_are_text_the_poll_says_to_type_soutenir(
     agent_factory, store: Store, clock

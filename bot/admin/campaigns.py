@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from bot.consultation.campaigns import progress_report
+from bot.consultation.campaigns import audience_label, progress_report
 from bot.consultation.pushes import PUSH_COUNTER, PushDraft
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
 from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
+from config.typography import french
 from storage import campaigns as stored
 
 TEXT_MAX = 2000
@@ -34,7 +35,11 @@ def annoncer(turn: Turn, argument: str) -> None:
     if problem is not None:
         turn.say(text_rule(ctx, problem, len(text), 1, TEXT_MAX))
         return
-    message = text + "\n\n" + ctx.t("annonces.stop_hint")
+    if not stored.recipients(ctx.tx, audience):  # nothing to confirm, no reference spent
+        turn.say(ctx.t("campaigns.nobody", audience=audience_label(ctx.t, audience)))
+        return
+    # written in the bot's name: French spacing, as every text the bot writes
+    message = french(text) + "\n\n" + ctx.t("annonces.stop_hint")
     campaign = f"annonce-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: never reused
     turn.push(CONFIRM_PUSH, **PushDraft(campaign, audience, audience, message).as_data())
 

@@ -17,6 +17,7 @@ from bot.consultation.campaigns import Campaign, queue_personal_campaign
 from bot.core.values import Outgoing, OutText
 from config.calendar import Calendar
 from config.catalogue import Catalogue
+from config.typography import french
 from storage import campaigns as stored
 from storage.campaigns import Recipient
 from storage.ops.notices import Fate
@@ -124,7 +125,7 @@ def notice_text(
                     "notices.redirected",
                     reference=fate.reference,
                     title=fate.title,
-                    message=fate.message,
+                    message=french(fate.message or ""),
                     link=link,
                 )
             )
@@ -134,7 +135,7 @@ def notice_text(
                     "notices.rejected",
                     reference=fate.reference,
                     title=fate.title,
-                    message=fate.message,
+                    message=french(fate.message or ""),
                 )
             )
     lines.append(catalogue.t("annonces.stop_hint"))

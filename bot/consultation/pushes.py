@@ -16,6 +16,7 @@ from bot.consultation.campaigns import Campaign, queue_campaign
 from bot.core.values import OutText
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import clean_text, text_problem
+from config.typography import french
 from storage import campaigns as stored
 from storage.ops.referents import LAUREATE
 from storage.ops.supports import normalize_reference
@@ -52,8 +53,8 @@ def draft(ctx: Context, argument: str, kind: str) -> PushDraft | str:
     audience = f"{kind}:{reference}"
     if not stored.recipients(ctx.tx, audience):
         return ctx.t(f"push.{kind}.nobody", reference=reference)
-    message = ctx.t(
-        f"push.{kind}.message", reference=reference, title=detail.proposal.title, text=text
+    message = ctx.t(  # the administrator writes in the bot's name: French spacing too
+        f"push.{kind}.message", reference=reference, title=detail.proposal.title, text=french(text)
     )
     campaign = f"{kind}-{reference}-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: unique
     return PushDraft(campaign, audience, reference, message)
