@@ -104,10 +104,13 @@ async def test_a_refused_change_is_explained_and_writes_nothing(admin, store: St
         ("!creer B-0001 : Encore", "B-0001 est déjà dans la proposition P-001."),
         ("!rejeter B-0001 Hors champ", "B-0001 est dans une proposition : retirez-la d’abord."),
         ("!enlever P-001 B-0003", "B-0003 n’est pas dans la proposition P-001."),
-        ("!renommer P-001 " + "x" * 201, "Le titre fait 201 caractères ; la limite est de 200."),
+        ("!renommer P-001 " + "x" * 121, "Le titre fait 121 caractères ; la limite est de 120."),
         ("!fusionner P-001 P-001", "On ne fusionne pas la proposition P-001 avec elle-même."),
         ("!creer B-0002", "Usage : « !creer B-0001 B-0002 : Titre de la proposition »"),
         ("!statut P-001 archivee", "Usage : « !statut P-001 brouillon »"),
+        # statuses and numbers as they read (found in a terminal trial: « non_retenue »)
+        ("!statut P-001 fusionnee", "est « brouillon » : elle ne peut pas passer à « fusionnée »"),
+        ("!decrire P-001 " + "x" * 4001, "la limite est de 4 000"),
     ]
     for command, said in refusals:
         assert said in await say(admin, command), command

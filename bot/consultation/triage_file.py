@@ -28,10 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.consultation.spreadsheet import Table
+from storage.ops.proposals import TITLE_MAX  # one limit for the chat and the file
 
-TITLE_MAX = 120
-"""A proposal's title, as long as a contribution's (``Contribution.title``); the proposal
-table holds 200, but the title is also a vote option in chat."""
 DESCRIPTION_MAX = 4000
 MESSAGE_MAX = 1000
 

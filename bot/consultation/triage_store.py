@@ -30,6 +30,7 @@ from bot.consultation.triage_file import (
     TriageState,
 )
 from config.catalogue import Catalogue
+from config.typography import integer
 from storage.ops.triage_files import IMPORT_KEY
 from storage.records import AgentRecord
 from storage.store import TriageRefused, Tx
@@ -63,8 +64,16 @@ def stored_triage(tx: Tx) -> StoredTriage:
 
 
 def refusal(catalogue: Catalogue, refused: TriageRefused) -> str:
-    """A refused triage change, in French."""
-    return catalogue.t(f"triage.refused.{refused.reason}", **refused.params)
+    """A refused triage change, in French; statuses as they read (« non retenue », not
+    ``non_retenue``)."""
+    params = dict(refused.params)
+    for key in ("status", "to"):
+        if key in params and catalogue.has(f"triage.status.{params[key]}"):
+            params[key] = catalogue.t(f"triage.status.{params[key]}")
+    for key in ("length", "limit"):  # « 3 000 caractères »
+        if isinstance(params.get(key), int):
+            params[key] = integer(params[key])
+    return catalogue.t(f"triage.refused.{refused.reason}", **params)
 
 
 def apply_triage(

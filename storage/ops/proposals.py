@@ -29,7 +29,9 @@ from storage.ops.triage import (
 )
 from storage.records import ProposalDetail, ProposalMember, ProposalRecord
 
-TITLE_MAX = 200
+TITLE_MAX = 120
+"""A proposal's title, as long as a contribution's: it is also a vote option in chat (the
+column holds 200); the review file (``bot/consultation/triage_file.py``) has the same limit."""
 DESCRIPTION_MAX = 4000
 EDITABLE = ("brouillon", "publiee")
 # The status changes an administrator makes directly (``fusionnee`` comes from a merge).
