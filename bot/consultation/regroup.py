@@ -15,6 +15,7 @@ from typing import Any
 from bot.consultation.recurrence import SHOWN_KEY, SimilarIndex, indexed_text
 from nlp.similarity import Similarity, SimilarityIndex
 from storage.models import Contribution
+from storage.ops.triage import normalize_reference
 from storage.records import ContributionView
 from storage.store import Tx
 
@@ -75,7 +76,11 @@ def separate(tx: Tx, reference: str, actor: str) -> tuple[Contribution, Contribu
 def apply(
     tx: Tx, t: Callable[..., str], actor: str, reference: str, with_reference: str | None
 ) -> tuple[bool, str]:
-    """Regroup (or, without ``with_reference``, separate); returns success and what to say."""
+    """Regroup (or, without ``with_reference``, separate); returns success and what to say.
+    References are read as typed (``b-2`` is B-0002), as everywhere else."""
+    reference = normalize_reference(reference)
+    if with_reference is not None:
+        with_reference = normalize_reference(with_reference)
     try:
         if with_reference is not None:
             done = regroup(tx, reference, with_reference, actor)
