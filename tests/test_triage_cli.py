@@ -138,6 +138,11 @@ def round_trip(recueil, store: Store, path: Path) -> None:  # type: ignore[no-un
     assert "appliqués" in out
     with store.transaction() as tx:
         state = stored_triage(tx).state
+    # the reference the chat and the agents use, next to the file's key (a trial found
+    # « proposition G-B-0001 créée » and nothing to type in « !fiche »)
+    created = state.proposals["EQUIPE-1"].reference
+    assert created is not None and created.startswith("P-")
+    assert f"proposition EQUIPE-1 ({created}) créée : « Une proposition de l’équipe »" in out
     contributions = state.contributions
     moved, into = edits["moved"]
     assert contributions[moved].status == "regroupee"

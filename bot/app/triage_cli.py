@@ -284,8 +284,11 @@ def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 plan = parse_triage(table, stored.state)
                 changes = plan_changes(plan, stored.state)
+                references: dict[str, str | None] = {}
                 if changes and not args.dry_run:
                     apply_triage(tx, plan, stored, _actor(), catalogue)
+                    applied = stored_triage(tx).state.proposals
+                    references = {key: p.reference for key, p in applied.items()}
             except TriageFileError as error:
                 # leaving the block by an exception rolls the transaction back
                 raise _Refused(error.errors) from error
@@ -293,7 +296,7 @@ def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
         return _fail([f"{args.file} : rien n’a été appliqué.", *map(str, refused.errors)])
     finally:
         store.close()
-    print(french(changes_report(changes, args.dry_run)))
+    print(french(changes_report(changes, args.dry_run, references)))
     return 0
 
 
@@ -305,10 +308,12 @@ class _Refused(Exception):
         self.errors = errors
 
 
-def changes_report(changes: list[Change], dry_run: bool) -> str:
+def changes_report(
+    changes: list[Change], dry_run: bool, references: dict[str, str | None] | None = None
+) -> str:
     if not changes:
         return "Aucun changement : le fichier dit ce qui est déjà enregistré."
-    lines = [describe(change) for change in changes]
+    lines = [describe(change, references) for change in changes]
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action] = counts.get(change.action, 0) + 1

@@ -363,12 +363,15 @@ def apply_plan(plan: TriagePlan, state: TriageState) -> TriageState:
     return TriageState(contributions, proposals)
 
 
-def describe(change: Change) -> str:
-    """One line in French for ``--dry-run``."""
+def describe(change: Change, references: Mapping[str, str | None] | None = None) -> str:
+    """One line in French for ``--dry-run``; once applied, ``references`` gives a created
+    proposal's reference (``P-004``), the one the chat commands and agents use."""
     where = f"ligne {change.line} : " if change.line else ""
     match change.action:
         case "creee":
-            text = f"proposition {change.subject} créée : « {change.after} »"
+            stored = (references or {}).get(change.subject)
+            name = f"{change.subject} ({stored})" if stored else change.subject
+            text = f"proposition {name} créée : « {change.after} »"
         case "renommee":
             text = (
                 f"proposition {change.subject} renommée : « {change.before} » → « {change.after} »"
