@@ -278,6 +278,7 @@ async def test_the_privacy_notice_names_who_what_how_long_and_the_rights(agent_f
         "CNIL",
     ):
         assert fr(expected) in text, expected
+    assert "délégué à la protection des données de l’ANCT et" in text  # no address made up
     await camille.say("vie privée")
     assert "Responsable du traitement" in camille.text
 

@@ -56,7 +56,9 @@ def supprimer_mes_donnees(turn: Turn, argument: str) -> None:
 
 def confidentialite(turn: Turn, argument: str) -> None:
     ctx = turn.ctx
-    turn.say(ctx.t("privacy.notice", months=ctx.services.settings.retention_months))
+    settings = ctx.services.settings
+    contact = f" ({settings.privacy_contact})" if settings.privacy_contact else ""
+    turn.say(ctx.t("privacy.notice", months=settings.retention_months, contact=contact))
 
 
 COMMANDS = (
