@@ -284,3 +284,10 @@ def test_a_push_written_outside_the_schedule_lasts_until_its_phase_ends() -> Non
     # between two phases (the publication notices before the vote): the next one's end
     assert calendar.written_until(datetime(2027, 2, 5, 10, 0, tzinfo=paris)) == end_of_vote
     assert calendar.written_until(datetime(2028, 2, 1, 10, 0, tzinfo=paris)) is None
+
+
+def test_counted_phrases_agree_with_one() -> None:
+    """Found in a terminal trial: « et de même pour les 1 autres »."""
+    catalogue = default_catalogue()
+    assert catalogue.t("triage.chat.published_more", count=1) == " et de même pour l’autre"
+    assert catalogue.t("triage.chat.published_more", count=3) == " et de même pour les 3 autres"

@@ -347,7 +347,7 @@ def test_imported_contributions_are_stored_once_as_an_agent_would_have(  # type:
     )
     assert len(store.contributions()) == 3
     code, out, _ = recueil("import", "contributions", str(path))
-    assert code == 0 and "3 contributions importées, de B-0004 à B-0005." in out, out
+    assert code == 0 and "3 contributions importées : de B-0004 à B-0005 et S-0001." in out, out
     views = {v.contribution.reference: v for v in store.contributions()}
     need, service, formula = views["B-0004"], views["S-0001"], views["B-0005"]
     assert need.author.transport == IMPORT_TRANSPORT and need.author.profile is None

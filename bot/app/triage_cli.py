@@ -206,6 +206,18 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
+def _spans(references: list[str]) -> str:
+    """``B-0001 … B-0019, S-0001`` as « de B-0001 à B-0019 et S-0001 »: each kind's span
+    (a trial read « de B-0001 à B-0019 » for an import that also made S-0001)."""
+    by_kind: dict[str, list[str]] = {}
+    for reference in references:
+        by_kind.setdefault(reference.split("-", 1)[0], []).append(reference)
+    spans = [
+        kind[0] if len(kind) == 1 else f"de {min(kind)} à {max(kind)}" for kind in by_kind.values()
+    ]
+    return " et ".join(spans)
+
+
 def _import_report(result: ImportResult, references: list[str], dry_run: bool) -> str:
     count = len(result.contributions)
     lines = [
@@ -213,7 +225,7 @@ def _import_report(result: ImportResult, references: list[str], dry_run: bool) -
         + " (essai : rien n’a été enregistré)."
         if dry_run
         else plural(count, "# contribution importée|# contributions importées")
-        + (f", de {references[0]} à {references[-1]}." if references else ".")
+        + (f" : {_spans(references)}." if references else ".")
     ]
     if result.already_imported:
         lines.append(
