@@ -4,6 +4,7 @@ name (announcements, news, rejection reasons); never applied to what agents type
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 NBSP = "\u00a0"  # espace insécable, before « : » and inside guillemets
 NNBSP = "\u202f"  # espace fine insécable, before « ; ! ? »
@@ -17,6 +18,13 @@ _CLOSE_QUOTE = re.compile(r"[ \u00a0\u202f]*»")
 def decimal(value: float, digits: int = 2) -> str:
     """A number as French writes it: ``0.29`` becomes ``0,29``."""
     return f"{value:.{digits}f}".replace(".", ",")
+
+
+def listing(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: ``B-0003 et B-0012``, ``a, b et c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} et {items[-1]}"
 
 
 def integer(value: float) -> str:

@@ -54,7 +54,7 @@ async def test_each_change_says_what_changed_and_its_undo_restores_it(admin, sto
     await say(admin, "!creer B-0004 : Cantine")
 
     steps = [
-        ("!ajouter P-001 B-0003 B-0004", "B-0004 venait de P-002"),
+        ("!ajouter P-001 B-0003 B-0004", "Ajoutées : B-0003 et B-0004. B-0004 venait de P-002"),
         ("!enlever P-001 B-0002", "retirée de P-001"),
         ("!fusionner P-001 P-002", "P-002 a rejoint P-001"),
         (
@@ -108,6 +108,7 @@ async def test_a_refused_change_is_explained_and_writes_nothing(admin, store: St
         ("!fusionner P-001 P-001", "On ne fusionne pas la proposition P-001 avec elle-même."),
         ("!creer B-0002", "Usage : « !creer B-0001 B-0002 : Titre de la proposition »"),
         ("!statut P-001 archivee", "Usage : « !statut P-001 brouillon »"),
+        ("!fiche", "Usage : « !fiche P-001 »"),
         # statuses and numbers as they read (found in a terminal trial: « non_retenue »)
         ("!statut P-001 fusionnee", "est « brouillon » : elle ne peut pas passer à « fusionnée »"),
         ("!decrire P-001 " + "x" * 4001, "la limite est de 4 000"),

@@ -20,6 +20,7 @@ from bot.dialogue.context import Context
 from bot.dialogue.parsing import fold
 from bot.dialogue.turn import Turn
 from config.calendar import french_date
+from config.typography import listing
 from storage.models import PROPOSAL_STATUSES
 from storage.store import TriageRefused
 
@@ -165,6 +166,10 @@ def run_triage(turn: Turn, argument: str) -> None:
 
 
 def run_show(turn: Turn, argument: str) -> None:
+    if not argument.strip():  # not « Aucune proposition ne porte la référence «  » »
+        usage = turn.ctx.t("commands.fiche.usage")
+        turn.say(turn.ctx.t("triage.chat.usage", usage=usage))
+        return
     _show_page(turn, "fiche", argument.strip(), 0)
 
 
@@ -248,7 +253,7 @@ def run_add(turn: Turn, argument: str) -> str | None:
         title=record.title,
         count=record.contributions,
         added=len(references),
-        references=" ".join(references),
+        listed=listing(references),
         moved="".join(
             ctx.t("triage.chat.moved_from", contribution=r, proposal=p) for r, p in moved
         ),
@@ -267,7 +272,8 @@ def run_remove(turn: Turn, argument: str) -> str | None:
     return ctx.t(
         "triage.chat.removed",
         reference=record.reference,
-        references=" ".join(references),
+        references=" ".join(references),  # the undo command's
+        listed=listing(references),
         removed=len(references),
         count=record.contributions,
     )
