@@ -48,12 +48,15 @@ from nlp.training.textcat import TrainingPlan, training_environment
 
 TOLERANCE = 0.02
 """Full retraining: held-out figures within this of the shipped model's."""
-PAIR_FLIPS = 2
-"""Full retraining of the need types: on another machine, a pair or two of the few dozen
+PAIR_FLIPS = 4
+"""Full retraining of the need types: on another machine, a few pairs of the few dozen
 shown may cross the threshold, more than ``TOLERANCE`` on so few (blis, like numpy, picks
-its kernels by CPU, which the recorded environment does not tell). Seen once, on an AMD
-EPYC with the same recorded environment: pairs.jsonl precision 32 of 35 shown (0.914) for
-the shipped model, 31 of 33 (0.939) retrained."""
+its kernels by CPU, which the recorded environment does not tell). Seen on AMD EPYC
+machines with the same recorded environment: pairs.jsonl precision 32 of 35 shown (0.914)
+for the shipped model, 31 of 33 (0.939) retrained (session 9); dev_pairs.jsonl precision
+0.805 shipped, 0.771 retrained, three pairs' worth (session 10, the CI run of 164870e's
+parent). A broken training moves dozens of pairs, not four; the reduced retraining above
+checks reproducibility bit for bit."""
 
 REFERENCE = Path(__file__).with_name("data") / "retrain_reference.json"
 WRITE_REFERENCE = os.environ.get("RECUEIL_WRITE_REFERENCE") == "1"
