@@ -6,6 +6,7 @@ Tables are taken from the SQLModel models; every statement takes bind parameters
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -104,6 +105,17 @@ QUEUED_COLUMNS = (
     "claimed_at",
     "claimed_by",
 )
+
+
+def author_still_speaks_for(agent_id: Any, collectivite_id: Any) -> sa.ColumnElement[bool]:
+    """Whether the agent who gave a support or made an offer still speaks for its
+    collectivité (neither moved to another nor erased); if not, any of its agents may
+    withdraw it."""
+    return sa.exists().where(
+        agents.c.id == agent_id,
+        agents.c.collectivite_id == collectivite_id,
+        agents.c.erased_at.is_(None),
+    )
 
 
 @functools.lru_cache(maxsize=64)

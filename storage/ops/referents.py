@@ -173,15 +173,9 @@ class ReferentOps(AuditOps, TxBase):
                 _o.c.collectivite_id,
                 _o.c.withdrawn_at,
                 _p.c.reference,
-                # its author still speaks for the collectivité (else any of its agents may
-                # withdraw it: one who moved to another, or was erased, cannot)
-                sa.exists()
-                .where(
-                    _a.c.id == _o.c.agent_id,
-                    _a.c.collectivite_id == _o.c.collectivite_id,
-                    _a.c.erased_at.is_(None),
-                )
-                .label("author_here"),
+                sql.author_still_speaks_for(_o.c.agent_id, _o.c.collectivite_id).label(
+                    "author_here"
+                ),
             )
             .join(_p, _p.c.id == _o.c.proposal_id)
             .where(_o.c.reference == offer_reference)

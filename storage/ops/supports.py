@@ -14,13 +14,13 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from storage.models import Agent, Proposal, Support
+from storage.models import Proposal, Support
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase
 from storage.ops.vouching import vouched
+from storage.statements import author_still_speaks_for
 
 _s = Support.__table__  # type: ignore[attr-defined]
-_a = Agent.__table__  # type: ignore[attr-defined]
 _p = Proposal.__table__  # type: ignore[attr-defined]
 
 OPEN_TO_VOTE = "publiee"
@@ -87,21 +87,13 @@ _RENEW = (
     )
 )
 # What a withdrawal needs, in one read: the proposal and the collectivité's standing support.
-# ``author_here``: its author still speaks for the collectivité (neither moved to another
-# nor erased); else any of its agents may withdraw it.
 _TO_WITHDRAW = (
     sa.select(
         _p.c.id,
         _p.c.reference,
         _s.c.id.label("support_id"),
         _s.c.agent_id,
-        sa.exists()
-        .where(
-            _a.c.id == _s.c.agent_id,
-            _a.c.collectivite_id == _s.c.collectivite_id,
-            _a.c.erased_at.is_(None),
-        )
-        .label("author_here"),
+        author_still_speaks_for(_s.c.agent_id, _s.c.collectivite_id).label("author_here"),
     )
     .select_from(_WITH_STANDING_SUPPORT)
     .where(_p.c.reference == sa.bindparam("reference"))
