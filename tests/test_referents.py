@@ -22,6 +22,7 @@ from storage.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 DURING_COLLECTE = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
+AFTER_VOTE = datetime(2027, 3, 20, 10, 0, tzinfo=PARIS)
 REFERENTS_OPEN = datetime(2027, 4, 1, 10, 0, tzinfo=PARIS)  # a Thursday
 A_WEEK_LATER = datetime(2027, 4, 8, 10, 0, tzinfo=PARIS)
 AFTER_REFERENTS = datetime(2027, 5, 3, 10, 0, tzinfo=PARIS)
@@ -307,7 +308,17 @@ async def test_each_laureates_call_reaches_its_people_first_then_everyone_once(
     people = await laureates(agent_factory, store, clock)
     for agent in people.everyone:
         transport.pop(agent.key)
+    admin = agent_factory("admin")
+    clock.now = AFTER_VOTE
+    await admin.say("!envois")  # the laureates are chosen: their calls are planned
+    for call, day in [("P-001", "1er avril"), ("P-002", "1er avril"), ("tous", "8 avril")]:
+        assert fr(f"• referents-appel-{call} : prévu le {day} 2027") in admin.text
     clock.now = REFERENTS_OPEN
+    await admin.say("!envois")
+    assert fr("• referents-appel-P-001 : dû maintenant, pour les contributeurs") in admin.text
+    assert fr("• referents-appel-tous : prévu le 8 avril 2027, pour tous les inscrits") in (
+        admin.text
+    )
     assert await announcer.tick(engine) == ["referents-appel-P-001", "referents-appel-P-002"]
     assert await announcer.tick(engine) == []
     restarted = Engine(services, store, clock=clock)
@@ -320,6 +331,10 @@ async def test_each_laureates_call_reaches_its_people_first_then_everyone_once(
     assert "P-002" in chloe_call and fr("Tapez « volontaire »") in chloe_call
     assert calls(transport, people.eve) == []
 
+    await admin.say("!envois")
+    assert fr("• referents-appel-P-002, pour les contributeurs et les soutiens de P-002") in (
+        admin.text
+    )
     clock.now = A_WEEK_LATER
     assert await announcer.tick(restarted) == ["referents-appel-tous"]
     assert await announcer.tick(restarted) == []

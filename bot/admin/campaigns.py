@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.consultation.campaigns import audience_label, progress_report
 from bot.consultation.pushes import PUSH_COUNTER, PushDraft
+from bot.consultation.referent_calls import planned_in
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
@@ -19,8 +20,14 @@ TEXT_MAX = 2000
 def envois(turn: Turn, argument: str) -> None:
     ctx = turn.ctx
     calendar = ctx.services.calendar
+    today = calendar.today(ctx.now)
     progress = stored.progress(ctx.tx)
-    turn.say(progress_report(ctx.t, calendar, calendar.today(ctx.now), progress))
+    calls = planned_in(ctx.tx, calendar, today, ctx.services.settings.referent_call_delay_days)
+    turn.say(
+        progress_report(
+            ctx.t, calendar, today, progress, calls_due=calls.due, calls_upcoming=calls.upcoming
+        )
+    )
 
 
 def annoncer(turn: Turn, argument: str) -> None:

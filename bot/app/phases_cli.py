@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app.services import clock_of, open_store
 from bot.consultation.campaigns import progress_report
+from bot.consultation.referent_calls import planned_in
 from config.calendar import Calendar, french_date, french_span
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -37,7 +38,18 @@ def phases_report(settings: Settings) -> str:
     try:
         with store.transaction() as tx:
             progress = stored.progress(tx)
+            calls = planned_in(tx, calendar, today, settings.referent_call_delay_days)
     finally:
         store.close()
-    lines.append(progress_report(catalogue.t, calendar, today, progress, ALL_UPCOMING))
+    lines.append(
+        progress_report(
+            catalogue.t,
+            calendar,
+            today,
+            progress,
+            ALL_UPCOMING,
+            calls_due=calls.due,
+            calls_upcoming=calls.upcoming,
+        )
+    )
     return "\n".join(lines)

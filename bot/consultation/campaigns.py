@@ -92,9 +92,12 @@ def progress_report(
     today: date,
     progress: Sequence[stored.CampaignProgress],
     upcoming_shown: int = UPCOMING_SHOWN,
+    calls_due: Sequence[Campaign] = (),
+    calls_upcoming: Sequence[tuple[Campaign, date]] = (),
 ) -> str:
-    """Every campaign with its deliveries by status, then what is due and what comes next;
-    the title counts the lines listed."""
+    """Every campaign with its deliveries by status, then what is due and what comes next
+    (the calendar's announcements and the référent calls, ``calls_*``, which are written
+    from the laureates); the title counts the lines listed."""
     lines = []
     for item in progress:
         lines.append(
@@ -111,17 +114,22 @@ def progress_report(
             )
         )
     recorded = {item.id for item in progress}
-    for announcement in plan(calendar, today, recorded).due:
-        audience = audience_label(t, announcement.audience)
-        lines.append(t("campaigns.due", id=announcement.id, audience=audience))
-    upcoming = [a for a in calendar.announcements() if a.id not in recorded and a.on > today]
-    for announcement in upcoming[:upcoming_shown]:
+    due = [(a.id, a.audience) for a in plan(calendar, today, recorded).due]
+    for ident, audience in due + [(c.id, c.audience) for c in calls_due]:
+        lines.append(t("campaigns.due", id=ident, audience=audience_label(t, audience)))
+    upcoming = [
+        (a.on, a.id, a.audience)
+        for a in calendar.announcements()
+        if a.id not in recorded and a.on > today
+    ] + [(on, c.id, c.audience) for c, on in calls_upcoming]
+    upcoming.sort(key=lambda item: item[0])  # stable: the calendar's order on one day
+    for on, ident, audience in upcoming[:upcoming_shown]:
         lines.append(
             t(
                 "campaigns.upcoming",
-                id=announcement.id,
-                date=french_date(announcement.on),
-                audience=audience_label(t, announcement.audience),
+                id=ident,
+                date=french_date(on),
+                audience=audience_label(t, audience),
             )
         )
     return "\n".join([t("campaigns.title", count=len(lines)), *lines])
