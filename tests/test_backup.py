@@ -61,6 +61,15 @@ def test_a_backup_taken_while_the_base_is_open_restores_into_an_empty_data_direc
     assert restored.returncode == 0, restored.stderr
     assert queued_texts(fresh / "recueil.sqlite3") == ["sauvée"]
     assert "à jour" in recueil(fresh, "db", "current").stdout
+    assert "gardée" not in restored.stdout  # an empty data directory: nothing to keep
+
+    # Restoring over a base keeps what it replaces: the wrong file restored is undone.
+    over = recueil(live, "db", "restore", str(tmp_path / "sauvegarde.sqlite3"))
+    assert over.returncode == 0, over.stderr
+    assert queued_texts(live / "recueil.sqlite3") == ["sauvée"]
+    [kept] = live.glob("recueil-avant-restauration-*.sqlite3")
+    assert f"« {kept} »" in over.stdout.replace("\u00a0", " ")
+    assert queued_texts(kept) == ["sauvée", "plus tard"]
 
 
 def test_restoring_a_file_that_is_not_a_backup_leaves_the_base_alone(tmp_path: Path) -> None:

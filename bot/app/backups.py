@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from bot.app.instance import single_instance
 from config.catalogue import Catalogue
 from config.settings import Settings
-from storage.backup import BackupError, backup, restore, sqlite_path
+from storage.backup import BackupError, backup, check, restore, sqlite_path
 
 
 def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int:
@@ -32,12 +33,27 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         return 0
     with single_instance(settings, catalogue):  # never under a running bot
         try:
-            restore(file, database)
+            check(file)
         except BackupError as exc:
             print(catalogue.t("backup.unusable", file=file, reason=exc), file=sys.stderr)
             return 1
+        kept = _keep_current(database, settings)
+        restore(file, database)
     print(catalogue.t("backup.restored", file=file, database=database))
+    if kept is not None:
+        print(catalogue.t("backup.kept", file=kept))
     return 0
+
+
+def _keep_current(database: Path, settings: Settings) -> Path | None:
+    """A copy of the base about to be replaced (a restore from the wrong file is undone by
+    restoring this copy), beside it, named with the local time."""
+    if not database.exists() or database.stat().st_size == 0:
+        return None
+    stamp = datetime.now(settings.zone).strftime("%Y%m%d-%H%M%S")
+    kept = database.with_name(f"{database.stem}-avant-restauration-{stamp}{database.suffix}")
+    backup(database, kept)
+    return kept
 
 
 def _without_password(url: str) -> str:
