@@ -40,7 +40,7 @@ from webhook_load import (
 from storage.models import Campaign
 from storage.store import Store
 
-AGENTS = 50
+AGENTS = 25
 BURST = 3
 OPENING, REMINDER = "collecte-ouverture", "collecte-rappel-j10"
 CALENDAR = """
