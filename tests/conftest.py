@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -93,3 +94,14 @@ def agent_factory(engine: Engine, transport: FakeTransport):  # type: ignore[no-
 
 def texts(replies: list[Outgoing]) -> str:
     return "\n".join(getattr(r, "text", "") or getattr(r, "question", "") for r in replies)
+
+
+@pytest.fixture(scope="session")
+def reduced_thematique_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reduced thématique model (``test_nlp_retrain``), trained once per worker: its
+    reproduction is checked there, and ``test_learning`` compares retrainings with it."""
+    from test_nlp_retrain import reduced_thematique
+
+    output = tmp_path_factory.mktemp("reduced-thematique")
+    reduced_thematique(output)
+    return output

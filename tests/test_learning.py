@@ -197,13 +197,6 @@ RESEAU_DE_CHALEUR = (
 """A held-out text (not written for this test) that the reduced model files elsewhere."""
 
 
-@pytest.fixture(scope="module")
-def reduced_without_feedback(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("reduced")
-    reduced_thematique_model(output, None)
-    return output
-
-
 def reduced_thematique_model(output: Path, feedback: Feedback | None) -> SpacyClassifier:
     shipped = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
     build_model(
@@ -219,7 +212,7 @@ def reduced_thematique_model(output: Path, feedback: Feedback | None) -> SpacyCl
 
 
 async def test_a_thematique_corrected_in_the_conversation_is_learned(
-    engine, store: Store, reduced_without_feedback: Path, tmp_path: Path
+    engine, store: Store, database_url: str, reduced_thematique_dir: Path, tmp_path: Path
 ) -> None:
     """From the agent's correction in chat to the retrained model's answer on that text."""
     agent_ = agent(engine, "alice")
@@ -236,8 +229,10 @@ async def test_a_thematique_corrected_in_the_conversation_is_learned(
     [decision] = found.thematiques
     assert (decision.key, decision.thematique) == ("B-0001", "energies_dechets")
     text = decision.text
+    if not database_url.startswith("sqlite"):
+        return  # the same decision read back; the retraining reads it, not the database: once
 
-    before = SpacyClassifier.load(reduced_without_feedback).predict(text).best[0]
+    before = SpacyClassifier.load(reduced_thematique_dir).predict(text).best[0]
     assert before != "energies_dechets"  # what makes the test worth running
     after = reduced_thematique_model(tmp_path, found).predict(text).best[0]
     assert after == "energies_dechets"

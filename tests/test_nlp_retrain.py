@@ -84,8 +84,9 @@ def top_predictions(nlp: Language, texts: Sequence[str]) -> list[list[list[Any]]
     return out
 
 
-def reduced_thematique(output: Path) -> dict[str, Any]:
-    """Built as ``recueil nlp train`` builds, with the shipped calibration and fewer epochs."""
+def reduced_thematique(output: Path) -> None:
+    """Built as ``recueil nlp train`` builds, with the shipped calibration and fewer epochs
+    (the ``reduced_thematique_dir`` fixture, once per worker)."""
     taxonomy = default_taxonomy()
     shipped = json.loads((MODEL_DIR / SETTINGS_FILE).read_text(encoding="utf-8"))
     build_model(
@@ -96,6 +97,10 @@ def reduced_thematique(output: Path) -> dict[str, Any]:
         needs=False,
         log=str,
     )
+
+
+def reduced_thematique_read(output: Path) -> dict[str, Any]:
+    """What the reference records of the reduced model: its training size and top labels."""
     classifier = SpacyClassifier.load(output)
     lines = json.loads((output / SETTINGS_FILE).read_text(encoding="utf-8"))["training_lines"]
     return {"lines": lines, "top": top_predictions(classifier.nlp, probes())}
@@ -169,9 +174,9 @@ def check_or_write(part: str, got: dict[str, Any], reference: dict[str, Any]) ->
 
 
 def test_reduced_retraining_of_the_thematique_reproduces_the_reference(
-    reference: dict[str, Any], tmp_path: Path
+    reference: dict[str, Any], reduced_thematique_dir: Path
 ) -> None:
-    check_or_write("thematique", reduced_thematique(tmp_path), reference)
+    check_or_write("thematique", reduced_thematique_read(reduced_thematique_dir), reference)
 
 
 def test_reduced_retraining_of_the_need_types_reproduces_the_reference(
