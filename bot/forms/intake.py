@@ -142,7 +142,9 @@ class CollectiviteField(FormField):
             state.sub = {"declined": True}
             return Reject(ctx.t("form.profil.collectivite.not_found", query=query))
         if len(found) == 1 and _certain(query, found[0]):
-            return Accept(collectivite_value(found[0]))
+            value = collectivite_value(found[0])
+            notice = ctx.t("form.profil.collectivite.understood", label=value["label"])
+            return Accept(value, notice)
         homonyms = referential.is_homonym_set(found) and all(r.kind == "commune" for r in found)
         state.sub = {
             "query": query,
