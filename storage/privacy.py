@@ -54,6 +54,21 @@ referent_offers: sa.Table = ReferentOffer.__table__  # type: ignore[attr-defined
 platform_messages: sa.Table = PlatformMessage.__table__  # type: ignore[attr-defined]
 agent_vouches: sa.Table = AgentVouch.__table__  # type: ignore[attr-defined]
 follows: sa.Table = ProposalFollow.__table__  # type: ignore[attr-defined]
+EXPORTED_TABLES: dict[str, sa.Table] = {
+    "agent": agents,
+    "collectivite": collectivites,
+    "contribution": contributions,
+    "support": supports,
+    "referent_offer": referent_offers,
+    "agent_vouch": agent_vouches,
+    "proposal_follow": follows,
+    "conversation": conversations,
+    "delivery": deliveries,
+    "platform_message": platform_messages,
+    "audit_log": audit,
+}
+"""The sections of :func:`agent_data` (besides ``exported_at``), each with its table: its
+rows show every column of it, under the column's name."""
 ERASED_PREFIX = "erased:"
 EXPORT_TEXT_LIMIT = 1000
 """Longer message texts are cut in the export: an earlier export sent as text would
@@ -104,8 +119,10 @@ def _chats_of(tx: Tx, transport: str, user_id: str) -> list[str]:
 def agent_data(tx: Tx, transport: str, user_id: str, *, now: datetime) -> dict[str, Any]:
     """Everything stored about the agent, table by table, as JSON-ready values.
 
-    Keys are table names; each row keeps every column. Message payloads are shown with
-    files by their size and long texts cut (:data:`EXPORT_TEXT_LIMIT`).
+    Keys are ``exported_at`` and those of :data:`EXPORTED_TABLES`; each row keeps every
+    column, by its name. Message payloads are shown with files by their size and long texts
+    cut (:data:`EXPORT_TEXT_LIMIT`). What the agent reads, in French, is the bot's
+    business (:mod:`bot.consultation.personal_data`).
     """
     connection = tx.connection
     agent_id = agent_id_of(tx, transport, user_id)

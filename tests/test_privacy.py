@@ -1,7 +1,8 @@
 """RGPD in the conversation: an agent sees everything stored about them, and can erase it.
 
 The export and the erasure are checked table by table against ``storage/models.py``: a
-table added later must be classified here (personal or not) or these tests fail.
+table added later must be classified here (personal or not) or these tests fail, and a
+column added to an exported table must have its French name in ``config/messages.toml``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from sqlmodel import SQLModel
 from test_intake import describe_need, register
 
 from bot.app.privacy import erase_inactive_agents, months_before, purge_delivered
+from bot.consultation.contributions import COLUMNS
+from bot.consultation.recurrence import SHOWN_KEY
 from bot.core.transport import Capability
 from bot.core.values import OutFile, OutText, outgoing_to_dict
+from bot.forms.intake import build_forms
+from config.catalogue import default_catalogue
 from config.typography import french as fr
 from storage import privacy
 from storage.models import AgentVouch, Proposal, ProposalFollow, ReferentOffer, Support
+from storage.ops.triage_files import IMPORT_KEY
 from storage.store import Store
 
 EMAIL = "camille.zebulon@villeurbanne.fr"
@@ -127,6 +133,55 @@ def every_table() -> list[sa.Table]:
     return list(SQLModel.metadata.sorted_tables)
 
 
+def section(name: str) -> str:
+    """The French name of an export section (``agent`` → « profil »)."""
+    return default_catalogue().t(f"privacy.export.sections.{name}")
+
+
+def field(table: str, column: str) -> str:
+    """The French name of a column in the export (``agent.email`` → « adresse électronique »)."""
+    return default_catalogue().t(f"privacy.export.fields.{table}.{column}")
+
+
+def answer(name: str) -> str:
+    """The French name of a contribution's answer (``beneficiaries`` → « bénéficiaires »)."""
+    return default_catalogue().t(f"privacy.export.answers.{name}")
+
+
+def contribution_answers() -> set[str]:
+    """Every key a contribution's ``answers`` may hold: the forms' questions without a column
+    of their own, what the search for the same need keeps, what an import records."""
+    forms = build_forms()
+    asked = {f.name for kind in ("besoin", "service") for f in forms[kind].fields}
+    return asked - set(COLUMNS) | {"services_suggested", SHOWN_KEY, IMPORT_KEY, "reference_source"}
+
+
+def test_every_exported_column_has_a_french_name() -> None:
+    """A migration adding a column to an exported table (or a question added to a form) must
+    be named for the agent, or ``mes données`` would show its English name."""
+    catalogue = default_catalogue()
+    tables = privacy.EXPORTED_TABLES
+    keys = [f"privacy.export.sections.{name}" for name in ("exported_at", *tables)]
+    keys += [
+        f"privacy.export.fields.{name}.{column.name}"
+        for name, table in tables.items()
+        for column in table.c
+    ]
+    keys += [f"privacy.export.answers.{name}" for name in contribution_answers()]
+    assert [key for key in keys if not catalogue.has(key)] == []
+    stale = [
+        key for key in catalogue.all_keys() if key.startswith("privacy.export.") and key not in keys
+    ]
+    assert stale == [], "names of sections or columns that are no longer exported"
+    sections = [catalogue.t(f"privacy.export.sections.{name}") for name in ("exported_at", *tables)]
+    assert len(set(sections)) == len(sections)
+    for name, table in tables.items():  # two columns under one name: one would be lost
+        names = [catalogue.t(f"privacy.export.fields.{name}.{c.name}") for c in table.c]
+        assert len(set(names)) == len(names), name
+    answers = [catalogue.t(f"privacy.export.answers.{name}") for name in contribution_answers()]
+    assert len(set(answers)) == len(answers)
+
+
 async def test_the_export_holds_every_field_stored_about_the_agent(
     agent_factory, store: Store
 ) -> None:
@@ -150,22 +205,37 @@ async def test_the_export_holds_every_field_stored_about_the_agent(
     assert "tout ce qui est enregistré" in file.caption
     exported = json.loads(file.content)
 
+    assert set(exported) == {section(n) for n in ("exported_at", *privacy.EXPORTED_TABLES)}
     for name, rows in expected.items():
-        shown = exported[name]
+        shown = exported[section(name)]
         shown = [shown] if isinstance(shown, dict) else shown
-        assert sorted(r["id"] for r in shown) == sorted(r["id"] for r in rows), name
-        by_id = {r["id"]: r for r in shown}
+        number = field(name, "id")
+        assert sorted(r[number] for r in shown) == sorted(r["id"] for r in rows), name
+        by_id = {r[number]: r for r in shown}
         for row in rows:
+            assert set(by_id[row["id"]]) == {field(name, column) for column in row}, name
             for column, value in row.items():
+                value_shown = by_id[row["id"]][field(name, column)]
                 if name == "delivery" and column == "payload":  # files by size, texts cut
-                    assert by_id[row["id"]][column]["type"] == value["type"]
-                    continue
-                assert by_id[row["id"]][column] == as_json(value), (name, column)
-    assert exported["agent"]["email"] == EMAIL
-    assert exported["agent"]["fonction"] == FONCTION
-    assert exported["collectivite"]["name"] == "Villeurbanne"
-    assert exported["contribution"][0]["description"].startswith("Les habitants appellent")
-    assert exported["conversation"][0]["state"]["stack"], "the conversation state is there"
+                    assert value_shown["type"] == value["type"]
+                elif name == "contribution" and column == "answers":  # keys in French too
+                    assert list(value_shown.values()) == list(value.values())
+                    assert len(value_shown) == len(value)
+                else:
+                    assert value_shown == as_json(value), (name, column)
+    assert exported["profil"]["adresse électronique"] == EMAIL
+    assert exported["profil"]["fonction"] == FONCTION
+    assert exported["collectivité"]["nom"] == "Villeurbanne"
+    [contribution] = exported["contributions"]
+    assert contribution["description"].startswith("Les habitants appellent")
+    assert contribution["créée le"] == expected["contribution"][0]["created_at"].isoformat()
+    answers = expected["contribution"][0]["answers"]
+    assert {answer(name) for name in answers} == set(contribution["autres réponses"])
+    assert contribution["autres réponses"]["bénéficiaires"] == answers["beneficiaries"]
+    assert contribution["autres réponses"]["situation actuelle"] == answers["current_handling"]
+    [offer] = exported["engagements de territoire référent"]
+    assert offer["ce que la collectivité apporte"].startswith("Nous testerons")
+    assert exported["conversations"][0]["état de la conversation"]["stack"], "the state is there"
     assert "someone-else" not in file.content.decode()
 
 
@@ -179,7 +249,9 @@ async def test_the_export_goes_as_text_where_files_cannot_be_sent(agent_factory,
     assert "ne permet pas au bot d’envoyer de fichier" in intro.text  # type: ignore[union-attr]
     assert all(len(p.text) <= 3500 for p in parts)  # type: ignore[union-attr]
     exported = json.loads("".join(p.text for p in parts))  # type: ignore[union-attr]
-    assert exported["agent"]["email"] == EMAIL
+    assert set(exported) == {section(n) for n in ("exported_at", *privacy.EXPORTED_TABLES)}
+    assert exported["profil"]["adresse électronique"] == EMAIL
+    assert exported["profil"]["identifiant sur la messagerie"] == USER
 
 
 def scan(store: Store, needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -246,7 +318,7 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
     await camille.say("mes données")
     assert EMAIL not in camille.text
     exported = json.loads(next(m for m in camille.last if isinstance(m, OutFile)).content)
-    assert exported["agent"] is None and exported["contribution"] == []
+    assert exported["profil"] is None and exported["contributions"] == []
 
 
 async def test_erasure_refused_keeps_everything(agent_factory, store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.consultation.personal_data import in_french
 from bot.core.values import OutFile
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
@@ -15,10 +16,12 @@ TEXT_CHUNK = 3500
 
 
 def mes_donnees(turn: Turn, argument: str) -> None:
-    """Everything stored about the agent: a JSON file, or text where files cannot be sent."""
+    """Everything stored about the agent, under French names: a JSON file, or the same JSON
+    as text where files cannot be sent."""
     ctx = turn.ctx
     data = privacy.agent_data(ctx.tx, ctx.key.transport, ctx.key.user, now=ctx.now)
-    content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    shown = in_french(ctx.catalogue, data)
+    content = json.dumps(shown, ensure_ascii=False, indent=2, sort_keys=False)
     if ctx.can_send_files:
         name = f"mes-donnees-{ctx.local_now.strftime('%Y%m%d-%H%M')}.json"
         caption = ctx.t("privacy.export_caption")

@@ -31,9 +31,9 @@ async def test_mes_donnees_arrives_as_a_json_document_and_erasure_forgets_the_ag
     stored = fake_bot_api.files[document.file_id or ""]
     assert stored.file_name.startswith("mes-donnees-") and stored.file_name.endswith(".json")
     exported = json.loads(stored.content)
-    assert exported["agent"]["user_id"] == "4242"
-    assert exported["agent"]["email"] == "camille@villeurbanne.fr"
-    assert exported["conversation"][0]["chat_id"] == "4242"
+    assert exported["profil"]["identifiant sur la messagerie"] == "4242"
+    assert exported["profil"]["adresse électronique"] == "camille@villeurbanne.fr"
+    assert exported["conversations"][0]["identifiant de la conversation"] == "4242"
 
     confirm = await agent.say("supprimer mes données")
     assert "Voulez-vous vraiment effacer" in agent.text_of(confirm)
