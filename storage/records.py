@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.keys import ConversationKey
-from storage.models import Agent, Collectivite, Contribution
+from storage.models import Agent, Collectivite, Contribution, Proposal
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +69,13 @@ class ContributionSummary:
 
 @dataclass(frozen=True, slots=True)
 class ContributionView:
-    """A contribution with its collectivité and author, for listings and exports."""
+    """A contribution with its collectivité and author, for listings and exports, and the
+    proposal triage grouped it into (its status, message and link are on the contribution)."""
 
     contribution: Contribution
     collectivite: Collectivite
     author: Agent
+    proposal: Proposal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ import pytest
 from test_intake import register
 from triage_seed import seed
 
+from bot.consultation.export import TRIAGE_COLUMNS
+from bot.consultation.spreadsheet import read_table
 from bot.consultation.triage_store import stored_triage
+from bot.core.values import OutFile
 from storage.store import Store
 
 
@@ -150,3 +153,32 @@ async def test_an_agent_cannot_triage(agent_factory, store: Store) -> None:  # t
     for command in ("!creer B-0001 : Salles", "!publier", "!rejeter B-0002 non"):
         assert "réservée aux administrateurs" in await say(alice, command)
     assert snapshot(store) == before
+
+
+async def test_the_export_in_chat_says_what_triage_made_of_each_contribution(admin) -> None:  # type: ignore[no-untyped-def]
+    """The administrator triages with the chat commands, then « !export »: the spreadsheet
+    answers « qu’est devenue cette contribution ? » without a look at « !fiche »."""
+    await say(admin, "!creer B-0001 B-0002 : Réserver les salles communales")
+    await say(admin, "!rejeter B-0003 Hors du champ de la consultation.")
+    await say(
+        admin, "!reorienter B-0005 Le guichet national le fait déjà. https://www.service-public.fr"
+    )
+    await admin.say("!export")
+    [file] = [m for m in admin.last if isinstance(m, OutFile)]
+    rows = {r.get("reference"): r for r in read_table(file.content).rows}
+
+    def triage(reference: str) -> tuple[str, ...]:
+        return tuple(rows[reference].get(c) for c in ("statut", *TRIAGE_COLUMNS))
+
+    grouped = ("regroupee", "P-001", "Réserver les salles communales", "brouillon", "", "")
+    assert triage("B-0001") == triage("B-0002") == grouped
+    assert triage("B-0003") == ("rejetee", "", "", "", "Hors du champ de la consultation.", "")
+    assert triage("B-0005") == (
+        "reorientee",
+        "",
+        "",
+        "",
+        "Le guichet national le fait déjà.",
+        "https://www.service-public.fr",
+    )
+    assert triage("B-0004") == ("soumise", "", "", "", "", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from bot.consultation.export import (
 from bot.consultation.spreadsheet import FORMULA_STARTS, read_table
 from bot.core.values import OutFile
 from config.taxonomy import Taxonomy
+from storage.models import Proposal
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 PLUS = "+33 4 72 00 00 00 : " + SALLES[1]
@@ -132,4 +134,20 @@ def test_a_leading_tab_or_carriage_return_is_neutralised_too() -> None:
         ("\tOnglet", "\rRetour chariot"),
         ("\r=1+1", "-2+3+cmd|' /C calc'!A0"),
         ("@SUM(A1)", "'=déjà échappé"),
+    ]
+
+
+def test_the_triage_columns_are_neutralised_too() -> None:
+    """A proposal's title and an administrator's message are typed in the chat too."""
+    taxonomy = Taxonomy.load()
+    grouped, rejected = view(1, "besoin", "Salles"), view(2, "besoin", "Cantine")
+    grouped = replace(grouped, proposal=Proposal(reference="P-001", title=HYPERLINK))
+    rejected.contribution.status = "rejetee"
+    rejected.contribution.triage_message = "-1 : " + PLUS
+    data = contributions_csv([grouped, rejected], taxonomy)
+    assert_inert(data)
+    back = read_table(data).rows
+    assert [(r.get("titre_proposition"), r.get("message_administrateur")) for r in back] == [
+        (HYPERLINK, ""),
+        ("", "-1 : " + PLUS),
     ]

@@ -16,6 +16,7 @@ from triage_seed import seed
 
 from bot.app.cli import main
 from bot.consultation.drafting import DRAFT_COLUMNS
+from bot.consultation.export import TRIAGE_COLUMNS
 from bot.consultation.spreadsheet import read_table, write_table
 from bot.consultation.triage_store import IMPORT_TRANSPORT, stored_triage
 from storage.store import Store
@@ -431,6 +432,123 @@ def test_the_proposals_export_lists_contributions_collectivites_and_populations(
     if fmt != "json":
         expected = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in expected.items()}
     assert {k: salles[k] for k in expected} == expected
+
+
+def triaged(store: Store) -> dict[str, str]:
+    """Four contributions as triage leaves them: two grouped into P-001, one rejected, one
+    redirected with a link; a fifth not triaged yet. Their references by what became of them."""
+    grouped, other, rejected, redirected, untriaged = seed(store, 5)
+    with store.transaction() as tx:
+        proposal = tx.create_proposal(
+            "test:admin", title="Réserver les salles en ligne", contributions=[grouped, other]
+        )
+        tx.reject_contribution("test:admin", rejected, "Hors du champ de la consultation.")
+        tx.redirect_contribution(
+            "test:admin",
+            redirected,
+            "Le guichet national le fait déjà.",
+            "https://www.service-public.fr",
+        )
+    assert proposal.reference == "P-001"
+    return {
+        "grouped": grouped,
+        "rejected": rejected,
+        "redirected": redirected,
+        "untriaged": untriaged,
+    }
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_the_contributions_export_says_what_became_of_each_contribution(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, fmt: str
+) -> None:
+    """« Qu’est devenue cette contribution ? », asked of the spreadsheet by the agency: the
+    proposal it joined, or its rejection or redirection with the administrator's message;
+    nothing yet for one not triaged."""
+    references = triaged(store)
+    path = tmp_path / f"contributions.{fmt}"
+    code, _, err = recueil("export", "--what", "contributions", "--format", fmt, "-o", str(path))
+    assert code == 0 and "5 lignes exportées" in err
+    records = json.loads(path.read_text(encoding="utf-8")) if fmt == "json" else read(path)
+    columns = ("statut", *TRIAGE_COLUMNS)
+    rows = {r["reference"]: tuple(r[c] or "" for c in columns) for r in records}
+    assert rows[references["grouped"]] == (
+        "regroupee",
+        "P-001",
+        "Réserver les salles en ligne",
+        "brouillon",
+        "",
+        "",
+    )
+    assert rows[references["rejected"]] == (
+        "rejetee",
+        "",
+        "",
+        "",
+        "Hors du champ de la consultation.",
+        "",
+    )
+    assert rows[references["redirected"]] == (
+        "reorientee",
+        "",
+        "",
+        "",
+        "Le guichet national le fait déjà.",
+        "https://www.service-public.fr",
+    )
+    assert rows[references["untriaged"]] == ("soumise", "", "", "", "", "")
+    if fmt == "json":  # not triaged: nothing, rather than an empty text
+        untriaged = next(r for r in records if r["reference"] == references["untriaged"])
+        assert {untriaged[c] for c in TRIAGE_COLUMNS} == {None}
+
+
+def test_the_contributions_export_reads_every_proposal_in_one_statement(store: Store) -> None:
+    """No query per contribution nor per proposal: the export joins the proposals."""
+    from bot.consultation.export import contributions_csv
+    from config.taxonomy import default_taxonomy
+
+    references = seed(store, 12)
+    with store.transaction() as tx:
+        for n in range(4):
+            tx.create_proposal(
+                "test:admin", title=f"P{n}", contributions=references[2 * n : 2 * n + 2]
+            )
+        tx.reject_contribution("test:admin", references[8], "Hors champ.")
+    selects: list[str] = []
+
+    def count(conn, cursor, statement: str, *args: Any) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        data = contributions_csv(store.contributions(), default_taxonomy())
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    assert len(selects) == 1, selects
+    assert [r.get("reference_proposition") for r in read_table(data).rows][:9] == [
+        *(f"P-00{n}" for n in (1, 1, 2, 2, 3, 3, 4, 4)),
+        "",
+    ]
+
+
+def test_the_contributions_export_is_not_taken_for_a_reviewed_triage_file(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path
+) -> None:
+    """Found while adding the triage columns: headed « proposition », the export passed for
+    a triage file, and « recueil proposals import » given it by mistake cleared the
+    description of P-001 (the export has no « description_proposition »)."""
+    seed(store, 3)
+    with store.transaction() as tx:
+        tx.create_proposal(
+            "test:admin", title="Salles", contributions=["B-0001"], description="Un agenda."
+        )
+    audited = audit_count(store)
+    path = tmp_path / "contributions.csv"
+    assert recueil("export", "--what", "contributions", "-o", str(path))[0] == 0
+    code, _, err = recueil("proposals", "import", str(path))
+    assert code == 1 and "colonne(s) manquante(s) : « proposition »" in err, err
+    assert audit_count(store) == audited
 
 
 def test_contributions_imported_during_a_trial_are_dated_by_its_clock(  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. A contribution row
 carries the collectivité's name and code, the author's public fields (profile and fonction;
-the email is private and never exported) and the thématique id and label.
+the email is private and never exported), the thématique id and label, and what triage made
+of it (:data:`TRIAGE_COLUMNS`).
 
 Every CSV goes through :func:`bot.consultation.spreadsheet.write_csv`, so a cell a
 spreadsheet would read as a formula (``=HYPERLINK(...)`` typed as a title) is written as
@@ -29,6 +30,23 @@ ANSWER_COLUMNS: dict[str, str] = {
 }
 """Each answer of the forms (its key in ``Contribution.answers``) and its export column:
 French, as every other column (the import also reads the English keys of older files)."""
+TRIAGE_COLUMNS: tuple[str, ...] = (
+    "reference_proposition",
+    "titre_proposition",
+    "statut_proposition",
+    "message_administrateur",
+    "lien_reorientation",
+)
+"""What became of a contribution after the triage, beside its ``statut`` (soumise, regroupee,
+reorientee, rejetee): the proposal it was grouped into (its reference, title and status,
+named as the triage file names a proposal's title), or the administrator's message (the
+redirection or the reason of the rejection) and the redirection's link. Empty while it is
+``soumise``. Last, so that the columns of files exported before them keep their places.
+
+Not ``proposition``: with it, ``reference`` and ``statut``, the export would pass for a
+triage file, and ``recueil proposals import`` given it by mistake would clear the
+descriptions of its proposals (it has no ``description_proposition``); without it, that
+import refuses the file, as before."""
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "reference",
     "type",
@@ -48,6 +66,7 @@ CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "auteur_fonction",
     "meme_besoin_que",
     *ANSWER_COLUMNS.values(),
+    *TRIAGE_COLUMNS,
 )
 CLUSTER_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -87,6 +106,14 @@ def contribution_records(views: list[ContributionView], taxonomy: Taxonomy) -> l
         }
         for key, column in ANSWER_COLUMNS.items():
             record[column] = c.answers.get(key)
+        proposal = view.proposal
+        record |= {
+            "reference_proposition": proposal.reference if proposal else None,
+            "titre_proposition": proposal.title if proposal else None,
+            "statut_proposition": proposal.status if proposal else None,
+            "message_administrateur": c.triage_message,
+            "lien_reorientation": c.triage_url,
+        }
         records.append(record)
     return records
 

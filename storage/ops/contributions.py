@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from storage import statements as sql
-from storage.models import Agent, Collectivite, Contribution
+from storage.models import Agent, Collectivite, Contribution, Proposal
 from storage.ops.base import TxBase
 from storage.records import AgentRecord, ContributionSummary, ContributionView
 
@@ -115,13 +115,16 @@ class ContributionOps(TxBase):
         return list(self.session.exec(statement))
 
     def contribution_views(self) -> list[ContributionView]:
+        """Every contribution with its collectivité, its author and the proposal triage
+        grouped it into (None when it is in none); one statement, in reference order."""
         statement = (
-            select(Contribution, Collectivite, Agent)
+            select(Contribution, Collectivite, Agent, Proposal)
             .join(Collectivite, col(Collectivite.id) == Contribution.collectivite_id)
             .join(Agent, col(Agent.id) == Contribution.author_id)
+            .outerjoin(Proposal, col(Proposal.id) == Contribution.proposal_id)
             .order_by(col(Contribution.id))
         )
-        return [ContributionView(c, coll, a) for c, coll, a in self.session.exec(statement)]
+        return [ContributionView(c, coll, a, p) for c, coll, a, p in self.session.exec(statement)]
 
     def counts(self) -> dict[str, int]:
         """Totals for the administrators' ``stats`` command."""
