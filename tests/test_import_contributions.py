@@ -71,6 +71,35 @@ def test_a_file_exported_before_the_answer_columns_were_french_still_imports(
     assert result.ignored_columns == ()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_the_triage_a_file_carries_is_left_and_its_lines_named(
+    fmt: str, referential: Referential
+) -> None:
+    """A file of our export says what triage made of each contribution (its P-001 is
+    another base's): the contributions are imported to triage here, the lines are named."""
+    rows = [
+        {
+            **GOOD[0],
+            "reference_proposition": "P-001",
+            "titre_proposition": "Réserver les salles",
+            "statut_proposition": "publiee",
+        },
+        {**GOOD[1], "statut": "soumise"},
+        {
+            **GOOD[2],
+            "statut": "rejetee",
+            "message_administrateur": "Hors du champ de la consultation.",
+        },
+    ]
+    data = json.dumps(rows, ensure_ascii=False).encode() if fmt == "json" else csv_of(rows)
+    result = import_contributions(read_rows(data, f"x.{fmt}"), referential, default_taxonomy())
+    assert len(result.contributions) == 3
+    assert result.triage_left == ((1, 3) if fmt == "json" else (2, 4))  # elements, or lines
+    assert result.ignored_columns == ()
+    for contribution in result.contributions:
+        assert not set(contribution.answers) & {"reference_proposition", "statut"}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "ods", "json", "jsonl"])
 def test_the_export_s_columns_are_imported(fmt: str, referential: Referential) -> None:
     if fmt == "json":

@@ -502,6 +502,38 @@ def test_the_contributions_export_says_what_became_of_each_contribution(  # type
         assert {untriaged[c] for c in TRIAGE_COLUMNS} == {None}
 
 
+def test_an_export_with_the_triage_columns_imports_as_contributions_to_triage(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path
+) -> None:
+    """The triage of the exported base is not carried over (its P-001 is not this base's),
+    and the import says so rather than dropping it silently."""
+    triaged(store)
+    exported = [v.contribution.reference for v in store.contributions()]
+    path = tmp_path / "contributions.csv"
+    assert recueil("export", "--what", "contributions", "-o", str(path))[0] == 0
+    code, out, _ = recueil("import", "contributions", str(path))
+    assert code == 0, out
+    assert "5 contributions importées" in out
+    assert (
+        "Le tri que le fichier indique (statut, proposition, message de l’administrateur) "
+        "n’est pas repris pour 4 contributions : une contribution importée est soumise, "
+        "à trier ici."
+    ) in out
+    assert "Colonnes ignorées" not in out
+    imported = [v for v in store.contributions() if v.author.transport == IMPORT_TRANSPORT]
+    assert [v.contribution.answers["reference_source"] for v in imported] == exported
+    for view in imported:
+        c = view.contribution
+        assert (c.status, c.proposal_id, c.triage_message, c.triage_url) == (
+            "soumise",
+            None,
+            None,
+            None,
+        )
+        assert view.proposal is None
+        assert not set(c.answers) & set(TRIAGE_COLUMNS)
+
+
 def test_the_contributions_export_reads_every_proposal_in_one_statement(store: Store) -> None:
     """No query per contribution nor per proposal: the export joins the proposals."""
     from bot.consultation.export import contributions_csv

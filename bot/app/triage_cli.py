@@ -242,6 +242,13 @@ def _import_report(result: ImportResult, references: list[str], dry_run: bool) -
             "Thématique devinée par le classement pour "
             + plural(guessed, "# contribution.|# contributions.")
         )
+    if result.triage_left:
+        lines.append(
+            "Le tri que le fichier indique (statut, proposition, message de l’administrateur) "
+            "n’est pas repris pour "
+            + plural(len(result.triage_left), "# contribution|# contributions")
+            + " : une contribution importée est soumise, à trier ici."
+        )
     if result.ignored_columns:
         lines.append("Colonnes ignorées : " + ", ".join(result.ignored_columns) + ".")
     return "\n".join(lines)

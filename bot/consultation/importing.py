@@ -7,7 +7,11 @@ The file has the columns of ``recueil export --what contributions``
 EPCI or a commune) or by ``collectivite`` (its name; ``departement`` tells homonyms apart,
 ``collectivite_type`` the kind). ``thematique`` (id or label) and ``usage`` are optional; the
 other answers of the form (``url``, ``users``…) are kept. The source's own ``reference``,
-``statut`` and ``date`` are not ours and are only kept for the record.
+``statut`` and ``date`` are not ours and are only kept for the record. Nor is its triage
+(``statut``, and the :data:`~bot.consultation.export.TRIAGE_COLUMNS` of our export: a
+proposal ``P-001`` there is another proposal here): an imported contribution is ``soumise``,
+to triage here, and the result names the rows whose triage was left
+(:attr:`ImportResult.triage_left`).
 
 Every row gets a dedup key from what it says (kind, title, description, collectivité), not
 from where it sits in the file: importing the same file twice, or a file that repeats a row,
@@ -24,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS
+from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
 from bot.consultation.spreadsheet import Row, SpreadsheetError, Table, read_table
 from bot.consultation.triage_file import LineError
 from bot.forms.intake import USAGES
@@ -67,6 +71,9 @@ class ImportResult:
     already_imported: tuple[int, ...] = ()
     """Lines whose key is already stored."""
     ignored_columns: tuple[str, ...] = field(default=())
+    triage_left: tuple[int, ...] = ()
+    """Lines of contributions to import whose file says they were triaged (a status other
+    than soumise, a proposal, a message): not carried over, they are to triage here."""
 
 
 class ImportFileError(ValueError):
@@ -108,6 +115,7 @@ def import_contributions(
     first_of: dict[str, int] = {}
     duplicates: list[tuple[int, int]] = []
     already: list[int] = []
+    triage_left: list[int] = []
     for row in table.rows:
         line = row.line
         problems: list[str] = []
@@ -172,6 +180,10 @@ def import_contributions(
         }
         if usage:
             answers["usage"] = usage
+        if _fold(row.get("statut")) not in ("", "soumise") or any(
+            row.get(column).strip() for column in TRIAGE_COLUMNS
+        ):
+            triage_left.append(line)
         accepted.append(
             ImportedContribution(
                 line=line,
@@ -190,7 +202,9 @@ def import_contributions(
     if errors:
         raise ImportFileError(errors)
     ignored = tuple(c for c in table.columns if c and c not in KNOWN_COLUMNS)
-    return ImportResult(tuple(accepted), tuple(duplicates), tuple(already), ignored)
+    return ImportResult(
+        tuple(accepted), tuple(duplicates), tuple(already), ignored, tuple(triage_left)
+    )
 
 
 def resolve_collectivite(
