@@ -161,6 +161,10 @@ def round_trip(recueil, store: Store, path: Path) -> None:  # type: ignore[no-un
     assert (left.status, left.proposal) == ("soumise", None)
     grouped = Counter(c.status for c in contributions.values())
     assert grouped["regroupee"] == 297
+    # An administrator describes EQUIPE-1 in the chat (« !decrire ») after the draft was
+    # made: the file, whose rows leave its description blank, does not erase it.
+    with store.transaction() as tx:
+        tx.describe_proposal("test:admin", created, "Écrite dans la discussion.")
     audited = audit_count(store)
 
     code, out, _ = recueil("proposals", "import", str(path))
@@ -169,6 +173,9 @@ def round_trip(recueil, store: Store, path: Path) -> None:  # type: ignore[no-un
         "Aucun changement : le fichier dit ce qui est déjà enregistré.",
     )
     assert audit_count(store) == audited
+    with store.transaction() as tx:
+        kept = stored_triage(tx).state.proposals["EQUIPE-1"].description
+    assert kept == "Écrite dans la discussion."
 
     # A second review of the same file: the proposal is called by its reference now, a
     # redirected contribution joins it, a rejected one is submitted again.

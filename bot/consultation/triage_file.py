@@ -8,7 +8,8 @@ contribution:
   proposal). Moving a row is changing this cell.
 - ``titre_proposition``, ``description_proposition``: the proposal's title and description,
   on any of its rows; a blank cell means "the same as the other rows". Two rows of one
-  proposal with two different titles are an error.
+  proposal with two different titles are an error. A proposal whose rows all leave the
+  description blank (or a file without that column) keeps the description stored.
 - ``statut``: blank (in its proposal, or left as submitted when ``proposition`` is blank),
   ``regroupee``, ``reorientee`` (``message`` says where to, ``lien`` optionally links to it),
   ``rejetee`` (``message`` gives the reason) or ``soumise``. Accents and capitals do not
@@ -81,7 +82,9 @@ class TriageState:
 class PlannedProposal:
     key: str
     title: str
-    description: str
+    description: str | None
+    """None: no row gives one, the stored description stays (a blank column is not a wish
+    to erase what an administrator wrote with ``!decrire`` since the draft was made)."""
     members: tuple[str, ...]
     line: int
     """The first row of the proposal in the file."""
@@ -234,7 +237,7 @@ def parse_triage(table: Table, state: TriageState) -> TriagePlan:
     for key, references in members.items():
         line = first_line[key]
         title = titles.get(key, ("", line))[0]
-        description = descriptions.get(key, ("", line))[0]
+        description = descriptions[key][0] if key in descriptions else None
         if not title:
             error(line, f"la proposition {key} n’a pas de titre (colonne « titre_proposition »)")
         elif len(title) > TITLE_MAX:
@@ -242,7 +245,7 @@ def parse_triage(table: Table, state: TriageState) -> TriagePlan:
                 titles[key][1],
                 f"le titre de la proposition {key} dépasse {TITLE_MAX} caractères ({len(title)})",
             )
-        if len(description) > DESCRIPTION_MAX:
+        if description is not None and len(description) > DESCRIPTION_MAX:
             error(
                 descriptions[key][1],
                 f"la description de la proposition {key} dépasse {DESCRIPTION_MAX} caractères",
@@ -274,7 +277,7 @@ def plan_changes(plan: TriagePlan, state: TriageState) -> list[Change]:
         else:
             if stored.title != proposal.title:
                 changes.append(Change("renommee", key, stored.title, proposal.title, proposal.line))
-            if stored.description != proposal.description:
+            if proposal.description is not None and stored.description != proposal.description:
                 changes.append(
                     Change("decrite", key, stored.description, proposal.description, proposal.line)
                 )
@@ -343,7 +346,10 @@ def apply_plan(plan: TriagePlan, state: TriageState) -> TriageState:
         key = state.proposal_key(planned.key)
         stored = proposals.get(key)
         reference = stored.reference if stored else None
-        proposals[key] = ProposalState(key, planned.title, planned.description, reference)
+        description = planned.description
+        if description is None:
+            description = stored.description if stored else ""
+        proposals[key] = ProposalState(key, planned.title, description, reference)
         for member in planned.members:
             contributions[member] = _moved(contributions[member], GROUPED, key)
     for redirection in plan.redirections:

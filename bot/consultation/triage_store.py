@@ -130,7 +130,7 @@ def apply_triage(
                     actor,
                     title=proposal.title,
                     contributions=[r for r in proposal.members if r not in grouped],
-                    description=proposal.description,
+                    description=proposal.description or "",
                     thematique=thematique.most_common(1)[0][0],
                 )
             tx.set_draft_key(record.reference, key)
@@ -141,7 +141,10 @@ def apply_triage(
             with at(proposal.line):
                 if existing.title != proposal.title:
                     tx.rename_proposal(actor, reference, proposal.title)
-                if existing.description != proposal.description:
+                if (
+                    proposal.description is not None
+                    and existing.description != proposal.description
+                ):
                     tx.describe_proposal(actor, reference, proposal.description)
             moving = [
                 r
