@@ -417,3 +417,32 @@ async def accepted_contact(agent_factory, store: Store, clock, contact: str) -> 
     await agent.say("Deux agents pour tester, et nos données")
     await agent.say(contact)
     return "Il me faut de quoi joindre" not in agent.text and "l’accord d" in agent.text
+
+
+async def test_retenir_refuses_to_drop_a_laureate_whose_call_volunteers_or_followers_stand(
+    agent_factory, store: Store, clock, engine: Engine
+) -> None:
+    """Found in a trial: during the déploiement, « !retenir P-001 » silently marked P-002 not
+    selected while its call had gone, Lyon volunteered for it and agents followed it."""
+    people = await laureates(agent_factory, store, clock)
+    admin = agent_factory("admin")
+    clock.now = REFERENTS_OPEN
+    assert await announcer.tick(engine) == ["referents-appel-P-001", "referents-appel-P-002"]
+    await volunteer(people.chloe, "2", contact="chloe@grenoble.fr")
+    assert "V-0001 pour P-002" in people.chloe.text
+    await people.eve.say("suivre P-002")
+    assert "Vous suivez P-002" in people.eve.text
+    await admin.say("!retenir P-001")
+    assert fr("Rien n’a changé : l’appel aux territoires référents est lancé") in admin.text
+    assert (
+        fr(
+            "• P-002 : son appel aux territoires référents est parti ou en file, "
+            "1 collectivité volontaire (V-0001) et 1 personne suit ses nouvelles"
+        )
+        in admin.text
+    )
+    assert "P-001 :" not in admin.text  # kept: nothing to say about it
+    with store.transaction() as tx:
+        assert tx.proposal("P-002").proposal.status == "retenue"  # type: ignore[union-attr]
+    await admin.say("!retenir P-001 P-002")  # the same laureates: allowed
+    assert fr("Retenues : P-001, P-002") in admin.text

@@ -45,6 +45,15 @@ class FollowOps(AuditOps, TxBase):
         rows = self.execute(_LAUREATES_FOLLOWED, {"agent_id": agent_id})
         return {reference: bool(following) for reference, following in rows}
 
+    def explicit_followers(self, proposal_reference: str) -> int:
+        """How many agents typed ``suivre`` for this proposal (and did not take it back)."""
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(_f.join(_p, _p.c.id == _f.c.proposal_id))
+            .where(_p.c.reference == proposal_reference, _f.c.following.is_(True))
+        )
+        return int(self.connection.execute(statement).scalar_one())
+
     def set_following(
         self, actor: str, agent_id: int, proposal_reference: str, following: bool
     ) -> FollowOutcome:
