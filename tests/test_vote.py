@@ -496,3 +496,34 @@ async def test_a_supported_proposal_keeps_a_contribution_and_is_decided_after_th
     assert "se choisissent après" in admin.text
     with store.transaction() as tx:
         assert tx.proposal("P-001").proposal.status == "publiee"  # type: ignore[union-attr]
+
+
+async def test_statut_brouillon_is_refused_for_a_supported_proposal_and_voir_still_finds_it(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « !statut P-001 brouillon » during the vote hid a supported proposal
+    (its supports gone from « !resultats »), and « voir P-001 » said it did not exist while
+    « mes soutiens » listed it."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    await alice.say("soutenir P-001")
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!statut P-001 brouillon")
+    assert fr("La proposition P-001 a 1 soutien de collectivités : elle reste soumise au vote") in (
+        admin.text
+    )
+    assert "Rien n’a changé" in admin.text
+    with store.transaction() as tx:
+        assert tx.proposal("P-001").proposal.status == "publiee"  # type: ignore[union-attr]
+    # a proposal unpublished before this refusal existed: its supporters still find it
+    with store.transaction() as tx:
+        tx.connection.execute(sa.text("UPDATE proposal SET status = 'brouillon'"))
+    await alice.say("mes soutiens")
+    assert "P-001" in alice.text
+    await alice.say("voir P-001")
+    assert "Je ne trouve pas" not in alice.text
+    assert fr("P-001 — Réserver une salle en ligne") in alice.text
+    assert "n’est plus soumise au vote" in alice.text
+    await bob.say("voir P-001")  # Lyon supports nothing: a draft stays unknown to it
+    assert "Je ne trouve pas de proposition P-001" in bob.text

@@ -17,6 +17,7 @@ from bot.dialogue.context import Context
 from config.calendar import french_date
 from storage.campaigns import VOTERS
 from storage.ops.supports import VotedProposal, normalize_reference
+from storage.records import ProposalRecord
 
 POLL_PREFIX = "vote-"
 REFERENCES = re.compile(r"(?:P[-\s]?\d{1,4}[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
@@ -133,7 +134,11 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
     for reference in refs:
         detail = ctx.tx.proposal(reference)
         if detail is None or detail.proposal.status not in ("publiee", "retenue", "non_retenue"):
-            texts.append(ctx.t("vote.support.unknown", reference=reference))
+            if detail is not None and _supported_by_own(ctx, detail.proposal.reference):
+                # listed by « mes soutiens »: it exists, it is no longer put to the vote
+                texts.append(ctx.t("vote.show_withdrawn", **_named(detail.proposal)))
+            else:
+                texts.append(ctx.t("vote.support.unknown", reference=reference))
             continue
         proposal = detail.proposal
         names = detail.collectivites
@@ -157,6 +162,17 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
             )
         )
     return "\n\n".join(texts)
+
+
+def _named(proposal: ProposalRecord) -> dict[str, str]:
+    return {"reference": proposal.reference, "title": proposal.title}
+
+
+def _supported_by_own(ctx: Context, reference: str) -> bool:
+    """Whether the agent's collectivité has a standing support for ``reference``."""
+    if ctx.agent is None or ctx.agent.collectivite_id is None:
+        return False
+    return any(s.reference == reference for s in ctx.tx.supports_of(ctx.agent.collectivite_id))
 
 
 def outcome(ctx: Context, reference: str, status: str) -> str:

@@ -4,7 +4,8 @@ A proposal is ``brouillon``, ``publiee`` (open to the vote when it starts), then
 or ``non_retenue``. Its contributions are grouped, taken out, or moved in from another
 proposal; merging two moves every contribution of one into the other and keeps the emptied
 proposal as ``fusionnee`` (undo: set it back to ``brouillon`` and move its contributions back).
-Only a ``brouillon`` or ``publiee`` proposal changes; every change writes the audit log with
+A proposal that collectivités support does not go back to ``brouillon``. Only a
+``brouillon`` or ``publiee`` proposal changes; every change writes the audit log with
 who, when, before and after (one line per proposal, and one per contribution whose triage
 changed, see ``storage/ops/triage.py``). A refused change raises ``TriageRefused`` before
 writing anything.
@@ -230,6 +231,13 @@ class ProposalOps(TriageOps):
         self._retriage(actor, "contribution.ungrouped", rows, "soumise", None)
         return self._record(proposal.id)
 
+    def _standing_supports(self, proposal_id: int) -> int:
+        s = sql.supports.c
+        statement = sa.select(sa.func.count()).where(
+            s.proposal_id == proposal_id, s.withdrawn_at.is_(None)
+        )
+        return int(self.connection.execute(statement).scalar_one())
+
     def merge_proposals(self, actor: str, into: str, absorbed: str) -> ProposalRecord:
         """Move every contribution of ``absorbed`` into ``into``; ``absorbed`` is kept,
         ``fusionnee``. Refused if ``absorbed`` has supports."""
@@ -270,6 +278,12 @@ class ProposalOps(TriageOps):
             raise TriageRefused(
                 "transition", proposal=proposal.reference, status=proposal.status, to=status
             )
+        if status == "brouillon":  # out of the vote: its supports would vanish from the counts
+            supports = self._standing_supports(proposal.id)
+            if supports:
+                raise TriageRefused(
+                    "unpublish_supported", proposal=proposal.reference, supports=supports
+                )
         values: dict[str, Any] = {"status": status, "merged_into_id": None}
         if status == "publiee":
             self._check_not_empty(proposal)

@@ -64,7 +64,7 @@ class TriageRefused(Exception):
     unknown_proposal, title_empty, title_too_long, description_too_long, message_empty,
     message_too_long, url_too_long, already_in_proposal, not_in_proposal, grouped, decided,
     proposal_closed, same_proposal, has_supports, emptied, empty_proposal, transition,
-    thematique_missing.
+    unpublish_supported, thematique_missing.
     ``params`` says which reference, which limit.
     """
 
