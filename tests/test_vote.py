@@ -7,12 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from test_intake import describe_need, register
 
+from bot.app import announcer
 from bot.app.cli import build_parser
 from bot.consultation.results import results_records
-from bot.core.values import IncomingPollAnswer, OutChoices, OutPoll
+from bot.core.values import IncomingPollAnswer, OutChoices, OutPoll, OutText
 from config.taxonomy import Taxonomy
 from config.typography import french as fr
 from storage.ops.supports import SupportOutcome
@@ -527,3 +529,31 @@ async def test_statut_brouillon_is_refused_for_a_supported_proposal_and_voir_sti
     assert "n’est plus soumise au vote" in alice.text
     await bob.say("voir P-001")  # Lyon supports nothing: a draft stays unknown to it
     assert "Je ne trouve pas de proposition P-001" in bob.text
+
+
+@pytest.mark.parametrize("chosen", [True, False], ids=["laureates_chosen", "not_yet"])
+async def test_the_vote_closing_says_whether_the_laureates_are_chosen(
+    agent_factory, store: Store, clock, engine, transport, chosen: bool
+) -> None:
+    """Found in a trial: the closing listed P-001 « — retenue » and went on « L’équipe choisit
+    maintenant les services retenus »."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    await alice.say("soutenir P-001")
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # a Tuesday, the day after
+    if chosen:
+        admin = agent_factory("admin")
+        await register_late(admin, clock)
+        await admin.say("!retenir P-001")
+    transport.pop(alice.key)
+    assert "vote-cloture" in await announcer.tick(engine)
+    (closing,) = [
+        m.text for m in transport.pop(alice.key) if isinstance(m, OutText) and "clos" in m.text
+    ]
+    if chosen:
+        assert fr("1 en tout — retenue") in closing
+        assert fr("Service retenu : P-001 ; prochaine étape : appel aux territoires") in closing
+        assert "choisit maintenant" not in closing
+    else:
+        assert "retenue" not in closing
+        assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in closing

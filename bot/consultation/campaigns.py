@@ -148,10 +148,15 @@ def campaign_of(calendar: Calendar, announcement: Announcement) -> Campaign:
 
 
 def announcement_messages(
-    catalogue: Catalogue, calendar: Calendar, announcement: Announcement, results: str = ""
+    catalogue: Catalogue,
+    calendar: Calendar,
+    announcement: Announcement,
+    results: str = "",
+    decision: str = "",
 ) -> list[Outgoing]:
     """The text of an announcement, with its phase's dates and the way to stop pushes;
-    ``results``: the vote's ranking, for the texts that show it."""
+    ``results``: the vote's ranking, and ``decision``: whether the laureates are chosen, for
+    the texts that show them."""
     phase = calendar.get(announcement.phase)
     following = next(
         (p for p in calendar.phases if p.start > phase.end),
@@ -166,6 +171,7 @@ def announcement_messages(
         next_label=following.label if following else "",
         next_start=french_date(following.start) if following else "",
         results=results,
+        decision=decision,
     )
     return [OutText(text + "\n\n" + catalogue.t("annonces.stop_hint"))]
 
