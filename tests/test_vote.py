@@ -557,3 +557,20 @@ async def test_the_vote_closing_says_whether_the_laureates_are_chosen(
     else:
         assert "retenue" not in closing
         assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in closing
+
+
+async def test_voir_prints_no_blank_line_for_a_proposal_without_description(
+    agent_factory, store: Store, clock
+) -> None:
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    await alice.say("voir P-001")
+    lines = alice.text.split("\n")
+    origin = next(i for i, line in enumerate(lines) if line.startswith("Collectivités à l’origine"))
+    assert lines[origin - 1].startswith(fr("Thème : ")), alice.text  # was an empty line
+    with store.transaction() as tx:
+        tx.describe_proposal("test:admin", "P-001", "Un agenda partagé des salles.")
+    await alice.say("voir P-001")
+    lines = alice.text.split("\n")
+    origin = next(i for i, line in enumerate(lines) if line.startswith("Collectivités à l’origine"))
+    assert lines[origin - 2 : origin] == [lines[origin - 2], "Un agenda partagé des salles."]
+    assert lines[origin - 2].startswith(fr("Thème : "))

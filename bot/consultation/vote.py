@@ -155,7 +155,8 @@ def show(ctx: Context, refs: Iterable[str]) -> str:
                 "vote.show",
                 reference=proposal.reference,
                 title=proposal.title,
-                description=proposal.description,
+                # on its own line; none without a description (no blank line)
+                description=f"\n{proposal.description}" if proposal.description else "",
                 thematique=ctx.services.taxonomy.label(proposal.thematique),
                 collectivites=", ".join(names),
                 hint=hint,
