@@ -446,3 +446,28 @@ async def test_retenir_refuses_to_drop_a_laureate_whose_call_volunteers_or_follo
         assert tx.proposal("P-002").proposal.status == "retenue"  # type: ignore[union-attr]
     await admin.say("!retenir P-001 P-002")  # the same laureates: allowed
     assert fr("Retenues : P-001, P-002") in admin.text
+
+
+async def test_annoncer_reaches_a_laureates_audiences_as_documented(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « !annoncer laureat:P-001 … » and « !annoncer suiveurs:P-002 … »
+    answered with the usage, though docs/campagnes.md lists these audiences."""
+    people = await laureates(agent_factory, store, clock)
+    admin = agent_factory("admin")
+    clock.now = REFERENTS_OPEN
+    await admin.say("!annoncer laureat:P-001 Merci pour vos contributions")
+    assert fr("Message pour les contributeurs et les soutiens de P-001, 3 destinataires") in (
+        admin.text
+    )
+    await admin.say("non")
+    assert "rien n’a été envoyé" in admin.text
+    await admin.say("!annoncer suiveurs:p2 Premier atelier le 12 mai")
+    assert fr("Message pour les personnes qui suivent P-002, 1 destinataire") in admin.text
+    people.chloe.transport.pop(people.chloe.key)
+    await admin.say("oui")
+    assert "mis en file pour 1 destinataire" in admin.text
+    await admin.say("!annoncer suiveurs:P-009 Bonjour")
+    assert "P-009 ne fait pas partie des services retenus" in admin.text
+    await admin.say("!annoncer inconnus:P-001 Bonjour")
+    assert "laureat:P-012, volontaires:P-012, suiveurs:P-012" in admin.text

@@ -13,6 +13,8 @@ from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
 from config.typography import french
 from storage import campaigns as stored
+from storage.ops.referents import LAUREATE
+from storage.ops.supports import normalize_reference
 
 TEXT_MAX = 2000
 
@@ -34,10 +36,19 @@ def annoncer(turn: Turn, argument: str) -> None:
     ctx = turn.ctx
     audience, _, text = argument.strip().partition(" ")
     text = clean_text(text.strip().strip('«»"“” ').strip())
-    if audience not in stored.AUDIENCES or not text:
-        names = ", ".join(sorted(stored.AUDIENCES))
-        turn.say(ctx.t("campaigns.usage", audiences=names))
+    name, colon, reference = audience.partition(":")
+    if colon and reference.strip():  # one laureate's: « laureat:p12 » is « laureat:P-012 »
+        reference = normalize_reference(reference.strip())
+        audience = f"{name}:{reference}"
+    if not stored.is_audience(audience) or not text:
+        names = [*sorted(stored.AUDIENCES), *(f"{n}:P-012" for n in stored.PER_LAUREATE)]
+        turn.say(ctx.t("campaigns.usage", audiences=", ".join(names)))
         return
+    if colon:  # as « !nouvelles »: a laureate's audience names a laureate
+        detail = ctx.tx.proposal(reference)
+        if detail is None or detail.proposal.status != LAUREATE:
+            turn.say(ctx.t("push.not_laureate", reference=reference))
+            return
     problem = text_problem(text, max_length=TEXT_MAX)
     if problem is not None:
         turn.say(text_rule(ctx, problem, len(text), 1, TEXT_MAX))
