@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from test_intake import register
 from test_referents import (
     AFTER_REFERENTS,
+    AFTER_VOTE,
     DURING_COLLECTE,
     REFERENTS_OPEN,
     Consultation,
@@ -17,6 +18,7 @@ from test_referents import (
     pushes_sent,
     volunteer,
 )
+from test_vote import DURING_VOTE, published_proposal
 
 from bot.commands import build_commands
 from bot.core.values import OutText
@@ -172,6 +174,8 @@ async def test_news_are_refused_to_others_and_for_a_proposal_not_selected(
     assert "ne fait pas partie des services retenus" in admin.text
     await people.chloe.say("suivre P-002")
     assert "ne fait pas partie des services retenus" in people.chloe.text
+    await admin.say("!volontaires P-002")  # was « Aucune collectivité volontaire pour l’instant. »
+    assert "P-002 ne fait pas partie des services retenus" in admin.text
     await admin.say("!nouvelles P-001 « Bonjour »")
     await admin.say("non")
     assert "rien n’a été envoyé" in admin.text
@@ -237,3 +241,38 @@ async def test_voir_says_whether_a_proposal_was_retained_and_who_builds_it(
         tx.withdraw_offer("test:admin", None, "V-0001")
     await chloe.say("voir P-001")
     assert fr("en construction ; aucune collectivité ne s’est portée volontaire") in chloe.text
+
+
+async def test_suivre_before_the_laureates_are_chosen_says_when_they_will_be(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « suivre P-001 » in the collecte said « P-001 ne fait pas partie des
+    services retenus », as if it had lost a vote not yet open."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    clock.now = DURING_COLLECTE
+    await alice.say("suivre P-001")
+    assert "ne fait pas partie" not in alice.text
+    assert fr(
+        "Les services retenus seront choisis après le vote, qui se termine le 15 mars 2027"
+    ) in (alice.text)
+    clock.now = DURING_VOTE
+    await alice.say("soutenir P-001")
+    await alice.say("suivre P-001")
+    assert fr("seront choisis après le vote, qui se termine le 15 mars 2027") in alice.text
+    clock.now = AFTER_VOTE  # the vote is over, no « !retenir » yet
+    await alice.say("suivre P-001")
+    assert "L’équipe choisit en ce moment les services retenus" in alice.text
+    await bob.say("mes soutiens")  # Lyon supported nothing, and can no longer
+    assert "encore" not in bob.text and "Tapez « propositions »" not in bob.text
+    assert (
+        fr(
+            "Votre collectivité n’a soutenu aucune proposition : "
+            "le vote est clos depuis le 15 mars 2027."
+        )
+        in bob.text
+    )
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-001", "non_retenue")
+    await alice.say("suivre P-001")
+    assert "P-001 ne fait pas partie des services retenus" in alice.text

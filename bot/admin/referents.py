@@ -10,14 +10,19 @@ from bot.dialogue.context import Context
 from bot.dialogue.turn import Turn
 from bot.scenes.confirm_push import CONFIRM_PUSH
 from config.typography import in_sentence
+from storage.ops.referents import LAUREATE
 
 
 def listing(ctx: Context, argument: str) -> str:
     """Standing offers by laureate: collectivité, what it brings, contact, élu agreement."""
     wanted = vote.references(argument)
-    unknown = [reference for reference in wanted if ctx.tx.proposal(reference) is None]
+    details = {reference: ctx.tx.proposal(reference) for reference in wanted}
+    unknown = [reference for reference, detail in details.items() if detail is None]
     if unknown:
         return "\n".join(ctx.t("admin.volunteers.unknown", reference=r) for r in unknown)
+    others = [r for r, d in details.items() if d is not None and d.proposal.status != LAUREATE]
+    if others:  # not a laureate, as « !nouvelles » says: no volunteers to expect
+        return "\n".join(ctx.t("push.not_laureate", reference=r) for r in others)
     offers = [o for o in ctx.tx.volunteers() if not wanted or o.proposal in wanted]
     if not offers:
         return ctx.t("admin.volunteers.none")

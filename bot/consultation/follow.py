@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.dialogue.context import Context
+from config.calendar import french_date
 from storage import campaigns as stored
 from storage.ops.follows import FollowOutcome
+from storage.ops.supports import OPEN_TO_VOTE
+
+DECIDED = ("retenue", "non_retenue")
 
 
 def set_following(ctx: Context, refs: Iterable[str], following: bool) -> str:
@@ -20,10 +24,33 @@ def set_following(ctx: Context, refs: Iterable[str], following: bool) -> str:
     lines = []
     for reference in refs:
         outcome = ctx.tx.set_following(ctx.actor, ctx.agent.id, reference, following)
-        lines.append(ctx.t(f"follow.{outcome.value}", reference=reference))
+        if outcome == FollowOutcome.NOT_LAUREATE and _undecided(ctx, reference):
+            lines.append(_not_chosen_yet(ctx, reference))
+        else:
+            lines.append(ctx.t(f"follow.{outcome.value}", reference=reference))
         if outcome == FollowOutcome.FOLLOWING and stored.is_opted_out(ctx.tx, ctx.agent.id):
             lines.append(ctx.t("follow.opted_out"))
     return "\n".join(dict.fromkeys(lines))
+
+
+def _undecided(ctx: Context, reference: str) -> bool:
+    """Whether the laureates may still include ``reference``: the vote is not over, or it
+    is published and no laureate is chosen yet."""
+    detail = ctx.tx.proposal(reference)
+    if detail is None or detail.proposal.status in DECIDED:
+        return False
+    calendar = ctx.services.calendar
+    if calendar.today(ctx.now) <= calendar.get("vote").end:
+        return True
+    return detail.proposal.status == OPEN_TO_VOTE
+
+
+def _not_chosen_yet(ctx: Context, reference: str) -> str:
+    calendar = ctx.services.calendar
+    end = calendar.get("vote").end
+    if calendar.today(ctx.now) <= end:
+        return ctx.t("follow.not_chosen_yet", reference=reference, end=french_date(end))
+    return ctx.t("follow.being_chosen", reference=reference)
 
 
 def menu_lines(ctx: Context) -> str:

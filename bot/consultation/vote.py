@@ -85,6 +85,9 @@ def mine(ctx: Context) -> str:
         return ctx.t("vote.partner")
     given = ctx.tx.supports_of(ctx.agent.collectivite_id)
     if not given:
+        end = ctx.services.calendar.get("vote").end
+        if ctx.services.calendar.today(ctx.now) > end:  # no « encore », no invitation to vote
+            return ctx.t("vote.mine.none_closed", end=french_date(end))
         return ctx.t("vote.mine.none")
     lines = [
         ctx.t(
