@@ -10,7 +10,8 @@ What is personal, table by table, and what erasure does with it:
   the row stays, as the anonymous author of the published contributions, and ``erased_at``
   keeps it out of every audience.
 - ``contribution``, ``support``, ``referent_offer``: acts of the collectivité, published;
-  they stay, pointing at the anonymous row.
+  they stay, pointing at the anonymous row. An engagement's ``contact`` (pre-filled from the
+  profile's e-mail) is blanked: the team must find the collectivité's contact another way.
 - ``conversation``: the dialogue state (a draft, profile answers); deleted.
 - ``delivery``: the messages sent or waiting to be sent to the agent; deleted (the pushes
   not yet sent with them). Apart from any erasure, a message delivered (or given up) more
@@ -18,12 +19,18 @@ What is personal, table by table, and what erasure does with it:
   and a changed or removed e-mail address is blanked from the messages already delivered
   (:func:`forget_address`).
 - ``platform_message``: the polls and keyboards shown in the agent's chats; deleted.
-- ``audit_log``: the acts stay, with the platform id replaced by the anonymous one.
+- ``audit_log``: the acts stay, with the platform id replaced by the anonymous one; so do
+  the other columns that name an actor (:data:`ACTOR_COLUMNS`: a withdrawn support, a
+  vouching by invitation code, what an administrator created).
+- The messages already delivered to others (an administrator's ``!volontaires``) that quote
+  the agent's e-mail addresses or engagement contact are blanked, as :func:`forget_address`
+  does for the agent's own.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,10 +39,13 @@ import sqlalchemy as sa
 
 from storage.models import (
     AgentVouch,
+    Campaign,
+    InvitationCode,
     PlatformMessage,
     ProposalFollow,
     ReferentOffer,
     Support,
+    VouchedDomain,
 )
 from storage.statements import (
     agents,
@@ -54,6 +64,19 @@ referent_offers: sa.Table = ReferentOffer.__table__  # type: ignore[attr-defined
 platform_messages: sa.Table = PlatformMessage.__table__  # type: ignore[attr-defined]
 agent_vouches: sa.Table = AgentVouch.__table__  # type: ignore[attr-defined]
 follows: sa.Table = ProposalFollow.__table__  # type: ignore[attr-defined]
+campaigns: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
+invitation_codes: sa.Table = InvitationCode.__table__  # type: ignore[attr-defined]
+vouched_domains: sa.Table = VouchedDomain.__table__  # type: ignore[attr-defined]
+ACTOR_COLUMNS: tuple[sa.Column[Any], ...] = (
+    audit.c.actor,
+    supports.c.withdrawn_by,
+    agent_vouches.c.created_by,
+    vouched_domains.c.created_by,
+    invitation_codes.c.created_by,
+    campaigns.c.created_by,
+)
+"""Every column naming an actor (``transport:user id``, as in the audit): erasure replaces
+the agent's by the anonymous one."""
 EXPORTED_TABLES: dict[str, sa.Table] = {
     "agent": agents,
     "collectivite": collectivites,
@@ -211,9 +234,10 @@ def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = 
     """Erase the personal data of one transport identity; the id of its anonymous row.
 
     Published contributions, supports and référent offers stay, attributed to the
-    collectivité through the anonymous row; the audit log keeps the acts under the anonymous
-    name and records the erasure itself, without any data. None: no agent row existed (a
-    conversation that never finished the profile), its conversation is erased all the same.
+    collectivité through the anonymous row; an offer loses its contact. The audit log keeps
+    the acts under the anonymous name and records the erasure itself, without any data.
+    None: no agent row existed (a conversation that never finished the profile), its
+    conversation is erased all the same.
     """
     now = now or tx.now
     connection = tx.connection
@@ -235,12 +259,20 @@ def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = 
                 platform_messages.c.transport == transport, platform_messages.c.chat_id.in_(chats)
             )
         )
-    connection.execute(
-        sa.update(audit)
-        .where(audit.c.actor == f"{transport}:{user_id}")
-        .values(actor=f"{transport}:{anonymous}")
-    )
+    for column in ACTOR_COLUMNS:
+        connection.execute(
+            sa.update(column.table)
+            .where(column == f"{transport}:{user_id}")
+            .values({column.name: f"{transport}:{anonymous}"})
+        )
     if agent_id is not None:
+        quoted = _addresses_of(tx, agent_id)
+        connection.execute(
+            sa.update(referent_offers)
+            .where(referent_offers.c.agent_id == agent_id)
+            .values(contact=None)
+        )
+        _forget_quoted(connection, quoted)
         connection.execute(
             sa.update(agents)
             .where(agents.c.id == agent_id)
@@ -260,6 +292,44 @@ def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = 
         subject=f"agent:{agent_id}" if agent_id is not None else None,
     )
     return agent_id
+
+
+def _addresses_of(tx: Tx, agent_id: int) -> set[str]:
+    """The agent's e-mail addresses and engagement contacts: what others' messages may quote."""
+    connection = tx.connection
+    found = connection.execute(
+        sa.select(agents.c.email, agents.c.platform_email).where(agents.c.id == agent_id)
+    ).one()
+    contacts = connection.execute(
+        sa.select(referent_offers.c.contact).where(referent_offers.c.agent_id == agent_id)
+    ).scalars()
+    return {value.strip() for value in (*found, *contacts) if value and value.strip()}
+
+
+def _forget_quoted(connection: sa.Connection, quoted: Iterable[str]) -> int:
+    """Blank the messages already delivered to anyone that quote one of ``quoted``: an
+    administrator's ``!volontaires`` showed an engagement's contact. The payload's JSON text
+    is searched first (by the database), then each candidate's values."""
+    blanked = 0
+    for text in quoted:
+        escaped = json.dumps(text.lower())[1:-1]  # as the payload's JSON text holds it
+        candidates = connection.execute(
+            sa.select(deliveries.c.id, deliveries.c.payload).where(
+                deliveries.c.status != "pending",
+                sa.func.lower(sa.cast(deliveries.c.payload, sa.Text)).contains(
+                    escaped, autoescape=True
+                ),
+            )
+        ).all()
+        quoting = [row.id for row in candidates if _holds(row.payload, text)]
+        if quoting:
+            connection.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id.in_(quoting))
+                .values(payload=PURGED_PAYLOAD)
+            )
+        blanked += len(quoting)
+    return blanked
 
 
 def forget_sent(tx: Tx, transport: str, chat_id: str, user_id: str) -> int:

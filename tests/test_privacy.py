@@ -55,8 +55,9 @@ async def register_with_email(agent: SimulatedAgent, collectivite: str = "Villeu
 
 
 async def contributing_agent(agent_factory, store: Store) -> tuple[SimulatedAgent, int]:  # type: ignore[no-untyped-def]
-    """An agent with a profile, a contribution, a support, a référent offer, a queued push
-    and a poll shown in their chat: a row of every personal table."""
+    """An agent with a profile, a contribution, a support they withdrew, a référent offer
+    with their e-mail as its contact, a vouching by invitation code, a queued push and a poll
+    shown in their chat: a row of every personal table."""
     camille = agent_factory(USER)
     await register_with_email(camille)
     await describe_need(camille)
@@ -72,23 +73,30 @@ async def contributing_agent(agent_factory, store: Store) -> tuple[SimulatedAgen
         tx.session.flush()
         tx.session.add(
             Support(
-                proposal_id=proposal.id, collectivite_id=agent.collectivite_id, agent_id=agent_id
+                proposal_id=proposal.id,
+                collectivite_id=agent.collectivite_id,
+                agent_id=agent_id,
+                withdrawn_at=datetime(2027, 2, 17, tzinfo=UTC),
+                withdrawn_by=f"test:{USER}",
             )
         )
         tx.session.add(
             ReferentOffer(
+                reference="V-0001",
                 proposal_id=proposal.id,
                 collectivite_id=agent.collectivite_id,
                 agent_id=agent_id,
                 commitment="Nous testerons le service avec deux agents.",
+                contact=EMAIL,  # as the volunteering form pre-fills it
+                elu_agreement="oui",
             )
         )
         tx.session.add(
             AgentVouch(
                 agent_id=agent_id,
                 collectivite_id=agent.collectivite_id,
-                method="admin",
-                created_by="test:admin",
+                method="code",
+                created_by=f"test:{USER}",
             )
         )
         tx.session.add(ProposalFollow(proposal_id=proposal.id, agent_id=agent_id, following=True))
@@ -270,11 +278,18 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
     agent_factory, store: Store
 ) -> None:
     camille, agent_id = await contributing_agent(agent_factory, store)
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    await admin.say("!volontaires")
+    assert f"contact : {EMAIL}" in admin.text.replace("\u00a0", " ")
     needles = (EMAIL, FONCTION, USER)
     assert {t for t, _, _ in scan(store, needles)} >= {
         "agent",
+        "support",  # withdrawn_by
+        "referent_offer",  # contact
+        "agent_vouch",  # created_by
         "conversation",
-        "delivery",
+        "delivery",  # also the administrator's « !volontaires »
         "audit_log",
         "platform_message",
     }
@@ -282,10 +297,14 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
     await camille.say("supprimer mes données")
     assert "Voulez-vous vraiment effacer" in camille.text
     assert "restent publiées, au nom de votre collectivité" in camille.text
+    assert "le contact que vous y avez donné sera effacé" in camille.text
     await camille.press("oui")
     assert "Vos données personnelles sont effacées" in camille.text
     assert camille.question is None, "nothing is asked after the erasure"
 
+    await admin.say("!volontaires")
+    assert "V-0001 Villeurbanne" in admin.text, "the engagement stays, the collectivité's"
+    assert "contact : effacé avec les données de la personne" in admin.text.replace("\u00a0", " ")
     assert scan(store, needles) == []
     [view] = store.contributions()
     assert view.contribution.reference == "B-0001"
@@ -300,7 +319,9 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
         ).all()
         assert (agent_id,) not in reachable, "no audience includes an erased agent"
         pending = tx.connection.execute(
-            sa.select(sa.func.count()).select_from(privacy.deliveries)
+            sa.select(sa.func.count())
+            .select_from(privacy.deliveries)
+            .where(privacy.deliveries.c.agent_id == agent_id)
         ).scalar_one()
         assert pending == 0, "the queued push is gone"
         actions = [

@@ -282,6 +282,61 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     assert rows[0]["accord_elu"] == "en_cours" and rows[0]["contact"] == "alice@villeurbanne.fr"
 
 
+async def test_an_erased_volunteers_contact_is_neither_listed_nor_exported(
+    agent_factory, store: Store, clock, database_url: str, tmp_path, monkeypatch
+) -> None:
+    """Found in a trial: after « supprimer mes données », ``!volontaires`` and the export
+    still showed the e-mail pre-filled as the engagement's contact. The engagements stay,
+    the collectivité's; the team is told to find the contact another way."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    gaston = agent_factory("gaston")
+    await register_with_email(gaston, "Lyon", "gaston@mairie-lyon.fr")
+    clock.now = REFERENTS_OPEN
+    await gaston.say("volontaire")
+    await gaston.say("1, 2")
+    await gaston.say("Un terrain d’expérimentation dans deux mairies d’arrondissement")
+    await gaston.press(gaston.option("C’est en cours"))
+    assert "Contact (privé)\u00a0: gaston@mairie-lyon.fr" in gaston.text
+    await gaston.say("Envoyer")
+    await volunteer(people.dan, "1", contact="dan@marseille.fr")
+    await admin.say("!volontaires")
+    assert "gaston@mairie-lyon.fr" in admin.text
+
+    await gaston.say("supprimer mes données")
+    assert (
+        fr(
+            "Vos engagements de territoire référent (V-0001, V-0002) restent aussi, au nom de"
+            " votre collectivité, mais le contact que vous y avez donné sera effacé."
+        )
+        in gaston.text
+    )
+    await gaston.press("oui")
+    await admin.say("!volontaires")
+    listing = admin.text
+    assert "gaston@mairie-lyon.fr" not in listing
+    erased = fr(
+        "contact : effacé avec les données de la personne, à trouver auprès de la collectivité"
+    )
+    assert fr("V-0001 Lyon — apporte : Un terrain") in listing
+    assert listing.count(erased) == 2, listing
+    assert "dan@marseille.fr" in listing, "another collectivité's contact stays"
+
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    output = tmp_path / "volontaires.json"
+    assert main(["export", "--what", "volontaires", "--format", "json", "-o", str(output)]) == 0
+    rows = json.loads(output.read_text(encoding="utf-8"))
+    assert [(r["reference"], r["collectivite"], r["contact"]) for r in rows] == [
+        ("V-0001", "Lyon", "(effacé avec les données de la personne)"),
+        ("V-0003", "Marseille", "dan@marseille.fr"),
+        ("V-0002", "Lyon", "(effacé avec les données de la personne)"),
+    ]
+    assert "gaston" not in output.read_text(encoding="utf-8")
+
+
 async def test_an_offer_made_on_a_trial_clock_is_exported_with_the_trial_date(
     agent_factory, store: Store, clock, database_url: str, tmp_path, monkeypatch
 ) -> None:

@@ -42,7 +42,11 @@ def listing(ctx: Context, argument: str) -> str:
                 reference=offer.reference,
                 collectivite=offer.collectivite,
                 commitment=offer.commitment or "",
-                contact=offer.contact or "",
+                contact=(
+                    ctx.t("admin.volunteers.contact_erased")
+                    if offer.author_erased
+                    else offer.contact or ""
+                ),
                 agreement=in_sentence(
                     ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}")
                 ),

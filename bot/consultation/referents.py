@@ -161,8 +161,11 @@ VOLUNTEER_COLUMNS: tuple[str, ...] = (
 )
 
 
-def volunteer_records(offers: Iterable[OfferRecord]) -> list[dict[str, Any]]:
-    """``recueil export --what volontaires``: one row per standing offer, by laureate."""
+def volunteer_records(
+    offers: Iterable[OfferRecord], erased_contact: str = ""
+) -> list[dict[str, Any]]:
+    """``recueil export --what volontaires``: one row per standing offer, by laureate;
+    ``erased_contact`` stands for the contact of an offer whose author's data was erased."""
     return [
         dict(
             zip(
@@ -176,7 +179,7 @@ def volunteer_records(offers: Iterable[OfferRecord]) -> list[dict[str, Any]]:
                     o.collectivite_code,
                     o.departement or "",
                     o.commitment or "",
-                    o.contact or "",
+                    erased_contact if o.author_erased else o.contact or "",
                     o.elu_agreement or "",
                     o.agent_profile or "",
                     o.agent_fonction or "",

@@ -59,9 +59,10 @@ class OfferRecord:
     agent_profile: str | None
     agent_fonction: str | None
     commitment: str | None
-    contact: str | None
+    contact: str | None  # None once its author's data was erased (storage.privacy)
     elu_agreement: str | None
     created_at: datetime
+    author_erased: bool
 
 
 _STANDING = (
@@ -80,6 +81,7 @@ _STANDING = (
         _o.c.contact,
         _o.c.elu_agreement,
         _o.c.created_at,
+        _a.c.erased_at.is_not(None),
     )
     .join(_p, _p.c.id == _o.c.proposal_id)
     .join(_c, _c.c.id == _o.c.collectivite_id)
