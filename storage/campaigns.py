@@ -59,6 +59,9 @@ class CampaignProgress:
     failed: int
     blocked: int
     expired: int
+    erased: int = 0
+    """Recipients whose deliveries an erasure deleted (storage.privacy): the recipients not
+    counted by any status."""
 
 
 def _with_profile() -> sa.ColumnElement[bool]:
@@ -260,6 +263,17 @@ def progress(tx: Tx) -> list[CampaignProgress]:
     for campaign, status, n in tx.connection.execute(tally):
         base = str(campaign).split("#", 1)[0]
         counts[(base, status)] = counts.get((base, status), 0) + int(n)
+    # The agents still holding the campaign's rows: each message of a push (``<id>#<n>``)
+    # went to every recipient, and an erasure deletes all of an agent's rows.
+    reached = (
+        sa.select(deliveries.c.campaign, sa.func.count(sa.distinct(deliveries.c.agent_id)))
+        .where(deliveries.c.campaign.is_not(None))
+        .group_by(deliveries.c.campaign)
+    )
+    held: dict[str, int] = {}
+    for campaign, n in tx.connection.execute(reached):
+        base = str(campaign).split("#", 1)[0]
+        held[base] = max(held.get(base, 0), int(n))
     return [
         CampaignProgress(
             row.id,
@@ -267,7 +281,8 @@ def progress(tx: Tx) -> list[CampaignProgress]:
             row.audience,
             row.status,
             row.recipients,
-            *(counts.get((row.id, s), 0) for s in DELIVERY_STATUSES),
+            **{s: counts.get((row.id, s), 0) for s in DELIVERY_STATUSES},
+            erased=max(0, row.recipients - held.get(row.id, 0)),
         )
         for row in rows
     ]

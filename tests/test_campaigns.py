@@ -118,6 +118,49 @@ async def test_the_vote_opening_reaches_each_agent_once_across_ticks_and_restart
     await again.close()
 
 
+async def test_the_envois_counts_add_up_after_recipients_erase_their_data(
+    services, store: Store, clock
+) -> None:
+    """Found in a trial: after « supprimer mes données » (which deletes the person's
+    messages), ``!envois`` read « 5 destinataires, 4 envoyés, 0 en attente, 0 en échec,
+    0 bloqué, 0 expiré »: one recipient missing. They are counted as erased."""
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    transport = FakeTransport()
+    engine.register(transport)
+    agents = await people(engine, transport)
+    admin = SimulatedAgent(engine, transport, "admin")
+    await register(admin, "Rennes")
+    clock.now = VOTE_OPENS
+    assert await announcer.tick(engine) == ["vote-ouverture"]
+
+    def envois_line() -> str:
+        return next(line for line in admin.text.splitlines() if "vote-ouverture" in line)
+
+    await admin.say("!envois")
+    assert envois_line().endswith(
+        fr(": 4 destinataires, 4 envoyés, 0 en attente, 0 en échec, 0 bloqué, 0 expiré")
+    )
+    await agents["alice"].say("supprimer mes données")
+    await agents["alice"].press("oui")
+    await admin.say("!envois")
+    assert envois_line().endswith(
+        fr(
+            ": 4 destinataires, 3 envoyés, 0 en attente, 0 en échec, 0 bloqué, 0 expiré,"
+            " 1 effacé (données supprimées)"
+        )
+    )
+    await agents["bob"].say("supprimer mes données")
+    await agents["bob"].press("oui")
+    await admin.say("!envois")
+    assert envois_line().endswith(
+        fr(
+            ": 4 destinataires, 2 envoyés, 0 en attente, 0 en échec, 0 bloqué, 0 expiré,"
+            " 2 effacés (données supprimées)"
+        )
+    )
+    await engine.close()
+
+
 @pytest.mark.parametrize(
     "outside",
     [datetime(2027, 2, 15, 20, 0, tzinfo=PARIS), datetime(2027, 2, 20, 10, 0, tzinfo=PARIS)],

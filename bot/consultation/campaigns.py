@@ -111,6 +111,7 @@ def progress_report(
                 failed=item.failed,
                 blocked=item.blocked,
                 expired=item.expired,
+                erased=t("campaigns.item.erased", erased=item.erased) if item.erased else "",
             )
         )
     recorded = {item.id for item in progress}
