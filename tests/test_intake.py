@@ -442,21 +442,49 @@ async def test_help_explains_the_question_and_the_commands(agent_factory) -> Non
     assert "Quelle est votre collectivité" in alice.text  # asked again
 
 
-async def test_collecte_closed_keeps_the_draft(agent_factory, clock, store: Store) -> None:
+async def test_a_draft_left_from_the_collecte_does_not_follow_the_agent_into_the_vote(
+    agent_factory, clock, store: Store
+) -> None:
+    """Found in trial 1: a draft left unfinished was offered again after every reply of the
+    vote (« Voulez-vous la reprendre »), took the lines that were not commands as answers,
+    and once finished could never be sent (« Votre brouillon est conservé »)."""
     alice = agent_factory("alice")
     await register(alice)
     await describe_need(alice)
-    clock.now += timedelta(days=70)  # past 31 January 2027
-    await alice.say("Envoyer")
-    assert "Voulez-vous la reprendre" in alice.text  # days later, resuming comes first
-    await alice.say("Reprendre")
-    await alice.say("Envoyer")
-    assert "collecte des contributions est close" in alice.text
-    assert "brouillon est conservé" in alice.text
+    clock.now = datetime(2027, 2, 16, 9, tzinfo=UTC)  # the vote; the collecte closed on 31 Jan.
+    await alice.say("propositions")
+    closed = fr(
+        "La collecte des contributions est close depuis le 31 janvier 2027 : la contribution "
+        "« Réserver les salles en ligne », commencée le 1er décembre 2026, ne peut plus être "
+        "envoyée. Je l’ai abandonnée."
+    )
+    assert closed in alice.text
+    assert DESCRIPTION in alice.text  # what was typed, shown back once
+    assert "Aucune proposition n’est encore publiée" in alice.text  # the command ran
+    assert "reprendre" not in alice.text.lower()
+    for line in ("bonjour", "menu", "mes contributions"):
+        await alice.say(line)
+        assert "reprendre" not in alice.text.lower() and "brouillon" not in alice.text
+        assert "Abandonner" not in alice.text
+    assert "est close depuis le 31 janvier 2027 : la contribution" not in alice.text  # once
     assert contributions(store) == []
-    await alice.say("nouvelle")
-    await alice.say("oui")
-    assert "Décrire un besoin" not in alice.text
+
+
+async def test_text_typed_as_the_collecte_closes_is_shown_back(agent_factory, clock) -> None:
+    """A field answered just after the collecte closed is not taken for a menu answer, and
+    the agent gets it back with the rest of the draft."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("Décrire un besoin")
+    await alice.say("Réserver les salles en ligne")
+    clock.now = datetime(2027, 1, 31, 23, 30, tzinfo=UTC)  # 1 February, 0:30 in Paris
+    await alice.say(DESCRIPTION)
+    assert "ne peut plus être envoyée" in alice.text
+    assert fr("• Titre : Réserver les salles en ligne") in alice.text
+    assert fr("Votre dernier message, qui n’a pas pu y être ajouté :") in alice.text
+    assert DESCRIPTION in alice.text
+    assert "Je n’ai pas compris" not in alice.text
+    assert "Prochaine étape" in alice.text and "Voir mes contributions" in alice.text  # menu
 
 
 async def test_admin_commands_are_refused_to_agents(agent_factory) -> None:

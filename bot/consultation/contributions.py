@@ -34,6 +34,18 @@ def submit(ctx: Context, form: FormState) -> Completion:
     return Completion(store(ctx, form))
 
 
+def closed(ctx: Context, form: FormState) -> str | None:
+    """The forms' ``closed`` hook: once the collecte is over, a draft can no longer be sent
+    (a collecte extended in the calendar takes it back: only its end date counts)."""
+    calendar = ctx.services.calendar
+    collecte = calendar.get("collecte")
+    if calendar.today(ctx.now) <= collecte.end:
+        return None
+    title = form.answers.get("title") or ctx.t(f"draft.untitled.{form.name}")
+    started = french_date(calendar.today(form.started_at))
+    return ctx.t("draft.closed", end=french_date(collecte.end), title=title, date=started)
+
+
 def collecte_closed(ctx: Context) -> str:
     """Why a contribution cannot be written now, and when it could have been."""
     calendar = ctx.services.calendar

@@ -31,6 +31,9 @@ class Scene(ABC):
     """An administrator's question (a push to confirm): answering it, like running an
     administrator's command, does not bring back the profile question of an administrator
     who has no profile."""
+    about_form: ClassVar[bool] = False
+    """A question about the form below it (resume it? drop it?), which goes with that form
+    when the form is dropped because it can no longer be sent."""
     interlude: ClassVar[bool] = False
     """A question between a form's last field and its summary: a side trip (help, a
     confirmation refused, a draft resumed) comes back to it instead of skipping it."""

@@ -24,6 +24,7 @@ from bot.dialogue.parsing import Greeting, Option, fold, greeting, match_choice,
 from bot.dialogue.state import PROFILE_FORM, SKIP, DialogueState
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
+from bot.forms.summary import summary_lines
 
 __all__ = ["DialogueState", "answer", "step"]
 
@@ -44,6 +45,8 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         if not first_command:
             return turn.finish()
     state.greeted = True
+    if drop_closed_forms(turn, incoming):
+        return turn.finish()
     admin = turn.scene(turn.top).admin  # the answer to an administrator's question
     if idle and turn.scene(turn.top).expires:  # a stale confirmation lapses
         turn.pop()
@@ -106,6 +109,65 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         turn.say(ctx.t("welcome.profile_intro"))  # asked once, after the command's answer
         return turn.finish()
     return _finish(turn, admin)
+
+
+def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:
+    """Drop, once, each form that can no longer be sent (a contribution once the collecte is
+    over), with the questions about it (resume it? drop it?): its notice says why, and what
+    had been typed is shown back, so that nothing is lost silently.
+
+    Returns True when ``incoming`` answered what was dropped (a field being typed when the
+    collecte closed, the offer to resume, the menu that offered the draft): it is shown back
+    too when it was typed text, and taken for nothing else. A command runs as usual.
+    """
+    ctx, state = turn.ctx, turn.state
+    top, free_text = state.top, state.free_text
+    said: list[str] = []
+    for frame in list(state.stack):
+        form = frame.form
+        definition = ctx.services.forms[form.name] if form is not None else None
+        if form is None or definition is None or definition.closed is None:
+            continue
+        notice = definition.closed(ctx, form)
+        start = next((i for i, f in enumerate(state.stack) if f is frame), None)
+        if notice is None or start is None:  # kept, or gone with a form below it
+            continue
+        end = start + 1
+        while end < len(state.stack) and state.stack[end].form is None:
+            if not turn.scene(state.stack[end]).about_form:
+                break
+            end += 1
+        del state.stack[start:end]
+        if form.answers:
+            typed = summary_lines(ctx, form.name, form.answers)
+            notice = f"{notice}\n\n{ctx.t('draft.typed')}\n{typed}"
+        said.append(notice)
+    if not said:
+        return False
+    # the menu that offered the draft, left above the one below it, goes too
+    state.stack = [
+        f
+        for i, f in enumerate(state.stack)
+        if i == 0 or f.scene != MENU or state.stack[i - 1].scene != MENU
+    ]
+    gone = all(f is not top for f in state.stack)
+    answered = gone and not _runs_itself(ctx, state, incoming)
+    typing = top is not None and top.scene == FORM and free_text  # a field's text, lost else
+    if answered and typing and isinstance(incoming, IncomingText) and incoming.text.strip():
+        said.append(f"{ctx.t('draft.last_message')}\n{incoming.text.strip()}")
+    turn.say("\n\n".join(said), apart=True)
+    return answered
+
+
+def _runs_itself(ctx: Context, state: DialogueState, incoming: Incoming) -> bool:
+    """A command, the start of a conversation, a file or a poll answer: not an answer to the
+    question that was asked."""
+    if isinstance(incoming, IncomingChoice):
+        return False
+    if not isinstance(incoming, IncomingText):
+        return True
+    parsed = ctx.services.commands.parse(incoming.text)
+    return parsed is not None and not _answers_the_question(state, incoming.text)
 
 
 def _is_admin_command(ctx: Context, incoming: Incoming) -> bool:

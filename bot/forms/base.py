@@ -242,6 +242,7 @@ BeforeSummary = Callable[["Context", FormState], Interlude]
 OnComplete = Callable[["Context", FormState], Completion]
 OnChange = Callable[[FormState, str], None]
 SummaryNote = Callable[["Context", FormState], str]
+Closed = Callable[["Context", FormState], str | None]
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,9 @@ class Form:
 
     Hooks: ``on_complete`` stores what was confirmed; ``before_summary`` runs once every
     field is answered; ``on_change`` is told that an answer changed (an edit);
-    ``summary_note`` adds a line to the summary.
+    ``summary_note`` adds a line to the summary; ``closed`` says why the form can no longer
+    be sent (its phase is over), None while it can: the dialogue then drops it, once, with
+    that notice and what had been typed (:func:`bot.dialogue.step.drop_closed_forms`).
     """
 
     name: str
@@ -260,6 +263,7 @@ class Form:
     before_summary: BeforeSummary | None = None
     on_change: OnChange | None = None
     summary_note: SummaryNote | None = None
+    closed: Closed | None = None
     by_name: dict[str, FormField] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -275,8 +275,10 @@ CONTRIBUTION_HOOKS: dict[str, Any] = {
     "before_summary": recurrence.before_summary,
     "on_change": recurrence.forget_if_changed,
     "summary_note": recurrence.summary_line,
+    "closed": contributions.closed,
 }
-"""A need and a service alike: the same-need search before the summary, stored once sent."""
+"""A need and a service alike: the same-need search before the summary, stored once sent,
+dropped once the collecte is over."""
 
 
 def build_forms() -> dict[str, Form]:

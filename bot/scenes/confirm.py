@@ -15,6 +15,7 @@ class ConfirmCancelScene(Scene):
     """``annuler`` in a form: drop what was typed, after confirmation."""
 
     name = CONFIRM_CANCEL
+    about_form = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         form = turn.state.form_frame()
@@ -51,6 +52,7 @@ class ConfirmNewScene(Scene):
     """``nouvelle`` while a draft has answers: drop it to start another?"""
 
     name = CONFIRM_NEW
+    about_form = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx

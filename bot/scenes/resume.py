@@ -16,6 +16,7 @@ CONTINUE, DROP = "reprendre", "abandonner"
 
 class ResumeScene(Scene):
     name = RESUME
+    about_form = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx
