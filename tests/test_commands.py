@@ -36,6 +36,19 @@ def test_two_commands_cannot_share_a_word() -> None:
         CommandRegistry([CommandSpec("aide", noop, aliases=("help",)), CommandSpec("help", noop)])
 
 
+def test_a_long_answer_starting_with_a_command_word_stays_an_answer() -> None:
+    """Only references may follow a plain command on a long line: a title or a description
+    that starts with « voir » or « soutenir » is an answer, at any length."""
+    assert REGISTRY.parse("soutenir " + " ".join(f"P-{n:03d}" for n in range(1, 71))) is not None
+    for text in (
+        "Voir les horaires de la piscine municipale et réserver un créneau en ligne",
+        "soutenir P-001 : les habitants attendent ce service depuis longtemps, vraiment",
+        "aide " * 20,
+        "/" + "x" * 80,
+    ):
+        assert REGISTRY.parse(text) is None, text
+
+
 async def test_a_command_typed_without_its_reference_says_how_to_use_it(agent_factory) -> None:
     alice = agent_factory("alice")
     await register(alice, "Villeurbanne")

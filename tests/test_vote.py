@@ -76,6 +76,20 @@ async def test_one_support_per_collectivite_and_only_its_author_withdraws(
     assert len(supports(store)) == 1 and supports(store)[0][2]  # the row is reused
 
 
+async def test_a_soutenir_line_longer_than_64_characters_is_understood(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial 1: « soutenir » with 10 references (68 characters) got « Je n’ai pas
+    compris votre choix » and nothing was recorded: lines over 64 characters were answers."""
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    line = "soutenir " + ", ".join(["P-001"] * 70)  # every proposal of a vote, on one line
+    assert len(line) > 400
+    await alice.say(line)
+    assert "votre collectivité soutient P-001" in alice.text
+    assert "Je n’ai pas compris" not in alice.text
+    assert [s[2] for s in supports(store)] == [True]
+
+
 async def test_a_reply_and_the_menu_after_it_arrive_as_one_message(
     agent_factory, store: Store, clock
 ) -> None:

@@ -24,8 +24,12 @@ Handler = Callable[["Turn", str], None]
 """Runs the command in a turn; receives the rest of the line (empty for most commands)."""
 
 MAX_COMMAND_LENGTH = 64
+"""A longer line is an answer (a title, a description that starts with « aide » or « menu »),
+except for the two kinds of commands below, which say what they may carry."""
 MAX_ARGUMENT_LENGTH = 4200
-"""A prefixed command's line may be longer: a title, a description, a message to an author."""
+"""A prefixed command's line may be longer: a title, a description, a message to an author;
+so may a plain command whose argument is only references (``soutenir`` and every proposal of
+the vote on one line), which no sentence matches."""
 _WORD = re.compile(r"[A-Za-z_][\w-]{0,31}")
 
 
@@ -112,11 +116,14 @@ class CommandRegistry:
         prefixed = stripped[0] in "/!"
         if len(stripped) > MAX_COMMAND_LENGTH:
             # a long text is an answer, unless it starts with a known command that takes
-            # an argument (« !renommer P-001 » and a title of 120 characters)
+            # an argument (« !renommer P-001 » and a title of 120 characters), or is a plain
+            # command followed by nothing but what it reads (« soutenir P-001 P-002 … »)
+            if len(stripped) > MAX_ARGUMENT_LENGTH:
+                return None
             word = stripped[1:].partition(" ")[0].split("@", 1)[0] if prefixed else ""
             found = self._prefixed.get(fold(word)) if word else None
-            if found is None or len(stripped) > MAX_ARGUMENT_LENGTH:
-                return None
+            if found is None:
+                return self._with_argument_in(stripped[1:] if prefixed else stripped)
             return ParsedCommand(found, word, stripped[1:].partition(" ")[2].strip())
         body = stripped[1:] if prefixed else stripped
         word, _, argument = body.partition(" ")
