@@ -25,6 +25,8 @@ async def register(agent: SimulatedAgent, collectivite: str = "Villeurbanne") ->
     """Welcome and the four profile questions."""
     await agent.start()
     assert "bienvenue" in agent.text
+    if "Quelle est votre collectivité" not in agent.text:  # an administrator: none asked
+        await agent.say("profil")
     assert "Quelle est votre collectivité" in agent.text
     await agent.say(collectivite)
     await agent.press(agent.option("Agent"))

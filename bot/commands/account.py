@@ -15,6 +15,8 @@ def mes_contributions(turn: Turn, argument: str) -> None:
 def profil(turn: Turn, argument: str) -> None:
     if turn.state.in_profile_form():
         turn.say(turn.ctx.t("profile.in_progress"))
+    elif not turn.ctx.has_profile:  # an administrator working without one creates it
+        turn.welcome()
     else:
         turn.push(PROFILE)
 

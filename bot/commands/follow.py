@@ -16,8 +16,12 @@ def ne_plus_suivre(turn: Turn, argument: str) -> None:
 
 
 COMMANDS = (
-    CommandSpec("suivre", suivre, argument=vote.REFERENCES),
+    CommandSpec("suivre", suivre, argument=vote.REFERENCES, profile=True),
     CommandSpec(
-        "ne plus suivre", ne_plus_suivre, aliases=("arreter de suivre",), argument=vote.REFERENCES
+        "ne plus suivre",
+        ne_plus_suivre,
+        aliases=("arreter de suivre",),
+        argument=vote.REFERENCES,
+        profile=True,
     ),
 )

@@ -33,6 +33,9 @@ COMMANDS = (
         volontaire,
         aliases=("me porter volontaire", "se porter volontaire", "porter volontaire"),
         menu=True,
+        profile=True,
     ),
-    CommandSpec("mes engagements", mes_engagements, aliases=("engagements",), menu=True),
+    CommandSpec(
+        "mes engagements", mes_engagements, aliases=("engagements",), menu=True, profile=True
+    ),
 )

@@ -36,7 +36,7 @@ def mes_soutiens(turn: Turn, argument: str) -> None:
 COMMANDS = (
     CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True),
     CommandSpec("voir", voir, argument=vote.REFERENCES),
-    CommandSpec("soutenir", soutenir, aliases=("soutien",), argument=vote.REFERENCES),
-    CommandSpec("retirer", retirer, argument=referents.WITHDRAWABLE),
-    CommandSpec("mes soutiens", mes_soutiens, aliases=("messoutiens",), menu=True),
+    CommandSpec("soutenir", soutenir, aliases=("soutien",), argument=vote.REFERENCES, profile=True),
+    CommandSpec("retirer", retirer, argument=referents.WITHDRAWABLE, profile=True),
+    CommandSpec("mes soutiens", mes_soutiens, aliases=("messoutiens",), menu=True, profile=True),
 )

@@ -13,4 +13,6 @@ def code(turn: Turn, argument: str) -> None:
     turn.say(vouching.use_code(turn.ctx, argument))
 
 
-COMMANDS = (CommandSpec("code", code, aliases=("invitation",), argument=CODE_PATTERN),)
+COMMANDS = (
+    CommandSpec("code", code, aliases=("invitation",), argument=CODE_PATTERN, profile=True),
+)

@@ -52,6 +52,9 @@ class CommandSpec:
     argument: re.Pattern[str] | None = None
     """A plain command that reads what follows its word, when that matches (``soutenir
     P-012``); anything else after the word is not this command (a title "Voir les horaires")."""
+    profile: bool = False
+    """Acts for the user's collectivité (supports, offers, following): an administrator
+    working without a profile is asked for it first."""
 
     @property
     def key(self) -> str:
@@ -154,6 +157,10 @@ class CommandRegistry:
             if spec is not None and spec.argument is not None and spec.argument.fullmatch(argument):
                 return ParsedCommand(spec, " ".join(tokens[:size]), argument)
         return None
+
+    def prefixed(self, word: str) -> CommandSpec | None:
+        """The command that ``!word`` runs, if ``word`` names one that needs the prefix."""
+        return self._prefixed.get(fold(word))
 
     def without_argument(self, text: str) -> CommandSpec | None:
         """A plain command that reads a reference, typed without one (« suivre »)."""

@@ -36,13 +36,17 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         minutes=ctx.services.settings.resume_after_minutes
     )
     state.last_seen = ctx.now
-    first_command = False  # an administrator's very first message is a command
     if not ctx.has_profile and not state.in_profile_form():
-        if isinstance(incoming, IncomingStart) and incoming.param:
-            state.start_param = incoming.param[:64]  # a link's code, used once profiled
-        first_command = _is_admin_command(ctx, incoming)
-        turn.welcome(intro=not first_command)
-        if not first_command:
+        if ctx.is_admin:  # they run the consultation: no profile needed, none forced
+            if not state.greeted:
+                turn.say(f"{ctx.t('welcome.first')}\n\n{ctx.t('welcome.admin')}")
+                state.greeted = True
+                if isinstance(incoming, IncomingStart) and not incoming.param:
+                    return turn.finish()
+        else:
+            if isinstance(incoming, IncomingStart) and incoming.param:
+                state.start_param = incoming.param[:64]  # a link's code, used once profiled
+            turn.welcome()
             return turn.finish()
     state.greeted = True
     if drop_closed_forms(turn, incoming):
@@ -96,6 +100,8 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                 turn.say(ctx.t("command.unknown", word=parsed.word))
             elif parsed.command.admin and not ctx.is_admin:
                 turn.say(ctx.t("admin.refused"))
+            elif parsed.command.profile and not ctx.has_profile and not state.in_profile_form():
+                turn.ask_profile()  # an administrator without a profile
             else:
                 if parsed.command.admin:
                     admin = True
@@ -104,10 +110,6 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
     if state.start_param is not None and ctx.has_profile:
         param, state.start_param = state.start_param, None
         ctx.services.commands.get("start").handler(turn, param)
-    top = turn.top.form
-    if first_command and top is not None and top.name == PROFILE_FORM:
-        turn.say(ctx.t("welcome.profile_intro"))  # asked once, after the command's answer
-        return turn.finish()
     return _finish(turn, admin)
 
 
@@ -168,14 +170,6 @@ def _runs_itself(ctx: Context, state: DialogueState, incoming: Incoming) -> bool
         return True
     parsed = ctx.services.commands.parse(incoming.text)
     return parsed is not None and not _answers_the_question(state, incoming.text)
-
-
-def _is_admin_command(ctx: Context, incoming: Incoming) -> bool:
-    """An administrator's command, which runs even as their very first message."""
-    if not ctx.is_admin or not isinstance(incoming, IncomingText):
-        return False
-    parsed = ctx.services.commands.parse(incoming.text)
-    return parsed is not None and parsed.command is not None and parsed.command.admin
 
 
 def _finish(turn: Turn, admin: bool) -> list[Outgoing]:
@@ -262,7 +256,12 @@ def on_text(turn: Turn, text: str) -> None:
             answer(turn, Answer(text, tuple(ids)))
             return
         if not state.free_text:
-            turn.say(ctx.t("input.choice_unknown_count", count=len(options)))
+            word = text.strip().partition(" ")[0]
+            spec = ctx.services.commands.prefixed(word) if ctx.is_admin else None
+            if spec is not None:  # « resultats »: an administrator's command, without « ! »
+                turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
+            else:
+                turn.say(ctx.t("input.choice_unknown_count", count=len(options)))
             return
     answer(turn, Answer(text))
 

@@ -121,8 +121,9 @@ class Turn:
         return self.push(FORM if form.field is not None else SUMMARY, form)
 
     def to_menu(self, lead: str | None = None) -> None:
-        """Back to the menu, dropping whatever was on the stack."""
-        if not self.ctx.has_profile:
+        """Back to the menu, dropping whatever was on the stack. Someone without a profile is
+        asked for it first, except an administrator (see :meth:`ask_profile`)."""
+        if not self.ctx.has_profile and not self.ctx.is_admin:
             self.welcome()
             return
         self.state.stack = [Frame(scene=MENU)]
@@ -144,6 +145,12 @@ class Turn:
         self.start_form(PROFILE_FORM)
         if intro:
             self.say(ctx.t("welcome.profile_intro"))
+
+    def ask_profile(self) -> None:
+        """An administrator working without a profile asked for something done in a
+        collectivité's name (contribute, support, volunteer, follow): the profile first."""
+        self.say(self.ctx.t("welcome.profile_first"))
+        self.welcome(intro=False)
 
     def return_to_form(self) -> None:
         """After a side trip (help, a confirmation refused, the profile), back to the form.

@@ -41,6 +41,8 @@ def cancel_form(turn: Turn) -> None:
     if name == PROFILE_FORM and ctx.has_profile:
         turn.say(ctx.t("profile.edit_cancelled"))
         turn.return_to_form()
+    elif not ctx.has_profile and ctx.is_admin:  # they may work without one
+        turn.to_menu(ctx.t("cancel.profile_admin"))
     elif not ctx.has_profile:
         turn.say(ctx.t("cancel.profile_needed"))
         turn.welcome()

@@ -11,7 +11,6 @@ from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
 from bot.scenes.common import draft_title, show_help, show_mine
 from bot.scenes.confirm import CONFIRM_NEW
-from bot.scenes.profile_view import PROFILE
 from config.calendar import french_date
 from storage.campaigns import VOTERS
 
@@ -97,7 +96,9 @@ class MenuScene(Scene):
         ctx = turn.ctx
         choice = answer.choice_ids[0] if answer.choice_ids else None
         draft = turn.state.draft()
-        if choice == DRAFT:
+        if choice in (*CONTRIBUTION_FORMS, SUPPORTS, VOLUNTEER, OFFERS) and not ctx.has_profile:
+            turn.ask_profile()  # an administrator working without a profile
+        elif choice == DRAFT:
             turn.return_to_form()
         elif choice in CONTRIBUTION_FORMS:
             if not ctx.services.calendar.is_open("collecte", ctx.now):
@@ -119,8 +120,8 @@ class MenuScene(Scene):
             turn.say(referents.mine(ctx))
         elif choice == MINE:
             show_mine(turn)
-        elif choice == PROFILE_CHOICE:
-            turn.push(PROFILE)
+        elif choice == PROFILE_CHOICE:  # as the command (an administrator may have none)
+            ctx.services.commands.get("profil").handler(turn, "")
         elif choice == HELP:
             show_help(turn)
         else:
