@@ -388,6 +388,27 @@ async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, c
     assert "En une ligne, quel est votre besoin" in alice.text
 
 
+async def test_annuler_at_abandonner_ce_brouillon_abandons_it(agent_factory, clock) -> None:
+    """Found in trial 1: at « Abandonner ce brouillon ? », « annuler » (which the help gives
+    as « abandonner le brouillon en cours ») answered « Il n’y a rien à annuler » and the
+    draft was kept."""
+    alice = await back_days_after_a_draft(agent_factory, clock)
+    await alice.press("abandonner")
+    assert fr("Abandonner ce brouillon ?") in alice.text
+    await alice.say("annuler")
+    assert "rien à annuler" not in alice.text
+    assert "Brouillon abandonné" in alice.text and "Que souhaitez-vous faire" in alice.text
+    await alice.say("1")
+    await alice.say("Un autre besoin")
+    await alice.say("menu")  # the menu over a draft: « annuler » means that draft
+    await alice.say("annuler")
+    assert fr("Abandonner ce brouillon ?") in alice.text
+    await alice.say("annuler")
+    assert "Brouillon abandonné" in alice.text
+    await alice.say("menu")
+    assert "Reprendre mon brouillon" not in alice.text
+
+
 async def test_nouvelle_with_a_draft_asks_first(agent_factory) -> None:
     alice = agent_factory("alice")
     await register(alice)

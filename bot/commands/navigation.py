@@ -8,7 +8,7 @@ from bot.dialogue.commands import CommandSpec
 from bot.dialogue.step import greet
 from bot.dialogue.turn import MENU, RESUME, Turn
 from bot.scenes.common import show_help
-from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
+from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW, cancel_form
 from bot.scenes.edit_pick import EDIT_PICK
 
 
@@ -17,9 +17,14 @@ def aide(turn: Turn, argument: str) -> None:
 
 
 def annuler(turn: Turn, argument: str) -> None:
+    """Abandon the form being filled, after confirmation; typed at that confirmation
+    (« Abandonner ce brouillon ? »), it is the confirmation. Above a draft (the offer to
+    resume it, to start another, the menu), it means that draft."""
     frame = turn.top
-    resuming = frame.scene == RESUME and turn.state.draft_frame() is not None
-    if (frame.form is not None and turn.scene(frame).editing) or resuming:
+    above_draft = frame.scene in (RESUME, CONFIRM_NEW, MENU) and turn.state.draft_frame()
+    if frame.scene == CONFIRM_CANCEL:
+        cancel_form(turn)
+    elif (frame.form is not None and turn.scene(frame).editing) or above_draft:
         turn.push(CONFIRM_CANCEL)
     else:
         turn.say(turn.ctx.t("cancel.nothing"))
