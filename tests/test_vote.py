@@ -90,6 +90,22 @@ async def test_a_soutenir_line_longer_than_64_characters_is_understood(
     assert [s[2] for s in supports(store)] == [True]
 
 
+async def test_menu_after_the_collecte_does_not_say_the_collecte_is_closed(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial 1: every « menu » of the vote began with « La collecte des
+    contributions est close… », which only « nouvelle » (asking to contribute) calls for."""
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    closed = "La collecte des contributions est close"
+    await alice.say("menu")
+    assert closed not in alice.text and "Le vote est ouvert" in alice.text
+    await alice.say("profil")
+    await alice.say("menu")
+    assert closed not in alice.text and "Le vote est ouvert" in alice.text
+    await alice.say("nouvelle")
+    assert closed in alice.text
+
+
 async def test_a_reply_and_the_menu_after_it_arrive_as_one_message(
     agent_factory, store: Store, clock
 ) -> None:

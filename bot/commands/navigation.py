@@ -56,9 +56,11 @@ def nouvelle(turn: Turn, argument: str) -> None:
 
 
 def menu(turn: Turn, argument: str) -> None:
-    """The menu; a draft in progress is kept, and the menu offers it first."""
+    """The menu; a draft in progress is kept, and the menu offers it first. Unlike
+    ``nouvelle``, it says nothing of the collecte: the agent did not ask to contribute."""
     if turn.state.draft_frame() is None or not turn.ctx.has_profile:
-        nouvelle(turn, argument)
+        turn.drop_draft()
+        turn.to_menu()
     elif turn.top.scene != MENU:
         turn.menu_over_draft()
 
