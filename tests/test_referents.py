@@ -200,6 +200,26 @@ async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
     ]
 
 
+async def test_mes_engagements_after_withdrawing_the_only_one_and_aide_afterwards(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial 1: after withdrawing its only engagement, « mes engagements » said the
+    collectivité had « encore » volunteered for nothing; and in the déploiement « aide »
+    listed « nouvelle » without saying that it is for the collecte only."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
+    await people.alice.say("retirer V-0001")
+    await people.alice.say("mes engagements")
+    assert fr("Votre collectivité n’est volontaire pour aucun service retenu.") in people.alice.text
+    assert "encore" not in people.alice.text.split("\n\n")[0]
+    clock.now = AFTER_REFERENTS.replace(month=6, day=2)  # the déploiement
+    await people.alice.say("aide")
+    assert fr("nouvelle : commencer une nouvelle contribution (pendant la collecte)") in (
+        people.alice.text
+    )
+
+
 async def test_the_contact_is_prefilled_from_the_profile_and_editable(
     agent_factory, store: Store, clock
 ) -> None:
