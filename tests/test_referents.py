@@ -84,6 +84,8 @@ async def register_with_email(agent: SimulatedAgent, collectivite: str, email: s
 async def volunteer(agent: SimulatedAgent, choices: str, contact: str | None) -> None:
     await agent.say("volontaire")
     assert "Pour quel(s) service(s) retenu(s)" in agent.text, agent.text
+    # regression (trial 1): unlike the beneficiaries, it did not say so
+    assert fr("volontaire ? Plusieurs réponses possibles.") in agent.text
     await agent.say(choices)
     assert "Qu’apporterait votre collectivité" in agent.text
     await agent.say("Deux agents pour tester, et nos données de réservation des salles")
