@@ -301,7 +301,12 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
         ("P-001", "V-0002", "Marseille"),
         ("P-002", "V-0003", "Marseille"),
     ]
-    assert rows[0]["accord_elu"] == "en_cours" and rows[0]["contact"] == "alice@villeurbanne.fr"
+    assert rows[0]["contact"] == "alice@villeurbanne.fr"
+    # regression (trial 1): the codes « en_cours » and « agent », where the bot says words
+    assert (rows[0]["accord_elu"], rows[0]["agent_profil"]) == (
+        "C’est en cours",
+        "Agent de la collectivité",
+    )
 
 
 async def test_an_erased_volunteers_contact_is_neither_listed_nor_exported(

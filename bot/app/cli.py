@@ -279,8 +279,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         records, columns = need_type_records(views, needs, read_catalogue()), NEED_TYPE_COLUMNS
     elif args.what == "volontaires":
-        erased = Catalogue.load(settings.messages_file).t("admin.volunteers.contact_erased_export")
-        records, columns = volunteer_records(offers, erased), VOLUNTEER_COLUMNS
+        catalogue = Catalogue.load(settings.messages_file)
+        records, columns = volunteer_records(offers, catalogue), VOLUNTEER_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
     content = to_csv(records, columns) if args.format == "csv" else to_json(records)

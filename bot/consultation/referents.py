@@ -16,6 +16,7 @@ from bot.consultation.vote import phase_refusal
 from bot.dialogue.context import Context
 from bot.forms.base import Completion, FormState
 from config.calendar import french_date
+from config.catalogue import Catalogue
 from config.typography import in_sentence
 from storage.ops.referents import LAUREATE, OfferOutcome, OfferRecord
 from storage.records import ProposalRecord
@@ -161,11 +162,17 @@ VOLUNTEER_COLUMNS: tuple[str, ...] = (
 )
 
 
-def volunteer_records(
-    offers: Iterable[OfferRecord], erased_contact: str = ""
-) -> list[dict[str, Any]]:
-    """``recueil export --what volontaires``: one row per standing offer, by laureate;
-    ``erased_contact`` stands for the contact of an offer whose author's data was erased."""
+def volunteer_records(offers: Iterable[OfferRecord], catalogue: Catalogue) -> list[dict[str, Any]]:
+    """``recueil export --what volontaires``: one row per standing offer, by laureate. The
+    élu agreement and the agent's profile are in words, as the bot says them (« C’est en
+    cours », « Élu ou élue »), for the team reading the spreadsheet, not their stored codes;
+    the contact of an offer whose author's data was erased says so."""
+    erased_contact = catalogue.t("admin.volunteers.contact_erased_export")
+
+    def label(prefix: str, code: str | None) -> str:
+        key = f"{prefix}.{code}"
+        return catalogue.t(key) if code and catalogue.has(key) else code or ""
+
     return [
         dict(
             zip(
@@ -180,8 +187,8 @@ def volunteer_records(
                     o.departement or "",
                     o.commitment or "",
                     erased_contact if o.author_erased else o.contact or "",
-                    o.elu_agreement or "",
-                    o.agent_profile or "",
+                    label("form.volontaire.elu_agreement.options", o.elu_agreement),
+                    label("form.profil.profil.options", o.agent_profile),
                     o.agent_fonction or "",
                     o.created_at.date().isoformat(),
                 ),
