@@ -146,6 +146,7 @@ async def test_no_chart_where_files_cannot_be_sent(services, store, clock) -> No
 
 def test_terminal_stats_saves_the_chart_as_a_file(tmp_path: Path) -> None:
     script = [
+        {"text": "profil"},  # an administrator is not asked for one: they create it
         {"text": "Villeurbanne"},
         {"text": "2"},
         {"text": "DGS"},
