@@ -65,6 +65,8 @@ class People:
     async def register(self, name: str, ref: CollectiviteRef, profile: str) -> SimulatedAgent:
         agent = SimulatedAgent(self.engine, self.transport, name)
         await agent.start()
+        if "Quelle est votre collectivité" not in agent.text:  # an administrator: none asked
+            await agent.say("profil")
         await agent.say(ref.code)
         await agent.press(profile)
         await agent.say("Secrétaire de mairie")

@@ -55,7 +55,8 @@ async def admin_chat(
     admin = await matrix_client("admin", exempt_from_rate_limits=True)
     bot = await recueil_bot(exempt_from_rate_limits=True, admins=(f"matrix:{admin.user_id}",))
     chat = await open_chat_with_bot(admin, bot.user_id)
-    await chat.expect("Quelle est votre collectivité")
+    await chat.expect("pas besoin de profil")  # an administrator makes one with « profil »
+    await chat.say("profil", then="Quelle est votre collectivité")
     for text, question in PROFILE:
         await chat.say(text, then=question)
     return bot, chat

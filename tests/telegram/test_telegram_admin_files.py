@@ -27,6 +27,7 @@ async def test_admin_stats_chart_is_a_photo_and_export_a_document(
     try:
         admin = TelegramUser(fake_bot_api, ADMIN)
         await admin.start()
+        await admin.say("profil")  # an administrator is not asked for a profile: they make one
         await admin.say("Villeurbanne")
         await admin.press("Agent")
         await admin.say("DGS")

@@ -8,6 +8,7 @@ from telegram_harness import Recorder, RunningBot, TelegramUser, start_bot
 from bot.commands import build_commands
 from bot.core.values import IncomingAttachment, IncomingChoice, IncomingStart, IncomingText
 from config.catalogue import default_catalogue
+from config.typography import french as fr
 from storage.store import Store
 
 
@@ -24,7 +25,10 @@ async def test_a_new_agent_contributes_by_pressing_buttons_and_typing(
         assert "Quelle est votre collectivité" in welcome
 
         [question] = await agent.say("Villeurbanne")
-        assert question.text == "Vous êtes\u00a0:"
+        assert question.text == fr(
+            "Collectivité : Villeurbanne (Rhône). Si ce n’est pas la vôtre, tapez « retour ».\n\n"
+            "Vous êtes :"
+        )
         profile_keyboard = question.message_id
 
         [fonction] = await agent.press("Agent")

@@ -12,7 +12,9 @@ from storage.store import Store
 
 
 async def register(user: TelegramUser, town: str) -> None:
-    await user.start()
+    welcome = user.text_of(await user.start())
+    if "Quelle est votre collectivité" not in welcome:  # an administrator: none asked
+        await user.say("profil")
     await user.say(town)
     await user.press("Agent")
     await user.say("Secrétaire de mairie")
