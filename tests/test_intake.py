@@ -653,3 +653,24 @@ async def test_a_yes_or_no_as_agents_type_it_answers_a_yes_no_question(agent_fac
         await alice.say("annuler")
         await alice.say(yes)
         assert "Brouillon abandonné" in alice.text, yes
+
+
+async def test_everyday_yes_and_no_at_the_thematique_confirmation(agent_factory) -> None:
+    """Found in trial 2: « ouais », « ok », « non pas vraiment » at « C’est bien cela ? »
+    got « Je n’ai pas compris votre choix »."""
+    alice = agent_factory("alice")
+    await register(alice)
+    for answer, expected in (
+        ("non pas vraiment", "Quel thème lui correspond"),
+        ("oui merci", "Que doit"),
+    ):
+        await alice.say("1")
+        await alice.say("Réserver les salles en ligne")
+        await alice.say(DESCRIPTION)
+        await alice.say("1, 3")
+        await alice.say("Un agenda papier à l’accueil")
+        assert fr("C’est bien cela ?") in alice.text
+        await alice.say(answer)
+        assert "pas compris" not in alice.text and expected in alice.text, answer
+        await alice.say("annuler")
+        await alice.say("oui")

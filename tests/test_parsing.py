@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import build_commands
-from bot.dialogue.parsing import Option, match_choice, match_choices
+from bot.dialogue.parsing import Option, match_choice, match_choices, unsure, yes_or_no
 
 parse_command = build_commands().parse
 
@@ -73,6 +73,35 @@ def test_an_unknown_prefixed_word_is_an_unknown_command() -> None:
 )
 def test_choice_by_number_label_prefix_or_alias(typed: str, expected: str | None) -> None:
     assert match_choice(typed, OPTIONS) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ouais", True),
+        ("Oui merci", True),
+        ("ok", True),
+        ("d’accord", True),
+        ("oui, c'est ça", True),
+        ("Ouais !", True),
+        ("non pas vraiment", False),
+        ("non merci", False),
+        ("Non, pas du tout.", False),
+        ("merci", None),
+        ("oui non", None),
+        ("je sais pas", None),
+        ("nouvelle école", None),
+    ],
+)
+def test_a_yes_or_a_no_as_people_type_it(typed: str, expected: bool | None) -> None:
+    """Found in trial 2: only « oui » and « non » answered some yes/no questions."""
+    assert yes_or_no(typed) is expected
+    options = (Option("a", "Oui, c’est le même", polarity=True), Option("b", "Non", polarity=False))
+    assert match_choice(typed, options) == {True: "a", False: "b", None: None}[expected]
+
+
+def test_je_ne_sais_pas_is_unsure() -> None:
+    assert unsure("Je ne sais pas") and unsure("je sais pas") and not unsure("non")
 
 
 def test_several_choices_at_once() -> None:

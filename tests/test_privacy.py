@@ -354,6 +354,25 @@ async def test_erasure_refused_keeps_everything(agent_factory, store: Store) -> 
     assert agent is not None and agent.email == EMAIL
 
 
+async def test_erasing_ones_data_takes_a_clear_oui(agent_factory, store: Store) -> None:
+    """Found in trial 2: « ouais » erased everything at once, while everyday answers were
+    refused elsewhere. The one irreversible action asks for « oui »; « non merci » keeps."""
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    await camille.say("supprimer mes données")
+    await camille.say("ouais")
+    assert fr("pour tout effacer, répondez « oui » (ou 1)") in camille.text
+    assert "sont effacées" not in camille.text
+    await camille.say("non merci")
+    assert "Rien n’a été effacé" in camille.text
+    await camille.say("supprimer mes données")
+    await camille.say("oui")
+    assert "Vos données personnelles sont effacées" in camille.text
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", USER)
+    assert agent is None or agent.email is None
+
+
 async def test_the_privacy_notice_names_who_what_how_long_and_the_rights(agent_factory) -> None:
     camille = agent_factory(USER)
     await camille.start()

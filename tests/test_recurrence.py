@@ -109,6 +109,33 @@ async def test_a_draft_resumed_at_the_same_need_question_asks_it_again(
     assert second.same_as_id == first.id
 
 
+async def test_everyday_answers_and_je_sais_pas_at_the_same_need_question(
+    engine_with_search, store
+) -> None:
+    """Found in trial 2: « ouais », « non pas vraiment » and « je sais pas » at « Est-ce
+    le même que le vôtre ? » got « Je n’ai pas compris votre choix ». A yes or a no as
+    people type it answers; « je sais pas » is told what each answer does, and asked again."""
+    await alice_sends(engine_with_search)
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    assert "a déjà décrit un besoin proche" in bob.text
+    await bob.say("je sais pas")
+    assert fr("Si vous hésitez, répondez « non » : votre besoin est enregistré tel quel") in (
+        bob.text
+    )
+    assert bob.question is not None and "a déjà décrit un besoin proche" in bob.question.text
+    await bob.say("non pas vraiment")
+    assert "Voici votre besoin, avant envoi" in bob.text
+    assert "Même besoin que" not in bob.text
+
+    claire = agent(engine_with_search, "claire")
+    await register(claire, "Lyon")
+    await describe(claire, *SALLES_AUTREMENT)
+    await claire.say("ouais")
+    assert "votre collectivité sera associée à ce besoin" in claire.text
+
+
 async def test_a_second_collectivite_joins_the_same_need(engine_with_search, store) -> None:
     alice = agent(engine_with_search, "alice")
     await register(alice, "Villeurbanne")

@@ -169,16 +169,17 @@ def question(ctx: Context, form: FormState) -> Question:
         return Question(
             ctx.t("recurrence.one", collectivite=label(ctx, only), kind=kind, title=only.title),
             (
-                Option(f"s{only.id}", ctx.t("recurrence.join")),
-                Option(NONE_OF_THEM, ctx.t("recurrence.own")),
+                Option(f"s{only.id}", ctx.t("recurrence.join"), polarity=True),
+                Option(NONE_OF_THEM, ctx.t("recurrence.own"), polarity=False),
             ),
+            free_text=True,  # « je ne sais pas » gets an explanation (SimilarScene)
         )
     options = [
         Option(f"s{s.id}", ctx.t("recurrence.item", title=s.title, collectivite=label(ctx, s)))
         for s in shown
     ]
-    options.append(Option(NONE_OF_THEM, ctx.t("recurrence.none_of_them")))
-    return Question(ctx.t("recurrence.many", kind=kind), tuple(options))
+    options.append(Option(NONE_OF_THEM, ctx.t("recurrence.none_of_them"), polarity=False))
+    return Question(ctx.t("recurrence.many", kind=kind), tuple(options), free_text=True)
 
 
 def answer(ctx: Context, form: FormState, choice: str) -> str:

@@ -28,11 +28,17 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A choice as the dialogue offers it: typed answers match the id, label or aliases."""
+    """A choice as the dialogue offers it: typed answers match the id, label or aliases.
+
+    ``polarity`` marks the yes (True) or no (False) side of a yes/no question: a yes or a
+    no as people type it (« ouais », « oui merci », « non pas vraiment ») then chooses it,
+    read by :func:`yes_or_no`, the one reading every yes/no question shares.
+    """
 
     id: str
     label: str
     aliases: tuple[str, ...] = field(default=())
+    polarity: bool | None = None
 
 
 YES_ALIASES = (
@@ -54,6 +60,58 @@ YES_ALIASES = (
     "volontiers",
 )
 NO_ALIASES = ("n", "no", "non", "nan", "nope", "non merci", "pas du tout", "pas vraiment")
+_POLITE = ("merci", "merci beaucoup", "svp", "stp", "s il vous plait", "s il te plait")
+_YES_WORDS = (*YES_ALIASES, *_POLITE, "c est bien ca", "exactement", "absolument", "oui oui")
+_NO_WORDS = (*NO_ALIASES, *_POLITE, "desole", "ce n est pas ca", "c est pas ca")
+_UNSURE = frozenset(
+    {
+        "je sais pas",
+        "je ne sais pas",
+        "sais pas",
+        "j sais pas",
+        "chais pas",
+        "nsp",
+        "aucune idee",
+        "je ne suis pas sur",
+        "je ne suis pas sure",
+        "pas sur",
+        "pas sure",
+        "peut etre",
+    }
+)
+
+
+def _made_of(words: list[str], phrases: Sequence[str]) -> bool:
+    """The words are a sequence of the phrases (each phrase one or more words)."""
+    split = [p.split() for p in phrases]
+    reachable = [True] + [False] * len(words)
+    for start in range(len(words)):
+        if reachable[start]:
+            for phrase in split:
+                if words[start : start + len(phrase)] == phrase:
+                    reachable[start + len(phrase)] = True
+    return reachable[-1]
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A yes (True) or a no (False) as people type it; None when the text is neither.
+
+    « ouais », « ok merci », « oui c’est ça », « non pas vraiment », « non merci » are
+    read; a text mixing yes and no words (« oui non ») or saying something else is None.
+    """
+    words = fold(text).split()
+    if not words or _made_of(words, _POLITE):  # « merci » alone says neither
+        return None
+    if _made_of(words, _YES_WORDS):
+        return True
+    if _made_of(words, _NO_WORDS):
+        return False
+    return None
+
+
+def unsure(text: str) -> bool:
+    """« je ne sais pas », « aucune idée »: the person cannot answer the question."""
+    return fold(text).removesuffix(" trop") in _UNSURE
 
 
 class Greeting(StrEnum):
@@ -106,6 +164,9 @@ def match_choice(text: str, options: Sequence[Option]) -> str | None:
         hits = [o.id for o in options if fold(o.label).startswith(folded)]
         if len(hits) == 1:
             return hits[0]
+    said = yes_or_no(folded) if any(o.polarity is not None for o in options) else None
+    if said is not None:
+        return next((o.id for o in options if o.polarity is said), None)
     return None
 
 

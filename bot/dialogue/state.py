@@ -37,6 +37,7 @@ class ShownOption(BaseModel):
     id: str
     label: str
     aliases: list[str] = Field(default_factory=list)
+    polarity: bool | None = None  # the yes or no side of a yes/no question
 
 
 class DialogueState(BaseModel):

@@ -236,7 +236,7 @@ def on_choice(turn: Turn, choice_id: str, token: str | None) -> None:
 
 def on_text(turn: Turn, text: str) -> None:
     state, ctx = turn.state, turn.ctx
-    options = [Option(o.id, o.label, tuple(o.aliases)) for o in state.options]
+    options = [Option(o.id, o.label, tuple(o.aliases), o.polarity) for o in state.options]
     frame = turn.top
     if frame.scene == FORM and frame.form is not None and fold(text) == SKIP:
         definition = ctx.services.forms[frame.form.name]

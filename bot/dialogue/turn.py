@@ -66,7 +66,8 @@ class Turn:
     def _record(self, question: Question) -> None:
         state = self.state
         state.options = [
-            ShownOption(id=o.id, label=o.label, aliases=list(o.aliases)) for o in question.options
+            ShownOption(id=o.id, label=o.label, aliases=list(o.aliases), polarity=o.polarity)
+            for o in question.options
         ]
         state.multiple = question.multiple
         state.free_text = question.free_text or not question.options

@@ -160,6 +160,10 @@ def text_rule(ctx: Context, problem: TextProblem, length: int, minimum: int, max
     )
 
 
+_POLARITY = {"oui": True, "non": False}
+"""Options of a choice question that are its yes and its no (:func:`yes_or_no` reads them)."""
+
+
 class ChoiceField(FormField):
     """One option, or several when ``multiple``; the options come from the catalogue."""
 
@@ -183,6 +187,7 @@ class ChoiceField(FormField):
                 option_id,
                 ctx.t(f"form.{form}.{self.name}.options.{option_id}"),
                 self.aliases.get(option_id, ()),
+                polarity=_POLARITY.get(option_id),
             )
             for option_id in self.option_ids
         )

@@ -88,10 +88,16 @@ class CollectiviteField(FormField):
                 ctx.t("form.profil.collectivite.suggested", email=email, label=suggestion.label),
                 (
                     Option(
-                        SUGGESTION_YES, ctx.t("form.profil.collectivite.suggested_yes"), YES_ALIASES
+                        SUGGESTION_YES,
+                        ctx.t("form.profil.collectivite.suggested_yes"),
+                        YES_ALIASES,
+                        polarity=True,
                     ),
                     Option(
-                        SUGGESTION_NO, ctx.t("form.profil.collectivite.suggested_no"), NO_ALIASES
+                        SUGGESTION_NO,
+                        ctx.t("form.profil.collectivite.suggested_no"),
+                        NO_ALIASES,
+                        polarity=False,
                     ),
                 ),
                 free_text=True,
@@ -206,8 +212,10 @@ class ThematiqueField(FormField):
             return Question(
                 ctx.t("form.thematique.confirm", label=taxonomy.label(best)),
                 (
-                    Option(CONFIRM_YES, ctx.t("choice.yes_right")),
-                    Option(CONFIRM_NO, ctx.t("form.thematique.see_others")),
+                    Option(CONFIRM_YES, ctx.t("choice.yes_right"), YES_ALIASES, polarity=True),
+                    Option(
+                        CONFIRM_NO, ctx.t("form.thematique.see_others"), NO_ALIASES, polarity=False
+                    ),
                 ),
             )
         if stage in (None, "top"):

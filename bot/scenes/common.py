@@ -13,8 +13,14 @@ YES, NO = "oui", "non"
 
 
 def yes_no(ctx: Context, text: str, yes: str, no: str) -> Question:
-    """A confirmation; ``oui``/``non`` and their usual aliases are understood when typed."""
-    return Question(text, (Option(YES, ctx.t(yes), YES_ALIASES), Option(NO, ctx.t(no), NO_ALIASES)))
+    """A confirmation; a yes or a no as people type it is understood (:func:`yes_or_no`)."""
+    return Question(
+        text,
+        (
+            Option(YES, ctx.t(yes), YES_ALIASES, polarity=True),
+            Option(NO, ctx.t(no), NO_ALIASES, polarity=False),
+        ),
+    )
 
 
 def draft_title(ctx: Context, state: DialogueState) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.dialogue.context import Context
+from bot.dialogue.parsing import NO_ALIASES, Option, yes_or_no
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
-from bot.scenes.common import YES, yes_no
+from bot.scenes.common import NO, YES
 from storage import privacy
 
 ERASE = "erase"
@@ -35,10 +36,25 @@ class EraseScene(Scene):
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx
         text = ctx.t("privacy.erase_confirm", engagements=engagements_kept(ctx))
-        return yes_no(ctx, text, "privacy.erase_yes", "privacy.erase_no")
+        # the one irreversible action: a clear « oui » (or its number, or its label) erases;
+        # « ouais », « ok » get asked for it (handle), a no as people type it keeps the data
+        return Question(
+            text,
+            (
+                Option(YES, ctx.t("privacy.erase_yes"), (YES,)),
+                Option(NO, ctx.t("privacy.erase_no"), NO_ALIASES, polarity=False),
+            ),
+            free_text=True,
+        )
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         ctx = turn.ctx
+        if not answer.choice_ids:
+            if yes_or_no(answer.text):
+                turn.say(ctx.t("privacy.erase_needs_yes"))
+            else:
+                turn.say(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))
+            return
         if answer.choice_ids != (YES,):
             turn.say(ctx.t("privacy.erase_kept"))
             turn.pop()

@@ -25,8 +25,8 @@ class ResumeScene(Scene):
         return Question(
             ctx.t("resume.prompt", title=draft_title(ctx, turn.state), date=started),
             (
-                Option(CONTINUE, ctx.t("resume.continue"), YES_ALIASES),
-                Option(DROP, ctx.t("resume.drop"), NO_ALIASES),
+                Option(CONTINUE, ctx.t("resume.continue"), YES_ALIASES, polarity=True),
+                Option(DROP, ctx.t("resume.drop"), NO_ALIASES, polarity=False),
             ),
         )
 

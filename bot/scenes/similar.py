@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.consultation import recurrence
+from bot.dialogue.parsing import unsure
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import Frame
 from bot.dialogue.turn import SUMMARY, Turn
@@ -20,7 +21,14 @@ class SimilarScene(Scene):
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         if not answer.choice_ids:
-            turn.say(turn.ctx.t("input.choice_unknown"))
+            ctx = turn.ctx
+            if unsure(answer.text):  # re-asked, with what each answer does
+                turn.say(
+                    ctx.t("recurrence.unsure", kind=ctx.t(f"recurrence.kind.{_form(frame).name}"))
+                )
+            else:
+                count = len(turn.state.options)
+                turn.say(ctx.t("input.choice_unknown_count", count=count))
             return
         turn.say(recurrence.answer(turn.ctx, _form(frame), answer.choice_ids[0]))
         frame.scene = SUMMARY
