@@ -246,6 +246,32 @@ async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store
     assert "Aujourd’hui\u00a0: (non renseigné)" in alice.text
 
 
+async def test_garder_keeps_the_current_answer_after_retour(agent_factory) -> None:
+    """Found in trial 2: after « retour », the current answer had to be retyped: « garder »
+    was taken as a new, too short answer."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Titre provisoire")
+    await alice.say(DESCRIPTION)
+    await alice.say("retour")
+    assert fr("Pour la garder, répondez « garder »") in alice.text
+    assert alice.option("Garder la réponse actuelle")
+    await alice.say("garder")
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("retour")
+    await alice.press(alice.option("Garder la réponse actuelle"))
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("1, 3")
+    await alice.say("retour")  # a choice question: « garder » too
+    await alice.say("garder")
+    assert "Comment faites-vous aujourd’hui" in alice.text
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("autre")
+    assert DESCRIPTION in alice.text and "les habitants, les associations" in alice.text.lower()
+
+
 async def test_modifier_from_the_summary_changes_one_field(agent_factory, store: Store) -> None:
     alice = agent_factory("alice")
     await register(alice)
@@ -374,6 +400,36 @@ async def test_a_no_at_the_offer_to_resume_loses_nothing_without_a_confirmation(
     assert "on continue" in alice.text and "Décrivez le problème" in alice.text
     await alice.say("Le problème décrit à mon retour, assez long pour être accepté.")
     assert "Qui en bénéficierait" in alice.text  # the same draft goes on where it stopped
+
+
+async def test_an_answer_typed_at_the_offer_to_resume_answers_the_pending_question(
+    agent_factory, services, store: Store, clock, transport
+) -> None:
+    """Found in trial 2: back after the process ended, the agent typed the answer to the
+    question they had left; « Je n’ai pas compris votre choix » and the text was lost."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Ramassage des poubelles")
+    await alice.engine.close()
+    restarted = Engine(
+        services, Store.open(str(store.engine.url.render_as_string(False))), clock=clock
+    )
+    restarted.register(transport)
+    again = SimulatedAgent(restarted, transport, "alice")
+    await again.start()
+    assert "Voulez-vous la reprendre" in again.text
+    await again.say(DESCRIPTION)
+    assert "pas compris" not in again.text
+    assert "Je reprends votre contribution" in again.text
+    assert "Qui en bénéficierait" in again.text  # the description was taken
+    await again.say("1")
+    await again.say("passer")
+    await again.say("1")
+    await again.say("Autre chose")
+    assert DESCRIPTION in again.text
+    await restarted.close()
+    restarted.store.close()
 
 
 async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, clock) -> None:

@@ -170,6 +170,14 @@ def match_choice(text: str, options: Sequence[Option]) -> str | None:
     return None
 
 
+def read_choices(text: str, options: Sequence[Option], *, multiple: bool) -> list[str] | None:
+    """The options a typed answer designates: several when ``multiple``, else one."""
+    if multiple:
+        return match_choices(text, options)
+    found = match_choice(text, options)
+    return [found] if found is not None else None
+
+
 def match_choices(text: str, options: Sequence[Option]) -> list[str] | None:
     """Several options at once ("1, 3", "habitants et agents"); None if any part is unknown."""
     single = match_choice(text, options)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 from bot.forms.base import FormState
 
 SKIP = "passer"
+KEEP = "garder"
+"""Typed (or chosen) at a question already answered (after « retour »): keep that answer."""
 CONTRIBUTION_FORMS = ("besoin", "service")
 PROFILE_FORM = "profil"
 

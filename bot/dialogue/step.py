@@ -20,8 +20,8 @@ from bot.core.values import (
     Outgoing,
 )
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Greeting, Option, fold, greeting, match_choice, match_choices
-from bot.dialogue.state import PROFILE_FORM, SKIP, DialogueState
+from bot.dialogue.parsing import Greeting, Option, fold, greeting, read_choices
+from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
 from bot.forms.summary import summary_lines
@@ -246,12 +246,13 @@ def on_text(turn: Turn, text: str) -> None:
         if frame.form.field is not None:  # « passer » is no answer to a needed question
             turn.say(ctx.t("form.not_optional"))
             return
+    if frame.scene == FORM and frame.form is not None and fold(text) == KEEP:
+        form = frame.form
+        if form.field is not None and not form.sub and form.answers.get(form.field) is not None:
+            answer(turn, Answer(text, (KEEP,)))  # the current answer, after « retour »
+            return
     if options:
-        ids = (
-            match_choices(text, options)
-            if state.multiple
-            else ([found] if (found := match_choice(text, options)) else None)
-        )
+        ids = read_choices(text, options, multiple=state.multiple)
         if ids:
             answer(turn, Answer(text, tuple(ids)))
             return

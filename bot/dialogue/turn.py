@@ -55,13 +55,18 @@ class Turn:
         """Leave the top frame's question standing without saying it again: the agent has
         seen it, and their next answer is read against it. The buttons shown for it stay
         valid when it offers the same options as the question asked last."""
+        self.expect()
+        self.asked = True
+
+    def expect(self) -> None:
+        """Read the next answer against the top frame's question, without asking it (the
+        text typed at another question is taken as its answer)."""
         state, frame = self.state, self.top
         question = self.scene(frame).question(self, frame)
         offered = (state.options, state.multiple, state.free_text)
         self._record(question)
         if (state.options, state.multiple, state.free_text) != offered:
             state.question += 1  # another question (a confirmation's) was asked last
-        self.asked = True
 
     def _record(self, question: Question) -> None:
         state = self.state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.dialogue.parsing import Option
 from bot.dialogue.scene import Scene
-from bot.dialogue.state import SKIP, Frame
+from bot.dialogue.state import KEEP, SKIP, Frame
 from bot.dialogue.turn import FORM, SUMMARY, Turn
 from bot.forms.base import (
     Accept,
@@ -28,22 +28,28 @@ class FormScene(Scene):
         fresh = not form.sub  # not inside a sub-question of the field
         question = field.question(ctx, form)
         text, options = question.text, question.options
-        if fresh and form.answers.get(field.name) is not None:
-            current = field.display(ctx, form.name, form.answers[field.name])
-            text = f"{text}\n\n{ctx.t('form.current_answer', value=current)}"
+        free_text = question.free_text
         if field.optional:
             if options:
                 options = (*options, Option(SKIP, ctx.t("form.skip")))
             else:
                 text = f"{text}\n{ctx.t('form.optional_hint')}"
-        return Question(text, options, question.multiple, question.free_text)
+        if fresh and form.answers.get(field.name) is not None:
+            current = field.display(ctx, form.name, form.answers[field.name])
+            text = f"{text}\n\n{ctx.t('form.current_answer', value=current)}"
+            # keeping it is one word (or one button): a paragraph is never retyped
+            free_text = free_text or not options
+            options = (*options, Option(KEEP, ctx.t("form.keep")))
+        return Question(text, options, question.multiple, free_text)
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         ctx, form = turn.ctx, _form(frame)
         definition = ctx.services.forms[form.name]
         field = definition.field(form.field or "")
         outcome: Outcome
-        if field.optional and answer.choice_ids == (SKIP,):
+        if KEEP in answer.choice_ids and form.answers.get(field.name) is not None:
+            outcome = Accept(form.answers[field.name])
+        elif field.optional and answer.choice_ids == (SKIP,):
             outcome = Accept(None)
         elif isinstance(field, ChoiceField) and not answer.choice_ids:
             outcome = Reject(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))
