@@ -246,6 +246,44 @@ async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store
     assert "Aujourd’hui\u00a0: (non renseigné)" in alice.text
 
 
+LONG_TITLE = (
+    "Ramassage des poubelles : informer les habitants des jours de collecte. Aujourd’hui "
+    "les horaires changent souvent et personne ne le sait, la mairie reçoit des appels."
+)
+
+
+async def test_a_title_too_long_is_shortened_and_the_text_kept_as_description(
+    agent_factory, store: Store
+) -> None:
+    """Found in trial 2: a 154-character title was refused with « rien n’a été enregistré »
+    and the text was lost. A shorter title is proposed, and the text kept as description."""
+    assert len(LONG_TITLE) > 120
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say(LONG_TITLE)
+    assert "rien n’a été enregistré" not in alice.text
+    proposed = "Ramassage des poubelles : informer les habitants des jours de collecte"
+    assert f"Je vous propose ce titre\u00a0: «\u00a0{proposed}\u00a0»" in alice.text
+    await alice.say("oui")
+    assert "Votre texte complet est repris comme description" in alice.text
+    assert "Décrivez le problème" in alice.text and LONG_TITLE in alice.text
+    await alice.say("garder")
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("retour")
+    await alice.say("retour")
+    await alice.say("Une phrase trop longue, " * 6)  # and a title of one's own instead
+    assert "Je vous propose ce titre" in alice.text
+    await alice.say("Poubelles : les jours de collecte")
+    await alice.say("garder")  # the description, kept
+    await alice.say("1")
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("autre")
+    assert "• Titre\u00a0: Poubelles : les jours de collecte" in alice.text
+    assert LONG_TITLE in alice.text
+
+
 async def test_garder_keeps_the_current_answer_after_retour(agent_factory) -> None:
     """Found in trial 2: after « retour », the current answer had to be retyped: « garder »
     was taken as a new, too short answer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from bot.forms.base import (
     Reject,
     TextField,
 )
+from config.typography import integer
 from nlp.similarity import UNKNOWN_USAGE
 from storage.referential import CollectiviteRef, normalize
 
@@ -41,6 +43,63 @@ DESCRIPTION_MAX = 4000
 NONE_OF_THESE = "aucune"
 SUGGESTION_YES, SUGGESTION_NO = "suggestion_oui", "suggestion_non"
 CANDIDATES_SHOWN = 6
+
+
+TITLE_PROPOSED = "titre_propose"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s|\n")
+
+
+def proposed_title(text: str, limit: int) -> str:
+    """A title taken from a text too long for one: its first sentence, or its beginning cut
+    at a word."""
+    first = _SENTENCE_END.split(text, maxsplit=1)[0].strip().rstrip(" .;:,")
+    if 3 <= len(first) <= limit:
+        return first
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" .;:,") + "…"
+
+
+class TitleField(TextField):
+    """A contribution's title. Agents often write their whole need as the title: a text too
+    long for a title is not refused and lost, a shorter title is proposed, and the text
+    becomes the description (asked next, with the text as its current answer)."""
+
+    def question(self, ctx: Context, state: FormState) -> Question:
+        long = state.sub.get("long")
+        if long is None:
+            return super().question(ctx, state)
+        key = "form.long_title.proposal" + ("_title_only" if "description" in state.answers else "")
+        text = ctx.t(
+            key,
+            length=integer(len(long)),
+            max=integer(self.max_length),
+            title=state.sub["title"],
+            kind=ctx.t(f"recurrence.kind.{state.name}"),
+        )
+        take = Option(TITLE_PROPOSED, ctx.t("form.long_title.take"), YES_ALIASES, polarity=True)
+        return Question(text, (take,), free_text=True)
+
+    def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
+        long = state.sub.get("long")
+        if long is not None and answer.choice_ids == (TITLE_PROPOSED,):
+            title, notice = state.sub["title"], None
+            if "description" not in state.answers:
+                state.answers["description"] = long
+                if not state.review:
+                    state.forward.insert(0, "description")  # asked next, to keep or rewrite
+                notice = ctx.t("form.long_title.moved")
+            return Accept(title, notice)
+        text = clean_text(answer.text)
+        too_long_for_a_title = (
+            text_problem(text, min_length=self.min_length, max_length=self.max_length)
+            is TextProblem.TOO_LONG
+        )
+        if too_long_for_a_title and text_problem(text, max_length=DESCRIPTION_MAX) is None:
+            state.sub = {"long": text, "title": proposed_title(text, self.max_length)}
+            return AskAgain()
+        return super().accept(ctx, state, answer)
 
 
 class UrlField(TextField):
@@ -309,7 +368,7 @@ def build_forms() -> dict[str, Form]:
     besoin = Form(
         "besoin",
         (
-            TextField("title", max_length=TITLE_MAX, min_length=3),
+            TitleField("title", max_length=TITLE_MAX, min_length=3),
             TextField("description", max_length=DESCRIPTION_MAX, min_length=15),
             ChoiceField(
                 "beneficiaries",
@@ -325,7 +384,7 @@ def build_forms() -> dict[str, Form]:
     service = Form(
         "service",
         (
-            TextField("title", max_length=TITLE_MAX, min_length=3),
+            TitleField("title", max_length=TITLE_MAX, min_length=3),
             TextField("description", max_length=DESCRIPTION_MAX, min_length=15, feminine=True),
             UrlField("url", max_length=500, optional=True, feminine=True),
             ChoiceField(
