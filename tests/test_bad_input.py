@@ -50,13 +50,14 @@ async def test_refused_answers_keep_the_draft(agent_factory, message: str, expec
     await assert_nothing_lost(alice)
 
 
-async def test_an_over_long_title_is_refused_not_truncated(agent_factory, store) -> None:
+async def test_an_over_long_title_is_not_truncated_without_asking(agent_factory, store) -> None:
+    """A shorter title is proposed (trial 2), never taken silently: another one may be typed."""
     alice = agent_factory("alice")
     await register(alice)
     await alice.say("1")
     await alice.say("T" * 121)
-    assert fr("fait 121 caractères ; la limite est de 120") in alice.text
-    assert "rien n’a été enregistré pour cette question" in alice.text
+    assert fr("Votre réponse fait 121 caractères, plus que les 120 d’un titre") in alice.text
+    assert "Je vous propose ce titre" in alice.text
     await alice.say("T" * 120)
     assert "Décrivez le problème" in alice.text
 
