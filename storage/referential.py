@@ -101,6 +101,12 @@ _ALIASES = {
     "ste": "sainte",
     "agglo": "agglomeration",
     "communaute de communes": "cc",
+    "communaute de commune": "cc",
+    "cte de communes": "cc",
+    "cte de com": "cc",
+    "com de com": "cc",
+    "comcom": "cc",
+    "cdc": "cc",
     "communaute d agglomeration": "ca",
     "communaute d agglo": "ca",
     "communaute urbaine": "cu",
@@ -122,6 +128,11 @@ _ROLE_PREFIX = re.compile(
     r"|(?P<epci>epci|intercommunalite|interco))"
     r"(?: (?:de la|de l|de|du|des|d))? (?P<rest>.+)$"
 )
+# « Paris 15e », « Lyon 3ème », « Marseille 13e arrondissement »: the collectivité is the commune.
+_ARRONDISSEMENT = re.compile(
+    r"^(?P<city>paris|lyon|marseille) (?:\d{1,2} ?(?:e|er|eme|ieme)?|[ivx]+e)(?: arrondissement)?$"
+)
+_EPCI_NATURE_PREFIX = re.compile(r"^(?:cc|ca|cu)(?: (?:de la|de l|du|des|de|d))? (?=\S)")
 _DEPARTEMENT_CODE = re.compile(r"\d{2,3}|2[ab]")
 _CODE = re.compile(r"2[AB](?:\d{3})?")  # Corsica: "2A", "2B004"; other codes are all digits
 _CODE_SEPARATORS = re.compile(r"[\s.]")
@@ -160,6 +171,12 @@ def _expand_alias(match: re.Match[str]) -> str:
 def _trim_lines(text: str) -> str:
     """Remove the space left at either end of each line (never more than one)."""
     return text.replace(" \n", "\n").replace("\n ", "\n").strip(" ")
+
+
+def without_epci_nature(key: str) -> str:
+    """A normalized name without its leading CC/CA/CU: ``"cc du pays de gex"`` is
+    ``"pays de gex"``; other names are returned as they are."""
+    return _EPCI_NATURE_PREFIX.sub("", key, count=1)
 
 
 def _loose(key: str) -> str:
@@ -428,12 +445,20 @@ class Referential:
         return []
 
     def _interpretations(self, key: str) -> list[_Interpretation]:
-        """The query as typed, then without a leading "mairie de", "département du"…."""
+        """The query as typed, then without a leading "mairie de", "département du"…, an
+        arrondissement ("paris 15e": the commune) or an EPCI's nature ("cc pays de gex" finds
+        the CA du Pays de Gex: agents do not always know which kind their EPCI is)."""
         readings = [_Interpretation(key, None)]
         match = _ROLE_PREFIX.match(key)
         if match:
             kind = next(kind for kind in KINDS if match.group(kind))
             readings.append(_Interpretation(match.group("rest"), frozenset({kind})))
+        arrondissement = _ARRONDISSEMENT.match(key)
+        if arrondissement:
+            readings.append(_Interpretation(arrondissement.group("city"), frozenset({"commune"})))
+        without_nature = without_epci_nature(key)
+        if without_nature != key:
+            readings.append(_Interpretation(without_nature, frozenset({"epci"})))
         return readings
 
     def _with_place_hint(self, reading: _Interpretation) -> Iterable[_Interpretation]:

@@ -733,6 +733,24 @@ async def test_an_answer_typed_ahead_at_the_candidates_asks_the_collectivite_afr
     assert "Vous êtes" in alice.text
 
 
+async def test_a_collectivite_taken_without_asking_is_said_back(agent_factory) -> None:
+    """Found in trial 2: « 75 », « Ardèche », « Paris 15e » and « CC du Pays de Gex » (the
+    prompt's example): the collectivité taken is said at once, with how to correct it."""
+    for typed, label in (
+        ("75", "Paris (département)"),
+        ("Ardèche", "Ardèche (département)"),
+        ("Paris 15e", "Paris (Paris)"),
+        ("CC du Pays de Gex", "CA du Pays de Gex (EPCI, Ain)"),
+    ):
+        alice = agent_factory(f"alice-{typed}")
+        await alice.start()
+        await alice.say(typed)
+        assert fr(f"Collectivité : {label}. Si ce n’est pas la vôtre, tapez « retour »") in (
+            alice.text
+        ), typed
+        assert "Vous êtes" in alice.text
+
+
 async def test_a_yes_or_no_as_agents_type_it_answers_a_yes_no_question(agent_factory) -> None:
     """Found in a terminal trial: « ouais » to « Abandonner ce brouillon ? » was not
     understood."""

@@ -43,7 +43,8 @@ def test_shipped_data_covers_all_current_collectivites(ref: Referential) -> None
 def test_arrondissements_and_communes_deleguees_are_not_communes(ref: Referential) -> None:
     assert ref.get("commune", "69381") is None  # Lyon 1er arrondissement
     assert ref.get("commune", "75101") is None  # Paris 1er arrondissement
-    assert names(ref.search("Lyon 1er Arrondissement")) == []
+    # typed, an arrondissement names its commune: the collectivité (trial 2)
+    assert labels(ref.search("Lyon 1er Arrondissement")) == ["Lyon (Rhône)"]
     assert ref.get("commune", "69123") is not None  # Lyon
 
 
@@ -213,6 +214,27 @@ def test_postal_code_shared_by_several_communes_returns_them_all(ref: Referentia
     assert len(found) > 5
     assert names(found)[0] == "Ambérieu-en-Bugey"  # most populous first
     assert all("01500" in r.postal_codes for r in found)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Paris 15e", "Paris (Paris)"),
+        ("paris 15eme arrondissement", "Paris (Paris)"),
+        ("Lyon 3e", "Lyon (Rhône)"),
+        ("Marseille 13e", "Marseille (Bouches-du-Rhône)"),
+        ("cc pays de gex", "CA du Pays de Gex (EPCI, Ain)"),
+        ("CC du Pays de Gex", "CA du Pays de Gex (EPCI, Ain)"),
+        ("cte de communes du pays de gex", "CA du Pays de Gex (EPCI, Ain)"),
+        ("Communauté de communes du Pays de Gex", "CA du Pays de Gex (EPCI, Ain)"),
+    ],
+)
+def test_arrondissements_and_epci_of_another_nature_are_found(
+    ref: Referential, typed: str, expected: str
+) -> None:
+    """Found in trial 2: « Paris 15e », « cc pays de gex » and the prompt's own example
+    « CC du Pays de Gex » found nothing (or only after a confirmation)."""
+    assert labels(ref.search(typed))[:1] == [expected]
 
 
 def test_postal_code_of_a_city_with_arrondissements(ref: Referential) -> None:

@@ -33,7 +33,7 @@ from bot.forms.base import (
 )
 from config.typography import integer
 from nlp.similarity import UNKNOWN_USAGE
-from storage.referential import CollectiviteRef, normalize
+from storage.referential import CollectiviteRef, normalize, without_epci_nature
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -239,8 +239,10 @@ def _certain(query: str, ref: CollectiviteRef) -> bool:
     """A single result is taken without asking when the query was a code or held the name.
 
     A result found despite typos is offered for confirmation instead ("cube" is not Aube).
+    An EPCI's nature does not count: « CC du Pays de Gex » names the CA du Pays de Gex.
     """
-    return _is_code(query) or f" {normalize(ref.name)} " in f" {normalize(query)} "
+    name, typed = without_epci_nature(normalize(ref.name)), without_epci_nature(normalize(query))
+    return _is_code(query) or f" {name} " in f" {typed} "
 
 
 CONFIRM_YES, CONFIRM_NO, OTHER = "oui", "non", "autre"
