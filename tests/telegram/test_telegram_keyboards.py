@@ -110,3 +110,38 @@ async def test_a_choice_whose_id_does_not_fit_is_resolved_from_the_store(
     [press] = recorder.of_type(IncomingChoice)
     assert (press.choice_id, press.token) == (long_id, "4")
     assert fake_bot_api.message(12, sent.message_id).text.endswith("«\u00a0B\u00a0»")
+
+
+async def test_a_question_sent_whose_keyboard_bookkeeping_fails_is_not_sent_again(
+    fake_bot_api, engine, store: Store, monkeypatch
+) -> None:
+    """The database failed between the question going out and its keyboard being recorded
+    (found in a PostgreSQL restart under load): the question was taken for unsent and went
+    out twice. Sent is sent: the bookkeeping's failure is logged, the delivery marked sent."""
+    bot = await start_bot(fake_bot_api, engine, store)
+    try:
+        agent = TelegramUser(fake_bot_api, FakeUser(id=10))
+        await agent.start()
+        real = store.remember_platform_message
+        failures: list[str] = []
+
+        def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if not failures:
+                failures.append(args[2])
+                raise RuntimeError("base de données perdue")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(store, "remember_platform_message", failing)
+        await agent.say("Villeurbanne")
+        await engine.redeliver_pending()
+        await agent.settle()
+    finally:
+        await bot.stop()
+    assert failures  # the bookkeeping did fail
+    texts = [m.text or "" for m in fake_bot_api.sent_messages(agent.chat_id)]
+    assert sum("Vous êtes" in text for text in texts) == 1, texts
+    with store.engine.connect() as connection:
+        [(unsent,)] = connection.exec_driver_sql(
+            "SELECT count(*) FROM delivery WHERE status <> 'sent'"
+        ).all()
+    assert unsent == 0

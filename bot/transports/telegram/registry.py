@@ -85,7 +85,8 @@ class StoreRegistry:
         )
 
     async def get(self, platform_id: str) -> Record | None:
-        row = await asyncio.to_thread(self.store.platform_message, TRANSPORT, platform_id)
+        # read while recording a keyboard just sent (the chat's cursor): tried again too
+        row = await _after_send(self.store.platform_message, TRANSPORT, platform_id)
         return _record(row) if row is not None else None
 
     async def for_ref(self, chat_id: str, core_ref: str) -> list[Record]:

@@ -219,7 +219,12 @@ class TelegramTransport(Transport):
         text = question_text(message, self.catalogue)
         keyboard = choices_keyboard(message)
         sent = await self._message(chat_id, text, keyboard)
-        await self.keyboards.remember(chat_id, sent.message_id, message, sent.text or "")
+        try:
+            await self.keyboards.remember(chat_id, sent.message_id, message, sent.text or "")
+        except Exception:
+            # The question is on screen: failing here would have the engine send it again.
+            # An unrecorded keyboard only stays on screen until a later one is retired.
+            log.exception("keyboard %s in chat %s sent but not recorded", sent.message_id, chat_id)
 
     async def send_poll(self, key: ConversationKey, message: OutPoll) -> None:
         chat_id = self._chat(key)
