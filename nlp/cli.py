@@ -11,13 +11,14 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
 from config.taxonomy import Taxonomy
 from config.typography import french
-from nlp.corpus import read_labelled
+from nlp.corpus import BadLineError, read_labelled
 from nlp.evaluation import report, split_at
 from nlp.feedback import Feedback, measure_pairs, measure_thematiques, render_measure
 from nlp.loading import load_similarity
@@ -96,10 +97,8 @@ def _feedback_arguments(parser: argparse.ArgumentParser, flag: str, help_text: s
 def _feedback(settings: object, args: argparse.Namespace) -> Feedback | None:
     """The users' decisions the command was asked to use, or None."""
     if args.feedback_file is not None:
-        try:
+        with _bad_lines_refused():
             return Feedback.read(args.feedback_file)
-        except ValueError as error:
-            raise SystemExit(french(str(error))) from error
     if not args.with_feedback:
         return None
     if args.feedback_source is None:
@@ -109,6 +108,16 @@ def _feedback(settings: object, args: argparse.Namespace) -> Feedback | None:
         )
     source: FeedbackSource = args.feedback_source
     return source(settings)
+
+
+@contextmanager
+def _bad_lines_refused() -> Iterator[None]:
+    """A bad line of a file the administrator gave ends the command with its French message
+    (file, line, what is wrong) and exit code 1, no traceback."""
+    try:
+        yield
+    except BadLineError as error:
+        raise SystemExit(french(str(error))) from error
 
 
 def _model(settings: object, given: Path | None) -> Path:
@@ -126,9 +135,12 @@ def cmd_train(settings: object, args: argparse.Namespace) -> int:
     # Imported here: the bot's own commands (``recueil run``) never load the training code.
     from nlp.training.build import build_model
 
+    taxonomy = _taxonomy(settings)
+    with _bad_lines_refused():
+        read_labelled(args.data, taxonomy)  # a bad file is refused before any training
     build_model(
         _model(settings, args.output),
-        _taxonomy(settings),
+        taxonomy,
         args.data,
         calibration_folds=args.folds,
         feedback=_feedback(settings, args),
@@ -268,8 +280,10 @@ def cmd_eval(settings: object, args: argparse.Namespace) -> int:
     path = _model(settings, args.model)
     if feedback is not None:
         return _eval_feedback(feedback, path, _taxonomy(settings), args.json)
-    model = SpacyClassifier.load(path)
-    result = evaluate_file(model, args.file, _taxonomy(settings))
+    taxonomy = _taxonomy(settings)
+    with _bad_lines_refused():
+        read_labelled(args.file, taxonomy)  # refused before the model loads
+    result = evaluate_file(SpacyClassifier.load(path), args.file, taxonomy)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:

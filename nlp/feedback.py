@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from config.typography import decimal
-from nlp.corpus import Labelled
+from nlp.corpus import BadLineError, Labelled, json_lines
 from nlp.evaluation import Ranked, decision_figures, report
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ decisions beside 2,578 lines in our voice would otherwise barely move the model.
 NEED_TYPE_MIN = 0.5
 """A group said to be the same need teaches its type only if one of its texts reads it with
 at least this probability (below it, the model does not know which type to teach)."""
+
+
+DECISION_LINE = "une décision écrite par « recueil nlp feedback --output »"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,26 +99,23 @@ class Feedback:
     def read(cls, path: Path) -> Feedback:
         """Decisions written by :meth:`write`; ``ValueError`` names the first bad line."""
         thematiques, pairs = [], []
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                    kind = data.pop("kind")
-                    data["at"] = datetime.fromisoformat(data["at"])
-                    if kind == "thematique":
-                        thematiques.append(ThematiqueDecision(**data))
-                    elif kind == "pair":
-                        data["key"] = tuple(data["key"])
-                        pairs.append(PairDecision(**data))
-                    else:
-                        raise ValueError(f"kind {kind!r}")
-                except (ValueError, KeyError, TypeError, AttributeError) as error:
-                    raise ValueError(
-                        f"{path}, ligne {number} : ce n’est pas une décision écrite par "
-                        f"« recueil nlp feedback --output » ({type(error).__name__} : {error})"
-                    ) from error
+        for number, data in json_lines(path, DECISION_LINE):
+            try:
+                kind = data.pop("kind")
+                data["at"] = datetime.fromisoformat(data["at"])
+                if kind == "thematique":
+                    thematiques.append(ThematiqueDecision(**data))
+                elif kind == "pair":
+                    data["key"] = tuple(data["key"])
+                    pairs.append(PairDecision(**data))
+                else:
+                    raise ValueError(f"kind {kind!r}")
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise BadLineError(
+                    path,
+                    number,
+                    f"ce n’est pas {DECISION_LINE} ({type(error).__name__} : {error})",
+                ) from error
         return cls(thematiques, pairs)
 
 

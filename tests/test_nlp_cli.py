@@ -96,3 +96,40 @@ def test_the_commands_hook_into_a_parser() -> None:
     for argv in (["nlp", "train"], ["nlp", "classify"], ["nlp", "eval"], ["nlp", "same"]):
         assert callable(parser.parse_args(argv).handler)
     assert parser.parse_args(["nlp", "eval", "x.jsonl"]).file == Path("x.jsonl")
+
+
+BAD_LABELLED_FILES = {
+    "broken JSON": (b'{"reference": "B-1", \n', "ligne 1 : JSON illisible à la colonne 21"),
+    "binary": (
+        b'{"text": "pas de bus", "label": "mobilite_transports"}\n\x80\x81\n',
+        "ligne 2 : ce n’est pas du texte UTF-8",
+    ),
+    "json export": (b'[\n{"reference": "B-0001"}\n]\n', "ligne 1 : un objet JSON {…} par ligne"),
+    "no label": (b'\n{"text": "pas de bus le soir"}\n', "ligne 2 : le champ « label » manque"),
+    "unknown label": (
+        b'{"text": "pas de bus", "label": "inconnue"}\n',
+        "ligne 1 : thématique inconnue « inconnue »",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["eval", "{bad}"], ["train", "--data", "{bad}", "--output", "{model}"]],
+    ids=["eval", "train"],
+)
+@pytest.mark.parametrize("case", BAD_LABELLED_FILES)
+def test_a_bad_labelled_file_is_refused_in_french_without_a_traceback(
+    case: str, command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    content, expected = BAD_LABELLED_FILES[case]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(content)
+    with pytest.raises(SystemExit) as refused:
+        main(["nlp", *(a.format(bad=bad, model=tmp_path / "model") for a in command)])
+    message = str(refused.value.code).replace("\u202f", " ").replace("\u00a0", " ")
+    assert message.startswith(f"{bad}, {expected}")
+    assert not (tmp_path / "model").exists()
