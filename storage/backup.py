@@ -25,20 +25,34 @@ def sqlite_path(url: str) -> Path | None:
     return None if parsed.database == ":memory:" else Path(parsed.database)
 
 
+PRIVATE = 0o600
+"""A backup holds personal data: readable by its owner only, whatever the umask."""
+
+
 def backup(database: Path, target: Path) -> int:
-    """Copy ``database`` into ``target`` (written beside it, then renamed); returns bytes."""
+    """Copy ``database`` into ``target`` (written beside it, then renamed); returns bytes.
+
+    The copy is readable by its owner only; a copy that fails is removed, never left behind.
+    """
+    if target.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(target))
     partial = target.with_name(f".{target.name}.partiel")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
     try:
-        destination = sqlite3.connect(partial)
+        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            source.backup(destination)
+            destination = sqlite3.connect(partial)
+            try:
+                source.backup(destination)
+            finally:
+                destination.close()
         finally:
-            destination.close()
-    finally:
-        source.close()
-    os.replace(partial, target)
+            source.close()
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target.stat().st_size
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,59 @@ def test_the_printed_pg_dump_and_pg_restore_commands_round_trip(tmp_path: Path) 
     finally:
         store.close()
         drop_postgres_schema(url)
+
+
+@pytest.fixture
+def recueil_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):  # type: ignore[no-untyped-def]
+    """``recueil …`` in this process on ``tmp_path/data``; (exit code, stdout, stderr)."""
+    from bot.app.cli import main
+
+    for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+    Store.open(f"sqlite:///{tmp_path / 'data' / 'recueil.sqlite3'}").close()
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, plain(out), plain(err)
+
+    return run
+
+
+def plain(text: str) -> str:
+    """French typography's non-breaking spaces as plain ones, for readable assertions."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def test_a_backup_onto_a_folder_is_refused_before_copying_and_leaves_nothing(
+    recueil_here, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: a full copy of the base left in « .t.partiel », the error naming it."""
+    folder = tmp_path / "t"
+    folder.mkdir()
+    code, _, err = recueil_here("db", "backup", str(folder))
+    assert code == 2
+    assert f"« {folder} » est un dossier : donnez le nom du fichier de sauvegarde" in err
+    assert "partiel" not in err
+    assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".*partiel"))
+
+
+def test_a_backup_is_readable_by_its_owner_only(recueil_here, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    previous = os.umask(0o022)
+    try:
+        code, out, _ = recueil_here("db", "backup", str(tmp_path / "sauvegarde.sqlite3"))
+    finally:
+        os.umask(previous)
+    assert code == 0 and "Sauvegarde écrite" in out
+    assert (tmp_path / "sauvegarde.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_failed_copy_leaves_no_partial_file(tmp_path: Path) -> None:
+    from storage.backup import backup
+
+    (tmp_path / "notes.txt").write_text("pas une base " * 1000, encoding="utf-8")
+    with pytest.raises(sqlite3.DatabaseError):
+        backup(tmp_path / "notes.txt", tmp_path / "copie.sqlite3")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -270,3 +270,25 @@ def test_an_empty_line_in_the_terminal_gets_the_same_reply(
 ) -> None:
     written = console_chat(tmp_path, monkeypatch, "\n  \t\n", jsonl=False)
     assert written.count("Tapez le nom de votre collectivité") == 2
+
+
+def test_a_file_sent_to_the_terminal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """« mes données » holds the agent's personal data: 0600 whatever the umask."""
+    from bot.core.values import ConversationKey, OutFile
+    from bot.transports.console import ConsoleTransport
+    from config.catalogue import Catalogue
+
+    console = ConsoleTransport(
+        "marie", files_dir=tmp_path, jsonl=True, catalogue=Catalogue.load(None)
+    )
+    previous = os.umask(0o022)
+    try:
+        asyncio.run(
+            console.send_file(
+                ConversationKey("console", "marie", "marie"),
+                OutFile("mes-donnees.json", b"{}", caption="Vos données"),
+            )
+        )
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "mes-donnees.json").stat().st_mode & 0o777 == 0o600

@@ -25,6 +25,9 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         print(catalogue.t(f"backup.postgresql_{action}", url=_without_password(url), file=file))
         return 0
     if action == "backup":
+        if file.is_dir():
+            print(catalogue.t("backup.is_folder", file=file), file=sys.stderr)
+            return 2
         if not file.parent.is_dir():  # sqlite3 would only say « unable to open database file »
             print(catalogue.t("backup.no_folder", folder=file.parent), file=sys.stderr)
             return 2

@@ -199,7 +199,11 @@ class ConsoleTransport(Transport):
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / Path(message.name).name
-        path.write_bytes(message.content)
+        # The user's data (« mes données »): readable by its owner only, whatever the umask.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "wb") as out:
+            out.write(message.content)
         if self.jsonl:
             self._write(
                 {"type": "file", "text": message.caption, "name": message.name, "path": str(path)}
