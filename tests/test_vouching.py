@@ -297,8 +297,17 @@ async def test_recueil_invitations_exports_codes_and_telegram_links(
     listed = tmp_path / "liste.txt"
     listed.write_text("# à inviter\nVichy\nSainte-Colombe\n69266\n", encoding="utf-8")
     again = tmp_path / "again.csv"
+    capsys.readouterr()
     assert cli_main(["invitations", "--collectivites", str(listed), "-o", str(again)]) == 1
-    assert "ligne 3" in capsys.readouterr().err  # Sainte-Colombe: which one?
+    err = capsys.readouterr().err.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "ligne 3 : « Sainte-Colombe » est ambigu" in err  # which one?
+    assert f"Aucun code créé, aucun fichier écrit : corrigez cette ligne de {listed}" in err
+    assert not again.exists()  # all or nothing: Vichy got no code either
+    assert cli_main(["invitations", "-o", str(again)]) == 0
+    assert sorted(read_invitations(again)) == ["Lyon (Rhône)", "Villeurbanne (Rhône)"]
+
+    listed.write_text("# à inviter\nVichy\n69266\n", encoding="utf-8")
+    assert cli_main(["invitations", "--collectivites", str(listed), "-o", str(again)]) == 0
     exported_again = read_invitations(again)
     assert sorted(exported_again) == ["Vichy (Allier)", "Villeurbanne (Rhône)"]
     assert exported_again["Villeurbanne (Rhône)"][3] == code  # a collectivité keeps its code

@@ -52,7 +52,11 @@ def read_collectivites(
     """The collectivités a file names, one a line; and the lines that name none or several."""
     found: list[CollectiviteRef] = []
     problems: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [f"« {path} » n’est pas un fichier texte (UTF-8) : une collectivité par ligne"]
+    for number, line in enumerate(content.splitlines(), 1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
@@ -93,26 +97,39 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.cli import default_user
 
     referential = default_referential()
-    problems: list[str] = []
+    refs: list[CollectiviteRef] = []
+    if args.collectivites is not None:
+        # All or nothing: every line is checked before any code is created or file written.
+        refs, problems = read_collectivites(args.collectivites, referential)
+        if problems:
+            for problem in problems:
+                print(french(problem), file=sys.stderr)
+            print(
+                french(
+                    f"Aucun code créé, aucun fichier écrit : corrigez "
+                    f"{plural(len(problems), 'cette ligne|ces # lignes')} de "
+                    f"{args.collectivites} puis relancez la commande."
+                ),
+                file=sys.stderr,
+            )
+            return 1
     store = open_store(settings)
     try:
         with store.transaction() as tx:
             actor = f"cli:{default_user()}"
             ids: list[int] | None
             if args.collectivites is not None:
-                refs, problems = read_collectivites(args.collectivites, referential)
                 ids = [tx.upsert_collectivite(ref) for ref in refs]
             elif args.all_with_agents:
                 ids = tx.collectivites_with_agents()
             else:
                 ids = None  # the codes already created
             codes = tx.invitation_codes(actor, ids)
+            records = invitation_records(codes, referential, settings.telegram_bot_username)
+            # Written inside the transaction: a file that cannot be written creates no code.
+            args.output.write_bytes(to_csv(records, INVITATION_COLUMNS))
     finally:
         store.close()
-    records = invitation_records(codes, referential, settings.telegram_bot_username)
-    args.output.write_bytes(to_csv(records, INVITATION_COLUMNS))
-    for problem in problems:
-        print(french(problem), file=sys.stderr)
     exported = plural(len(records), "# code d’invitation exporté|# codes d’invitation exportés")
     print(french(f"{exported} dans {args.output}"), file=sys.stderr)
     if not settings.telegram_bot_username:
@@ -123,4 +140,4 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-    return 1 if problems else 0
+    return 0
