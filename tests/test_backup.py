@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import sqlite3
@@ -198,3 +199,33 @@ def test_a_failed_copy_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.DatabaseError):
         backup(tmp_path / "notes.txt", tmp_path / "copie.sqlite3")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_restore_is_refused_while_terminal_chats_use_the_base(
+    recueil_here, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: « Base … restaurée » while a « recueil chat » ran on the directory.
+
+    Two chats at once (alice and bob) still run together: the chat's lock is shared.
+    """
+    import bot.app.cli as cli
+
+    saved = tmp_path / "sauvegarde.sqlite3"
+    assert recueil_here("db", "backup", str(saved))[0] == 0
+    seen: list[tuple[str, tuple[int, str, str]]] = []
+
+    async def chatting(settings, user: str, jsonl: bool) -> None:  # type: ignore[no-untyped-def]
+        if user == "alice":  # bob starts while alice chats, then the operator restores
+            seen.append(("bob", await asyncio.to_thread(recueil_here, "chat", "--as", "bob")))
+        else:
+            seen.append(("restore", recueil_here("db", "restore", str(saved))))
+
+    monkeypatch.setattr(cli, "chat", chatting)
+    assert recueil_here("chat", "--as", "alice", "--jsonl")[0] == 0
+    (name, (code, out, err)) = seen[0]
+    assert name == "restore" and code == 1, err and "restaurée" not in out
+    assert "Restauration refusée : un « recueil run » ou un « recueil chat » utilise la base" in err
+    assert "La base n’a pas été modifiée." in err and "PostgreSQL" not in err
+    assert seen[1] == ("bob", (0, "", ""))
+    code, out, _ = recueil_here("db", "restore", str(saved))  # the chats are over
+    assert code == 0 and "restaurée depuis" in out

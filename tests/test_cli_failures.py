@@ -103,6 +103,12 @@ def test_a_second_recueil_run_on_the_same_sqlite_data_directory_refuses_to_start
         assert "Traceback" not in second.stderr
         assert "Recueil tourne déjà sur ces données" in second.stderr
         assert f"processus {first.pid}" in second.stderr
+        saved = tmp_path / "sauvegarde.sqlite3"
+        assert recueil(tmp_path, "db", "backup", str(saved)).returncode == 0
+        restore = recueil(tmp_path, "db", "restore", str(saved))
+        assert restore.returncode == 1 and "Traceback" not in restore.stderr
+        # The restore's own words, not those meant for a second « recueil run ».
+        assert "Restauration refusée" in restore.stderr and "PostgreSQL" not in restore.stderr
     finally:
         first.terminate()
         first.communicate(timeout=60)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.app.instance import single_instance
+from bot.app.instance import base_alone
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.backup import BackupError, backup, check, restore, sqlite_path
@@ -34,7 +34,7 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         size = backup(database, file)
         print(catalogue.t("backup.done", file=file, size=f"{size / 1e6:.1f} Mo".replace(".", ",")))
         return 0
-    with single_instance(settings, catalogue):  # never under a running bot
+    with base_alone(settings, catalogue):  # never under a running bot or terminal chat
         try:
             check(file)
         except BackupError as exc:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.app.failures import explain
 from bot.app.french_args import FrenchArgumentParser
-from bot.app.instance import single_instance
+from bot.app.instance import single_instance, using_base
 from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
 from bot.app.services import build_engine, model_path, open_store
@@ -232,14 +232,17 @@ async def chat(settings: Settings, user: str, jsonl: bool) -> None:
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(chat(settings, args.user or default_user(), args.jsonl))
+    # Shared: several terminal chats (and a running bot) use one base; a restore waits.
+    with using_base(settings, Catalogue.load(settings.messages_file)):
+        asyncio.run(chat(settings, args.user or default_user(), args.jsonl))
     return 0
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.runner import run_bot
 
-    with single_instance(settings, Catalogue.load(settings.messages_file)):
+    catalogue = Catalogue.load(settings.messages_file)
+    with single_instance(settings, catalogue), using_base(settings, catalogue):
         asyncio.run(run_bot(settings, console_user=args.user or default_user()))
     return 0
 
