@@ -148,3 +148,61 @@ def test_a_trial_clock_in_the_wrong_form_is_shown_the_right_one(tmp_path: Path) 
     result = recueil(tmp_path, "phases", RECUEIL_NOW="16/02/2027")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "par exemple 2027-02-16T10:00:00+01:00" in result.stderr
+
+
+def test_a_closed_output_pipe_ends_quietly_like_standard_tools(tmp_path: Path) -> None:
+    """Found in a trial: « recueil phases | head -1 » printed « Impossible d’utiliser « Broken
+    pipe » : Broken pipe. »"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECUEIL_")}
+    env["RECUEIL_DATA_DIR"] = str(tmp_path / "data")
+    reader, writer = os.pipe()
+    os.close(reader)  # « head » has already gone
+    try:
+        done = subprocess.run(
+            [*RECUEIL, "phases"], stdout=writer, stderr=subprocess.PIPE, env=env, timeout=120
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 141
+
+
+@pytest.fixture
+def recueil_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):  # type: ignore[no-untyped-def]
+    """``recueil …`` in this process on ``tmp_path/data``; (exit code, stdout, stderr)."""
+    from bot.app.cli import main
+
+    for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, *(t.replace("\u202f", " ").replace("\u00a0", " ") for t in (out, err))  # type: ignore[return-value]
+
+    return run
+
+
+def test_a_data_directory_that_is_a_file_is_named_as_such(
+    recueil_here, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: « Impossible d’utiliser « …/DS » : File exists. »"""
+    (tmp_path / "DS").write_text("", encoding="utf-8")
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "DS"))
+    code, _, err = recueil_here("phases")
+    assert code == 1
+    assert err == (
+        f"RECUEIL_DATA_DIR désigne « {tmp_path / 'DS'} », qui est un fichier : il faut un "
+        "dossier. Donnez à RECUEIL_DATA_DIR le chemin d’un dossier (il est créé s’il n’existe "
+        "pas), ou déplacez ce fichier.\n"
+    )
+
+
+def test_db_upgrade_and_current_print_only_their_french_lines(recueil_here) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: alembic's « Context impl SQLiteImpl. » lines, in English."""
+    for action in ("upgrade", "current"):
+        code, out, err = recueil_here("db", action)
+        assert code == 0 and out.startswith("Version de la base : ")
+        assert err == "", err

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,10 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
     install_logging(settings, logging.WARNING if terminal else settings.log_level)
+    if args.command != "run":
+        # « Context impl SQLiteImpl » and the like, in English: « db » prints its own lines.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(settings, args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return closed_output()
     except Exception as exc:
         explained = explain(exc, Catalogue.load(settings.messages_file), settings.data_dir)
         if explained is None:
@@ -90,6 +96,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = explained
         print(message, file=sys.stderr)
         return code
+
+
+EXIT_CLOSED_PIPE = 141
+"""128 + SIGPIPE: what ``cat`` or ``grep`` end with when ``| head`` stops reading."""
+
+
+def closed_output() -> int:
+    """The reader of our output went away (``recueil phases | head -1``): stop quietly, like the
+    standard tools. Python's own flush at exit would fail again: point stdout at /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ _REASONS = {
     errno.EROFS: "failure.reason.read_only",
     errno.EISDIR: "failure.reason.is_directory",
     errno.ENOTDIR: "failure.reason.not_directory",
+    errno.EEXIST: "failure.reason.exists",
 }
 _DISK_FULL_SIGNS = ("database or disk is full", "No space left on device", "disk full")
 
@@ -47,6 +48,8 @@ def explain(
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return catalogue.t("failure.disk_full", detail=_path(exc)), EXIT_FAILURE
+        if exc.errno == errno.EEXIST and data_dir is not None and data_dir.is_file():
+            return catalogue.t("failure.data_dir_is_file", path=data_dir), EXIT_FAILURE
         key = _REASONS.get(exc.errno or 0)
         reason = catalogue.t(key) if key else (exc.strerror or str(exc))
         return catalogue.t("failure.file", path=_path(exc), reason=reason), EXIT_FAILURE
