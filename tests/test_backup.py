@@ -229,3 +229,21 @@ def test_restore_is_refused_while_terminal_chats_use_the_base(
     assert seen[1] == ("bob", (0, "", ""))
     code, out, _ = recueil_here("db", "restore", str(saved))  # the chats are over
     assert code == 0 and "restaurée depuis" in out
+
+
+def test_restoring_a_file_that_is_not_a_database_says_why_in_french(
+    recueil_here, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: « (file is not a database) », sqlite3's own English words."""
+    notes = tmp_path / "notes.sqlite3"
+    notes.write_bytes(b"pas une base " * 1000)
+    code, _, err = recueil_here("db", "restore", str(notes))
+    assert code == 1
+    assert (
+        f"« {notes} » n’est pas une sauvegarde utilisable de Recueil (ce n’est pas une base "
+        "SQLite) : la base n’a pas été modifiée." in err
+    )
+    empty = tmp_path / "vide.sqlite3"
+    sqlite3.connect(empty).close()
+    code, _, err = recueil_here("db", "restore", str(empty))
+    assert code == 1 and "(ce n’est pas une base Recueil, elle n’a pas de version de schéma)" in err

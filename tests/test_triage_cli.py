@@ -382,6 +382,35 @@ def store_thematiques() -> set[str]:
     return set(default_taxonomy().ids)
 
 
+@pytest.mark.parametrize(
+    ("command", "name", "content", "expected"),
+    [
+        (
+            ("import", "contributions"),
+            "bad.json",
+            b'{"type": "besoin", ',
+            "JSON illisible, ligne 1 : nom de champ entre guillemets attendu",
+        ),
+        (
+            ("proposals", "import"),
+            "bad.ods",
+            b"pas un tableur",
+            "fichier ODS illisible : ce n’est pas un document OpenDocument",
+        ),
+    ],
+)
+def test_a_bad_import_file_is_explained_in_french_not_in_the_library_s_english(  # type: ignore[no-untyped-def]
+    recueil, tmp_path: Path, command: tuple[str, str], name: str, content: bytes, expected: str
+) -> None:
+    """Found in a trial: « Expecting property name enclosed in double quotes », « Document
+    format not managed by odfdo: <class '_io.BytesIO'> »."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = recueil(*command, str(path))
+    assert code != 0 and f"{path} : {expected}" in err
+    assert "Expecting" not in err and "odfdo" not in err
+
+
 def test_an_import_with_errors_stores_nothing_and_names_each_line(  # type: ignore[no-untyped-def]
     recueil, store: Store, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.app.failures import in_french
 from bot.app.instance import base_alone
 from config.catalogue import Catalogue
 from config.settings import Settings
@@ -38,7 +39,8 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         try:
             check(file)
         except BackupError as exc:
-            print(catalogue.t("backup.unusable", file=file, reason=exc), file=sys.stderr)
+            reason = in_french(str(exc))
+            print(catalogue.t("backup.unusable", file=file, reason=reason), file=sys.stderr)
             return 1
         kept = _keep_current(database, settings)
         restore(file, database)

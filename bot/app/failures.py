@@ -8,6 +8,7 @@ left to propagate, with its traceback, as the bug it is.
 from __future__ import annotations
 
 import errno
+import re
 import shutil
 from pathlib import Path
 
@@ -61,6 +62,36 @@ def explain(
             return catalogue.t("failure.disk_full", detail=detail), EXIT_FAILURE
         return catalogue.t("failure.database", detail=detail), EXIT_FAILURE
     return None
+
+
+_LIBRARY_WORDS = (
+    # sqlite3
+    (r"file is not a database", "ce n’est pas une base SQLite"),
+    (
+        r"no such table: alembic_version",
+        "ce n’est pas une base Recueil, elle n’a pas de version de schéma",
+    ),
+    (r"database disk image is malformed", "la base est endommagée"),
+    # json
+    (r"Expecting property name enclosed in double quotes", "nom de champ entre guillemets attendu"),
+    (r"Expecting value", "valeur attendue"),
+    (r"Expecting ',' delimiter", "virgule attendue"),
+    (r"Expecting ':' delimiter", "deux-points attendus"),
+    (r"Unterminated string starting at", "guillemet fermant manquant, texte commencé à"),
+    (r"Invalid control character at", "caractère de contrôle interdit à"),
+    (r"Extra data", "texte en trop après la valeur JSON"),
+    # odfdo, zipfile
+    (r"Document format not managed by odfdo\b[^;]*", "ce n’est pas un document OpenDocument"),
+    (r"File is not a zip file", "ce n’est pas un document OpenDocument (archive zip)"),
+)
+
+
+def in_french(detail: str) -> str:
+    """``detail`` with the English wording of the libraries an operator meets most (sqlite3,
+    json, odfdo) said in French; anything else is kept as it is."""
+    for english, french_words in _LIBRARY_WORDS:
+        detail = re.sub(english, french_words, detail)
+    return detail
 
 
 def _path(exc: OSError) -> str:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.app.failures import in_french
 from bot.app.services import model_path, open_store
 from bot.consultation.drafting import DRAFT_COLUMNS, draft, draft_records
 from bot.consultation.export import to_json
@@ -101,7 +102,7 @@ def add_commands(commands: Any) -> None:
 
 def _fail(lines: list[str] | str) -> int:
     text = lines if isinstance(lines, str) else "\n".join(lines)
-    print(french(text), file=sys.stderr)
+    print(french(in_french(text)), file=sys.stderr)
     return EXIT_REFUSED
 
 
