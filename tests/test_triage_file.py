@@ -195,6 +195,35 @@ def test_each_error_is_refused_with_its_line(
     assert str(error).startswith(f"ligne {error.line} : ")
 
 
+@pytest.mark.parametrize(
+    ("column", "words"),
+    [
+        ("titre_proposition", ("un autre titre", "recopiez-le")),
+        ("description_proposition", ("une autre description", "recopiez-la")),
+    ],
+)
+def test_two_values_for_one_proposal_are_named_with_the_right_agreement(
+    column: str, words: tuple[str, str]
+) -> None:
+    """Found in a trial: « a un autre description … recopiez-le »."""
+    data = draft_file("csv")
+    original = read_table(data)
+    first = next(r.line for r in original.rows if r.get("reference") == "B-0004")
+
+    def edit(rows: dict[str, dict[str, str]]) -> None:
+        rows["B-0004"][column] = "valeur A"
+        rows["B-0005"][column] = "valeur B"
+
+    with pytest.raises(TriageFileError) as caught:
+        parse_triage(read_table(edited(data, "csv", edit)), initial_state())
+    [error] = caught.value.errors
+    other, again = words
+    assert error.message == (
+        f"la proposition G-B-0004 a {other} ligne {first} (« valeur A ») ; "
+        f"laissez la cellule vide ou {again}"
+    )
+
+
 def test_all_errors_are_reported_at_once_and_a_missing_column_first() -> None:
     def edit(rows: dict[str, dict[str, str]]) -> None:
         rows["B-0001"]["statut"] = "?"

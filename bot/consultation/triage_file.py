@@ -185,11 +185,17 @@ def parse_triage(table: Table, state: TriageState) -> TriagePlan:
                     continue
                 earlier = found.setdefault(key, (value, line))
                 if earlier[0] != value:
-                    what = "titre" if column == "titre_proposition" else "description"
+                    # The words agree with the noun: « un autre titre … recopiez-le »,
+                    # « une autre description … recopiez-la ».
+                    other, what, it = (
+                        ("un autre", "titre", "le")
+                        if column == "titre_proposition"
+                        else ("une autre", "description", "la")
+                    )
                     error(
                         line,
-                        f"la proposition {key} a un autre {what} ligne {earlier[1]} "
-                        f"(« {_short(earlier[0])} ») ; laissez la cellule vide ou recopiez-le",
+                        f"la proposition {key} a {other} {what} ligne {earlier[1]} "
+                        f"(« {_short(earlier[0])} ») ; laissez la cellule vide ou recopiez-{it}",
                     )
         if not reference:
             error(line, "la colonne « reference » est vide")
