@@ -1,14 +1,18 @@
 """Runtime settings: environment variables prefixed ``RECUEIL_`` and an optional TOML file.
 
 The TOML file is named by ``RECUEIL_CONFIG``; environment variables win over it. Every
-invalid value is reported in French, naming the variable, without printing secrets.
+invalid value is reported in French, naming the variable (or the TOML key it came from); the
+rejected value may be quoted for ordinary settings, never for secrets. An unknown
+``RECUEIL_*`` variable (a typo) is not an error but a warning naming the closest known one.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -38,6 +42,17 @@ SECRET_FILE_SETTINGS = (
 """Settings that may instead be read from a file named by ``RECUEIL_<NAME>_FILE`` (Docker and
 systemd secrets: the value never sits in the environment, where ``ps e`` and crash reports
 would show it)."""
+
+
+SECRET_SETTINGS = SECRET_FILE_SETTINGS
+"""Settings whose value is never shown in a message (the database URL carries a password)."""
+OTHER_VARIABLES = (
+    f"{ENV_PREFIX}CONFIG",
+    *(f"{ENV_PREFIX}{name.upper()}_FILE" for name in SECRET_FILE_SETTINGS),
+    # read by the test suite, not by the bot
+    f"{ENV_PREFIX}TEST_DATABASE_URL",
+    f"{ENV_PREFIX}WRITE_REFERENCE",
+)
 
 
 class ConfigError(Exception):
@@ -266,18 +281,64 @@ _FRENCH_ERRORS = {
 DATETIME_EXAMPLE = "2027-02-16T10:00:00+01:00"
 
 
-def _describe(error: Any) -> str:
-    location = error["loc"][0] if error["loc"] else "?"
-    variable = f"{ENV_PREFIX}{str(location).upper()}"
+def known_variables() -> list[str]:
+    """Every ``RECUEIL_*`` variable something reads."""
+    fields = [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
+    return [*fields, *OTHER_VARIABLES]
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One French warning per ``RECUEIL_*`` variable nothing reads (``RECUEIL_ADMIN`` for
+    ``RECUEIL_ADMINS``): ignored, it would leave a setting at its default unnoticed."""
+    environ = os.environ if environ is None else environ
+    known = known_variables()
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        # Compared without the prefix every name shares, which would make any two look alike.
+        suffixes = [k.removeprefix(ENV_PREFIX) for k in known]
+        bare = upper.removeprefix(ENV_PREFIX)
+        closest = difflib.get_close_matches(bare, suffixes, n=1, cutoff=0.6)
+        hint = f" ; vouliez-vous dire {ENV_PREFIX}{closest[0]} ?" if closest else ""
+        warnings.append(
+            french(f"Attention : la variable {name} est inconnue de Recueil et ignorée{hint}")
+        )
+    return warnings
+
+
+def _describe(error: Any, toml_keys: Mapping[str, str]) -> str:
+    """One French line; ``toml_keys`` maps each key of the TOML file to the file's name."""
+    location = str(error["loc"][0]) if error["loc"] else "?"
+    variable = f"{ENV_PREFIX}{location.upper()}"
+    from_file = location in toml_keys and variable not in os.environ
+    where = f"clé « {location} » de {toml_keys[location]}" if from_file else variable
     if error["type"] == "extra_forbidden":
-        return f"{variable} : paramètre inconnu"
+        close = difflib.get_close_matches(location, list(Settings.model_fields), n=1, cutoff=0.6)
+        hint = f" ; vouliez-vous dire « {close[0]} » ?" if close and from_file else ""
+        return f"{where} : paramètre inconnu{hint}"
     if error["type"] == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
     else:
         template = _FRENCH_ERRORS.get(error["type"], "valeur refusée")
         message = template.format(**error.get("ctx", {}), example=DATETIME_EXAMPLE)
-    # Never echo the rejected input: it may be a secret.
-    return f"{variable} : valeur invalide ({message})"
+    if location in SECRET_SETTINGS:
+        # A secret is never echoed, even where a check quotes what it refused.
+        rejected = error.get("input")
+        if isinstance(rejected, str) and rejected:
+            message = message.replace(rejected, "…")
+    return f"{where} : valeur invalide ({message})"
+
+
+def _toml_keys(config_file: str | None) -> dict[str, str]:
+    if not config_file:
+        return {}
+    try:
+        with Path(config_file).open("rb") as handle:
+            return dict.fromkeys(tomllib.load(handle), config_file)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -288,7 +349,8 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [_describe(error) for error in exc.errors()]
+        keys = _toml_keys(config_file)
+        lines = [_describe(error, keys) for error in exc.errors()]
         raise ConfigError(
             french("Configuration invalide :\n" + "\n".join(f"- {line}" for line in lines))
         ) from None

@@ -80,6 +80,66 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "very-secret" not in repr(load_settings())
 
 
+def plain(text: str) -> str:
+    return text.replace(NBSP, " ").replace(NNBSP, " ")
+
+
+def test_a_mistyped_variable_is_warned_about_with_the_closest_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in a trial: RECUEIL_ADMIN=console:admin accepted in silence, no administrator."""
+    from bot.app.cli import main
+    from bot.app.doctor import Doctor
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_ADMIN", "console:admin")
+    monkeypatch.setenv("RECUEIL_TOTALEMENT_AUTRE", "1")
+    assert main(["phases"]) == 0
+    err = plain(capsys.readouterr().err)
+    assert (
+        "Attention : la variable RECUEIL_ADMIN est inconnue de Recueil et ignorée ; "
+        "vouliez-vous dire RECUEIL_ADMINS ?\n"
+    ) in err
+    assert "la variable RECUEIL_TOTALEMENT_AUTRE est inconnue de Recueil et ignorée\n" in err
+    finding = Doctor(load_settings(), default_catalogue()).configuration()
+    assert not finding.ok and "vouliez-vous dire RECUEIL_ADMINS" in plain(finding.detail)
+    monkeypatch.delenv("RECUEIL_ADMIN")
+    monkeypatch.delenv("RECUEIL_TOTALEMENT_AUTRE")
+    assert Doctor(load_settings(), default_catalogue()).configuration().ok
+
+
+def test_an_unknown_toml_key_is_named_as_the_key_of_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in a trial: « RECUEIL_ADMIN : paramètre inconnu » for the key admin of the file."""
+    config = tmp_path / "recueil.toml"
+    config.write_text('admin = ["console:chef"]\nfoo = 1\n', encoding="utf-8")
+    monkeypatch.setenv("RECUEIL_CONFIG", str(config))
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert plain(str(error.value)) == (
+        "Configuration invalide :\n"
+        f"- clé « admin » de {config} : paramètre inconnu ; vouliez-vous dire « admins » ?\n"
+        f"- clé « foo » de {config} : paramètre inconnu"
+    )
+
+
+def test_a_rejected_value_is_shown_for_a_setting_never_for_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """configuration.md says which: the operator sees the typo in « Mars/Olympus », never a
+    password, even where a check quotes what it refused."""
+    from config.settings import _describe
+
+    monkeypatch.setenv("RECUEIL_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "fuseau horaire inconnu « Mars/Olympus »" in plain(str(error.value))
+    quoted = {"loc": ("database_url",), "type": "value_error", "input": "mysql://u:pw@h/x"}
+    quoted["msg"] = "Value error, « mysql://u:pw@h/x » refusée"
+    assert _describe(quoted, {}) == "RECUEIL_DATABASE_URL : valeur invalide (« … » refusée)"
+
+
 def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECUEIL_CONFIG", "/nulle/part.toml")
     with pytest.raises(ConfigError, match="RECUEIL_CONFIG"):

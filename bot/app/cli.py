@@ -41,7 +41,7 @@ from bot.consultation.regroup import (
 from bot.consultation.results import RESULTS_COLUMNS, results_records
 from bot.transports.console import ConsoleTransport
 from config.catalogue import Catalogue, plural
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings, unknown_variables
 from config.taxonomy import Taxonomy
 from config.typography import french
 from nlp.cli import add_commands as add_nlp_commands
@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1 if args.command == "doctor" else 2
+    if args.command != "doctor":  # the doctor lists them among its findings
+        for warning in unknown_variables():
+            print(warning, file=sys.stderr)
     # In the terminal chat the journal would mix with the conversation, and one-shot
     # commands print their own result: warnings only.
     one_shot = (

@@ -20,7 +20,7 @@ from bot.app.backups import _without_password
 from bot.transports.matrix.identity import credentials_path, load_credentials
 from config.calendar import Calendar
 from config.catalogue import Catalogue
-from config.settings import Settings
+from config.settings import Settings, unknown_variables
 from config.taxonomy import Taxonomy
 from storage.db import create_db_engine, current_revision, head_revision, is_known
 
@@ -56,6 +56,14 @@ class Doctor:
             Calendar.load(settings.zone, settings.calendar_file)
         except Exception as exc:
             return self._bad("configuration", "doctor.config.bad", "doctor.config.fix", error=exc)
+        unknown = unknown_variables()
+        if unknown:
+            return Finding(
+                self.t("doctor.subject.configuration"),
+                False,
+                " ".join(unknown),
+                self.t("doctor.config.unknown_fix"),
+            )
         transports = [
             name
             for name, on in (
