@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from config.settings import normalize_database_url
@@ -31,3 +32,8 @@ def drop_postgres_schema(url: str) -> None:
     with engine.begin() as connection:
         connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     engine.dispose()
+
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For ``recueil`` commands run as subprocesses (each loads the models, seconds apiece) whose
+storage verbs are tested on both backends in process: the command line once, on SQLite."""

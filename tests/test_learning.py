@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from databases import SQLITE_ONLY
 from fake_transport import SimulatedAgent
 from test_console import environment
 from test_intake import register
@@ -283,6 +284,7 @@ def test_a_join_teaches_the_need_types_its_other_wording(tmp_path: Path) -> None
     assert all(after < 0.3 for after in agreements(retrained, untaught))
 
 
+@SQLITE_ONLY
 async def test_eval_feedback_reports_by_week_from_the_database(
     engine_with_search, store: Store, database_url: str, tmp_path: Path, capsys
 ) -> None:
@@ -333,6 +335,7 @@ def test_grouping_figures_count_every_pair_as_a_brute_force_would() -> None:
     assert (figures["contributions"], figures["proposals"], figures["draft_groups"]) == (5, 2, 3)
 
 
+@SQLITE_ONLY
 async def test_the_draft_is_compared_with_the_administrators_proposals(
     engine_with_search, store: Store, database_url: str
 ) -> None:

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 
+from databases import SQLITE_ONLY
 from test_console import RECUEIL, environment
 from test_intake import register
 from test_recurrence import SALLES, agent, describe, stored
@@ -133,6 +134,7 @@ async def recueil(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
     )
 
 
+@SQLITE_ONLY
 async def test_regroup_and_candidates_from_the_command_line(
     engine_with_search, store, database_url
 ) -> None:
