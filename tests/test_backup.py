@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import in_process
 from databases import PG_URL, drop_postgres_schema, fresh_postgres_url
 
 from bot.core.values import ConversationKey, OutText, outgoing_to_dict
@@ -148,25 +149,11 @@ def test_the_printed_pg_dump_and_pg_restore_commands_round_trip(tmp_path: Path) 
 @pytest.fixture
 def recueil_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):  # type: ignore[no-untyped-def]
     """``recueil …`` in this process on ``tmp_path/data``; (exit code, stdout, stderr)."""
-    from bot.app.cli import main
-
     for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
     Store.open(f"sqlite:///{tmp_path / 'data' / 'recueil.sqlite3'}").close()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, plain(out), plain(err)
-
-    return run
-
-
-def plain(text: str) -> str:
-    """French typography's non-breaking spaces as plain ones, for readable assertions."""
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
+    return in_process(capsys)
 
 
 def test_a_backup_onto_a_folder_is_refused_before_copying_and_leaves_nothing(

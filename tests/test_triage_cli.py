@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cli_runner import in_process
 from triage_seed import seed
 
-from bot.app.cli import main
 from bot.consultation.drafting import DRAFT_COLUMNS
 from bot.consultation.export import TRIAGE_COLUMNS
 from bot.consultation.spreadsheet import read_table, write_table
@@ -31,19 +31,7 @@ def recueil(
     """``recueil …`` in this process, on the test database; (exit code, stdout, stderr)."""
     monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, plain(out), plain(err)
-
-    return run
-
-
-def plain(text: str) -> str:
-    """French typography's narrow spaces as plain ones, for readable assertions."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
+    return in_process(capsys)
 
 
 @pytest.fixture
