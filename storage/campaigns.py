@@ -25,7 +25,7 @@ from storage.models import (
     ReferentOffer,
     Support,
 )
-from storage.ops.supports import normalize_reference
+from storage.ops.base import proposal_reference
 from storage.statements import agents, conversations, deliveries, proposals
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ AUDIENCES: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
 def _proposal_id(reference: str) -> Any:
     return (
         sa.select(proposals.c.id)
-        .where(proposals.c.reference == normalize_reference(reference))
+        .where(proposals.c.reference == proposal_reference(reference))
         .scalar_subquery()
     )
 

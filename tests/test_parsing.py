@@ -6,6 +6,7 @@ import pytest
 
 from bot.commands import build_commands
 from bot.dialogue.parsing import Option, match_choice, match_choices, unsure, yes_or_no
+from storage.ops.base import normalize_reference
 
 parse_command = build_commands().parse
 
@@ -114,3 +115,23 @@ def test_several_choices_at_once() -> None:
     assert match_choices("1 et 2", options) == ["habitants", "agents"]
     assert match_choices("les habitants", options) == ["habitants"]
     assert match_choices("1, 9", options) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "stored"),
+    [
+        ("p1", None, "P-001"),
+        (" P 12 ", None, "P-012"),
+        ("p-0012", None, "P-012"),
+        ("b42", None, "B-0042"),
+        ("S-17", None, "S-0017"),
+        ("12", "proposal", "P-012"),
+        ("12", None, "12"),  # a bare number is a reference only where one kind is meant
+        ("Q-12", None, "Q-12"),  # no such kind: matches nothing
+        ("P-12bis", "proposal", "P-12BIS"),
+    ],
+)
+def test_a_reference_is_read_as_typed_in_every_command(
+    typed: str, kind: str | None, stored: str
+) -> None:
+    assert normalize_reference(typed, kind=kind) == stored

@@ -13,8 +13,8 @@ from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
 from config.typography import french
 from storage import campaigns as stored
+from storage.ops.base import proposal_reference
 from storage.ops.referents import LAUREATE
-from storage.ops.supports import normalize_reference
 
 TEXT_MAX = 2000
 
@@ -38,7 +38,7 @@ def annoncer(turn: Turn, argument: str) -> None:
     text = clean_text(text.strip().strip('«»"“” ').strip())
     name, colon, reference = audience.partition(":")
     if colon and reference.strip():  # one laureate's: « laureat:p12 » is « laureat:P-012 »
-        reference = normalize_reference(reference.strip())
+        reference = proposal_reference(reference.strip())
         audience = f"{name}:{reference}"
     if not stored.is_audience(audience) or not text:
         names = [*sorted(stored.AUDIENCES), *(f"{n}:P-012" for n in stored.PER_LAUREATE)]

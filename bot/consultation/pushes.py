@@ -18,8 +18,8 @@ from bot.dialogue.context import Context
 from bot.dialogue.parsing import clean_text, text_problem
 from config.typography import french
 from storage import campaigns as stored
+from storage.ops.base import proposal_reference
 from storage.ops.referents import LAUREATE
-from storage.ops.supports import normalize_reference
 
 ARGUMENT = re.compile(r"(P[-\s]?\d{1,4})\s*[:,]?\s*(.*)", re.IGNORECASE | re.DOTALL)
 QUOTES = ' \n«»"“”'
@@ -46,7 +46,7 @@ def draft(ctx: Context, argument: str, kind: str) -> PushDraft | str:
     text = clean_text(found[2]).strip(QUOTES) if found else ""
     if found is None or text_problem(text, max_length=MESSAGE_MAX) is not None:
         return ctx.t(f"push.{kind}.usage", max=MESSAGE_MAX)
-    reference = normalize_reference(found[1])
+    reference = proposal_reference(found[1])
     detail = ctx.tx.proposal(reference)
     if detail is None or detail.proposal.status != LAUREATE:
         return ctx.t("push.not_laureate", reference=reference)

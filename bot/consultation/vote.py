@@ -16,7 +16,8 @@ from bot.core.values import Choice, Outgoing, OutPoll, OutText
 from bot.dialogue.context import Context
 from config.calendar import french_date
 from storage.campaigns import VOTERS
-from storage.ops.supports import VotedProposal, normalize_reference
+from storage.ops.base import proposal_reference
+from storage.ops.supports import VotedProposal
 from storage.records import ProposalRecord
 
 POLL_PREFIX = "vote-"
@@ -27,7 +28,7 @@ OPTION_LABEL_MAX = 90
 
 def references(argument: str) -> list[str]:
     found = re.findall(r"P[-\s]?(\d{1,4})", argument, flags=re.IGNORECASE)
-    return list(dict.fromkeys(normalize_reference(n) for n in found))
+    return list(dict.fromkeys(proposal_reference(n) for n in found))
 
 
 def refusal(ctx: Context) -> str | None:
@@ -212,8 +213,8 @@ def poll_answer(
     thematique = poll_id.removeprefix(POLL_PREFIX)
     given = ctx.tx.poll_supports(ctx.agent.collectivite_id, thematique)
     offered = given.keys()
-    wanted = {normalize_reference(r) for r in chosen} & offered
-    unticked = ({normalize_reference(r) for r in previous} & offered) - wanted
+    wanted = {proposal_reference(r) for r in chosen} & offered
+    unticked = ({proposal_reference(r) for r in previous} & offered) - wanted
     current = {reference: agent for reference, agent in given.items() if agent is not None}
     added = sorted(wanted - set(current))
     removed = sorted(r for r in unticked if current.get(r) == ctx.agent.id)

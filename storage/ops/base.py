@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,35 @@ from storage import statements as sql
 from storage.models import Counter, utcnow
 
 REFERENCE_PREFIX = {"besoin": "B", "service": "S", "proposal": "P", "offer": "V", "push": "M"}
+_KIND_OF_PREFIX = {prefix: kind for kind, prefix in REFERENCE_PREFIX.items()}
+_TYPED_REFERENCE = re.compile(r"([A-Z]?)[\s-]?0*(\d{1,6})")
+
+
+def reference(kind: str, number: int) -> str:
+    """The reference of the ``number``-th row of ``kind``: ``B-0042``, ``P-001``."""
+    width = 3 if kind == "proposal" else 4
+    return f"{REFERENCE_PREFIX[kind]}-{number:0{width}d}"
+
+
+def normalize_reference(typed: str, *, kind: str | None = None) -> str:
+    """A reference as typed (``p1``, ``P 12``, ``b-42``) as stored (``P-001``, ``B-0042``).
+
+    With ``kind``, a bare number is one of that kind (``soutenir 12`` is ``P-012``).
+    Anything else comes back stripped, in capitals: it then matches nothing.
+    """
+    text = typed.strip().upper()
+    found = _TYPED_REFERENCE.fullmatch(text)
+    if found is None:
+        return text
+    prefix = found.group(1) or (REFERENCE_PREFIX[kind] if kind else "")
+    if prefix not in _KIND_OF_PREFIX:
+        return text
+    return reference(_KIND_OF_PREFIX[prefix], int(found.group(2)))
+
+
+def proposal_reference(typed: str) -> str:
+    """What follows ``soutenir``, ``voir``, ``!annoncer laureat:``: ``12`` is ``P-012``."""
+    return normalize_reference(typed, kind="proposal")
 
 
 class TxBase:
@@ -96,5 +126,4 @@ class TxBase:
         concurrent writers. Shared by every aggregate that numbers its rows."""
         self._insert_ignore(Counter, {"name": kind, "value": 0})
         value = self.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
-        width = 3 if kind == "proposal" else 4
-        return f"{REFERENCE_PREFIX[kind]}-{value:0{width}d}"
+        return reference(kind, value)

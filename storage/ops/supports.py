@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from storage.models import Proposal, Support
 from storage.ops.audit import AuditOps
-from storage.ops.base import TxBase
+from storage.ops.base import TxBase, proposal_reference
 from storage.ops.vouching import vouched
 from storage.statements import author_still_speaks_for
 
@@ -172,7 +172,7 @@ class SupportOps(AuditOps, TxBase):
         proposal = self.execute(
             _TO_SUPPORT,
             {
-                "reference": normalize_reference(reference),
+                "reference": proposal_reference(reference),
                 "agent_id": agent_id,
                 "collectivite_id": collectivite_id,
             },
@@ -226,7 +226,7 @@ class SupportOps(AuditOps, TxBase):
         """Withdraw the collectivité's support; ``agent_id`` None: an administrator does."""
         found = self.execute(
             _TO_WITHDRAW,
-            {"reference": normalize_reference(reference), "collectivite_id": collectivite_id},
+            {"reference": proposal_reference(reference), "collectivite_id": collectivite_id},
         ).first()
         if found is None:
             return SupportOutcome.UNKNOWN
@@ -292,9 +292,3 @@ class SupportOps(AuditOps, TxBase):
         )
         rows = [SupportTally(*row) for row in self.connection.execute(statement)]
         return sorted(rows, key=lambda t: (-t.verified, -t.total, t.reference))
-
-
-def normalize_reference(reference: str) -> str:
-    """``p12``, ``P-12``, ``p-012`` → ``P-012``."""
-    digits = "".join(ch for ch in reference if ch.isdigit())
-    return f"P-{int(digits):03d}" if digits else reference.upper()

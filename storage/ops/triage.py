@@ -19,7 +19,6 @@ leaves the transaction as it was, even when the caller catches it and goes on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ import sqlalchemy as sa
 
 from storage import statements as sql
 from storage.ops.audit import AuditOps
-from storage.ops.base import REFERENCE_PREFIX
+from storage.ops.base import normalize_reference
 from storage.records import Triage
 
 MESSAGE_MAX = 2000
@@ -72,21 +71,6 @@ class TriageRefused(Exception):
         super().__init__(reason, params)
         self.reason = reason
         self.params = params
-
-
-_TYPED_REFERENCE = re.compile(r"([A-Z])[\s-]?0*(\d{1,6})")
-
-
-def normalize_reference(reference: str) -> str:
-    """A reference as typed (``p1``, ``P 12``, ``b-42``) as stored (``P-001``, ``B-0042``),
-    the same forms ``soutenir`` and ``suivre`` accept; anything else in capitals."""
-    text = reference.strip().upper()
-    typed = _TYPED_REFERENCE.fullmatch(text)
-    prefixes = {prefix: kind for kind, prefix in REFERENCE_PREFIX.items()}
-    if typed is None or typed.group(1) not in prefixes:
-        return text
-    width = 3 if prefixes[typed.group(1)] == "proposal" else 4
-    return f"{typed.group(1)}-{int(typed.group(2)):0{width}d}"
 
 
 def checked_text(text: str, limit: int, *, what: str) -> str:
