@@ -751,6 +751,27 @@ async def test_a_collectivite_taken_without_asking_is_said_back(agent_factory) -
         assert "Vous êtes" in alice.text
 
 
+async def test_a_yes_or_no_is_refused_as_the_fonction(agent_factory, store: Store) -> None:
+    """Found in a trial: « ouais » at « Quelle est votre fonction ? » was stored as the
+    agent's fonction, public with their profile."""
+    bob = agent_factory("bob")
+    await bob.start()
+    await bob.say("Villeurbanne")
+    await bob.press(bob.option("Agent"))
+    for vague in ("ouais", "non merci", "je ne sais pas"):
+        await bob.say(vague)
+        assert fr(f"« {vague} » ne dit pas quelle est votre fonction.") in bob.text, vague
+        assert "adresse électronique" not in bob.text, vague
+        assert fr("Quelle est votre fonction ? (par exemple « secrétaire de mairie »") in bob.text
+    await bob.say("Secrétaire de mairie")
+    assert "adresse électronique" in bob.text
+    await bob.say("passer")
+    assert "profil est enregistré" in bob.text
+    with store.transaction() as tx:
+        agent = tx.session.exec(select(Agent).where(Agent.user_id == "bob")).one()
+    assert agent.fonction == "Secrétaire de mairie"
+
+
 async def test_a_yes_or_no_as_agents_type_it_answers_a_yes_no_question(agent_factory) -> None:
     """Found in a terminal trial: « ouais » to « Abandonner ce brouillon ? » was not
     understood."""

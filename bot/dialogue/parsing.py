@@ -114,6 +114,12 @@ def unsure(text: str) -> bool:
     return fold(text).removesuffix(" trop") in _UNSURE
 
 
+def says_nothing(text: str) -> bool:
+    """A yes, a no or « je ne sais pas »: no answer to a question asked in words (a title,
+    a fonction, a contact), only to one that offers them as choices."""
+    return yes_or_no(text) is not None or unsure(text)
+
+
 class Greeting(StrEnum):
     """A message that only greets: « bonsoir » is greeted back in kind."""
 

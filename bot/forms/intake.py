@@ -16,6 +16,7 @@ from bot.dialogue.parsing import (
     Option,
     TextProblem,
     clean_text,
+    says_nothing,
     text_problem,
 )
 from bot.forms.base import (
@@ -124,6 +125,16 @@ class EmailField(TextField):
         except EmailNotValidError:
             return Reject(ctx.t("input.email_invalid"))
         return Accept(checked.normalized)
+
+
+class FonctionField(TextField):
+    """The agent's fonction, public with their profile: « ouais », « non », « je ne sais
+    pas » (an answer to another question, or to none) is no fonction."""
+
+    def validate(self, ctx: Context, text: str) -> Outcome:
+        if says_nothing(text):
+            return Reject(ctx.t("form.profil.fonction.invalid", text=text))
+        return Accept(text)
 
 
 class CollectiviteField(FormField):
@@ -361,7 +372,7 @@ def build_forms() -> dict[str, Form]:
                 options=("elu", "agent", "partenaire"),
                 aliases={"elu": ("élue", "maire", "adjoint")},
             ),
-            TextField("fonction", max_length=120, min_length=2, feminine=True),
+            FonctionField("fonction", max_length=120, min_length=2, feminine=True),
             EmailField("email", max_length=320, optional=True, public=False, feminine=True),
         ),
         on_complete=profiles.save,

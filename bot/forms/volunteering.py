@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.consultation import referents
-from bot.dialogue.parsing import Option, fold, unsure, yes_or_no
+from bot.dialogue.parsing import Option, fold, says_nothing
 from bot.forms.base import Accept, ChoiceField, Form, Outcome, Reject, TextField
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class ContactField(TextField):
     def validate(self, ctx: Context, text: str) -> Outcome:
         digits = sum(ch.isdigit() for ch in text)
         words = _NAME_WORD.findall(text)
-        vague = yes_or_no(text) is not None or unsure(text) or fold(text) == "moi"
+        vague = says_nothing(text) or fold(text) == "moi"
         if _EMAIL.search(text) or digits >= 8 or (len(words) >= 2 and not vague):
             return Accept(text)
         return Reject(ctx.t("form.volontaire.contact.invalid"))
