@@ -470,6 +470,74 @@ async def test_an_answer_typed_at_the_offer_to_resume_answers_the_pending_questi
     restarted.store.close()
 
 
+async def test_an_answer_typed_after_a_long_silence_is_taken_not_replaced_by_the_offer(
+    agent_factory, clock
+) -> None:
+    """Found in a trial: back days later, the agent typed the answer to the question they had
+    left; the offer to resume came instead, and the text had to be typed again."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin commencé lundi")
+    clock.now += timedelta(days=3)
+    await alice.say(DESCRIPTION)
+    assert "Voulez-vous la reprendre" not in alice.text
+    assert (
+        fr(
+            "Vous aviez commencé une contribution le 1er décembre 2026 : « Un besoin commencé "
+            "lundi ». Je la reprends, avec votre message comme réponse à la question en cours."
+        )
+        in alice.text
+    )
+    assert "Qui en bénéficierait" in alice.text  # the description was taken
+    clock.now += timedelta(days=3)
+    await alice.say("1, 3")  # a choice typed days later answers its question too
+    assert "Comment faites-vous aujourd’hui" in alice.text
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("Autre chose")
+    assert DESCRIPTION in alice.text
+    assert "Bénéficiaires\u00a0: les habitants, les associations" in alice.text
+
+
+async def test_a_message_after_a_long_silence_that_answers_nothing_is_kept_by_the_offer(
+    agent_factory, store: Store, clock
+) -> None:
+    """What the agent types on coming back that does not answer the question left pending
+    is kept by the offer to resume, and used once they resume: shown back with the question
+    it does not answer, or taken by the question it answers (the summary's « Envoyer »)."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin commencé lundi")
+    await alice.say(DESCRIPTION)
+    clock.now += timedelta(days=3)
+    await alice.say("Surtout les familles du quartier")  # not one of the beneficiaries
+    assert "Voulez-vous la reprendre" in alice.text
+    assert fr("Votre message (« Surtout les familles du quartier ») est gardé") in alice.text
+    await alice.say("Reprendre")
+    assert (
+        fr(
+            "Votre message (« Surtout les familles du quartier ») ne répond pas à la question en "
+            "cours : la voici."
+        )
+        in alice.text
+    )
+    assert "Qui en bénéficierait" in alice.text
+    await alice.say("1, 3")
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("Autre chose")
+    assert "Voici votre besoin, avant envoi" in alice.text
+    clock.now += timedelta(days=3)
+    await alice.say("Envoyer")
+    assert "Voulez-vous la reprendre" in alice.text and not contributions(store)
+    await alice.say("non")  # « Abandonner ce brouillon ? »
+    await alice.say("non")  # no: the agent resumes, with what they had typed
+    assert "B-0001" in alice.text
+    assert [c.reference for c in contributions(store)] == ["B-0001"]
+
+
 async def test_annuler_at_the_offer_to_resume_cancels_the_draft(agent_factory, clock) -> None:
     """Regression: « annuler » there answered « rien à annuler » and asked again."""
     alice = await back_days_after_a_draft(agent_factory, clock)

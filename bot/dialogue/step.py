@@ -21,6 +21,7 @@ from bot.core.values import (
 )
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import Greeting, Option, fold, greeting, read_choices
+from bot.dialogue.pending import answers_pending, draft_started, draft_title
 from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
@@ -89,7 +90,7 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                 turn.say(ctx.t("command.needs_argument", usage=usage))
             elif parsed is None:
                 if idle and state.draft_frame() is not None and turn.scene(turn.top).editing:
-                    turn.push(RESUME)
+                    back_after_silence(turn, text)
                 elif (hello := greeting(text)) is not None and not _answers_the_question(
                     state, text
                 ):
@@ -210,6 +211,25 @@ def greet(turn: Turn) -> None:
         turn.return_to_form()
     elif not state.in_profile_form():
         turn.to_menu(turn.ctx.t("menu.hello"))
+
+
+def back_after_silence(turn: Turn, text: str) -> None:
+    """Text typed on coming back to a draft left for a while (``resume_after``).
+
+    The answer to the draft's question left standing is taken, the draft resumed, and the
+    agent told so; anything else (a greeting, another subject, an answer to the summary)
+    brings the offer to resume the draft, which keeps the text and uses it once the agent
+    resumes (:func:`bot.scenes.common.answer_pending`).
+    """
+    ctx, state, frame = turn.ctx, turn.state, turn.top
+    if frame is state.draft_frame() and frame.scene == FORM and answers_pending(turn, text):
+        title, started = draft_title(ctx, state), draft_started(ctx, state)
+        turn.say(ctx.t("resume.answered", title=title, date=started))
+        on_text(turn, text)
+    elif text.strip() and greeting(text) is None:
+        turn.push(RESUME, typed=text.strip())
+    else:
+        turn.push(RESUME)
 
 
 def greet_back(turn: Turn, hello: Greeting) -> None:

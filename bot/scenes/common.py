@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.consultation import contributions
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option
+from bot.dialogue.pending import answers_pending, draft_title
 from bot.dialogue.state import DialogueState
-from bot.dialogue.turn import Turn
+from bot.dialogue.step import on_text
+from bot.dialogue.turn import RESUME, Turn
 from bot.forms.base import Question
 
 YES, NO = "oui", "non"
@@ -23,13 +25,6 @@ def yes_no(ctx: Context, text: str, yes: str, no: str) -> Question:
     )
 
 
-def draft_title(ctx: Context, state: DialogueState) -> str:
-    pending = state.draft()
-    if pending is None:
-        return ""
-    return str(pending.answers.get("title") or ctx.t(f"draft.untitled.{pending.name}"))
-
-
 def show_mine(turn: Turn) -> None:
     """The agent's contributions, and the draft in progress if there is one."""
     turn.say(contributions.mine(turn.ctx))
@@ -43,3 +38,29 @@ def show_help(turn: Turn) -> None:
     contextual = turn.scene(frame).help(turn, frame)
     commands = turn.ctx.services.commands.help_text(turn.ctx.catalogue, turn.ctx.is_admin)
     turn.say("\n\n".join(filter(None, (contextual, commands))))
+
+
+TYPED = "typed"
+"""What the agent typed on coming back, kept by the offer to resume (its frame's data)."""
+
+
+def kept_text(state: DialogueState) -> str:
+    """The text kept by the offer to resume, if it is still on the stack."""
+    return next((str(f.data.get(TYPED) or "") for f in state.stack if f.scene == RESUME), "")
+
+
+def answer_pending(turn: Turn, text: str) -> None:
+    """The agent resumes their draft with a text (typed at the offer to resume, or kept by
+    it): the draft's question left pending takes it when it answers it
+    (:func:`bot.dialogue.pending.answers_pending`); otherwise the text is shown back with
+    the question, never lost."""
+    ctx = turn.ctx
+    turn.return_to_form()
+    if turn.top.form is None:
+        return
+    turn.expect()
+    if answers_pending(turn, text):
+        turn.say(ctx.t("resume.with_answer"))
+        on_text(turn, text)
+    else:
+        turn.say(ctx.t("resume.not_an_answer", text=text))

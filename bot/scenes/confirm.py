@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.dialogue.pending import draft_title
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import PROFILE_FORM, Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
-from bot.scenes.common import YES, draft_title, yes_no
+from bot.scenes.common import YES, answer_pending, kept_text, yes_no
 
 CONFIRM_CANCEL, CONFIRM_NEW = "confirm_cancel", "confirm_new"
 
@@ -26,8 +27,12 @@ class ConfirmCancelScene(Scene):
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         if answer.choice_ids == (YES,):
             cancel_form(turn)
+            return
+        turn.say(turn.ctx.t("cancel.kept"))
+        typed = kept_text(turn.state)  # asked over the offer to resume: it resumes
+        if typed:
+            answer_pending(turn, typed)
         else:
-            turn.say(turn.ctx.t("cancel.kept"))
             turn.return_to_form()
 
 

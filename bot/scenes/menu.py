@@ -5,11 +5,12 @@ from __future__ import annotations
 from bot.consultation import follow, referents, vote
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.parsing import Option
+from bot.dialogue.pending import draft_title
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import CONTRIBUTION_FORMS, Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
-from bot.scenes.common import draft_title, show_help, show_mine
+from bot.scenes.common import show_help, show_mine
 from bot.scenes.confirm import CONFIRM_NEW
 from config.calendar import french_date
 from storage.campaigns import VOTERS

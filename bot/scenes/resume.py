@@ -2,49 +2,40 @@
 
 from __future__ import annotations
 
-from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option, read_choices
+from bot.dialogue.parsing import NO_ALIASES, YES_ALIASES, Option
+from bot.dialogue.pending import draft_started, draft_title
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import Frame
 from bot.dialogue.turn import RESUME, Turn
 from bot.forms.base import Answer, Question
-from bot.scenes.common import draft_title
+from bot.scenes.common import TYPED, answer_pending
 from bot.scenes.confirm import CONFIRM_CANCEL
-from config.calendar import french_date
-
-
-def answer_pending(turn: Turn, text: str) -> None:
-    """Text typed at the offer to resume: the agent answered the question they had left.
-    The draft is resumed and the text read as the answer to its pending question; when
-    that question takes no such text, the text is shown back, never lost."""
-    ctx = turn.ctx
-    turn.return_to_form()
-    frame = turn.top
-    if frame.form is None:
-        return
-    turn.expect()
-    state = turn.state
-    options = [Option(o.id, o.label, tuple(o.aliases), o.polarity) for o in state.options]
-    ids = read_choices(text, options, multiple=state.multiple) if options else None
-    if not ids and not state.free_text:
-        turn.say(ctx.t("resume.not_an_answer", text=text))
-        return
-    turn.say(ctx.t("resume.with_answer"))
-    turn.scene(frame).handle(turn, frame, Answer(text, tuple(ids or ())))
-
 
 CONTINUE, DROP = "reprendre", "abandonner"
+KEPT_SHOWN = 120
+"""Characters of the kept message quoted in the offer (all of it is used on resuming)."""
 
 
 class ResumeScene(Scene):
+    """Pushed with ``typed``: what the agent wrote on coming back, which answered nothing
+    standing; it is used (taken as the answer, or shown back) once they resume."""
+
     name = RESUME
     about_form = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx
-        pending = turn.state.draft()
-        started = french_date(ctx.services.calendar.today(pending.started_at)) if pending else ""
+        text = ctx.t(
+            "resume.prompt",
+            title=draft_title(ctx, turn.state),
+            date=draft_started(ctx, turn.state),
+        )
+        typed = str(frame.data.get(TYPED) or "")
+        if typed:
+            shown = typed if len(typed) <= KEPT_SHOWN else typed[: KEPT_SHOWN - 1] + "…"
+            text = f"{text}\n\n{ctx.t('resume.kept', text=shown)}"
         return Question(
-            ctx.t("resume.prompt", title=draft_title(ctx, turn.state), date=started),
+            text,
             (
                 Option(CONTINUE, ctx.t("resume.continue"), YES_ALIASES, polarity=True),
                 Option(DROP, ctx.t("resume.drop"), NO_ALIASES, polarity=False),
@@ -53,11 +44,14 @@ class ResumeScene(Scene):
         )
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        typed = str(frame.data.get(TYPED) or "")
         if not answer.choice_ids and answer.text.strip():
-            answer_pending(turn, answer.text.strip())
+            answer_pending(turn, answer.text.strip())  # a new text: it replaces the kept one
         elif answer.choice_ids == (DROP,):
             # « non » may be meant for the question the agent left days ago: nothing typed
             # is lost on one word, the same confirmation as « annuler » asks first
             turn.push(CONFIRM_CANCEL)
+        elif typed:
+            answer_pending(turn, typed)
         else:
             turn.return_to_form()
