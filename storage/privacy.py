@@ -22,15 +22,20 @@ What is personal, table by table, and what erasure does with it:
 - ``audit_log``: the acts stay, with the platform id replaced by the anonymous one; so do
   the other columns that name an actor (:data:`ACTOR_COLUMNS`: a withdrawn support, a
   vouching by invitation code, what an administrator created).
-- The messages already delivered to others (an administrator's ``!volontaires``) that quote
-  the agent's e-mail addresses or engagement contact are blanked, as :func:`forget_address`
-  does for the agent's own.
+- The messages to others (an administrator's ``!volontaires``) that quote the agent's
+  e-mail addresses or engagement contact: blanked once delivered, as :func:`forget_address`
+  does for the agent's own; still pending (the administrator's messaging was down), the
+  quoted value is replaced in their text by the words the caller gives (« effacé… »), so
+  the rest of the reply still goes out.
+- Files written for the agent outside the database (the terminal saves « mes données »
+  in the data folder) are the bot's to delete (:mod:`bot.app.privacy`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -230,14 +235,18 @@ def agent_data(tx: Tx, transport: str, user_id: str, *, now: datetime) -> dict[s
     }
 
 
-def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = None) -> int | None:
+def erase_agent(
+    tx: Tx, transport: str, user_id: str, *, quoted_as: str, now: datetime | None = None
+) -> int | None:
     """Erase the personal data of one transport identity; the id of its anonymous row.
 
     Published contributions, supports and référent offers stay, attributed to the
-    collectivité through the anonymous row; an offer loses its contact. The audit log keeps
-    the acts under the anonymous name and records the erasure itself, without any data.
-    None: no agent row existed (a conversation that never finished the profile), its
-    conversation is erased all the same.
+    collectivité through the anonymous row; an offer loses its contact. Every message to
+    the agent goes, sent or pending (pushes included); the messages to others that quote
+    their addresses or contact are blanked, or, not yet sent, say ``quoted_as`` in their
+    place. The audit log keeps the acts under the anonymous name and records the erasure
+    itself, without any data. None: no agent row existed (a conversation that never
+    finished the profile), its conversation is erased all the same.
     """
     now = now or tx.now
     connection = tx.connection
@@ -272,7 +281,7 @@ def erase_agent(tx: Tx, transport: str, user_id: str, *, now: datetime | None = 
             .where(referent_offers.c.agent_id == agent_id)
             .values(contact=None)
         )
-        _forget_quoted(connection, quoted)
+        _forget_quoted(connection, quoted, quoted_as)
         connection.execute(
             sa.update(agents)
             .where(agents.c.id == agent_id)
@@ -306,30 +315,49 @@ def _addresses_of(tx: Tx, agent_id: int) -> set[str]:
     return {value.strip() for value in (*found, *contacts) if value and value.strip()}
 
 
-def _forget_quoted(connection: sa.Connection, quoted: Iterable[str]) -> int:
-    """Blank the messages already delivered to anyone that quote one of ``quoted``: an
-    administrator's ``!volontaires`` showed an engagement's contact. The payload's JSON text
-    is searched first (by the database), then each candidate's values."""
-    blanked = 0
+def _forget_quoted(connection: sa.Connection, quoted: Iterable[str], quoted_as: str) -> int:
+    """Forget ``quoted`` in the messages to anyone: an administrator's ``!volontaires``
+    showed an engagement's contact. A message delivered is blanked; one still pending has
+    each quoted value replaced by ``quoted_as``, and goes out so. The payload's JSON text is
+    searched first (by the database), then each candidate's values. Returns how many."""
+    changed = 0
     for text in quoted:
         escaped = json.dumps(text.lower())[1:-1]  # as the payload's JSON text holds it
         candidates = connection.execute(
-            sa.select(deliveries.c.id, deliveries.c.payload).where(
-                deliveries.c.status != "pending",
+            sa.select(deliveries.c.id, deliveries.c.status, deliveries.c.payload).where(
                 sa.func.lower(sa.cast(deliveries.c.payload, sa.Text)).contains(
                     escaped, autoescape=True
                 ),
             )
         ).all()
-        quoting = [row.id for row in candidates if _holds(row.payload, text)]
-        if quoting:
+        quoting = [row for row in candidates if _holds(row.payload, text)]
+        delivered = [row.id for row in quoting if row.status != "pending"]
+        if delivered:
             connection.execute(
                 sa.update(deliveries)
-                .where(deliveries.c.id.in_(quoting))
+                .where(deliveries.c.id.in_(delivered))
                 .values(payload=PURGED_PAYLOAD)
             )
-        blanked += len(quoting)
-    return blanked
+        for row in quoting:
+            if row.status == "pending":
+                connection.execute(
+                    sa.update(deliveries)
+                    .where(deliveries.c.id == row.id)
+                    .values(payload=_replaced(row.payload, text, quoted_as))
+                )
+        changed += len(quoting)
+    return changed
+
+
+def _replaced(payload: Any, text: str, replacement: str) -> Any:
+    """``payload`` with every occurrence of ``text`` in its strings (any case) replaced."""
+    if isinstance(payload, str):
+        return re.sub(re.escape(text), lambda _found: replacement, payload, flags=re.IGNORECASE)
+    if isinstance(payload, dict):
+        return {key: _replaced(value, text, replacement) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [_replaced(value, text, replacement) for value in payload]
+    return payload
 
 
 def forget_sent(tx: Tx, transport: str, chat_id: str, user_id: str) -> int:
@@ -373,12 +401,15 @@ def last_activity(tx: Tx) -> dict[tuple[str, str], datetime]:
     return latest
 
 
-def erase_inactive(tx: Tx, *, inactive_since: datetime, now: datetime | None = None) -> int:
-    """Erase every identity not active since ``inactive_since``; how many were erased."""
+def erase_inactive(
+    tx: Tx, *, inactive_since: datetime, quoted_as: str, now: datetime | None = None
+) -> list[tuple[str, str]]:
+    """Erase every identity not active since ``inactive_since`` (as :func:`erase_agent`);
+    the (transport, user id) of each one erased."""
     stale = [ident for ident, at in last_activity(tx).items() if at < inactive_since]
     for transport, user_id in stale:
-        erase_agent(tx, transport, user_id, now=now)
-    return len(stale)
+        erase_agent(tx, transport, user_id, quoted_as=quoted_as, now=now)
+    return stale
 
 
 def _blanked(payload: Any) -> sa.ColumnElement[bool]:

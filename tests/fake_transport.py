@@ -22,7 +22,10 @@ _event_ids = itertools.count(1)
 
 
 class FakeTransport(Transport):
-    """Keeps every outgoing value per conversation; ``pop`` takes what arrived since."""
+    """Keeps every outgoing value per conversation; ``pop`` takes what arrived since.
+
+    A conversation in ``down`` cannot be reached (its messages stay queued), like a
+    messaging server out of order for that user."""
 
     name = "test"
     capabilities = frozenset({Capability.BUTTONS, Capability.POLLS, Capability.FILES})
@@ -31,10 +34,13 @@ class FakeTransport(Transport):
         super().__init__()
         self.sent: dict[ConversationKey, list[Outgoing]] = defaultdict(list)
         self._read: dict[ConversationKey, int] = defaultdict(int)
+        self.down: set[ConversationKey] = set()
 
     async def send(
         self, key: ConversationKey, message: Outgoing, *, idempotency: str | None = None
     ) -> None:
+        if key in self.down:
+            raise ConnectionError("messagerie injoignable")
         self.sent[key].append(message)
 
     async def send_text(self, key: ConversationKey, text: str) -> None:

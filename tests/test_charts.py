@@ -176,7 +176,7 @@ def test_terminal_stats_saves_the_chart_as_a_file(tmp_path: Path) -> None:
     assert saved["name"].startswith("statistiques-") and saved["name"].endswith(".png")
     png = Path(saved["path"]).read_bytes()
     assert png_dimensions(png) == SIZE
-    assert Path(saved["path"]).parent == tmp_path / "fichiers"
+    assert Path(saved["path"]).parent == tmp_path / "fichiers" / "chef"  # the user's folder
 
 
 def test_matplotlib_is_not_imported_until_a_chart_is_drawn() -> None:

@@ -231,16 +231,22 @@ def test_feedback_reports_what_agents_answered_to_the_same_need(tmp_path: Path) 
 
 
 def console_chat(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: str, *, jsonl: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: str,
+    *,
+    jsonl: bool,
+    user: str = "marie",
 ) -> str:
-    """``recueil chat [--jsonl]`` fed ``lines``, in this process: everything it wrote."""
+    """``recueil chat [--jsonl] --as USER`` fed ``lines``, in this process: everything it
+    wrote."""
     from bot.app.cli import chat
     from config.settings import Settings
 
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
     monkeypatch.setattr(sys, "stdout", out)
-    asyncio.run(chat(Settings(data_dir=tmp_path), "marie", jsonl=jsonl))
+    asyncio.run(chat(Settings(data_dir=tmp_path), user, jsonl=jsonl))
     return out.getvalue()
 
 
@@ -291,4 +297,5 @@ def test_a_file_sent_to_the_terminal_is_readable_by_its_owner_only(tmp_path: Pat
         )
     finally:
         os.umask(previous)
-    assert (tmp_path / "mes-donnees.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "marie" / "mes-donnees.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "marie").stat().st_mode & 0o777 == 0o700

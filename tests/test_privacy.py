@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fake_transport import SimulatedAgent
 from sqlmodel import SQLModel
+from test_console import console_chat
 from test_intake import describe_need, register
 
 from bot.app.privacy import erase_inactive_agents, months_before, purge_delivered
+from bot.app.services import build_services
 from bot.consultation.contributions import COLUMNS
 from bot.consultation.recurrence import SHOWN_KEY
 from bot.core.transport import Capability
 from bot.core.values import OutFile, OutText, outgoing_to_dict
 from bot.forms.intake import build_forms
 from config.catalogue import default_catalogue
+from config.settings import Settings
 from config.typography import french as fr
 from storage import privacy
 from storage.models import AgentVouch, Proposal, ProposalFollow, ReferentOffer, Support
@@ -275,13 +280,19 @@ def scan(store: Store, needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
 
 
 async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
-    agent_factory, store: Store
+    agent_factory, store: Store, transport
 ) -> None:
+    """Every table, delivery rows still pending included: a push to the agent is dropped, an
+    administrator's reply that quotes their contact and waits for its messaging no longer
+    quotes it (found in review: only the messages already delivered were blanked)."""
     camille, agent_id = await contributing_agent(agent_factory, store)
     admin = agent_factory("admin")
     await register(admin, "Rennes")
     await admin.say("!volontaires")
     assert f"contact : {EMAIL}" in admin.text.replace("\u00a0", " ")
+    transport.down.add(admin.key)  # the administrator's messaging is down: the reply waits
+    await admin.say("!volontaires")
+    assert admin.last == []
     needles = (EMAIL, FONCTION, USER)
     assert {t for t, _, _ in scan(store, needles)} >= {
         "agent",
@@ -302,10 +313,18 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
     assert "Vos données personnelles sont effacées" in camille.text
     assert camille.question is None, "nothing is asked after the erasure"
 
-    await admin.say("!volontaires")
-    assert "V-0001 Villeurbanne" in admin.text, "the engagement stays, the collectivité's"
-    assert "contact : effacé avec les données de la personne" in admin.text.replace("\u00a0", " ")
     assert scan(store, needles) == []
+    transport.down.discard(admin.key)
+    await admin.say("!volontaires")
+    waiting, fresh = [
+        text.replace("\u00a0", " ")
+        for message in admin.last
+        if "V-0001" in (text := getattr(message, "text", ""))
+    ]
+    assert "V-0001 Villeurbanne" in waiting, "the waiting reply goes out, without the contact"
+    assert "contact : (effacé avec les données de la personne)" in waiting
+    assert "V-0001 Villeurbanne" in fresh, "the engagement stays, the collectivité's"
+    assert "contact : effacé avec les données de la personne" in fresh
     [view] = store.contributions()
     assert view.contribution.reference == "B-0001"
     assert view.collectivite.name == "Villeurbanne"
@@ -340,6 +359,53 @@ async def test_erasure_leaves_no_personal_field_and_keeps_the_contributions(
     assert EMAIL not in camille.text
     exported = json.loads(next(m for m in camille.last if isinstance(m, OutFile)).content)
     assert exported["profil"] is None and exported["contributions"] == []
+
+
+def my_data_in_the_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: str) -> Path:
+    """``user`` registers in ``recueil chat`` and types « mes données »: the file saved."""
+    lines = [
+        {"text": "Villeurbanne"},
+        {"choice": "agent"},
+        {"text": FONCTION},
+        {"text": EMAIL},
+        {"text": "mes données"},
+    ]
+    script = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    written = console_chat(tmp_path, monkeypatch, script, jsonl=True, user=user)
+    [saved] = [r for line in written.splitlines() if (r := json.loads(line))["type"] == "file"]
+    path = Path(saved["path"])
+    assert EMAIL in path.read_text(encoding="utf-8")
+    return path
+
+
+def test_erasure_deletes_the_files_the_terminal_saved_for_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: « mes données » in the terminal is saved in the data folder, and
+    « supprimer mes données » left it there, e-mail address, fonction and all."""
+    marie = my_data_in_the_terminal(tmp_path, monkeypatch, "marie")
+    paul = my_data_in_the_terminal(tmp_path, monkeypatch, "paul")
+    erase = '{"text": "supprimer mes données"}\n{"text": "oui"}\n'
+    written = console_chat(tmp_path, monkeypatch, erase, jsonl=True, user="marie")
+    assert "Vos données personnelles sont effacées" in written
+    assert not marie.exists() and not marie.parent.exists()
+    assert paul.exists(), "another person's files stay"
+
+
+def test_retention_deletes_the_files_saved_for_an_inactive_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = my_data_in_the_terminal(tmp_path, monkeypatch, "marie")
+    settings = Settings(data_dir=tmp_path)
+    store = Store.open(settings.effective_database_url)
+    try:
+        erased = erase_inactive_agents(
+            store, build_services(settings), datetime(2099, 1, 1, tzinfo=UTC)
+        )
+    finally:
+        store.close()
+    assert erased == 1
+    assert not saved.exists()
 
 
 async def test_erasure_refused_keeps_everything(agent_factory, store: Store) -> None:
@@ -422,17 +488,16 @@ async def test_retention_erases_agents_inactive_after_the_consultation(
 
     last_active("inactive-agent", datetime(2026, 12, 1, tzinfo=UTC))
     last_active("recent-agent", datetime(2028, 1, 20, tzinfo=UTC))
-    calendar = services.calendar
-
-    assert erase_inactive_agents(store, calendar, 12, datetime(2027, 12, 20, tzinfo=UTC)) == 0, (
+    assert services.settings.retention_months == 12
+    assert erase_inactive_agents(store, services, datetime(2027, 12, 20, tzinfo=UTC)) == 0, (
         "nothing is erased before the consultation's end"
     )
-    assert erase_inactive_agents(store, calendar, 12, datetime(2028, 2, 1, tzinfo=UTC)) == 1
+    assert erase_inactive_agents(store, services, datetime(2028, 2, 1, tzinfo=UTC)) == 1
     with store.transaction() as tx:
         assert tx.get_agent("test", "inactive-agent") is None
     assert scan(store, (EMAIL, "inactive-agent")) == []
     assert scan(store, ("recent-agent",)), "the recent conversation is kept"
-    assert erase_inactive_agents(store, calendar, 12, datetime(2029, 2, 1, tzinfo=UTC)) == 1
+    assert erase_inactive_agents(store, services, datetime(2029, 2, 1, tzinfo=UTC)) == 1
     assert scan(store, ("recent-agent",)) == []
 
 

@@ -39,7 +39,7 @@ from bot.consultation.regroup import (
     index_of,
 )
 from bot.consultation.results import RESULTS_COLUMNS, results_records
-from bot.transports.console import ConsoleTransport
+from bot.transports.console import ConsoleTransport, files_dir
 from config.catalogue import Catalogue, plural
 from config.settings import ConfigError, Settings, load_settings, unknown_variables
 from config.taxonomy import Taxonomy
@@ -240,7 +240,7 @@ async def chat(settings: Settings, user: str, jsonl: bool) -> None:
     engine = build_engine(settings)
     console = ConsoleTransport(
         user,
-        files_dir=settings.data_dir / "fichiers",
+        files_dir=files_dir(settings.data_dir),
         jsonl=jsonl,
         catalogue=engine.services.catalogue,
     )

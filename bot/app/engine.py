@@ -159,12 +159,27 @@ class Engine:
             if key in self._erased:
                 self._erased.discard(key)
                 await self._db(forget_sent, self.store, key)
+                self._forget_files(key)
         if self.metrics is not None:
             self.metrics.turn(key.transport, started)
         if pushed:  # a turn that queued messages for others (an administrator's push)
             task = asyncio.create_task(self.flush(pushed))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    def _forget_files(self, key: ConversationKey) -> None:
+        """After an erasure: the files the transport saved for the user (the terminal's
+        « mes données ») go too."""
+        transport = self._transports.get(key.transport)
+        if transport is None:
+            return
+        try:
+            removed = transport.forget(key)
+        except OSError:
+            log.exception("the files saved for %s could not be deleted", key)
+            return
+        if removed:
+            log.info("erasure: %d files saved for %s deleted", removed, key)
 
     def _turn(
         self, incoming: Incoming

@@ -1,6 +1,7 @@
 """Personal data over time: the retention jobs, and forgetting an erased agent's last replies.
 
-Thin: each is one transaction around one call into :mod:`storage.privacy`.
+Thin: each is one transaction around one call into :mod:`storage.privacy` (and, for an
+erasure, the files the terminal saved for the agent: :func:`bot.transports.console.forget_files`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.values import ConversationKey
-from config.calendar import Calendar
+from bot.dialogue.context import Services
+from bot.transports.console import ConsoleTransport, files_dir, forget_files
 from storage import privacy
 from storage.models import utcnow
 from storage.store import Store
@@ -29,22 +31,31 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=min(moment.day, 28))
 
 
-def erase_inactive_agents(
-    store: Store, calendar: Calendar, months: int, now: datetime | None = None
-) -> int:
-    """Erase the personal data of agents inactive for ``months`` months; how many.
+def erase_inactive_agents(store: Store, services: Services, now: datetime | None = None) -> int:
+    """Erase the personal data of agents inactive for ``RECUEIL_RETENTION_MONTHS`` months,
+    the files the terminal saved for them included; how many.
 
     Nothing is erased before the end of the consultation's last phase: an agent who
     contributed at the start is still needed for the vote and the référents.
     """
+    settings, calendar = services.settings, services.calendar
     now = now or store.clock()  # the clock that dated the agents' activity
     if calendar.today(now) <= calendar.phases[-1].end:
         return 0
     with store.transaction() as tx:
-        erased = privacy.erase_inactive(tx, inactive_since=months_before(now, months), now=now)
+        erased = privacy.erase_inactive(
+            tx,
+            inactive_since=months_before(now, settings.retention_months),
+            quoted_as=services.catalogue.t("privacy.quoted_erased"),
+            now=now,
+        )
+    files = files_dir(settings.data_dir)
+    for transport, user in erased:
+        if transport == ConsoleTransport.name:
+            forget_files(files, user)
     if erased:
-        log.info("retention: personal data of %d inactive agents erased", erased)
-    return erased
+        log.info("retention: personal data of %d inactive agents erased", len(erased))
+    return len(erased)
 
 
 def purge_delivered(store: Store, days: int, now: datetime | None = None) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from bot.app.leader import RETRY_SECONDS, lead
 from bot.app.scheduler import build_scheduler
 from bot.app.services import build_engine
 from bot.app.supervision import supervise
-from bot.transports.console import ConsoleTransport
+from bot.transports.console import ConsoleTransport, files_dir
 from config.settings import Settings
 from storage.leader import LeaderLock
 
@@ -45,7 +45,7 @@ async def run_bot(settings: Settings, *, console_user: str) -> None:
         log.info("aucun transport configuré : discussion dans le terminal")
         console = ConsoleTransport(
             console_user,
-            files_dir=settings.data_dir / "fichiers",
+            files_dir=files_dir(settings.data_dir),
             catalogue=engine.services.catalogue,
         )
         engine.register(console)

@@ -44,7 +44,7 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         "cron",
         hour=3,
         minute=17,
-        args=(engine.store, engine.services.calendar, settings.retention_months),
+        args=(engine.store, engine.services),
         id="retention",
         coalesce=True,
         max_instances=1,

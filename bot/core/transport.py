@@ -107,6 +107,12 @@ class Transport(ABC):
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         raise UnsupportedMessage(f"{self.name} declares files but does not send them")
 
+    def forget(self, key: ConversationKey) -> int:
+        """Delete what this transport keeps for ``key``'s user outside the database, after
+        they erased their data (``supprimer mes données``); returns how many files went.
+        Nothing by default: only the terminal keeps files (the platforms send them)."""
+        return 0
+
     async def close_poll(self, key: ConversationKey, poll_id: str) -> int:
         """End the core's poll ``poll_id`` in ``key``'s conversation, so that no vote can be
         cast there any more; returns how many platform polls were ended (0: none open, or

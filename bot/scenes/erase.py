@@ -59,7 +59,13 @@ class EraseScene(Scene):
             turn.say(ctx.t("privacy.erase_kept"))
             turn.pop()
             return
-        privacy.erase_agent(ctx.tx, ctx.key.transport, ctx.key.user, now=ctx.now)
+        privacy.erase_agent(
+            ctx.tx,
+            ctx.key.transport,
+            ctx.key.user,
+            quoted_as=ctx.t("privacy.quoted_erased"),
+            now=ctx.now,
+        )
         ctx.agent = None
         ctx.forget_after_delivery = True
         turn.close(ctx.t("privacy.erased"))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from bot.core.transport import Capability, IncomingHandler, Transport, render_choices, render_poll
 from bot.core.values import (
@@ -32,6 +34,31 @@ from config.catalogue import Catalogue
 from config.typography import integer
 
 MAX_LINE = 1_000_000  # bytes; a longer line is refused whole, never cut into answers
+FILES_FOLDER = "fichiers"
+"""Where, in the data folder, the terminal saves the files it is sent: one folder per user."""
+
+
+def files_dir(data_dir: Path) -> Path:
+    return data_dir / FILES_FOLDER
+
+
+def user_files(files: Path, user: str) -> Path:
+    """``user``'s own folder under ``files``: their name, with what a path cannot hold (a
+    slash, a leading dot) escaped, so that no name reaches outside or another's folder."""
+    name = quote(user, safe="@+-_=,")
+    if name.startswith("."):
+        name = "%2E" + name[1:]
+    return files / (name or "%")  # never a quoted name: « % » is always followed by two digits
+
+
+def forget_files(files: Path, user: str) -> int:
+    """Delete the files saved for ``user`` (their data erased); how many there were."""
+    folder = user_files(files, user)
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for path in folder.rglob("*") if path.is_file())
+    shutil.rmtree(folder)
+    return count
 
 
 @dataclass(frozen=True)
@@ -146,7 +173,8 @@ class StreamLines:
 
 
 class ConsoleTransport(Transport):
-    """One user at the terminal; files are saved under ``files_dir`` and their path shown."""
+    """One user at the terminal; files are saved in the user's folder under ``files_dir``
+    (:func:`user_files`) and their path shown."""
 
     name = "console"
     capabilities = frozenset({Capability.FILES})
@@ -197,8 +225,9 @@ class ConsoleTransport(Transport):
             self._print(text)
 
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        path = self.files_dir / Path(message.name).name
+        folder = user_files(self.files_dir, key.user)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / Path(message.name).name
         # The user's data (« mes données »): readable by its owner only, whatever the umask.
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(handle, 0o600)
@@ -210,6 +239,9 @@ class ConsoleTransport(Transport):
             )
         else:
             self._print(f"{message.caption}\n→ {path}")
+
+    def forget(self, key: ConversationKey) -> int:
+        return forget_files(self.files_dir, key.user)
 
     def render(self, message: OutChoices | OutPoll) -> str:
         if isinstance(message, OutChoices):
