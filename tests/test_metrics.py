@@ -103,6 +103,45 @@ async def test_metrics_count_turns_deliveries_and_campaigns(
     assert found[("recueil_campaign_messages", sent_push)] == 1
 
 
+async def test_campaign_gauges_count_erased_recipients_as_envois_does(
+    served: str, agent_factory, store: Store
+) -> None:
+    """Found in review: after « supprimer mes données » (which deletes the person's
+    messages) the gauges still said 2 recipients and showed one message: the erased one was
+    in no status, as if still to be reached. ``!envois`` and ``recueil phases`` say
+    « 1 effacé (données supprimées) »; ``recueil_campaign_messages`` now does too."""
+    alice, bob = agent_factory("alice"), agent_factory("bob")
+    await register(alice)
+    await register(bob, "Lyon")
+    with store.transaction() as tx:
+        assert campaigns.claim(tx, "vote-ouverture", kind="ouverture", audience="tous")
+        campaigns.set_recipients(tx, "vote-ouverture", 2)
+        for person in (alice, bob):
+            agent = tx.get_agent("test", person.key.user)
+            assert agent is not None
+            tx.queue_push(
+                person.key,
+                agent.id,
+                [outgoing_to_dict(OutText("Le vote est ouvert."))],
+                "vote-ouverture",
+            )
+    await alice.say("supprimer mes données")
+    await alice.press("oui")
+    async with aiohttp.ClientSession() as http, http.get(f"{served}/metrics") as response:
+        found = samples(await response.text())
+
+    def messages(status: str) -> float:
+        return found[
+            ("recueil_campaign_messages", (("campaign", "vote-ouverture"), ("status", status)))
+        ]
+
+    assert found[("recueil_campaign_recipients", (("campaign", "vote-ouverture"),))] == 2
+    assert messages("pending") == 1, "bob's push waits"
+    assert messages("erased") == 1, "alice's went with her data"
+    statuses = ("pending", "sent", "failed", "blocked", "expired", "erased")
+    assert sum(messages(s) for s in statuses) == 2, "the outcomes add up to the recipients"
+
+
 async def test_health_reports_the_database_and_the_transports(served: str, engine: Engine) -> None:
     engine.metrics.job_ran()  # type: ignore[union-attr]
     engine.metrics.transport_state("matrix", False)  # type: ignore[union-attr]

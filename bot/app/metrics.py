@@ -41,6 +41,10 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
+CAMPAIGN_OUTCOMES = (*DELIVERY_STATUSES, "erased")
+"""A campaign's messages by status, and ``erased``: its recipients who had their data
+erased since, their messages with it, as ``!envois`` and ``recueil phases`` count them
+(« 1 effacé ») so that the outcomes add up to the recipients."""
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 HEALTH_TIMEOUT = 5.0
 
@@ -105,7 +109,7 @@ class Metrics:
         )
         self.campaign_messages = Gauge(
             "recueil_campaign_messages",
-            "A campaign's messages by status",
+            "A campaign's messages by status; erased: recipients erased since, with them",
             ["campaign", "status"],
             registry=r,
         )
@@ -180,7 +184,7 @@ class Metrics:
         self.pending.set(snapshot.deliveries.get("pending", 0))
         for progress in snapshot.campaigns:
             self.campaign_recipients.labels(progress.id).set(progress.recipients)
-            for status in DELIVERY_STATUSES:
+            for status in CAMPAIGN_OUTCOMES:
                 self.campaign_messages.labels(progress.id, status).set(getattr(progress, status))
 
     def exposition(self) -> bytes:
