@@ -461,6 +461,30 @@ async def test_the_privacy_notice_names_who_what_how_long_and_the_rights(agent_f
     assert "Responsable du traitement" in camille.text
 
 
+async def test_the_privacy_notice_tells_what_becomes_of_the_referent_contact(
+    agent_factory,
+) -> None:
+    """Found in review: the notice said nothing of the contact given when volunteering as a
+    territoire référent (a name, an e-mail address, a phone number), kept and shown to the
+    team: what it is for, who sees it, how long it is kept, and how to have it erased."""
+    camille = agent_factory(USER)
+    await register_with_email(camille)
+    await camille.say("confidentialité")
+    text = camille.text
+    [kept] = [line for line in text.splitlines() if "en vous portant volontaire" in line]
+    for expected in (
+        "le contact que vous donnez en vous portant volontaire",
+        "une adresse électronique ou un téléphone",
+        "privé",
+        "vu seulement par l’équipe de la consultation",
+        "organiser avec vous la co-construction",
+        "aussi longtemps que vos autres données personnelles",
+    ):
+        assert fr(expected) in kept, expected
+    [erase] = [line for line in text.splitlines() if fr("« supprimer mes données » :") in line]
+    assert "le contact donné pour vos engagements de territoire référent compris" in erase
+
+
 def test_months_before_keeps_the_day_or_takes_the_month_end() -> None:
     assert months_before(datetime(2028, 3, 31, 3, tzinfo=UTC), 1) == datetime(
         2028, 2, 29, 3, tzinfo=UTC
