@@ -589,6 +589,47 @@ async def test_the_vote_closing_says_whether_the_laureates_are_chosen(
         assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in closing
 
 
+@pytest.mark.parametrize("command", ["!retenir P-001", "!statut P-001 retenue"])
+async def test_a_vote_closing_still_queued_names_the_laureates_chosen_since(
+    agent_factory, store: Store, clock, engine, transport, command: str
+) -> None:
+    """Found in review: the closing's text was frozen when it was queued. Queued the day
+    after the vote, before « !retenir », it reached an agent whose messaging was down with
+    « L’équipe choisit maintenant les services retenus » although P-001 had been chosen.
+    What waits is written again when the laureates change; what went out is not sent again."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice, bob = people["alice"], people["bob"]
+    await alice.say("soutenir P-001")
+    await bob.say("soutenir P-001")
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # a Tuesday, the day after
+    transport.pop(alice.key), transport.pop(bob.key)
+    transport.down.add(alice.key)  # Alice's messaging is down: her closing waits
+    assert "vote-cloture" in await announcer.tick(engine)
+
+    def closings(person) -> list[str]:  # type: ignore[no-untyped-def]
+        return [
+            m.text for m in transport.pop(person.key) if isinstance(m, OutText) and "clos" in m.text
+        ]
+
+    (early,) = closings(bob)
+    assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in early
+    transport.pop(admin.key)  # the administrator's own closing
+    await admin.say(command)
+    assert "P-001" in admin.text
+    transport.down.discard(alice.key)
+    await engine.redeliver_pending()
+    (late,) = closings(alice)
+    assert fr("Service retenu : P-001 ; prochaine étape : appel aux territoires") in late
+    assert fr("2 en tout — retenue") in late, "the ranking says it too"
+    assert "choisit maintenant" not in late
+    assert closings(bob) == [], "nothing is sent twice"
+    await admin.say("!retenir P-001")  # decided again, nothing waits: nothing goes out
+    await engine.redeliver_pending()
+    assert closings(alice) == [] and closings(bob) == []
+
+
 async def test_voir_prints_no_blank_line_for_a_proposal_without_description(
     agent_factory, store: Store, clock
 ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.consultation.closing import recompose_vote_closing
 from bot.consultation.notices import queue_notices
 from bot.consultation.triage_store import refusal
 from bot.dialogue.commands import CommandSpec
@@ -406,6 +407,7 @@ def run_status(turn: Turn, argument: str) -> str | None:
     record = ctx.tx.set_proposal_status(ctx.actor, reference, status)
     if record.status == detail.proposal.status:
         return ctx.t("triage.chat.unchanged", reference=record.reference)
+    recompose_vote_closing(ctx)  # a closing still waiting says the decision as it is now
     return ctx.t(
         "triage.chat.status_changed",
         reference=record.reference,

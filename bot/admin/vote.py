@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.consultation import vote
+from bot.consultation.closing import recompose_vote_closing
 from bot.consultation.referent_calls import PHASE as REFERENTS
 from bot.consultation.referent_calls import call_id
 from bot.consultation.results import results_text
@@ -58,6 +59,7 @@ def retenir(turn: Turn, argument: str) -> None:
         ctx.tx.set_proposal_status(ctx.actor, reference, "retenue")
     for reference in others:
         ctx.tx.set_proposal_status(ctx.actor, reference, "non_retenue")
+    recompose_vote_closing(ctx)  # a closing still waiting names the laureates chosen now
     turn.say(
         ctx.t(
             "results.selected",

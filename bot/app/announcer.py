@@ -19,13 +19,10 @@ from bot.consultation.campaigns import (
     plan,
     skip,
 )
-from bot.consultation.results import results_text
+from bot.consultation.closing import closing_messages, is_vote_closing
 from config.calendar import Announcement
-from config.catalogue import Catalogue
-from config.typography import listing
 from storage import campaigns as stored
-from storage.ops.referents import LAUREATE
-from storage.ops.supports import OPEN_TO_VOTE, SupportTally
+from storage.ops.supports import SupportTally
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +44,17 @@ async def tick(engine: Engine) -> list[str]:
         await engine.close_polls(vote.POLL_PREFIX)  # no vote can be cast any more
     queued: list[str] = []
     for announcement in todo.due:
-        results = decision = ""
-        if announcement.phase == "vote" and announcement.kind == "cloture":
+        if is_vote_closing(announcement):  # written again if the laureates change (closing.py)
             tallies = await engine.run_db(_tallies, engine)
-            results = results_text(services.catalogue.t, services.taxonomy, tallies)
-            decision = closing_decision(services.catalogue, tallies)
-        messages = announcement_messages(
-            services.catalogue, calendar, announcement, results, decision
-        )
+            messages = closing_messages(services, announcement, tallies)
+        else:
+            messages = announcement_messages(services.catalogue, calendar, announcement)
         count = await engine.announce(campaign_of(calendar, announcement), messages)
         if count is not None:
             log.info("announcement %s queued for %d agents", announcement.id, count)
             queued.append(announcement.id)
     queued += await queue_referent_calls(engine)
     return queued
-
-
-def closing_decision(catalogue: Catalogue, tallies: list[SupportTally]) -> str:
-    """What the vote's closing says of the laureates: chosen (named), or being chosen. It is
-    written when the closing is queued, as the ranking above it."""
-    if all(t.status == OPEN_TO_VOTE for t in tallies):
-        return catalogue.t("annonces.vote.choosing")
-    laureates = sorted(t.reference for t in tallies if t.status == LAUREATE)
-    if not laureates:
-        return catalogue.t("annonces.vote.chosen_none")
-    return catalogue.t("annonces.vote.chosen", count=len(laureates), references=listing(laureates))
 
 
 def _tallies(engine: Engine) -> list[SupportTally]:

@@ -175,6 +175,35 @@ class DeliveryOps(TxBase):
             self.connection.execute(sa.insert(Delivery.__table__), rows)  # type: ignore[attr-defined]
         return len(rows)
 
+    def has_pending_push(self, campaign: str) -> bool:
+        """Whether some of ``campaign``'s messages wait to be sent."""
+        found = self.connection.execute(
+            sa.select(sql.deliveries.c.id)
+            .where(
+                sql.deliveries.c.campaign.startswith(f"{campaign}#", autoescape=True),
+                sql.deliveries.c.status == "pending",
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def rewrite_pending_push(self, campaign: str, payloads: Sequence[dict[str, Any]]) -> int:
+        """Replace the messages of ``campaign`` not yet sent by ``payloads`` (its messages in
+        order, as queued); those sent, expired or given up keep theirs. A process sending one
+        right now sends what it had read. Returns how many rows changed."""
+        changed = 0
+        for index, payload in enumerate(payloads):
+            result = self.connection.execute(
+                sa.update(sql.deliveries)
+                .where(
+                    sql.deliveries.c.campaign == push_campaign(campaign, index),
+                    sql.deliveries.c.status == "pending",
+                )
+                .values(payload=payload)
+            )
+            changed += int(result.rowcount or 0)
+        return changed
+
     def expire(self, delivery_id: int) -> None:
         """A push whose moment passed before it could be sent: marked ``expired``, never
         sent (unless it went out meanwhile)."""
@@ -217,6 +246,11 @@ class DeliveryOps(TxBase):
         )
 
 
+def push_campaign(campaign: str, index: int) -> str:
+    """The ``campaign`` column of a push's ``index``-th message."""
+    return f"{campaign}#{index}"
+
+
 def push_row(
     key: ConversationKey,
     agent_id: int,
@@ -233,7 +267,7 @@ def push_row(
         "chat_id": key.chat,
         "user_id": key.user,
         "agent_id": agent_id,
-        "campaign": f"{campaign}#{index}",
+        "campaign": push_campaign(campaign, index),
         "payload": payload,
         "status": "pending",
         "attempts": 0,
