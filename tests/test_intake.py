@@ -205,6 +205,38 @@ async def test_wrong_answer_to_a_choice_asks_again(agent_factory) -> None:
     assert "quel est votre besoin" in alice.text
 
 
+async def test_a_wrong_answer_to_a_question_taking_several_says_how_to_give_several(
+    agent_factory, store: Store
+) -> None:
+    """Regression: at « Qui en bénéficierait ? », an answer not understood got the hint of
+    a single choice (« un numéro de 1 à 4 »), which never said how to give several; and
+    the labels typed as shown (« Les habitants, Les associations ») were not understood."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("Décrire un besoin")
+    await alice.say("Réserver les salles en ligne")
+    await alice.say(DESCRIPTION)
+    await alice.say("tout le monde")
+    several = fr(
+        "Plusieurs réponses sont possibles : tapez leurs numéros (de 1 à 4) ou leurs textes, "
+        "séparés par des virgules, par exemple « 1, 3 » pour « Les habitants » et "
+        "« Les associations »."
+    )
+    assert several in alice.text
+    assert "Qui en bénéficierait" in alice.text  # asked again
+    await alice.say("les habitants et les élus")
+    assert fr("« les élus » ne fait pas partie des choix proposés.") in alice.text
+    assert several in alice.text
+    await alice.say("Les habitants, Les associations")  # as the hint says
+    assert "Comment faites-vous aujourd’hui" in alice.text
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("Réserver ou prendre rendez-vous")
+    await alice.say("Envoyer")
+    [stored] = contributions(store)
+    assert stored.answers["beneficiaries"] == ["habitants", "associations"]
+
+
 async def test_passer_is_no_answer_to_a_needed_question(agent_factory, store: Store) -> None:
     alice = agent_factory("alice")
     await register(alice)

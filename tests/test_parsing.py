@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import build_commands
-from bot.dialogue.parsing import Option, match_choice, match_choices, unsure, yes_or_no
+from bot.dialogue.parsing import (
+    Option,
+    match_choice,
+    match_choices,
+    read_several,
+    unsure,
+    yes_or_no,
+)
 from storage.ops.base import normalize_reference
 
 parse_command = build_commands().parse
@@ -115,6 +122,13 @@ def test_several_choices_at_once() -> None:
     assert match_choices("1 et 2", options) == ["habitants", "agents"]
     assert match_choices("les habitants", options) == ["habitants"]
     assert match_choices("1, 9", options) is None
+    # the labels typed as the buttons show them, as the hint says (it failed on « les »)
+    assert match_choices("Les habitants, Les associations", options) == [
+        "habitants",
+        "associations",
+    ]
+    assert match_choices("les habitants et les agents", options) == ["habitants", "agents"]
+    assert read_several("les habitants et les élus", options) == (["habitants"], ["les élus"])
 
 
 @pytest.mark.parametrize(

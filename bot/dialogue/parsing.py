@@ -184,20 +184,40 @@ def read_choices(text: str, options: Sequence[Option], *, multiple: bool) -> lis
     return [found] if found is not None else None
 
 
+_SEPARATOR = re.compile(r"\s*(?:[,;/+]|\bet\b)\s*", re.IGNORECASE)
+"""Between the answers of a question that takes several: « 1, 3 », « habitants et agents »."""
+
+
 def match_choices(text: str, options: Sequence[Option]) -> list[str] | None:
-    """Several options at once ("1, 3", "habitants et agents"); None if any part is unknown."""
+    """Several options at once ("1, 3", "Les habitants, Les associations", "habitants et
+    agents"); None if any part is unknown."""
+    chosen, unknown = read_several(text, options)
+    return chosen if chosen and not unknown else None
+
+
+def read_several(text: str, options: Sequence[Option]) -> tuple[list[str], list[str]]:
+    """The options a typed answer designates, and the parts of it (as typed) that
+    designate none.
+
+    The parts are separated by commas, semicolons, « / », « + » or « et »; a part that
+    designates no option is read word by word (« 1 3 », « habitants agents »), so that a
+    label of several words (« Les habitants ») is read whole first.
+    """
     single = match_choice(text, options)
     if single is not None:
-        return [single]
-    parts = [p for p in re.split(r"\s*(?:,|;|/|\+|\bet\b|\s)\s*", fold(text)) if p]
+        return [single], []
     chosen: list[str] = []
-    for part in parts:
-        option_id = match_choice(part, options)
-        if option_id is None:
-            return None
-        if option_id not in chosen:
-            chosen.append(option_id)
-    return chosen or None
+    unknown: list[str] = []
+    for part in (p.strip() for p in _SEPARATOR.split(text)):
+        if not fold(part):
+            continue
+        found = match_choice(part, options)
+        ids = [found] if found is not None else [match_choice(w, options) for w in part.split()]
+        if not ids or None in ids:
+            unknown.append(part)
+            continue
+        chosen.extend(i for i in ids if i is not None and i not in chosen)
+    return chosen, unknown
 
 
 class TextProblem(StrEnum):

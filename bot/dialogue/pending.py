@@ -9,7 +9,7 @@ shown back, never dropped.
 from __future__ import annotations
 
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Option, fold, greeting, read_choices, says_nothing
+from bot.dialogue.parsing import fold, greeting, read_choices, says_nothing
 from bot.dialogue.state import KEEP, SKIP, DialogueState
 from bot.dialogue.turn import FORM, Turn
 from bot.forms.base import Answer, Reject
@@ -37,7 +37,7 @@ def answers_pending(turn: Turn, text: str) -> bool:
     them as options.
     """
     ctx, state, frame = turn.ctx, turn.state, turn.top
-    options = [Option(o.id, o.label, tuple(o.aliases), o.polarity) for o in state.options]
+    options = state.offered()
     if options and read_choices(text, options, multiple=state.multiple):
         return True
     if not state.free_text or not text.strip():

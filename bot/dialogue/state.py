@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from bot.dialogue.parsing import Option
 from bot.forms.base import FormState
 
 SKIP = "passer"
@@ -68,6 +69,10 @@ class DialogueState(BaseModel):
     @property
     def top(self) -> Frame | None:
         return self.stack[-1] if self.stack else None
+
+    def offered(self) -> list[Option]:
+        """The options of the question asked last, as answers are read against them."""
+        return [Option(o.id, o.label, tuple(o.aliases), o.polarity) for o in self.options]
 
     def draft_frame(self) -> Frame | None:
         """The frame of the contribution in progress, wherever it is in the stack."""

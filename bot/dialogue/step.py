@@ -20,7 +20,7 @@ from bot.core.values import (
     Outgoing,
 )
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Greeting, Option, fold, greeting, read_choices
+from bot.dialogue.parsing import Greeting, fold, greeting, read_choices
 from bot.dialogue.pending import answers_pending, draft_started, draft_title
 from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
@@ -256,7 +256,7 @@ def on_choice(turn: Turn, choice_id: str, token: str | None) -> None:
 
 def on_text(turn: Turn, text: str) -> None:
     state, ctx = turn.state, turn.ctx
-    options = [Option(o.id, o.label, tuple(o.aliases), o.polarity) for o in state.options]
+    options = state.offered()
     frame = turn.top
     if frame.scene == FORM and frame.form is not None and fold(text) == SKIP:
         definition = ctx.services.forms[frame.form.name]
@@ -282,7 +282,7 @@ def on_text(turn: Turn, text: str) -> None:
             if spec is not None:  # « resultats »: an administrator's command, without « ! »
                 turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
             else:
-                turn.say(ctx.t("input.choice_unknown_count", count=len(options)))
+                turn.say(turn.not_understood(text))
             return
     answer(turn, Answer(text))
 

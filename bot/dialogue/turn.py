@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.core.values import Choice, OutChoices, Outgoing, OutText
 from bot.dialogue.context import Context
+from bot.dialogue.parsing import read_several
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import PROFILE_FORM, DialogueState, Frame, ShownOption
 from bot.forms.base import FormState, Question
@@ -50,6 +51,30 @@ class Turn:
         else:
             self.out.append(OutText(text))
         self.asked = True
+
+    def not_understood(self, typed: str) -> str:
+        """Why ``typed`` was not taken as an answer to the question asked, and what is:
+        a number or the text of a choice; for a question that takes several, their numbers
+        or texts separated by commas, shown with two of its own options, and the part of
+        ``typed`` that is none of them."""
+        ctx, options = self.ctx, self.state.offered()
+        if not self.state.multiple or len(options) < 2:
+            return ctx.t("input.choice_unknown_count", count=len(options))
+        chosen, unknown = read_several(typed, options)
+        reason = (
+            ctx.t("input.choice_not_offered", typed=", ".join(unknown))
+            if chosen and unknown
+            else ctx.t("input.choice_unknown")
+        )
+        second = 3 if len(options) >= 3 else 2
+        return ctx.t(
+            "input.choice_unknown_several",
+            reason=reason,
+            count=len(options),
+            example=f"1, {second}",
+            first=options[0].label,
+            second=options[second - 1].label,
+        )
 
     def leave_standing(self) -> None:
         """Leave the top frame's question standing without saying it again: the agent has

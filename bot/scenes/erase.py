@@ -53,7 +53,7 @@ class EraseScene(Scene):
             if yes_or_no(answer.text):
                 turn.say(ctx.t("privacy.erase_needs_yes"))
             else:
-                turn.say(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))
+                turn.say(turn.not_understood(answer.text))
             return
         if answer.choice_ids != (YES,):
             turn.say(ctx.t("privacy.erase_kept"))

@@ -52,7 +52,7 @@ class FormScene(Scene):
         elif field.optional and answer.choice_ids == (SKIP,):
             outcome = Accept(None)
         elif isinstance(field, ChoiceField) and not answer.choice_ids:
-            outcome = Reject(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))
+            outcome = Reject(turn.not_understood(answer.text))
         else:
             outcome = field.accept(ctx, form, answer)
         match outcome:

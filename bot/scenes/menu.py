@@ -126,4 +126,4 @@ class MenuScene(Scene):
         elif choice == HELP:
             show_help(turn)
         else:
-            turn.say(ctx.t("input.choice_unknown_count", count=len(turn.state.options)))
+            turn.say(turn.not_understood(answer.text))

@@ -27,8 +27,7 @@ class SimilarScene(Scene):
                     ctx.t("recurrence.unsure", kind=ctx.t(f"recurrence.kind.{_form(frame).name}"))
                 )
             else:
-                count = len(turn.state.options)
-                turn.say(ctx.t("input.choice_unknown_count", count=count))
+                turn.say(turn.not_understood(answer.text))
             return
         turn.say(recurrence.answer(turn.ctx, _form(frame), answer.choice_ids[0]))
         frame.scene = SUMMARY
