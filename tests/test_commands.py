@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 import pytest
 import sqlalchemy as sa
 from test_follow import DEPLOIEMENT
@@ -61,22 +63,39 @@ async def test_a_command_typed_without_its_reference_says_how_to_use_it(agent_fa
     assert "Décrivons votre besoin" in alice.text
 
 
-async def test_aide_lists_exactly_what_the_user_may_run(agent_factory) -> None:
+async def test_aide_lists_exactly_what_the_user_may_run(agent_factory, clock) -> None:
+    """Regression: during the collecte, « aide » listed « soutenir », « mes soutiens »,
+    « volontaire »…, which only said that the vote was not open yet. Each phase lists the
+    commands that work in it, and one line says when the others come."""
     catalogue = default_catalogue()
     alice = agent_factory("alice")
-    await register(alice)
+    calendar = alice.engine.services.calendar
+    await register(alice)  # the clock is in the collecte
     await alice.say("aide")
-    for spec in REGISTRY:
-        line = catalogue.t(f"commands.{spec.key}.help")
-        if spec.listed and not spec.admin:
-            assert line in alice.text, spec.name
-        elif spec.admin:
-            assert line not in alice.text, spec.name
+    listed = {s.name for s in REGISTRY if catalogue.t(f"commands.{s.key}.help") in alice.text}
+    assert {"nouvelle", "mes contributions", "profil", "annuler", "stop"} <= listed
+    assert not listed & {"propositions", "soutenir", "mes soutiens", "volontaire", "suivre"}
+    assert fr("Prochaine étape : vote, à partir du 15 février 2027.") in alice.text
+    for phase_day, present, absent in (
+        (date(2027, 2, 20), {"soutenir", "mes soutiens", "propositions"}, {"nouvelle"}),
+        (date(2027, 4, 2), {"volontaire", "suivre", "mes soutiens"}, {"soutenir", "nouvelle"}),
+    ):
+        clock.now = datetime.combine(phase_day, time(10), tzinfo=calendar.zone)
+        await alice.say("aide")
+        for spec in REGISTRY:
+            line = catalogue.t(f"commands.{spec.key}.help")
+            if spec.name in present:
+                assert line in alice.text, (phase_day, spec.name)
+            if spec.name in absent or spec.admin:
+                assert line not in alice.text, (phase_day, spec.name)
+            if spec.listed and not spec.admin:  # the registry's dates, as aide reads them
+                assert (line in alice.text) == spec.works_on(calendar, phase_day), spec.name
+    assert "Prochaine étape" not in alice.text  # nothing more comes with the déploiement
     admin = agent_factory("admin")
     await register(admin, "Lyon")
     await admin.say("!aide")
     for spec in REGISTRY:
-        if spec.listed:
+        if spec.admin:  # an administrator's commands, whatever the phase
             assert catalogue.t(f"commands.{spec.key}.help") in admin.text, spec.name
 
 

@@ -16,12 +16,13 @@ def ne_plus_suivre(turn: Turn, argument: str) -> None:
 
 
 COMMANDS = (
-    CommandSpec("suivre", suivre, argument=vote.REFERENCES, profile=True),
+    CommandSpec("suivre", suivre, argument=vote.REFERENCES, profile=True, opens="referents"),
     CommandSpec(
         "ne plus suivre",
         ne_plus_suivre,
         aliases=("arreter de suivre",),
         argument=vote.REFERENCES,
         profile=True,
+        opens="referents",
     ),
 )

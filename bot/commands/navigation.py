@@ -78,7 +78,14 @@ COMMANDS = (
     CommandSpec("annuler", annuler, menu=True),
     CommandSpec("retour", retour, aliases=("precedent", "retour arriere"), menu=True),
     CommandSpec("modifier", modifier, menu=True),
-    CommandSpec("nouvelle", nouvelle, aliases=("nouveau", "nouvelle contribution"), menu=True),
+    CommandSpec(
+        "nouvelle",
+        nouvelle,
+        aliases=("nouveau", "nouvelle contribution"),
+        menu=True,
+        opens="collecte",
+        closes="collecte",
+    ),
     CommandSpec("menu", menu, aliases=("accueil",), menu=True),
     CommandSpec("start", start, aliases=("demarrer",), prefixed=True, listed=False),
 )

@@ -34,8 +34,15 @@ COMMANDS = (
         aliases=("me porter volontaire", "se porter volontaire", "porter volontaire"),
         menu=True,
         profile=True,
+        opens="referents",
+        closes="referents",
     ),
     CommandSpec(
-        "mes engagements", mes_engagements, aliases=("engagements",), menu=True, profile=True
+        "mes engagements",
+        mes_engagements,
+        aliases=("engagements",),
+        menu=True,
+        profile=True,
+        opens="referents",
     ),
 )

@@ -34,9 +34,31 @@ def mes_soutiens(turn: Turn, argument: str) -> None:
 
 
 COMMANDS = (
-    CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True),
-    CommandSpec("voir", voir, argument=vote.REFERENCES),
-    CommandSpec("soutenir", soutenir, aliases=("soutien",), argument=vote.REFERENCES, profile=True),
-    CommandSpec("retirer", retirer, argument=referents.WITHDRAWABLE, profile=True),
-    CommandSpec("mes soutiens", mes_soutiens, aliases=("messoutiens",), menu=True, profile=True),
+    CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True, opens="vote"),
+    CommandSpec("voir", voir, argument=vote.REFERENCES, opens="vote"),
+    CommandSpec(
+        "soutenir",
+        soutenir,
+        aliases=("soutien",),
+        argument=vote.REFERENCES,
+        profile=True,
+        opens="vote",
+        closes="vote",
+    ),
+    CommandSpec(
+        "retirer",
+        retirer,
+        argument=referents.WITHDRAWABLE,
+        profile=True,
+        opens="vote",
+        closes="referents",
+    ),
+    CommandSpec(
+        "mes soutiens",
+        mes_soutiens,
+        aliases=("messoutiens",),
+        menu=True,
+        profile=True,
+        opens="vote",
+    ),
 )

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.dialogue.parsing import fold
+from config.calendar import Calendar, french_date
 from config.catalogue import Catalogue
 
 if TYPE_CHECKING:
@@ -55,6 +57,12 @@ class CommandSpec:
     profile: bool = False
     """Acts for the user's collectivité (supports, offers, following): an administrator
     working without a profile is asked for it first."""
+    opens: str | None = None
+    """The phase from whose first day the command does something (``soutenir``: the vote);
+    before it, ``aide`` does not list it. None: from the start."""
+    closes: str | None = None
+    """The phase after whose last day the command does nothing any more (``nouvelle``: the
+    collecte); after it, ``aide`` does not list it. None: to the end."""
 
     @property
     def key(self) -> str:
@@ -68,6 +76,12 @@ class CommandSpec:
     @property
     def words(self) -> frozenset[str]:
         return frozenset(fold(word) for word in (self.name, self.key, *self.aliases))
+
+    def works_on(self, calendar: Calendar, day: date) -> bool:
+        """Whether the command does something on ``day`` (see ``opens`` and ``closes``)."""
+        if self.opens is not None and day < calendar.get(self.opens).start:
+            return False
+        return self.closes is None or day <= calendar.get(self.closes).end
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,18 +185,30 @@ class CommandRegistry:
         """The commands ``aide`` lists for this user: the ones they may run."""
         return [s for s in self._specs if s.listed and (is_admin or not s.admin)]
 
-    def help_text(self, catalogue: Catalogue, is_admin: bool) -> str:
-        """The list of commands the user may run, each with its help line."""
+    def help_text(self, catalogue: Catalogue, is_admin: bool, calendar: Calendar, day: date) -> str:
+        """The list of commands the user may run on ``day``, each with its help line; the
+        ones that work only in a later phase are left for then, and one line says when."""
         visible = self.visible_to(is_admin)
+        working = [s for s in visible if not s.admin and s.works_on(calendar, day)]
         sections = [
             "\n".join(
                 [
                     catalogue.t("help.general"),
-                    *(_help_line(catalogue, s) for s in visible if not s.admin),
+                    *(_help_line(catalogue, s) for s in working),
                     catalogue.t("help.choices"),
                 ]
             )
         ]
+        later = [
+            calendar.get(s.opens)
+            for s in visible
+            if not s.admin and s.opens is not None and day < calendar.get(s.opens).start
+        ]
+        if later:
+            phase = min(later, key=lambda p: p.start)
+            sections.append(
+                catalogue.t("help.later", label=phase.label, start=french_date(phase.start))
+            )
         admin = [_help_line(catalogue, s) for s in visible if s.admin]
         if admin:
             sections.append("\n".join([catalogue.t("help.admin"), *admin]))

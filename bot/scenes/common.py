@@ -33,10 +33,14 @@ def show_mine(turn: Turn) -> None:
 
 
 def show_help(turn: Turn) -> None:
-    """Help on the question being asked, then the commands this user may run."""
+    """Help on the question being asked, then the commands this user may run now."""
     frame = turn.top
     contextual = turn.scene(frame).help(turn, frame)
-    commands = turn.ctx.services.commands.help_text(turn.ctx.catalogue, turn.ctx.is_admin)
+    ctx = turn.ctx
+    calendar = ctx.services.calendar
+    commands = ctx.services.commands.help_text(
+        ctx.catalogue, ctx.is_admin, calendar, calendar.today(ctx.now)
+    )
     turn.say("\n\n".join(filter(None, (contextual, commands))))
 
 
