@@ -397,6 +397,52 @@ async def test_second_contribution_and_mes_contributions(agent_factory, store: S
     assert [c.reference for c in contributions(store)] == ["B-0001", "B-0002"]
 
 
+async def test_sending_a_copy_of_ones_own_contribution_asks_first_and_loses_nothing(
+    agent_factory, store: Store
+) -> None:
+    """Regression: the same agent sent the same need twice (a copy typed again, then
+    Envoyer) and got B-0002 without a word about B-0001."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    await alice.say("Envoyer")
+    assert "B-0001" in alice.text
+    await describe_need(alice, title="réserver les salles en ligne !")  # typed again
+    await alice.say("Envoyer")
+    assert (
+        fr(
+            "Vous avez déjà envoyé ce besoin le 1er décembre 2026 : B-0001 « Réserver les salles "
+            "en ligne », avec le même texte ou presque. L’envoyer une seconde fois ?"
+        )
+        in alice.text
+    )
+    question = alice.question
+    assert question is not None  # not sending comes first
+    assert [c.label for c in question.choices] == [
+        "Non, ne pas l’envoyer",
+        "Oui, l’envoyer quand même",
+    ]
+    await alice.say("peut-être")  # not understood: nothing is sent
+    assert "Je n’ai pas compris votre choix" in alice.text
+    assert len(contributions(store)) == 1
+    await alice.say("non")
+    assert "rien n’est envoyé" in alice.text
+    assert "Voici votre besoin, avant envoi" in alice.text  # the draft is kept, whole
+    assert "• Titre\u00a0: réserver les salles en ligne !" in alice.text  # as typed
+    assert len(contributions(store)) == 1
+    await alice.say("Envoyer")
+    assert "B-0001" in alice.text  # asked again
+    await alice.say("Oui, l’envoyer quand même")
+    assert "B-0002" in alice.text
+    assert [c.title for c in contributions(store)] == [
+        "Réserver les salles en ligne",
+        "réserver les salles en ligne !",
+    ]
+    await describe_need(alice, title="Suivre le ménage des salles")  # another need
+    await alice.say("Envoyer")
+    assert "B-0003" in alice.text
+
+
 async def test_a_returning_agent_skips_the_profile(agent_factory, store: Store) -> None:
     alice = agent_factory("alice")
     await register(alice)

@@ -114,7 +114,8 @@ def test_every_scene_a_frame_can_name_is_registered(services) -> None:
     from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
     from bot.scenes.edit_pick import EDIT_PICK
     from bot.scenes.profile_view import PROFILE
+    from bot.scenes.repeat import REPEAT
 
     names = {scene.name for scene in services.scenes}
     assert {FORM, MENU, RESUME, SUMMARY, SIMILAR_SCENE, CONFIRM_CANCEL, CONFIRM_NEW}.issubset(names)
-    assert {EDIT_PICK, PROFILE}.issubset(names)
+    assert {EDIT_PICK, PROFILE, REPEAT}.issubset(names)

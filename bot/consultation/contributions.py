@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
 from typing import Any
 
 from bot.consultation.recurrence import contribution_text
 from bot.dialogue.context import Context
+from bot.dialogue.parsing import fold
 from bot.forms.base import Completion, FormState
 from config.calendar import french_date
 
@@ -44,6 +46,44 @@ def closed(ctx: Context, form: FormState) -> str | None:
     title = form.answers.get("title") or ctx.t(f"draft.untitled.{form.name}")
     started = french_date(calendar.today(form.started_at))
     return ctx.t("draft.closed", end=french_date(collecte.end), title=title, date=started)
+
+
+REPEAT_RATIO = 0.9
+"""How alike (difflib's ratio, once case, accents, punctuation and spacing are set aside) a
+draft's title, and its description, must be to those of the agent's own contribution for
+the draft to be a copy of it."""
+
+
+def repeats(ctx: Context, form: FormState) -> str | None:
+    """The forms' ``repeats`` hook: the agent's own contribution of the same kind that this
+    draft copies (the same title and the same description, give or take case, accents,
+    punctuation and a few letters: a text typed again, or pasted twice), as the question to
+    ask before sending it a second time; None when it copies none."""
+    if ctx.agent is None or ctx.agent.id is None:
+        return None
+    title, description = (str(form.answers.get(f, "")) for f in ("title", "description"))
+    for sent in reversed(ctx.tx.contributions_of(ctx.agent.id)):
+        if (
+            sent.kind == form.name
+            and _alike(title, sent.title)
+            and _alike(description, sent.description)
+        ):
+            return ctx.t(
+                "repeat.question",
+                kind=ctx.t(f"recurrence.kind.{form.name}"),
+                reference=sent.reference,
+                title=sent.title,
+                date=french_date(ctx.services.calendar.today(sent.created_at)),
+            )
+    return None
+
+
+def _alike(typed: str, sent: str) -> bool:
+    a, b = fold(typed), fold(sent)
+    if a == b:
+        return True
+    matcher = SequenceMatcher(None, a, b)
+    return matcher.quick_ratio() >= REPEAT_RATIO and matcher.ratio() >= REPEAT_RATIO
 
 
 def collecte_closed(ctx: Context) -> str:

@@ -248,6 +248,7 @@ OnComplete = Callable[["Context", FormState], Completion]
 OnChange = Callable[[FormState, str], None]
 SummaryNote = Callable[["Context", FormState], str]
 Closed = Callable[["Context", FormState], str | None]
+Repeats = Callable[["Context", FormState], str | None]
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,10 @@ class Form:
     field is answered; ``on_change`` is told that an answer changed (an edit);
     ``summary_note`` adds a line to the summary; ``closed`` says why the form can no longer
     be sent (its phase is over), None while it can: the dialogue then drops it, once, with
-    that notice and what had been typed (:func:`bot.dialogue.step.drop_closed_forms`).
+    that notice and what had been typed (:func:`bot.dialogue.step.drop_closed_forms`);
+    ``repeats`` says what the agent already sent that the form repeats (a copy typed
+    again), as the question asked before sending it a second time, None when it repeats
+    nothing.
     """
 
     name: str
@@ -269,6 +273,7 @@ class Form:
     on_change: OnChange | None = None
     summary_note: SummaryNote | None = None
     closed: Closed | None = None
+    repeats: Repeats | None = None
     by_name: dict[str, FormField] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

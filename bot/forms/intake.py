@@ -356,9 +356,10 @@ CONTRIBUTION_HOOKS: dict[str, Any] = {
     "on_change": recurrence.forget_if_changed,
     "summary_note": recurrence.summary_line,
     "closed": contributions.closed,
+    "repeats": contributions.repeats,
 }
-"""A need and a service alike: the same-need search before the summary, stored once sent,
-dropped once the collecte is over."""
+"""A need and a service alike: the same-need search before the summary, stored once sent
+(a copy of the agent's own asked about first), dropped once the collecte is over."""
 
 
 def build_forms() -> dict[str, Form]:

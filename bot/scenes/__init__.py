@@ -10,6 +10,7 @@ from bot.scenes.erase import EraseScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
 from bot.scenes.profile_view import ProfileScene
+from bot.scenes.repeat import RepeatScene
 from bot.scenes.resume import ResumeScene
 from bot.scenes.similar import SimilarScene
 from bot.scenes.summary import SummaryScene
@@ -23,6 +24,7 @@ def build_scenes() -> SceneRegistry:
             SummaryScene(),
             EditPickScene(),
             SimilarScene(),
+            RepeatScene(),
             ConfirmCancelScene(),
             ConfirmNewScene(),
             ResumeScene(),

@@ -11,6 +11,7 @@ from bot.forms.summary import summary_lines
 from bot.scenes.confirm import CONFIRM_CANCEL
 from bot.scenes.edit_pick import EDIT_PICK
 from bot.scenes.form import _form, back, complete
+from bot.scenes.repeat import sends_a_copy
 
 SEND, EDIT, CANCEL = "envoyer", "modifier", "annuler"
 
@@ -41,7 +42,8 @@ class SummaryScene(Scene):
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         choice = answer.choice_ids[0] if answer.choice_ids else None
         if choice == SEND:
-            complete(turn, frame)
+            if not sends_a_copy(turn, frame):
+                complete(turn, frame)
         elif choice == EDIT:
             frame.scene = EDIT_PICK
         elif choice == CANCEL:
