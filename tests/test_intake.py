@@ -253,6 +253,44 @@ async def test_passer_is_no_answer_to_a_needed_question(agent_factory, store: St
     assert answers["answers"] == {"title": "Réserver les salles en ligne"}
 
 
+async def test_the_profile_questions_speak_of_the_profile_not_of_a_draft(agent_factory) -> None:
+    """Regression: « passer » at a question of the profile answered « (« annuler » abandonne
+    le brouillon.) », and « aide » there gave « annuler » as « abandonner le brouillon en
+    cours »: the agent was writing no contribution."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("passer")
+    assert "Cette question ne peut pas être passée" in alice.text
+    assert "Quelle est votre collectivité" in alice.text
+    assert "brouillon" not in alice.text  # annuler would only start the profile again
+    await alice.say("aide")
+    assert "annuler" in alice.text and "brouillon" not in alice.text
+    await alice.say("Villeurbanne")
+    await alice.press(alice.option("Agent"))
+    await alice.say("Secrétaire de mairie")
+    await alice.say("passer")
+    await alice.say("profil")
+    await alice.press(alice.option("Modifier mon profil"))
+    await alice.say("modifier")
+    await alice.press(alice.option("Fonction"))
+    await alice.say("passer")
+    assert (
+        fr(
+            "Cette question ne peut pas être passée : j’ai besoin de votre réponse pour continuer. "
+            "(« annuler » abandonne la saisie de votre profil.)"
+        )
+        in alice.text
+    )
+    await alice.say("annuler")
+    assert fr("Abandonner la saisie de votre profil ?") in alice.text
+    await alice.say("non")
+    await alice.say("garder")
+    await alice.say("Enregistrer")
+    await alice.say("Décrire un besoin")
+    await alice.say("passer")  # a contribution is a draft
+    assert fr("(« annuler » abandonne le brouillon.)") in alice.text
+
+
 async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store) -> None:
     alice = agent_factory("alice")
     await register(alice)

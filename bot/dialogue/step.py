@@ -22,7 +22,7 @@ from bot.core.values import (
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import Greeting, fold, greeting, read_choices
 from bot.dialogue.pending import answers_pending, draft_started, draft_title
-from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState
+from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState, Frame
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
 from bot.forms.base import Answer
 from bot.forms.summary import summary_lines
@@ -264,7 +264,7 @@ def on_text(turn: Turn, text: str) -> None:
             answer(turn, Answer(text, (SKIP,)))
             return
         if frame.form.field is not None:  # « passer » is no answer to a needed question
-            turn.say(ctx.t("form.not_optional"))
+            turn.say(" ".join(filter(None, (ctx.t("form.not_optional"), _cancel_hint(ctx, frame)))))
             return
     if frame.scene == FORM and frame.form is not None and fold(text) == KEEP:
         form = frame.form
@@ -285,6 +285,15 @@ def on_text(turn: Turn, text: str) -> None:
                 turn.say(turn.not_understood(text))
             return
     answer(turn, Answer(text))
+
+
+def _cancel_hint(ctx: Context, frame: Frame) -> str:
+    """What « annuler » would drop, said where a question cannot be passed: the profile
+    being typed (nothing for a first profile, which « annuler » only starts again), or the
+    draft."""
+    if frame.form is None or frame.form.name != PROFILE_FORM:
+        return ctx.t("form.cancel_hint.draft")
+    return ctx.t("form.cancel_hint.profil") if ctx.has_profile or ctx.is_admin else ""
 
 
 def answer(turn: Turn, given: Answer) -> None:
