@@ -291,6 +291,28 @@ async def test_the_profile_questions_speak_of_the_profile_not_of_a_draft(agent_f
     assert fr("(« annuler » abandonne le brouillon.)") in alice.text
 
 
+async def test_modifier_before_any_summary_offers_to_go_back_to_the_question(
+    agent_factory,
+) -> None:
+    """Regression: « modifier » during the first profile (which has no summary) offered
+    « Aucune, revenir au récapitulatif »."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Villeurbanne")
+    await alice.say("modifier")
+    assert alice.question is not None
+    labels = [c.label for c in alice.question.choices]
+    assert labels == ["Collectivité", "Aucune, revenir à la question en cours"]
+    await alice.say("2")
+    assert "Vous êtes" in alice.text  # the question being asked
+    await alice.press(alice.option("Agent"))
+    await alice.say("Secrétaire de mairie")
+    await alice.say("passer")
+    await describe_need(alice)
+    await alice.say("modifier")  # at the summary, it goes back to the summary
+    assert "Aucune, revenir au récapitulatif" in alice.text
+
+
 async def test_retour_goes_back_and_keeps_the_answer(agent_factory, store: Store) -> None:
     alice = agent_factory("alice")
     await register(alice)

@@ -23,7 +23,9 @@ class EditPickScene(Scene):
         options = [
             Option(f.name, f.label(ctx, form.name)) for f in definition.answered(form.answers)
         ]
-        options.append(Option(BACK, ctx.t("edit.back")))
+        # before the summary (a first profile has none), back to the question being asked
+        back = "edit.back" if form.field is None else "edit.back_to_question"
+        options.append(Option(BACK, ctx.t(back)))
         return Question(ctx.t("edit.which"), tuple(options))
 
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
