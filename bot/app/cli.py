@@ -269,12 +269,23 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+BINARY_FORMATS = ("ods",)
+"""Formats whose bytes mean nothing in a terminal (a zip archive)."""
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    if args.what == "proposals":
-        return export_proposals(settings, args)
-    if args.format == "ods":
+    if args.format == "ods" and args.what != "proposals":
         print(french("Le format ods n’existe que pour --what proposals."), file=sys.stderr)
         return 2
+    if args.output is None and args.format in BINARY_FORMATS and sys.stdout.isatty():
+        # A redirection (« > propositions.ods ») or a pipe still gets the bytes.
+        message = Catalogue.load(settings.messages_file).t(
+            "cli.binary_to_terminal", format=args.format, what=args.what
+        )
+        print(message, file=sys.stderr)
+        return 2
+    if args.what == "proposals":
+        return export_proposals(settings, args)
     store = open_store(settings)
     try:
         views = store.contributions()
