@@ -87,9 +87,13 @@ class Feedback:
         """One decision per text and per pair: the administrator's, else the latest."""
         return Feedback(_resolve(self.thematiques), _resolve(self.pairs))
 
-    def write(self, path: Path) -> None:
-        """JSON lines, one decision each (``kind``: ``thematique`` or ``pair``)."""
-        with path.open("w", encoding="utf-8") as out:
+    def write(self, path: Path, replace: bool = True) -> None:
+        """JSON lines, one decision each (``kind``: ``thematique`` or ``pair``).
+
+        Raises:
+            FileExistsError: ``path`` exists and ``replace`` is false.
+        """
+        with path.open("w" if replace else "x", encoding="utf-8") as out:
             for kind, items in (("thematique", self.thematiques), ("pair", self.pairs)):
                 for item in items:
                     data = {"kind": kind, **asdict(item), "at": item.at.isoformat()}

@@ -307,7 +307,8 @@ async def test_recueil_invitations_exports_codes_and_telegram_links(
     assert sorted(read_invitations(again)) == ["Lyon (Rhône)", "Villeurbanne (Rhône)"]
 
     listed.write_text("# à inviter\nVichy\n69266\n", encoding="utf-8")
-    assert cli_main(["invitations", "--collectivites", str(listed), "-o", str(again)]) == 0
+    replace = ["-o", str(again), "--ecraser"]  # the file of the previous export
+    assert cli_main(["invitations", "--collectivites", str(listed), *replace]) == 0
     exported_again = read_invitations(again)
     assert sorted(exported_again) == ["Vichy (Allier)", "Villeurbanne (Rhône)"]
     assert exported_again["Villeurbanne (Rhône)"][3] == code  # a collectivité keeps its code

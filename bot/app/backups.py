@@ -10,12 +10,15 @@ import sqlalchemy as sa
 
 from bot.app.failures import in_french
 from bot.app.instance import base_alone
+from bot.app.output_files import check_new
 from config.catalogue import Catalogue
 from config.settings import Settings
 from storage.backup import BackupError, backup, check, restore, sqlite_path
 
 
-def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int:
+def backup_or_restore(
+    settings: Settings, action: str, file: Path | None, overwrite: bool = False
+) -> int:
     catalogue = Catalogue.load(settings.messages_file)
     if file is None:
         print(catalogue.t("backup.file_missing", action=action), file=sys.stderr)
@@ -32,6 +35,7 @@ def backup_or_restore(settings: Settings, action: str, file: Path | None) -> int
         if not file.parent.is_dir():  # sqlite3 would only say « unable to open database file »
             print(catalogue.t("backup.no_folder", folder=file.parent), file=sys.stderr)
             return 2
+        check_new(file, overwrite)
         size = backup(database, file)
         print(catalogue.t("backup.done", file=file, size=f"{size / 1e6:.1f} Mo".replace(".", ",")))
         return 0

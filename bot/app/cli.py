@@ -17,6 +17,7 @@ from bot.app.french_args import FrenchArgumentParser
 from bot.app.instance import single_instance, using_base
 from bot.app.invitations import add_command as add_invitations_command
 from bot.app.logs import install_logging
+from bot.app.output_files import OutputExists, add_overwrite_option, check_new, write_file
 from bot.app.services import build_engine, model_path, open_store
 from bot.app.triage_cli import add_commands as add_triage_commands
 from bot.app.triage_cli import export_proposals
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="fichier de sortie (par défaut : la sortie standard)",
     )
+    add_overwrite_option(export)
     export.set_defaults(handler=cmd_export)
 
     add_triage_commands(commands)
@@ -190,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="écrire aussi toutes les décisions des utilisateurs (JSON lines) dans ce fichier, "
         "pour nlp train et nlp eval --feedback-file",
     )
+    add_overwrite_option(matches)
     matches.set_defaults(handler=cmd_feedback)
     for name in ("train", "eval"):
         nlp_commands.choices[name].set_defaults(feedback_source=read_feedback)
@@ -225,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="backup : le fichier de sauvegarde à écrire ; restore : celui à relire",
     )
+    add_overwrite_option(db, "le fichier de sauvegarde")
     db.set_defaults(handler=cmd_db)
     return parser
 
@@ -284,6 +288,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         )
         print(message, file=sys.stderr)
         return 2
+    check_new(args.output, args.overwrite)  # before the export is computed
     if args.what == "proposals":
         return export_proposals(settings, args)
     store = open_store(settings)
@@ -324,7 +329,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
     else:
-        args.output.write_bytes(content)
+        write_file(args.output, content, args.overwrite)
         exported = plural(len(records), "# ligne exportée|# lignes exportées")
         print(f"{exported} dans {args.output}", file=sys.stderr)
     return 0
@@ -361,6 +366,7 @@ def read_feedback(settings: Settings) -> Feedback:
 
 
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    check_new(args.output, args.overwrite)
     store = open_store(settings)
     try:
         records = match_records(store.contributions())
@@ -368,7 +374,10 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
     if args.output is not None:
         decisions = read_feedback(settings)
-        decisions.write(args.output)
+        try:
+            decisions.write(args.output, replace=args.overwrite)
+        except FileExistsError:  # appeared since check_new
+            raise OutputExists(args.output) from None
         print(
             french(
                 f"Décisions écrites dans {args.output} : thématiques : "
@@ -402,7 +411,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     if args.action in ("backup", "restore"):
         from bot.app.backups import backup_or_restore
 
-        return backup_or_restore(settings, args.action, args.file)
+        return backup_or_restore(settings, args.action, args.file, args.overwrite)
     engine = create_db_engine(settings.effective_database_url)
     try:
         if args.action == "upgrade":

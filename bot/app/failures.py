@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.app.instance import AlreadyRunning
+from bot.app.output_files import OutputExists
 from config.catalogue import Catalogue
 from storage.db import SchemaError
 
@@ -46,6 +47,8 @@ def explain(
         return str(exc), EXIT_SCHEMA
     if isinstance(exc, AlreadyRunning):
         return str(exc), EXIT_FAILURE
+    if isinstance(exc, OutputExists):
+        return catalogue.t("cli.output_exists", path=exc.path), EXIT_FAILURE
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return catalogue.t("failure.disk_full", detail=_path(exc)), EXIT_FAILURE

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
+from bot.app.output_files import add_overwrite_option, check_new, write_file
 from bot.app.services import open_store
 from bot.consultation.export import to_csv
 from bot.consultation.vouching import resolve
@@ -43,6 +44,7 @@ def add_command(commands: Any) -> None:
         help="toutes les collectivités dont au moins un agent a rempli son profil",
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="le fichier CSV à écrire")
+    add_overwrite_option(parser)
     parser.set_defaults(handler=cmd_invitations)
 
 
@@ -96,6 +98,7 @@ def invitation_records(
 def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.cli import default_user
 
+    check_new(args.output, args.overwrite)  # before any code is created
     referential = default_referential()
     refs: list[CollectiviteRef] = []
     if args.collectivites is not None:
@@ -127,7 +130,7 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
             codes = tx.invitation_codes(actor, ids)
             records = invitation_records(codes, referential, settings.telegram_bot_username)
             # Written inside the transaction: a file that cannot be written creates no code.
-            args.output.write_bytes(to_csv(records, INVITATION_COLUMNS))
+            write_file(args.output, to_csv(records, INVITATION_COLUMNS), args.overwrite)
     finally:
         store.close()
     exported = plural(len(records), "# code d’invitation exporté|# codes d’invitation exportés")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.failures import in_french
+from bot.app.output_files import add_overwrite_option, check_new, write_file
 from bot.app.services import model_path, open_store
 from bot.consultation.drafting import DRAFT_COLUMNS, draft, draft_records
 from bot.consultation.export import to_json
@@ -85,6 +86,7 @@ def add_commands(commands: Any) -> None:
     drafting.add_argument(
         "-o", "--output", type=Path, required=True, help="fichier .csv ou .ods à écrire"
     )
+    add_overwrite_option(drafting)
     drafting.set_defaults(handler=cmd_draft)
     reviewed = actions.add_parser("import", help="appliquer le fichier relu (CSV ou ODS)")
     reviewed.add_argument("file", type=Path, help="l’ébauche relue")
@@ -266,6 +268,7 @@ def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
         fmt = format_of(args.output)
     except SpreadsheetError as error:
         return _fail(str(error))
+    check_new(args.output, args.overwrite)  # before the draft is computed
     store = open_store(settings)
     try:
         views = [v for v in store.contributions() if v.contribution.status == "soumise"]
@@ -278,7 +281,9 @@ def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
         similarity = None
     rows = draft(views, similarity, read_catalogue() if similarity else ())
     records = draft_records(rows, Taxonomy.load(settings.taxonomy_file))
-    args.output.write_bytes(write_table(DRAFT_COLUMNS, records, fmt, sheet="Ébauche"))
+    write_file(
+        args.output, write_table(DRAFT_COLUMNS, records, fmt, sheet="Ébauche"), args.overwrite
+    )
     groups = len({row.key for row in rows})
     submitted = plural(len(rows), "# contribution soumise|# contributions soumises")
     suggested = plural(groups, "# proposition suggérée, écrite|# propositions suggérées, écrites")
@@ -368,7 +373,7 @@ def export_proposals(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
     else:
-        args.output.write_bytes(content)
+        write_file(args.output, content, args.overwrite)
         exported = plural(len(records), "# proposition exportée|# propositions exportées")
         print(f"{exported} dans {args.output}", file=sys.stderr)
     return 0

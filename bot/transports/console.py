@@ -9,6 +9,7 @@ empty or blank line is an empty message (``{"text": ""}``): it gets its reply to
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -227,9 +228,8 @@ class ConsoleTransport(Transport):
     async def send_file(self, key: ConversationKey, message: OutFile) -> None:
         folder = user_files(self.files_dir, key.user)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / Path(message.name).name
+        path, handle = _new_file(folder, Path(message.name).name)
         # The user's data (« mes données »): readable by its owner only, whatever the umask.
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(handle, 0o600)
         with os.fdopen(handle, "wb") as out:
             out.write(message.content)
@@ -296,3 +296,17 @@ class ConsoleTransport(Transport):
             self._write({"type": "error", "text": text})
         else:
             self._print(text)
+
+
+def _new_file(folder: Path, name: str) -> tuple[Path, int]:
+    """A file created for writing in ``folder``, never one that exists: ``name``, else
+    ``name-2``, ``name-3``… (two « mes données » in the same minute, by two terminal users or
+    one, would otherwise share a name and the second replace the first)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for number in itertools.count(1):
+        path = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
+        try:
+            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
