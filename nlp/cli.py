@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
+from config.catalogue import plural
 from config.taxonomy import Taxonomy
 from config.typography import french
-from nlp.corpus import BadLineError, read_labelled
+from nlp.corpus import BadLineError, LineProblem, json_object, line_text, read_labelled
 from nlp.evaluation import report, split_at
 from nlp.feedback import Feedback, measure_pairs, measure_thematiques, render_measure
 from nlp.loading import load_similarity
@@ -150,9 +153,14 @@ def cmd_train(settings: object, args: argparse.Namespace) -> int:
     return 0
 
 
-def _lines(stream: TextIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, 1):
-        line = line.rstrip("\r\n")
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of ``stream``; a line that is not UTF-8 is given as ``""``."""
+    for number, raw in enumerate(stream, 1):
+        try:
+            line = line_text(raw, number).rstrip("\r\n")
+        except LineProblem:
+            yield number, ""
+            continue
         if line.strip():
             yield number, line
 
@@ -162,12 +170,53 @@ def _emit(out: TextIO, value: object) -> None:
     out.flush()
 
 
+CLASSIFY_EXPECTED = 'attendu : un objet {"id": …, "text": "…"} ou une ligne de texte'
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters (a tab excepted): what a binary file's lines are made of."""
+
+
+def classify_text(raw: bytes, number: int) -> tuple[object, str]:
+    """One input line of ``recueil nlp classify`` as (id, text to classify).
+
+    Raises:
+        LineProblem: why the line is not a text to classify.
+    """
+    line = line_text(raw, number).rstrip("\r\n")
+    if not line.strip():
+        raise LineProblem("elle est vide")
+    if not line.lstrip().startswith("{"):
+        if _CONTROL.search(line):
+            raise LineProblem("caractères de contrôle : ce n’est pas du texte (fichier binaire ?)")
+        return number, line
+    data = json_object(line.strip())
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise LineProblem("le champ « text » manque ou est vide")
+    return data.get("id", number), text
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """What ``recueil nlp classify`` did with its input lines."""
+
+    classified: int
+    refused: int
+
+
 def classify_lines(
-    classifier: SpacyClassifier, stream: TextIO, out: TextIO, batch: int = 64
-) -> int:
-    """JSON lines ``{"id", "text"}`` (or plain text lines) in, one JSON line out each."""
+    classifier: SpacyClassifier,
+    stream: BinaryIO,
+    out: TextIO,
+    errors: TextIO,
+    batch: int = 64,
+) -> Classified:
+    """JSON lines ``{"id", "text"}`` (or plain text lines) in, one JSON line out each.
+
+    A line that cannot be classified (empty, broken JSON, no text, not text at all) gets a
+    French message on ``errors`` with its number, and the following lines are classified.
+    """
     pending: list[tuple[object, str]] = []
-    count = 0
+    count = refused = 0
 
     def flush() -> None:
         predictions = classifier.predict_many([text for _, text in pending])
@@ -184,30 +233,31 @@ def classify_lines(
             )
         pending.clear()
 
-    for number, line in _lines(stream):
-        item_id: object = number
-        text = line
-        if line.lstrip().startswith("{"):
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                data = None
-            if isinstance(data, dict):
-                item_id = data.get("id", number)
-                text = str(data.get("text") or "")
-        pending.append((item_id, text))
+    for number, raw in enumerate(stream, 1):
+        try:
+            pending.append(classify_text(raw, number))
+        except LineProblem as problem:
+            refused += 1
+            errors.write(french(f"ligne {number} laissée : {problem} ({CLASSIFY_EXPECTED})\n"))
+            errors.flush()
+            continue
         count += 1
         # Interactive use (a terminal) answers line by line; a pipe is batched.
         if len(pending) >= batch or stream.isatty():
             flush()
     if pending:
         flush()
-    return count
+    if refused:
+        done = plural(count, "# ligne classée|# lignes classées")
+        errors.write(french(f"{done}, {plural(refused, '# laissée|# laissées')}.\n"))
+    return Classified(count, refused)
 
 
 def cmd_classify(settings: object, args: argparse.Namespace) -> int:
-    classify_lines(SpacyClassifier.load(_model(settings, args.model)), sys.stdin, sys.stdout)
-    return 0
+    """Exit code 1 if a line was left (the others are classified all the same)."""
+    classifier = SpacyClassifier.load(_model(settings, args.model))
+    result = classify_lines(classifier, sys.stdin.buffer, sys.stdout, sys.stderr)
+    return 1 if result.refused else 0
 
 
 def evaluate_file(classifier: SpacyClassifier, path: Path, taxonomy: Taxonomy) -> dict[str, Any]:
@@ -228,8 +278,9 @@ def evaluate_file(classifier: SpacyClassifier, path: Path, taxonomy: Taxonomy) -
         "top3": round(scores.top3, 4),
         "log_loss": round(scores.log_loss, 4),
         "threshold": classifier.threshold,
-        "confident": {"count": split.above, "accuracy": round(split.above_accuracy, 4)},
-        "uncertain": {"count": split.below, "accuracy": round(split.below_accuracy, 4)},
+        # no text on one side of the threshold: no accuracy (null, never NaN: not JSON)
+        "confident": {"count": split.above, "accuracy": _rounded(split.above_accuracy)},
+        "uncertain": {"count": split.below, "accuracy": _rounded(split.below_accuracy)},
         "per_thematique": {
             label: {
                 "precision": round(c.precision, 4),
@@ -247,6 +298,14 @@ def evaluate_file(classifier: SpacyClassifier, path: Path, taxonomy: Taxonomy) -
     }
 
 
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def format_evaluation(result: dict[str, Any]) -> str:
     lines = [
         f"{result['file']} : {result['count']} textes",
@@ -254,8 +313,8 @@ def format_evaluation(result: dict[str, Any]) -> str:
         f"top-3 {result['top3']:.3f}",
         f"seuil de confiance {result['threshold']:.2f} : "
         f"{result['confident']['count']} confiants (exactitude "
-        f"{result['confident']['accuracy']:.3f}), {result['uncertain']['count']} incertains "
-        f"(exactitude {result['uncertain']['accuracy']:.3f})",
+        f"{_share(result['confident']['accuracy'])}), {result['uncertain']['count']} incertains "
+        f"(exactitude {_share(result['uncertain']['accuracy'])})",
         "",
         f"{'thématique':<28} {'précision':>9} {'rappel':>7} {'F1':>6} {'n':>4}",
     ]
@@ -282,7 +341,14 @@ def cmd_eval(settings: object, args: argparse.Namespace) -> int:
         return _eval_feedback(feedback, path, _taxonomy(settings), args.json)
     taxonomy = _taxonomy(settings)
     with _bad_lines_refused():
-        read_labelled(args.file, taxonomy)  # refused before the model loads
+        rows = read_labelled(args.file, taxonomy)  # refused before the model loads
+    if not rows:
+        raise SystemExit(
+            french(
+                f"{args.file} ne contient aucun texte étiqueté : rien à mesurer. Attendu : "
+                'une ligne JSON {"text": "…", "label": "thématique"} par texte.'
+            )
+        )
     result = evaluate_file(SpacyClassifier.load(path), args.file, taxonomy)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
@@ -302,7 +368,7 @@ def _eval_feedback(feedback: Feedback, model: Path, taxonomy: Taxonomy, as_json:
     return 0
 
 
-def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
+def same_lines(model: Path, stream: BinaryIO, out: TextIO) -> int:
     """JSON lines ``{"a", "b"}`` in, ``{"score", "same", "words", "need"}`` out.
 
     ``words`` and ``need`` are the two pieces of evidence the score combines: the cosine of
@@ -313,13 +379,13 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
     """
     similarity = load_similarity(model)
     count = 0
-    for _, line in _lines(stream):
+    for number, line in _lines(stream):
         try:
             data = json.loads(line)
         except json.JSONDecodeError:
             data = None
         if not isinstance(data, dict):
-            _emit(out, {"error": 'attendu : {"a": ..., "b": ...}'})
+            _emit(out, {"error": f'ligne {number} : attendu : {{"a": ..., "b": ...}}'})
             continue
         words, need = similarity.evidence(str(data.get("a") or ""), str(data.get("b") or ""))
         score = round(combined(words, need), 4)
@@ -331,7 +397,7 @@ def same_lines(model: Path, stream: TextIO, out: TextIO) -> int:
 
 
 def cmd_same(settings: object, args: argparse.Namespace) -> int:
-    same_lines(_model(settings, args.model), sys.stdin, sys.stdout)
+    same_lines(_model(settings, args.model), sys.stdin.buffer, sys.stdout)
     return 0
 
 

@@ -30,6 +30,45 @@ class BadLineError(ValueError):
         self.path, self.number, self.problem = path, number, problem
 
 
+class LineProblem(ValueError):
+    """What is wrong with one line, in French, without the file nor the line's number."""
+
+
+NOT_UTF8 = "ce n’est pas du texte UTF-8"
+
+
+def line_text(raw: bytes, number: int) -> str:
+    """A line read as bytes, as text (a byte order mark is allowed on the first line).
+
+    Raises:
+        LineProblem: the line is not UTF-8.
+    """
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as error:
+        raise LineProblem(NOT_UTF8) from error
+
+
+def json_object(line: str) -> dict[str, Any]:
+    """One line of JSON lines as its object.
+
+    Raises:
+        LineProblem: the line is not JSON, or a JSON array or lone value.
+    """
+    if line.startswith("["):
+        raise LineProblem(_NOT_AN_ARRAY)
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise LineProblem(
+            f"JSON illisible à la colonne {error.colno} ; chaque ligne doit contenir "
+            "un objet JSON complet {…}"
+        ) from error
+    if not isinstance(data, dict):
+        raise LineProblem(_NOT_AN_ARRAY)
+    return data
+
+
 _NOT_AN_ARRAY = (
     "un objet JSON {…} par ligne est attendu (JSON lines), pas un tableau ni une valeur seule "
     "(un export « --format json » ne convient pas)"
@@ -50,26 +89,12 @@ def json_lines(path: Path, expected: str | None = None) -> Iterator[tuple[int, d
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise _bad(path, number, expected, "ce n’est pas du texte UTF-8") from error
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("["):
-                raise _bad(path, number, expected, _NOT_AN_ARRAY)
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise _bad(
-                    path,
-                    number,
-                    expected,
-                    f"JSON illisible à la colonne {error.colno} ; chaque ligne doit contenir "
-                    "un objet JSON complet {…}",
-                ) from error
-            if not isinstance(data, dict):
-                raise _bad(path, number, expected, _NOT_AN_ARRAY)
+                line = line_text(raw, number).strip()
+                if not line:
+                    continue
+                data = json_object(line)
+            except LineProblem as problem:
+                raise _bad(path, number, expected, str(problem)) from problem
             yield number, data
 
 

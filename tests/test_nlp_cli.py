@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from config.taxonomy import default_taxonomy
-from nlp.cli import add_commands, classify_lines, evaluate_file, format_evaluation, same_lines
+from nlp.cli import (
+    Classified,
+    add_commands,
+    classify_lines,
+    evaluate_file,
+    format_evaluation,
+    same_lines,
+)
 from nlp.spacy_classifier import MODEL_DIR, SpacyClassifier
 
 
@@ -20,16 +28,18 @@ def classifier() -> SpacyClassifier:
 
 
 def test_classify_reads_json_lines_and_plain_lines(classifier: SpacyClassifier) -> None:
-    stdin = io.StringIO(
-        json.dumps({"id": "a1", "text": "pas de bus le soir pour rentrer du lycee"}) + "\n"
-        "\n"
-        "les poubelles debordent depuis que la collecte passe une fois par semaine\n"
-        '{"id": 7, "text": ""}\n'
+    stdin = io.BytesIO(
+        (
+            json.dumps({"id": "a1", "text": "pas de bus le soir pour rentrer du lycee"}) + "\n"
+            "les poubelles debordent depuis que la collecte passe une fois par semaine\n"
+            '{"id": 7, "text": "inscription à la cantine en ligne"}\n'
+        ).encode()
     )
-    out = io.StringIO()
-    assert classify_lines(classifier, stdin, out) == 3
+    out, errors = io.StringIO(), io.StringIO()
+    assert classify_lines(classifier, stdin, out, errors) == Classified(3, 0)
+    assert errors.getvalue() == ""
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [line["id"] for line in lines] == ["a1", 3, 7]
+    assert [line["id"] for line in lines] == ["a1", 2, 7]
     ids = set(default_taxonomy().ids)
     for line in lines:
         assert set(line) == {"id", "thematique", "score", "top"}
@@ -61,7 +71,7 @@ def test_eval_reports_every_figure(classifier: SpacyClassifier, tmp_path: Path) 
 
 
 def test_same_answers_each_pair() -> None:
-    stdin = io.StringIO(
+    given = (
         json.dumps(
             {
                 "a": "Réservation en ligne des salles municipales par les associations.",
@@ -80,14 +90,18 @@ def test_same_answers_each_pair() -> None:
             }
         )
         + "\n"
+        # a line that is not UTF-8 is answered with an error, like any line that is not JSON
+        + "\udcff\udcfe binaire\n"
     )
+    stdin = io.BytesIO(given.encode("utf-8", "surrogateescape"))
     out = io.StringIO()
     assert same_lines(MODEL_DIR, stdin, out) == 3
-    first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
+    first, second, third, fourth = (json.loads(line) for line in out.getvalue().splitlines())
     assert set(first) == {"score", "same", "words", "need"}  # the score and its two parts
     assert first["same"] is True
     assert second["same"] is False
     assert third == {**first, "same": False}  # another usage: another need
+    assert fourth == {"error": 'ligne 4 : attendu : {"a": ..., "b": ...}'}
 
 
 def test_the_commands_hook_into_a_parser() -> None:
@@ -133,3 +147,74 @@ def test_a_bad_labelled_file_is_refused_in_french_without_a_traceback(
     message = str(refused.value.code).replace("\u202f", " ").replace("\u00a0", " ")
     assert message.startswith(f"{bad}, {expected}")
     assert not (tmp_path / "model").exists()
+
+
+def test_classify_names_each_bad_line_and_classifies_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in a trial: an empty line was skipped silently, a broken JSON line was
+    classified as if its braces were the text, a binary line got a thématique."""
+    from cli_runner import plain
+
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    given = (
+        b'{"id": "a", "text": "pas de bus le soir pour rentrer du lycee"}\n'
+        b"\n"
+        b'{"id": "b", "text": "la cantine\n'
+        b'{"id": "c"}\n'
+        b"IHDR\x00\x00\x00\x0d\x08\x06\n"  # a PNG's bytes, valid UTF-8
+        b"\xff\xfe\x00\x00\n"
+        b"les poubelles debordent depuis que la collecte passe une fois par semaine\n"
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(given)))
+    assert main(["nlp", "classify"]) == 1
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a", 7]
+    expected = 'attendu : un objet {"id": …, "text": "…"} ou une ligne de texte'
+    assert plain(err).splitlines() == [
+        f"ligne 2 laissée : elle est vide ({expected})",
+        "ligne 3 laissée : JSON illisible à la colonne 21 ; chaque ligne doit contenir un "
+        f"objet JSON complet {{…}} ({expected})",
+        f"ligne 4 laissée : le champ « text » manque ou est vide ({expected})",
+        "ligne 5 laissée : caractères de contrôle : ce n’est pas du texte (fichier binaire ?) "
+        f"({expected})",
+        f"ligne 6 laissée : ce n’est pas du texte UTF-8 ({expected})",
+        "2 lignes classées, 5 laissées.",
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"], ids=["empty", "blank lines"])
+def test_eval_on_a_file_without_texts_says_so_instead_of_nan(
+    content: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: « recueil nlp eval vide.jsonl » printed « exactitude nan » and
+    exited 0."""
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    empty = tmp_path / "vide.jsonl"
+    empty.write_bytes(content)
+    with pytest.raises(SystemExit) as refused:
+        main(["nlp", "eval", str(empty)])
+    message = str(refused.value.code).replace("\u202f", " ").replace("\u00a0", " ")
+    assert message.startswith(f"{empty} ne contient aucun texte étiqueté : rien à mesurer.")
+    assert capsys.readouterr().out == ""
+
+
+def test_eval_without_a_confident_text_shows_no_nan(tmp_path: Path) -> None:
+    """One side of the threshold empty: a dash in the report, null in the JSON (NaN is not
+    JSON)."""
+    data = tmp_path / "un.jsonl"
+    data.write_text(
+        json.dumps(
+            {"text": "pas de bus le soir pour rentrer du lycee", "label": "mobilite_transports"}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = evaluate_file(SpacyClassifier.load(), data, default_taxonomy())
+    assert None in (result["confident"]["accuracy"], result["uncertain"]["accuracy"])
+    assert "nan" not in format_evaluation(result).lower()
+    json.loads(json.dumps(result, allow_nan=False))
