@@ -4,7 +4,9 @@ error rejected with its line and nothing applied; imported contributions; the pr
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -397,6 +399,72 @@ def test_a_bad_import_file_is_explained_in_french_not_in_the_library_s_english( 
     code, _, err = recueil(*command, str(path))
     assert code != 0 and f"{path} : {expected}" in err
     assert "Expecting" not in err and "odfdo" not in err
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def odt() -> bytes:
+    from odfdo import Document
+
+    buffer = io.BytesIO()
+    Document("text").save(buffer)
+    return buffer.getvalue()
+
+
+UTF16 = "c’est un texte en UTF-16, que Recueil ne lit pas ; enregistrez-le en « CSV UTF-8 »"
+WRONG_KINDS = {
+    "png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "c’est une image PNG, pas un tableau"),
+    "pdf": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "c’est un document PDF, pas un tableau"),
+    "csv": ("reference;titre\nB-0001;Cantine\n".encode("utf-16"), UTF16),
+    "txt": ("reference;titre\nB-0001;Cantine\n".encode("utf-16-le"), UTF16),  # no BOM
+    "xlsx": (
+        # the parts that make a workbook an Excel one (a file Excel writes has more)
+        zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}),
+        "c’est un classeur Excel (XLSX), que Recueil ne lit pas ; enregistrez-le en ODS ou en "
+        "« CSV UTF-8 » depuis le tableur",
+    ),
+    "odt": (odt(), "c’est un document OpenDocument qui n’est pas un classeur (ODT ?)"),
+}
+IMPORTS = {
+    "contributions": (
+        ("import", "contributions"),
+        "Rien n’a été importé.",
+        "Attendu : un fichier CSV en UTF-8 (séparateur « ; » ou « , »), ODS ou JSON",
+    ),
+    "reviewed draft": (
+        ("proposals", "import"),
+        "Rien n’a été appliqué.",
+        "Attendu : l’ébauche relue, en CSV UTF-8 (séparateur « ; » ou « , ») ou en ODS",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", WRONG_KINDS)
+@pytest.mark.parametrize("which", IMPORTS)
+def test_a_file_of_the_wrong_kind_is_named_with_what_was_expected(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, which: str, kind: str
+) -> None:
+    """Found in a trial: a PNG, a PDF or a CSV saved in UTF-16 were answered « colonne(s)
+    manquante(s) : type, titre… », as if the file were a table with other columns."""
+    seed(store, 2)
+    before = {v.contribution.reference: v.contribution.status for v in store.contributions()}
+    command, nothing_done, expected = IMPORTS[which]
+    content, what = WRONG_KINDS[kind]
+    path = tmp_path / f"fichier.{kind}"
+    path.write_bytes(content)
+    code, out, err = recueil(*command, str(path))
+    assert code == 1 and out == ""
+    assert err.startswith(f"{path} : {what}")
+    assert nothing_done in err and expected in err
+    assert "manquante" not in err
+    after = {v.contribution.reference: v.contribution.status for v in store.contributions()}
+    assert after == before
 
 
 def test_an_import_with_errors_stores_nothing_and_names_each_line(  # type: ignore[no-untyped-def]

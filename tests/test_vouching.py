@@ -7,6 +7,7 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from fake_transport import SimulatedAgent
 from test_intake import TchapLikeTransport, register
@@ -316,3 +317,27 @@ async def test_recueil_invitations_exports_codes_and_telegram_links(
     await people["alice"].start(code)  # the link, followed
     assert "reconnue comme agent ou élu de Villeurbanne (Rhône)" in people["alice"].text
     assert tally(store) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Vichy\n69266\n".encode("utf-16")],
+    ids=["png", "utf-16"],
+)
+def test_a_list_of_collectivites_that_is_not_text_is_named_with_what_was_expected(
+    content: bytes, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in a trial: a PNG given as the list was answered « corrigez cette ligne »."""
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+    listed, written = tmp_path / "liste.txt", tmp_path / "invitations.csv"
+    listed.write_bytes(content)
+    assert cli_main(["invitations", "--collectivites", str(listed), "-o", str(written)]) == 1
+    err = capsys.readouterr().err.replace("\u202f", " ").replace("\u00a0", " ")
+    assert err == (
+        f"« {listed} » n’est pas un fichier texte en UTF-8 : aucun code créé, aucun fichier "
+        "écrit. Attendu : un fichier texte en UTF-8, une collectivité par ligne (nom ou code "
+        "officiel).\n"
+    )
+    assert not written.exists()
+    assert cli_main(["invitations", "-o", str(written)]) == 0
+    assert "0 code d’invitation exporté" in capsys.readouterr().err

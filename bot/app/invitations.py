@@ -48,16 +48,31 @@ def add_command(commands: Any) -> None:
     parser.set_defaults(handler=cmd_invitations)
 
 
+class UnreadableList(ValueError):
+    """A list of collectivités that is not text (an image, a spreadsheet, UTF-16…)."""
+
+
 def read_collectivites(
     path: Path, referential: Referential
 ) -> tuple[list[CollectiviteRef], list[str]]:
-    """The collectivités a file names, one a line; and the lines that name none or several."""
+    """The collectivités a file names, one a line; and the lines that name none or several.
+
+    Raises:
+        UnreadableList: the file is not UTF-8 text; the message is French.
+    """
     found: list[CollectiviteRef] = []
     problems: list[str] = []
     try:
-        content = path.read_text(encoding="utf-8-sig")
+        content = path.read_bytes().decode("utf-8-sig")
+        readable = "\x00" not in content  # UTF-16 (its ASCII decodes as UTF-8), or not text
     except UnicodeDecodeError:
-        return [], [f"« {path} » n’est pas un fichier texte (UTF-8) : une collectivité par ligne"]
+        readable = False
+    if not readable:
+        raise UnreadableList(
+            f"« {path} » n’est pas un fichier texte en UTF-8 : aucun code créé, aucun fichier "
+            "écrit. Attendu : un fichier texte en UTF-8, une collectivité par ligne (nom ou code "
+            "officiel)."
+        )
     for number, line in enumerate(content.splitlines(), 1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -103,7 +118,11 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
     refs: list[CollectiviteRef] = []
     if args.collectivites is not None:
         # All or nothing: every line is checked before any code is created or file written.
-        refs, problems = read_collectivites(args.collectivites, referential)
+        try:
+            refs, problems = read_collectivites(args.collectivites, referential)
+        except UnreadableList as error:
+            print(french(str(error)), file=sys.stderr)
+            return 1
         if problems:
             for problem in problems:
                 print(french(problem), file=sys.stderr)

@@ -26,7 +26,13 @@ from bot.consultation.importing import (
 )
 from bot.consultation.learning import grouping_figures
 from bot.consultation.proposal_export import PROPOSAL_COLUMNS, flat, proposal_records
-from bot.consultation.spreadsheet import SpreadsheetError, format_of, read_table, write_table
+from bot.consultation.spreadsheet import (
+    SpreadsheetError,
+    format_of,
+    read_table,
+    refuse_other_kinds,
+    write_table,
+)
 from bot.consultation.triage_file import (
     Change,
     LineError,
@@ -100,6 +106,22 @@ def add_commands(commands: Any) -> None:
         "décidées (précision et rappel par paires)",
     )
     compared.set_defaults(handler=cmd_compare_proposals)
+
+
+CONTRIBUTIONS_EXPECTED = (
+    "Attendu : un fichier CSV en UTF-8 (séparateur « ; » ou « , »), ODS ou JSON, avec les "
+    "colonnes de « recueil export »."
+)
+REVIEWED_EXPECTED = (
+    "Attendu : l’ébauche relue, en CSV UTF-8 (séparateur « ; » ou « , ») ou en ODS, telle que "
+    "« recueil proposals draft » l’a écrite."
+)
+
+
+def _unreadable(file: Path, error: SpreadsheetError, nothing_done: str, expected: str) -> int:
+    """A file that cannot be read as a table: what it is, that nothing was done, what was
+    expected."""
+    return _fail([f"{file} : {error}. {nothing_done}", expected])
 
 
 def _fail(lines: list[str] | str) -> int:
@@ -176,7 +198,7 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
     try:
         table = read_rows(args.file.read_bytes(), args.file.name)
     except SpreadsheetError as error:
-        return _fail(f"{args.file} : {error}")
+        return _unreadable(args.file, error, "Rien n’a été importé.", CONTRIBUTIONS_EXPECTED)
     taxonomy = Taxonomy.load(settings.taxonomy_file)
     classifiers: list[Classifier] = []
 
@@ -298,9 +320,11 @@ def cmd_draft(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        table = read_table(args.file.read_bytes(), format_of(args.file))
+        data = args.file.read_bytes()
+        refuse_other_kinds(data)  # a PNG is named as such, whatever its name ends with
+        table = read_table(data, format_of(args.file))
     except SpreadsheetError as error:
-        return _fail(f"{args.file} : {error}")
+        return _unreadable(args.file, error, "Rien n’a été appliqué.", REVIEWED_EXPECTED)
     catalogue = Catalogue.load(settings.messages_file)
     store = open_store(settings)
     try:

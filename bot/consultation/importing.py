@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
-from bot.consultation.spreadsheet import Row, SpreadsheetError, Table, read_table
+from bot.consultation.spreadsheet import (
+    Row,
+    SpreadsheetError,
+    Table,
+    read_table,
+    refuse_other_kinds,
+)
 from bot.consultation.triage_file import LineError
 from bot.forms.intake import USAGES
 from config.taxonomy import Taxonomy
@@ -91,6 +97,7 @@ KNOWN_COLUMNS = frozenset(CONTRIBUTION_COLUMNS) | frozenset(ANSWER_COLUMNS)
 def read_rows(data: bytes, name: str) -> Table:
     """A file as a table: CSV or ODS by its name, JSON (an array or one object a line)."""
     if name.lower().endswith((".json", ".jsonl")):
+        refuse_other_kinds(data)
         return _json_table(data)
     return read_table(data)
 

@@ -107,10 +107,83 @@ def write_table(
 
 
 def read_table(data: bytes, fmt: Format | None = None) -> Table:
-    """Read a CSV or ODS file; without ``fmt``, an ODS is recognised by its zip signature."""
+    """Read a CSV or ODS file; without ``fmt``, an ODS is recognised by its zip signature.
+
+    Raises:
+        SpreadsheetError: the file is not a table (:func:`not_a_table` says what it is), or
+            cannot be read as one.
+    """
+    refuse_other_kinds(data)
     if fmt is None:
         fmt = "ods" if data.startswith(b"PK\x03\x04") else "csv"
     return read_ods(data) if fmt == "ods" else read_csv(data)
+
+
+# --- What a file that is not a table is ------------------------------------------------------
+
+_UTF16 = (
+    "c’est un texte en UTF-16, que Recueil ne lit pas ; enregistrez-le en « CSV UTF-8 » depuis "
+    "le tableur"
+)
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "c’est une image PNG, pas un tableau"),
+    (b"\xff\xd8\xff", "c’est une image JPEG, pas un tableau"),
+    (b"GIF8", "c’est une image GIF, pas un tableau"),
+    (b"%PDF-", "c’est un document PDF, pas un tableau"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "c’est un ancien fichier Microsoft Office (XLS ou DOC), que Recueil ne lit pas ; "
+        "enregistrez-le en ODS ou en « CSV UTF-8 » depuis le tableur",
+    ),
+    (b"\xff\xfe", _UTF16),
+    (b"\xfe\xff", _UTF16),
+)
+_XLSX = (
+    "c’est un classeur Excel (XLSX), que Recueil ne lit pas ; enregistrez-le en ODS ou en "
+    "« CSV UTF-8 » depuis le tableur"
+)
+
+
+def not_a_table(data: bytes) -> str | None:
+    """Why ``data`` cannot be a CSV or ODS table, in French (« c’est une image PNG, pas un
+    tableau »), for the kinds of files people pick by mistake; None for anything else."""
+    for signature, reason in _SIGNATURES:
+        if data.startswith(signature):
+            return reason
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    head = data[:4096]
+    if b"\x00" in head:
+        # UTF-16 without its mark: every other byte of Latin text is zero
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            return _UTF16
+        return "c’est un fichier binaire, pas un tableau"
+    return None
+
+
+def _zip_kind(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None  # read_ods says it cannot read it
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return None
+    if "xl/workbook.xml" in names:
+        return _XLSX
+    if "word/document.xml" in names:
+        return "c’est un document Word (DOCX), pas un tableau"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        return "c’est un document OpenDocument qui n’est pas un classeur (ODT ?), pas un tableau"
+    return "c’est une archive ZIP, pas un tableau"
+
+
+def refuse_other_kinds(data: bytes) -> None:
+    """Raise :class:`SpreadsheetError` if :func:`not_a_table` recognises ``data``."""
+    reason = not_a_table(data)
+    if reason is not None:
+        raise SpreadsheetError(reason)
 
 
 # --- CSV -------------------------------------------------------------------------------------
