@@ -37,18 +37,35 @@ def add_commands(subparsers: Any) -> Any:
 
     Returns the ``nlp`` subparsers, for commands that need more than ``nlp`` (the database).
     """
-    nlp = subparsers.add_parser("nlp", help="classifieur de thématiques et contributions proches")
+    nlp = subparsers.add_parser(
+        "nlp", help="modèles de langue : classement par thématique et même besoin"
+    )
     commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="SOUS-COMMANDE")
 
     train = commands.add_parser("train", help="réentraîner le modèle depuis nlp/data")
-    train.add_argument("--data", type=Path, default=TRAIN_FILE, help="exemples étiquetés")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=TRAIN_FILE,
+        metavar="FICHIER",
+        help='les exemples étiquetés, une ligne JSON {"text", "label"} chacun (par défaut '
+        "nlp/data/train.jsonl)",
+    )
     train.add_argument(
         "--output",
         type=Path,
         default=None,
-        help="dossier du modèle écrit (par défaut RECUEIL_MODEL_DIR, sinon le modèle livré)",
+        metavar="DOSSIER",
+        help="dossier du modèle écrit, remplacé (par défaut RECUEIL_MODEL_DIR, sinon le "
+        "modèle livré)",
     )
-    train.add_argument("--folds", type=int, default=5, help="plis de la calibration")
+    train.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        metavar="N",
+        help="plis de la validation croisée qui calibre le modèle (par défaut 5)",
+    )
     _feedback_arguments(
         train,
         "--with-feedback",
@@ -57,14 +74,25 @@ def add_commands(subparsers: Any) -> Any:
     train.set_defaults(handler=cmd_train)
 
     classify = commands.add_parser(
-        "classify", help='lignes JSON {"id", "text"} ou texte brut sur l’entrée'
+        "classify",
+        help='classer des textes lus sur l’entrée standard : lignes JSON {"id", "text"} ou '
+        "texte brut",
     )
-    classify.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
+    classify.add_argument("--model", type=Path, default=None, metavar="DOSSIER", help=MODEL_HELP)
     classify.set_defaults(handler=cmd_classify)
 
-    evaluate = commands.add_parser("eval", help="mesures sur un jeu étiqueté (held-out)")
-    evaluate.add_argument("file", nargs="?", type=Path, default=HELDOUT_FILE)
-    evaluate.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
+    evaluate = commands.add_parser(
+        "eval", help="mesurer le classement sur des textes étiquetés mis de côté"
+    )
+    evaluate.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=HELDOUT_FILE,
+        metavar="FICHIER",
+        help='une ligne JSON {"text", "label"} par texte (par défaut nlp/data/heldout.jsonl)',
+    )
+    evaluate.add_argument("--model", type=Path, default=None, metavar="DOSSIER", help=MODEL_HELP)
     evaluate.add_argument("--json", action="store_true", help="résultat en JSON")
     _feedback_arguments(
         evaluate,
@@ -74,9 +102,11 @@ def add_commands(subparsers: Any) -> Any:
     evaluate.set_defaults(handler=cmd_eval)
 
     same = commands.add_parser(
-        "same", help='lignes JSON {"a", "b"[, "usage_a", "usage_b"]} : même besoin ?'
+        "same",
+        help='dire si deux textes décrivent le même besoin : lignes JSON {"a", "b"[, "usage_a", '
+        '"usage_b"]} sur l’entrée standard',
     )
-    same.add_argument("--model", type=Path, default=None, help=MODEL_HELP)
+    same.add_argument("--model", type=Path, default=None, metavar="DOSSIER", help=MODEL_HELP)
     same.set_defaults(handler=cmd_same)
     return commands
 
@@ -91,6 +121,7 @@ def _feedback_arguments(parser: argparse.ArgumentParser, flag: str, help_text: s
         "--feedback-file",
         type=Path,
         default=None,
+        metavar="FICHIER",
         help="les décisions lues dans ce fichier (recueil nlp feedback --output), "
         "plutôt que dans la base",
     )

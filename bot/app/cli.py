@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(
         prog="recueil",
         description="Recueil : l’agent conversationnel de la consultation des collectivités.",
+        epilog="« recueil COMMANDE --help » détaille une commande ; README.md les décrit toutes.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
@@ -128,11 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--as",
         dest="user",
         default=None,
-        help="identifiant de l’utilisateur du terminal, sans autre transport",
+        metavar="UTILISATEUR",
+        help="identifiant de l’utilisateur du terminal, quand aucun autre transport n’est "
+        "configuré (par défaut : l’utilisateur du système)",
     )
 
     chat = commands.add_parser("chat", help="discuter avec le bot dans le terminal")
-    chat.add_argument("--as", dest="user", default=None, help="identifiant de l’utilisateur")
+    chat.add_argument(
+        "--as",
+        dest="user",
+        default=None,
+        metavar="UTILISATEUR",
+        help="identifiant de l’utilisateur (par défaut : l’utilisateur du système)",
+    )
     chat.add_argument(
         "--jsonl",
         action="store_true",
@@ -140,9 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(handler=cmd_chat)
 
-    export = commands.add_parser("export", help="exporter les contributions")
+    export = commands.add_parser(
+        "export",
+        help="exporter les contributions, les besoins partagés, les propositions, les "
+        "volontaires ou les résultats du vote (CSV, JSON ou ODS)",
+    )
     export.add_argument(
         "--what",
+        metavar="QUOI",
         choices=[
             "contributions",
             "clusters",
@@ -154,27 +168,41 @@ def build_parser() -> argparse.ArgumentParser:
             "resultats",
         ],
         default="contributions",
-        help="contributions ; clusters : chaque besoin avec les collectivités qui le partagent ; "
-        "matches : les besoins proches montrés aux agents et leurs réponses ; candidates : les "
-        "paires qui décrivent peut-être le même besoin, à vérifier ; need-types : les "
-        "contributions rangées par besoin type, une première ébauche des propositions ; "
-        "proposals : chaque proposition avec ses contributions et collectivités (aussi en ods) ; "
-        "volontaires : les collectivités volontaires comme territoires référents, par lauréat ; "
-        "resultats : le classement du vote (soutiens vérifiés, puis tous) et les lauréats",
+        help=(
+            "contributions (par défaut) ; "
+            "clusters : chaque besoin avec les collectivités qui le partagent ; "
+            "matches : les besoins proches montrés aux agents et leurs réponses ; "
+            "candidates : les paires qui décrivent peut-être le même besoin, à vérifier ; "
+            "need-types : les contributions rangées par besoin type, une première ébauche "
+            "des propositions ; "
+            "proposals : chaque proposition avec ses contributions et collectivités (aussi en "
+            "ods) ; "
+            "volontaires : les collectivités volontaires comme territoires référents, par "
+            "lauréat ; "
+            "resultats : le classement du vote (soutiens vérifiés, puis tous) et les lauréats"
+        ),
     )
     export.add_argument(
         "--min-score",
         type=float,
         default=CANDIDATE_MIN_SCORE,
-        help=f"candidates : score minimal (par défaut {CANDIDATE_MIN_SCORE})",
+        metavar="SCORE",
+        help=f"candidates : score minimal, de 0 à 1 (par défaut {CANDIDATE_MIN_SCORE})",
     )
-    export.add_argument("--format", choices=["csv", "json", "ods"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "json", "ods"],
+        default="csv",
+        help="csv (par défaut ; UTF-8 avec BOM, séparateur « ; »), json, ou ods (--what "
+        "proposals seulement)",
+    )
     export.add_argument(
         "-o",
         "--output",
         type=Path,
         default=None,
-        help="fichier de sortie (par défaut : la sortie standard)",
+        metavar="FICHIER",
+        help="fichier à écrire (par défaut : la sortie standard)",
     )
     add_overwrite_option(export)
     export.set_defaults(handler=cmd_export)
@@ -189,8 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=None,
-        help="écrire aussi toutes les décisions des utilisateurs (JSON lines) dans ce fichier, "
-        "pour nlp train et nlp eval --feedback-file",
+        metavar="FICHIER",
+        help="écrire aussi toutes les décisions des utilisateurs dans ce fichier (une ligne "
+        "JSON par décision), pour nlp train et nlp eval --feedback-file",
     )
     add_overwrite_option(matches)
     matches.set_defaults(handler=cmd_feedback)
@@ -200,9 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     regrouping = commands.add_parser(
         "regroup", help="rattacher une contribution au groupe d’une autre (même besoin)"
     )
-    regrouping.add_argument("reference", help="la contribution à rattacher, par exemple B-0005")
+    regrouping.add_argument(
+        "reference", metavar="RÉFÉRENCE", help="la contribution à rattacher, par exemple B-0005"
+    )
     target = regrouping.add_mutually_exclusive_group(required=True)
-    target.add_argument("--with", dest="with_reference", help="une contribution du groupe visé")
+    target.add_argument(
+        "--with",
+        dest="with_reference",
+        metavar="RÉFÉRENCE",
+        help="une contribution du groupe visé, par exemple B-0001",
+    )
     target.add_argument("--alone", action="store_true", help="la détacher de son groupe")
     regrouping.set_defaults(handler=cmd_regroup)
 
@@ -221,11 +257,17 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser(
         "db", help="base de données : version, migrations, sauvegarde et restauration"
     )
-    db.add_argument("action", choices=["upgrade", "current", "backup", "restore"])
+    db.add_argument(
+        "action",
+        choices=["upgrade", "current", "backup", "restore"],
+        help="upgrade : appliquer les migrations ; current : afficher la version de la base ; "
+        "backup : sauvegarder la base ; restore : la restaurer, bot arrêté",
+    )
     db.add_argument(
         "file",
         nargs="?",
         type=Path,
+        metavar="FICHIER",
         help="backup : le fichier de sauvegarde à écrire ; restore : celui à relire",
     )
     add_overwrite_option(db, "le fichier de sauvegarde")

@@ -55,6 +55,16 @@ def french_error(message: str) -> str:
 
 
 class FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with French words and French typography (« : », « ? » kept with the
+    word before them, even where a line wraps)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = super()._get_help_string(action)
+        return None if text is None else french(text)
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(french(text))
+
     def add_usage(
         self,
         usage: str | None,
@@ -66,6 +76,16 @@ class FrenchHelpFormatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, usage_prefix)
 
 
+class _SubcommandsAction(argparse._SubParsersAction):
+    """Subcommands whose own ``--help`` begins with what they do (their line in the list)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        summary = kwargs.get("help")
+        if summary and "description" not in kwargs:
+            kwargs["description"] = summary[0].upper() + summary[1:].rstrip(".") + "."
+        return super().add_parser(name, **kwargs)
+
+
 class FrenchArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` whose own words are French."""
 
@@ -74,6 +94,7 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", FrenchHelpFormatter)
         kwargs["add_help"] = False  # ours, in French, below
         super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _SubcommandsAction)
         # argparse writes « title: »; French typography puts a no-break space before « : »
         self._positionals.title = "arguments\u00a0"
         self._optionals.title = "options\u00a0"

@@ -43,7 +43,14 @@ def add_command(commands: Any) -> None:
         action="store_true",
         help="toutes les collectivités dont au moins un agent a rempli son profil",
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, help="le fichier CSV à écrire")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FICHIER",
+        help="le fichier CSV à écrire ; seul, avec les codes déjà créés",
+    )
     add_overwrite_option(parser)
     parser.set_defaults(handler=cmd_invitations)
 

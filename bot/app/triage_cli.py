@@ -76,7 +76,9 @@ def add_commands(commands: Any) -> None:
         help="des contributions reçues par courriel, formulaire ou autre plateforme "
         "(CSV, ODS ou JSON, colonnes de « recueil export »)",
     )
-    contributions.add_argument("file", type=Path, help="le fichier à importer")
+    contributions.add_argument(
+        "file", type=Path, metavar="FICHIER", help="le fichier à importer (CSV, ODS ou JSON)"
+    )
     contributions.add_argument(
         "--dry-run", action="store_true", help="vérifier et compter sans rien enregistrer"
     )
@@ -90,12 +92,17 @@ def add_commands(commands: Any) -> None:
         "draft", help="l’ébauche des propositions pour les contributions soumises (CSV ou ODS)"
     )
     drafting.add_argument(
-        "-o", "--output", type=Path, required=True, help="fichier .csv ou .ods à écrire"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FICHIER",
+        help="fichier .csv ou .ods à écrire",
     )
     add_overwrite_option(drafting)
     drafting.set_defaults(handler=cmd_draft)
     reviewed = actions.add_parser("import", help="appliquer le fichier relu (CSV ou ODS)")
-    reviewed.add_argument("file", type=Path, help="l’ébauche relue")
+    reviewed.add_argument("file", type=Path, metavar="FICHIER", help="l’ébauche relue")
     reviewed.add_argument(
         "--dry-run", action="store_true", help="afficher les changements sans les appliquer"
     )
