@@ -1,15 +1,23 @@
-"""What agents see of their own: their contributions, their profile."""
+"""What agents see of their own: their contributions (``supprimer B-0002`` withdraws one),
+their profile."""
 
 from __future__ import annotations
 
+from bot.consultation import sent
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
 from bot.scenes.common import show_mine
+from bot.scenes.confirm import ask_withdraw
 from bot.scenes.profile_view import PROFILE
 
 
 def mes_contributions(turn: Turn, argument: str) -> None:
     show_mine(turn)
+
+
+def supprimer(turn: Turn, argument: str) -> None:
+    """``supprimer B-0002``: withdraw a sent contribution, after confirmation."""
+    ask_withdraw(turn, sent.references(argument))
 
 
 def profil(turn: Turn, argument: str) -> None:
@@ -27,6 +35,9 @@ COMMANDS = (
         mes_contributions,
         aliases=("mescontributions", "contributions"),
         menu=True,
+    ),
+    CommandSpec(
+        "supprimer", supprimer, aliases=("effacer",), argument=sent.REFERENCES, profile=True
     ),
     CommandSpec("profil", profil, aliases=("mon profil",), menu=True),
 )

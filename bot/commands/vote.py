@@ -1,11 +1,18 @@
-"""The vote in chat: ``propositions``, ``voir P-012``, ``soutenir P-012 P-031``,
-``retirer P-012``, ``mes soutiens``. Polls answer through the same rules."""
+"""The vote in chat: ``propositions``, ``voir P-012`` (a contribution too: ``voir B-0002``),
+``soutenir P-012 P-031``, ``retirer P-012``, ``mes soutiens``. Polls answer through the same
+rules."""
 
 from __future__ import annotations
 
-from bot.consultation import referents, vote
+import re
+
+from bot.consultation import referents, sent, vote
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
+from bot.scenes.confirm import ask_withdraw
+
+VIEWABLE = re.compile(rf"(?:(?:P[-\s]?\d{{1,4}}|{sent.REFERENCE})[\s,;]*(?:et\s+)?)+", re.I)
+"""What follows ``voir``: proposals (``P-012``) and contributions (``B-0002``)."""
 
 
 def propositions(turn: Turn, argument: str) -> None:
@@ -13,7 +20,11 @@ def propositions(turn: Turn, argument: str) -> None:
 
 
 def voir(turn: Turn, argument: str) -> None:
-    turn.say(vote.show(turn.ctx, vote.references(argument)))
+    proposals, contributions = vote.references(argument), sent.references(argument)
+    shown = [vote.show(turn.ctx, proposals)] if proposals else []
+    if contributions:
+        shown.append(sent.show(turn.ctx, contributions))
+    turn.say("\n\n".join(shown))
 
 
 def soutenir(turn: Turn, argument: str) -> None:
@@ -21,12 +32,17 @@ def soutenir(turn: Turn, argument: str) -> None:
 
 
 def retirer(turn: Turn, argument: str) -> None:
-    """``retirer P-012`` withdraws a support, ``retirer V-0001`` a référent offer."""
+    """``retirer P-012`` withdraws a support, ``retirer V-0001`` a référent offer,
+    ``retirer B-0002`` a sent contribution (after confirmation)."""
     offers, supports = referents.references(argument), vote.references(argument)
     replies = [referents.withdraw(turn.ctx, offers)] if offers else []
     if supports:
         replies.append(vote.withdraw(turn.ctx, supports))
-    turn.say("\n".join(replies))
+    if replies:
+        turn.say("\n".join(replies))
+    contributions = sent.references(argument)
+    if contributions:
+        ask_withdraw(turn, contributions)
 
 
 def mes_soutiens(turn: Turn, argument: str) -> None:
@@ -35,7 +51,7 @@ def mes_soutiens(turn: Turn, argument: str) -> None:
 
 COMMANDS = (
     CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True, opens="vote"),
-    CommandSpec("voir", voir, argument=vote.REFERENCES, opens="vote"),
+    CommandSpec("voir", voir, argument=VIEWABLE),
     CommandSpec(
         "soutenir",
         soutenir,

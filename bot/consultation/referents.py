@@ -22,8 +22,11 @@ from storage.ops.referents import LAUREATE, OfferOutcome, OfferRecord
 from storage.records import ProposalRecord
 
 FORM = "volontaire"
-WITHDRAWABLE = re.compile(r"(?:(?:P[-\s]?\d{1,4}|V[-\s]?\d{1,5})[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
-"""What follows ``retirer``: proposal references (supports) and offer references."""
+WITHDRAWABLE = re.compile(
+    r"(?:(?:P[-\s]?\d{1,4}|V[-\s]?\d{1,5}|[BS][-\s]?\d{1,5})[\s,;]*(?:et\s+)?)+", re.IGNORECASE
+)
+"""What follows ``retirer``: proposal references (supports), offer references, and sent
+contributions (``bot.consultation.sent``)."""
 
 
 def references(argument: str) -> list[str]:

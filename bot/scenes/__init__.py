@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogue.scene import SceneRegistry
-from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene
+from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene, ConfirmWithdrawScene
 from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
 from bot.scenes.erase import EraseScene
@@ -27,6 +27,7 @@ def build_scenes() -> SceneRegistry:
             RepeatScene(),
             ConfirmCancelScene(),
             ConfirmNewScene(),
+            ConfirmWithdrawScene(),
             ResumeScene(),
             ProfileScene(),
             ConfirmPushScene(),

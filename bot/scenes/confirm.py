@@ -1,7 +1,8 @@
-"""Confirmations that interrupt a form: drop this draft? start a new one?"""
+"""Confirmations: drop this draft? start a new one? withdraw a sent contribution?"""
 
 from __future__ import annotations
 
+from bot.consultation import sent
 from bot.dialogue.pending import draft_title
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import PROFILE_FORM, Frame
@@ -72,3 +73,43 @@ class ConfirmNewScene(Scene):
             turn.to_menu(turn.ctx.t("new.dropped"))
         else:
             turn.return_to_form()
+
+
+CONFIRM_WITHDRAW = "confirm_withdraw"
+
+
+def ask_withdraw(turn: Turn, references: list[str]) -> None:
+    """``supprimer B-0002``: say why the ones that cannot be withdrawn cannot, and ask to
+    confirm the others."""
+    ctx, allowed, refusals = turn.ctx, [], []
+    for reference in references:
+        found, refused = sent.withdrawable(ctx, reference)
+        if found is None:
+            refusals.append(refused or "")
+        else:
+            allowed.append(found.reference)
+    if refusals:
+        turn.say("\n".join(refusals))
+    if allowed:
+        turn.push(CONFIRM_WITHDRAW, references=allowed)
+
+
+class ConfirmWithdrawScene(Scene):
+    """Withdraw sent contributions (:func:`ask_withdraw`), after confirmation."""
+
+    name = CONFIRM_WITHDRAW
+    expires = True
+
+    def question(self, turn: Turn, frame: Frame) -> Question:
+        ctx, references = turn.ctx, frame.data["references"]
+        items = "\n".join(sent.item(ctx, reference) for reference in references)
+        text = ctx.t("sent.withdraw.confirm", count=len(references), items=items)
+        return yes_no(ctx, text, "sent.withdraw.yes", "sent.withdraw.no")
+
+    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
+        references = frame.data["references"]
+        turn.pop()
+        if answer.choice_ids == (YES,):
+            turn.say("\n".join(sent.withdraw(turn.ctx, r) for r in references))
+        else:
+            turn.say(turn.ctx.t("sent.withdraw.kept", count=len(references)))

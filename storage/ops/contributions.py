@@ -106,6 +106,48 @@ class ContributionOps(TxBase):
         statement = select(Contribution).where(Contribution.reference == reference.upper())
         return self.session.exec(statement).first()
 
+    def may_withdraw_contribution(self, contribution: Contribution, agent_id: int) -> bool:
+        """Whether this agent may withdraw the contribution: its author, or any agent of its
+        collectivité once the author no longer speaks for it (moved, or data erased), as for
+        supports and offers."""
+        if contribution.author_id == agent_id:
+            return True
+        author_here = self.connection.execute(
+            sa.select(
+                sql.author_still_speaks_for(contribution.author_id, contribution.collectivite_id)
+            )
+        ).scalar_one()
+        return not author_here
+
+    def withdraw_contribution(self, actor: str, contribution: Contribution) -> None:
+        """Delete a contribution its author withdrew (not yet triaged), and keep the same-need
+        groups whole: what had joined it joins what it had joined; if it had joined nothing,
+        the earliest of them takes its place and the others join that one."""
+        c = sql.contributions.c
+        joined = [
+            row.id
+            for row in self.connection.execute(
+                sa.select(c.id).where(c.same_as_id == contribution.id).order_by(c.id)
+            )
+        ]
+        head = contribution.same_as_id
+        if head is None and joined:
+            head = joined.pop(0)
+            self._join(head, None)
+        if joined:
+            self._join(joined, head)
+        self.connection.execute(sa.delete(sql.contributions).where(c.id == contribution.id))
+        self.audit(actor, "contribution.withdrawn", subject=contribution.reference)
+
+    def _join(self, ids: int | list[int], same_as_id: int | None) -> None:
+        c = sql.contributions.c
+        members = ids if isinstance(ids, list) else [ids]
+        self.connection.execute(
+            sa.update(sql.contributions)
+            .where(c.id.in_(members))
+            .values(same_as_id=same_as_id, updated_at=self.now)
+        )
+
     def contributions_of(self, agent_id: int) -> list[Contribution]:
         statement = (
             select(Contribution)
