@@ -80,5 +80,6 @@ def withdraw(ctx: Context, reference: str) -> str:
     found, refused = withdrawable(ctx, reference)
     if found is None:
         return refused or ""
-    ctx.tx.withdraw_contribution(ctx.actor, found)
+    ctx.tx.withdraw_contribution(found)
+    ctx.tx.audit(ctx.actor, "contribution.withdrawn", subject=found.reference, kind=found.kind)
     return ctx.t("sent.withdraw.done", reference=reference, title=found.title)

@@ -119,7 +119,7 @@ class ContributionOps(TxBase):
         ).scalar_one()
         return not author_here
 
-    def withdraw_contribution(self, actor: str, contribution: Contribution) -> None:
+    def withdraw_contribution(self, contribution: Contribution) -> None:
         """Delete a contribution its author withdrew (not yet triaged), and keep the same-need
         groups whole: what had joined it joins what it had joined; if it had joined nothing,
         the earliest of them takes its place and the others join that one."""
@@ -137,7 +137,6 @@ class ContributionOps(TxBase):
         if joined:
             self._join(joined, head)
         self.connection.execute(sa.delete(sql.contributions).where(c.id == contribution.id))
-        self.audit(actor, "contribution.withdrawn", subject=contribution.reference)
 
     def _join(self, ids: int | list[int], same_as_id: int | None) -> None:
         c = sql.contributions.c
