@@ -381,3 +381,19 @@ async def test_changing_what_the_search_read_searches_again(engine_with_search, 
     joined = stored(store)[1]
     assert joined.same_as_id is None
     assert [s["joined"] for s in joined.answers[SHOWN_KEY]] == [False]
+
+
+async def test_a_withdrawn_need_is_no_longer_offered_as_the_same(engine_with_search, store) -> None:
+    """Alice withdraws B-0001 (``supprimer B-0001``): Bob, describing the same need, is no
+    longer offered to join it, and sends his own."""
+    alice = await alice_sends(engine_with_search)
+    await alice.say("supprimer B-0001")
+    await alice.say("oui")
+    assert "est retirée" in alice.text
+    bob = agent(engine_with_search, "bob")
+    await register(bob, "Grenoble")
+    await describe(bob, *SALLES_AUTREMENT)
+    assert "a déjà décrit un besoin proche" not in bob.text
+    assert "Voici votre besoin, avant envoi" in bob.text
+    await bob.say("Envoyer")
+    assert [(c.reference, c.same_as_id) for c in stored(store)] == [("B-0002", None)]
