@@ -132,7 +132,7 @@ def test_a_file_sent_twice_to_the_terminal_chat_keeps_both(tmp_path: Path) -> No
     import asyncio
 
     from bot.core.values import ConversationKey, OutFile
-    from bot.transports.console import ConsoleTransport
+    from bot.transports.console import ConsoleTransport, user_files
     from config.catalogue import Catalogue
 
     console = ConsoleTransport("marie", files_dir=tmp_path, jsonl=True, catalogue=Catalogue.load())
@@ -140,5 +140,6 @@ def test_a_file_sent_twice_to_the_terminal_chat_keeps_both(tmp_path: Path) -> No
     for content in (b'{"premier": 1}', b'{"second": 2}'):
         name = "mes-donnees-20270216-1000.json"
         asyncio.run(console.send_file(key, OutFile(name, content, caption="Vos données")))
-    assert (tmp_path / "mes-donnees-20270216-1000.json").read_bytes() == b'{"premier": 1}'
-    assert (tmp_path / "mes-donnees-20270216-1000-2.json").read_bytes() == b'{"second": 2}'
+    saved = user_files(tmp_path, "marie")  # each user's files in their own folder
+    assert (saved / "mes-donnees-20270216-1000.json").read_bytes() == b'{"premier": 1}'
+    assert (saved / "mes-donnees-20270216-1000-2.json").read_bytes() == b'{"second": 2}'
