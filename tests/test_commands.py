@@ -174,6 +174,12 @@ async def test_an_admin_without_a_profile_may_create_one_or_leave_it(
     assert "Quelle est votre collectivité" not in admin.text
     await admin.say("profil")
     assert "Quelle est votre collectivité" in admin.text
+    await admin.say("Rennes")
+    await admin.say("menu")  # the profile goes on, the collectivité kept; « annuler » leaves it
+    assert fr("Ce que vous avez déjà répondu est gardé ; « annuler » le laisse de côté.") in (
+        admin.text
+    )
+    assert admin.question is not None and admin.question.text.endswith(fr("Vous êtes :"))
     await admin.say("annuler")
     await admin.say("oui")
     assert "vos commandes d’administration restent disponibles sans profil" in admin.text

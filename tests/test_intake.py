@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from fake_transport import FakeTransport, SimulatedAgent
 from sqlmodel import select
@@ -920,6 +921,33 @@ async def test_menu_during_a_contribution_shows_the_menu_and_keeps_the_draft(
     assert "Décrivez le problème" in alice.text
     await alice.say("nouvelle")  # unchanged: a new contribution asks first
     assert "L’abandonner pour commencer une nouvelle contribution" in alice.text
+
+
+@pytest.mark.parametrize("word", ["menu", "nouvelle", "Accueil"])
+async def test_menu_during_the_first_profile_keeps_what_was_answered(
+    agent_factory, store: Store, word: str
+) -> None:
+    """Found in a trial: « menu » or « nouvelle » typed at « Vous êtes : » by an agent without
+    a profile started the profile over, and the collectivité given was lost."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Villeurbanne")
+    await alice.say(word)
+    assert fr("Votre profil n’est pas encore terminé") in alice.text
+    assert "Quelle est votre collectivité" not in alice.text
+    assert alice.question is not None and alice.question.text.endswith(fr("Vous êtes :"))
+    await alice.press(alice.option("Agent"))
+    await alice.say(word)  # at a question asked in words too
+    assert fr("Votre profil n’est pas encore terminé") in alice.text
+    assert "Quelle est votre fonction" in alice.text
+    await alice.say("Secrétaire de mairie")
+    await alice.say("passer")
+    assert "profil est enregistré (Villeurbanne" in alice.text
+    await alice.say(word)
+    assert "Que souhaitez-vous faire" in alice.text
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", "alice")
+    assert agent is not None and agent.fonction == "Secrétaire de mairie"
 
 
 async def test_an_answer_typed_ahead_at_the_candidates_asks_the_collectivite_afresh(

@@ -153,7 +153,14 @@ class Turn:
 
     def to_menu(self, lead: str | None = None) -> None:
         """Back to the menu, dropping whatever was on the stack. Someone without a profile is
-        asked for it first, except an administrator (see :meth:`ask_profile`)."""
+        asked for it first, except an administrator (see :meth:`ask_profile`); one who is
+        answering it goes on where they were, nothing they answered lost (« annuler » is
+        how an administrator leaves it)."""
+        if not self.ctx.has_profile and self.state.in_profile_form():
+            admin = "_admin" if self.ctx.is_admin else ""
+            self.say(self.ctx.t(f"profile.finish_first{admin}"))
+            self.return_to_form()
+            return
         if not self.ctx.has_profile and not self.ctx.is_admin:
             self.welcome()
             return
