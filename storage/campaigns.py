@@ -289,7 +289,8 @@ def progress(tx: Tx) -> list[CampaignProgress]:
 
 
 def set_opted_out(tx: Tx, agent_id: int, opted_out: bool) -> None:
-    """``stop`` (no more pushes) or ``reprendre``; replies to the agent are never affected."""
+    """``stop`` (no more pushes) or ``reprendre les annonces``; replies to the agent are never
+    affected."""
     tx.connection.execute(
         sa.update(Agent)
         .where(Agent.id == agent_id)  # type: ignore[arg-type]

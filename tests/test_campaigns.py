@@ -315,7 +315,7 @@ async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock)
     alice = agent_factory("alice")
     await register(alice)
     await alice.say("stop")
-    await alice.say("reprendre")
+    await alice.say("reprendre les annonces")
     assert "recevrez à nouveau" in alice.text
     await alice.say("Décrire un besoin")
     await alice.say("Un titre de besoin")
@@ -324,6 +324,38 @@ async def test_reprendre_answers_a_question_that_offers_it(agent_factory, clock)
     assert alice.question is not None and "Reprendre" in [c.label for c in alice.question.choices]
     await alice.say("reprendre")
     assert "Décrivez le problème" in alice.text  # the draft, not the subscription
+
+
+async def test_reprendre_alone_never_changes_the_subscription(agent_factory, store: Store) -> None:
+    """Found in a trial: « Reprendre » typed at the fonction question answered « Vous recevez
+    déjà les annonces de la consultation. », and typed after « stop » it turned them back on.
+    Alone, « reprendre » is the draft's word (the menu and the offer to resume use it):
+    without a draft there is nothing to resume, and the announcements are not touched."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Villeurbanne")
+    await alice.press(alice.option("Agent"))
+    await alice.say("Reprendre")
+    assert "annonces" not in alice.text
+    assert fr("Vous n’avez pas de contribution en cours à reprendre.") in alice.text
+    assert "Quelle est votre fonction" in alice.text
+    await alice.say("Secrétaire de mairie")
+    await alice.say("passer")
+    await alice.say("stop")
+    assert fr("Tapez « reprendre les annonces » pour les recevoir à nouveau.") in alice.text
+    await alice.say("reprendre")
+    assert "recevrez à nouveau" not in alice.text
+    assert fr("Vous n’avez pas de contribution en cours à reprendre.") in alice.text
+    assert fr("Pour recevoir à nouveau les annonces, tapez « reprendre les annonces ».") in (
+        alice.text
+    )
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", "alice")
+        assert agent is not None and stored.is_opted_out(tx, agent.id)
+    await alice.say("Reprendre les annonces")
+    assert "recevrez à nouveau les annonces" in alice.text
+    with store.transaction() as tx:
+        assert not stored.is_opted_out(tx, agent.id)
 
 
 def test_recueil_phases_shows_the_calendar_and_the_campaigns(tmp_path) -> None:

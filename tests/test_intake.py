@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.app.engine import Engine
 from bot.core.values import OutChoices, OutFile
 from config.typography import french as fr
+from storage import campaigns
 from storage.models import Agent, Collectivite, Contribution
 from storage.store import Store
 
@@ -921,6 +922,60 @@ async def test_menu_during_a_contribution_shows_the_menu_and_keeps_the_draft(
     assert "Décrivez le problème" in alice.text
     await alice.say("nouvelle")  # unchanged: a new contribution asks first
     assert "L’abandonner pour commencer une nouvelle contribution" in alice.text
+
+
+async def test_reprendre_typed_anywhere_resumes_the_draft_not_the_announcements(
+    agent_factory, clock
+) -> None:
+    """Found in a trial: « reprendre » where no option offered it (the profile shown during a
+    draft, the draft's question after a silence) ran the announcements' command (« Vous
+    recevez déjà les annonces de la consultation. »): it means the draft."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin en cours")
+    await alice.say("profil")
+    assert "Votre profil" in alice.text
+    await alice.say("reprendre")
+    assert "annonces" not in alice.text
+    assert "Décrivez le problème" in alice.text
+    await alice.say("profil")
+    await alice.say("Modifier mon profil")
+    await alice.say("reprendre")  # the profile being edited is finished (or dropped) first
+    assert "annonces" not in alice.text
+    assert fr("Vous modifiez votre profil") in alice.text and "Voici votre profil" in alice.text
+    await alice.say("annuler")
+    await alice.say("oui")
+    assert "Décrivez le problème" in alice.text
+    clock.now += timedelta(days=3)
+    await alice.say("Reprendre")
+    assert "annonces" not in alice.text and "Voulez-vous la reprendre" not in alice.text
+    assert "Décrivez le problème" in alice.text
+    await alice.say(DESCRIPTION)
+    assert "Qui en bénéficierait" in alice.text
+
+
+async def test_arreter_at_the_offer_to_resume_is_about_the_draft_not_the_announcements(
+    agent_factory, store: Store, clock
+) -> None:
+    """« arrêter », an alias of the announcements' « stop », typed at « Voulez-vous la
+    reprendre ? » turned the announcements off: it answers the question (drop the draft,
+    after the confirmation a « non » gets too)."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say("Un besoin en cours")
+    clock.now += timedelta(days=3)
+    await alice.say("bonjour")
+    assert "Voulez-vous la reprendre" in alice.text
+    await alice.say("Arrêter")
+    assert "annonces" not in alice.text
+    assert "Abandonner ce brouillon" in alice.text
+    await alice.say("oui")
+    assert "Brouillon abandonné" in alice.text
+    with store.transaction() as tx:
+        agent = tx.get_agent("test", "alice")
+        assert agent is not None and not campaigns.is_opted_out(tx, agent.id)
 
 
 @pytest.mark.parametrize("word", ["menu", "nouvelle", "Accueil"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 from bot.consultation import vouching
 from bot.consultation.contributions import collecte_closed
 from bot.dialogue.commands import CommandSpec
+from bot.dialogue.state import PROFILE_FORM
 from bot.dialogue.step import greet
 from bot.dialogue.turn import MENU, RESUME, Turn
-from bot.scenes.common import show_help
+from bot.scenes.common import answer_pending, kept_text, show_help
 from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW, cancel_form
 from bot.scenes.edit_pick import EDIT_PICK
+from storage import campaigns
 
 
 def aide(turn: Turn, argument: str) -> None:
@@ -65,6 +67,27 @@ def menu(turn: Turn, argument: str) -> None:
         turn.menu_over_draft()
 
 
+def reprendre(turn: Turn, argument: str) -> None:
+    """Back to the contribution in progress, the word the menu and the offer to resume use
+    for it, typed where they do not offer it (the profile shown, a question after a
+    silence); the text kept by the offer to resume is used as there. Without a draft there
+    is nothing to resume: said, and nothing else changes (the announcements come back with
+    « reprendre les annonces », told to an agent who stopped them)."""
+    ctx, state = turn.ctx, turn.state
+    form = state.form_frame()
+    if state.draft_frame() is None:
+        said = [ctx.t("resume.nothing")]
+        if ctx.agent is not None and campaigns.is_opted_out(ctx.tx, ctx.agent.id):
+            said.append(ctx.t("subscription.resume_hint"))
+        turn.say(" ".join(said))
+    elif form is not None and form.form is not None and form.form.name == PROFILE_FORM:
+        turn.say(ctx.t("resume.profile_first"))  # a profile edited above the draft
+    elif typed := kept_text(state):
+        answer_pending(turn, typed)
+    else:
+        turn.return_to_form()
+
+
 def start(turn: Turn, argument: str) -> None:
     """``/start``, or a Telegram link's ``/start ABCD-1234``: an invitation code."""
     if argument.strip():
@@ -87,5 +110,6 @@ COMMANDS = (
         closes="collecte",
     ),
     CommandSpec("menu", menu, aliases=("accueil",), menu=True),
+    CommandSpec("reprendre", reprendre),
     CommandSpec("start", start, aliases=("demarrer",), prefixed=True, listed=False),
 )

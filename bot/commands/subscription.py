@@ -1,4 +1,5 @@
-"""``stop`` and ``reprendre``: an agent turns the scheduled announcements off and on."""
+"""``stop`` and ``reprendre les annonces``: an agent turns the scheduled announcements off
+and on. ``reprendre`` alone is the draft's word (:func:`bot.commands.navigation.reprendre`)."""
 
 from __future__ import annotations
 
@@ -32,5 +33,5 @@ def resume(turn: Turn, argument: str) -> None:
 
 COMMANDS = (
     CommandSpec("stop", stop, aliases=("desabonner", "se desabonner", "arreter"), menu=True),
-    CommandSpec("reprendre", resume, aliases=("reabonner", "se reabonner")),
+    CommandSpec("reprendre les annonces", resume, aliases=("reabonner", "se reabonner")),
 )

@@ -12,6 +12,8 @@ from bot.scenes.common import TYPED, answer_pending
 from bot.scenes.confirm import CONFIRM_CANCEL
 
 CONTINUE, DROP = "reprendre", "abandonner"
+DROP_WORDS = (*NO_ALIASES, "arreter")
+"""« arrêter » answers this question about the draft: it is not the announcements' ``stop``."""
 KEPT_SHOWN = 120
 """Characters of the kept message quoted in the offer (all of it is used on resuming)."""
 
@@ -38,7 +40,7 @@ class ResumeScene(Scene):
             text,
             (
                 Option(CONTINUE, ctx.t("resume.continue"), YES_ALIASES, polarity=True),
-                Option(DROP, ctx.t("resume.drop"), NO_ALIASES, polarity=False),
+                Option(DROP, ctx.t("resume.drop"), DROP_WORDS, polarity=False),
             ),
             free_text=True,  # the answer to the question left pending (handle)
         )
