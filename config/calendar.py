@@ -4,12 +4,23 @@ announcements each phase sends (its opening, reminders before its end, its closi
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from config.calendar_file import (
+    PHASE_KEYS,
+    check_announcement,
+    check_keys,
+    phase_date,
+    phase_entries,
+    phase_text,
+    refuse,
+)
+from config.catalogue import Catalogue, default_catalogue
+from config.toml_file import read_toml
 
 DEFAULT_CALENDAR = Path(__file__).with_name("calendar.toml")
 PHASE_IDS = ("collecte", "vote", "referents", "deploiement")
@@ -71,36 +82,70 @@ class Phase:
 class Calendar:
     """The phases in order; dates are compared in the consultation's time zone."""
 
-    def __init__(self, phases: list[Phase], zone: ZoneInfo) -> None:
+    def __init__(self, phases: list[Phase], zone: ZoneInfo, source: str = "Le calendrier") -> None:
         ids = [phase.id for phase in phases]
         if ids != list(PHASE_IDS):
-            raise ValueError(f"the calendar must list the phases {', '.join(PHASE_IDS)} in order")
+            raise refuse(
+                source,
+                f"les phases doivent être {', '.join(PHASE_IDS)}, dans cet ordre "
+                f"(trouvé : {', '.join(map(str, ids)) or 'aucune'})",
+            )
         for phase in phases:
             if phase.end < phase.start:
-                raise ValueError(f"phase {phase.id} ends before it starts")
+                raise refuse(
+                    f"{source}, phase « {phase.id} »",
+                    f"la fin ({french_date(phase.end)}) précède le début "
+                    f"({french_date(phase.start)})",
+                )
         for before, after in itertools.pairwise(phases):
             if after.start <= before.end:
-                raise ValueError(f"phase {after.id} starts before {before.id} ends")
+                raise refuse(
+                    f"{source}, phase « {after.id} »",
+                    f"elle commence le {french_date(after.start)}, avant la fin de la phase "
+                    f"« {before.id} » ({french_date(before.end)}) : les phases se suivent "
+                    "sans se chevaucher",
+                )
         self.phases = tuple(phases)
         self.zone = zone
 
     @classmethod
-    def load(cls, zone: ZoneInfo, path: Path | None = None) -> Calendar:
-        with (path or DEFAULT_CALENDAR).open("rb") as handle:
-            data = tomllib.load(handle)
-        return cls(
-            [
-                Phase(
-                    p["id"],
-                    p["label"],
-                    p["start"],
-                    p["end"],
-                    tuple(p.get("announcement", ())),
-                )
-                for p in data["phase"]
-            ],
-            zone,
+    def load(
+        cls, zone: ZoneInfo, path: Path | None = None, catalogue: Catalogue | None = None
+    ) -> Calendar:
+        """The calendar of ``path`` (``RECUEIL_CALENDAR_FILE``), else the shipped one, every
+        mistake refused in French (``config/calendar_file.py``), the announcements' texts
+        checked against ``catalogue`` (by default the shipped texts)."""
+        data = read_toml(path or DEFAULT_CALENDAR, "RECUEIL_CALENDAR_FILE" if path else None)
+        source = (
+            f"Calendrier « {path} » (RECUEIL_CALENDAR_FILE)" if path else "config/calendar.toml"
         )
+        phases = []
+        for number, entry in enumerate(phase_entries(data, source), 1):
+            where = (
+                f"{source}, phase « {entry['id']} »"
+                if "id" in entry
+                else f"{source}, phase nº {number}"
+            )
+            check_keys(entry, PHASE_KEYS, where)
+            phases.append(
+                Phase(
+                    phase_text(entry, "id", where),
+                    phase_text(entry, "label", where),
+                    phase_date(entry, "start", where),
+                    phase_date(entry, "end", where),
+                    tuple(entry.get("announcement", ())),
+                )
+            )
+        calendar = cls(phases, zone, source)
+        texts = catalogue or default_catalogue()
+        for phase in calendar.phases:
+            entries = phase.announcements or _default_entries(phase.id)
+            for number, entry in enumerate(entries, 1):
+                kind = entry.get("kind") if isinstance(entry, dict) else None
+                named = f" ({kind})" if isinstance(kind, str) else ""
+                where = f"{source}, phase « {phase.id} », annonce nº {number}{named}"
+                check_announcement(entry, phase.id, KINDS, where, texts)
+        return calendar
 
     def announcements(self) -> list[Announcement]:
         """Every announcement of the consultation, in date order.

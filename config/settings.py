@@ -27,6 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.toml_file import ConfigError
 from config.typography import french
 from config.window import SendingWindow
 
@@ -53,10 +54,6 @@ OTHER_VARIABLES = (
     f"{ENV_PREFIX}TEST_DATABASE_URL",
     f"{ENV_PREFIX}WRITE_REFERENCE",
 )
-
-
-class ConfigError(Exception):
-    """A configuration value is invalid; the message is French and names the variable."""
 
 
 class SecretFiles(PydanticBaseSettingsSource):

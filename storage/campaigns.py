@@ -108,7 +108,8 @@ AUDIENCES: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
     "volontaires": _volunteers,
     "suiveurs": lambda: sa.or_(_contributors(), _supporters(), _volunteers(), _explicit(True)),
 }
-"""Every audience by name; the calendar and ``!annoncer`` name them (docs/campagnes.md)."""
+"""Every audience by name (``config/audiences.py`` lists the names); the calendar and
+``!annoncer`` name them (docs/campagnes.md)."""
 
 
 def _proposal_id(reference: str) -> Any:
@@ -158,13 +159,6 @@ PER_LAUREATE: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
 """Audiences of one laureate, named with its reference: ``suiveurs:P-012``. Contributors are
 the authors of its contributions; supporters, volunteers are the agents of the collectivités
 whose support or offer stands (as in the audiences above)."""
-
-
-def is_audience(audience: str) -> bool:
-    name, colon, reference = audience.partition(":")
-    if colon:
-        return name in PER_LAUREATE and reference.strip() != ""
-    return name in AUDIENCES
 
 
 def audience_condition(audience: str) -> sa.ColumnElement[bool]:

@@ -245,7 +245,7 @@ def test_a_calendar_with_overlapping_phases_is_refused() -> None:
         Phase("referents", "r", date(2027, 4, 1), date(2027, 5, 1)),
         Phase("deploiement", "d", date(2027, 6, 1), date(2027, 7, 1)),
     ]
-    with pytest.raises(ValueError, match="vote starts before collecte ends"):
+    with pytest.raises(ConfigError, match=r"avant la fin de la phase «\scollecte\s»"):
         Calendar(phases, ZoneInfo("Europe/Paris"))
 
 

@@ -11,6 +11,7 @@ from bot.dialogue.parsing import clean_text, text_problem
 from bot.dialogue.turn import Turn
 from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
+from config.audiences import is_audience
 from config.typography import french
 from storage import campaigns as stored
 from storage.ops.base import proposal_reference
@@ -40,7 +41,7 @@ def annoncer(turn: Turn, argument: str) -> None:
     if colon and reference.strip():  # one laureate's: « laureat:p12 » is « laureat:P-012 »
         reference = proposal_reference(reference.strip())
         audience = f"{name}:{reference}"
-    if not stored.is_audience(audience) or not text:
+    if not is_audience(audience) or not text:
         names = [*sorted(stored.AUDIENCES), *(f"{n}:P-012" for n in stored.PER_LAUREATE)]
         turn.say(ctx.t("campaigns.usage", audiences=", ".join(names)))
         return

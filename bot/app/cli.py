@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 1 if args.command == "doctor" else 2
+        return 1 if args.command == "doctor" else EXIT_CONFIG
     if args.command != "doctor":  # the doctor lists them among its findings
         for warning in unknown_variables():
             print(warning, file=sys.stderr)
@@ -93,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return closed_output()
+    except ConfigError as exc:  # a data file (calendar, texts…) the operator edits
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
     except Exception as exc:
         explained = explain(exc, Catalogue.load(settings.messages_file), settings.data_dir)
         if explained is None:
@@ -102,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
+EXIT_CONFIG = 2
+"""A setting or a data file the operator edits is wrong (as argparse's usage errors)."""
 EXIT_CLOSED_PIPE = 141
 """128 + SIGPIPE: what ``cat`` or ``grep`` end with when ``| head`` stops reading."""
 

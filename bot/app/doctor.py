@@ -20,7 +20,7 @@ from bot.app.backups import _without_password
 from bot.transports.matrix.identity import credentials_path, load_credentials
 from config.calendar import Calendar
 from config.catalogue import Catalogue
-from config.settings import Settings, unknown_variables
+from config.settings import ConfigError, Settings, unknown_variables
 from config.taxonomy import Taxonomy
 from storage.db import create_db_engine, current_revision, head_revision, is_known
 
@@ -39,6 +39,7 @@ class Finding:
 class Doctor:
     def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
         self.settings = settings
+        self.catalogue = catalogue
         self.t: Callable[..., str] = catalogue.t
 
     def _ok(self, subject: str, key: str, **values: Any) -> Finding:
@@ -53,7 +54,11 @@ class Doctor:
         settings = self.settings
         try:
             Taxonomy.load(settings.taxonomy_file)
-            Calendar.load(settings.zone, settings.calendar_file)
+            Calendar.load(settings.zone, settings.calendar_file, self.catalogue)
+        except ConfigError as exc:  # already French, naming the file and the entry
+            return self._bad(
+                "configuration", "doctor.config.bad_file", "doctor.config.fix", error=exc
+            )
         except Exception as exc:
             return self._bad("configuration", "doctor.config.bad", "doctor.config.fix", error=exc)
         unknown = unknown_variables()

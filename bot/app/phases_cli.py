@@ -15,7 +15,7 @@ ALL_UPCOMING = 100
 
 def phases_report(settings: Settings) -> str:
     catalogue = Catalogue.load(settings.messages_file)
-    calendar = Calendar.load(settings.zone, settings.calendar_file)
+    calendar = Calendar.load(settings.zone, settings.calendar_file, catalogue)
     now = clock_of(settings)()  # RECUEIL_NOW in a trial
     today, current = calendar.today(now), calendar.current(now)
     lines = [catalogue.t("phases.title", today=french_date(today))]

@@ -44,11 +44,12 @@ def model_path(settings: Settings) -> Path:
 
 def build_services(settings: Settings, classifier: Classifier | None = None) -> Services:
     taxonomy = Taxonomy.load(settings.taxonomy_file)
+    catalogue = Catalogue.load(settings.messages_file)
     return Services(
         settings=settings,
-        catalogue=Catalogue.load(settings.messages_file),
+        catalogue=catalogue,
         taxonomy=taxonomy,
-        calendar=Calendar.load(settings.zone, settings.calendar_file),
+        calendar=Calendar.load(settings.zone, settings.calendar_file, catalogue),
         referential=default_referential(),
         classifier=classifier or load_classifier(taxonomy, model_path(settings)),
         forms={**build_forms(), **build_volunteer_forms()},
@@ -141,13 +142,12 @@ def _write_back(store: Store, computed: list[tuple[int, dict[str, Any]]]) -> Non
 def build_engine(settings: Settings) -> Engine:
     """The running bot's engine. The models load in the background (``bot.app.warmup``):
     the first turns are answered at once, the first turn that needs a model waits for it."""
-    store = open_store(settings)
     taxonomy = Taxonomy.load(settings.taxonomy_file)
     models = model_path(settings)
     classifier = LoadingClassifier(lambda: load_classifier(taxonomy, models))
-    services = replace(
-        build_services(settings, classifier), similar=loading_similarity_index(store, models)
-    )
+    services = build_services(settings, classifier)  # a broken data file stops us here
+    store = open_store(settings)
+    services = replace(services, similar=loading_similarity_index(store, models))
     flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
     return Engine(
         services,
