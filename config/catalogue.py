@@ -7,11 +7,11 @@ before user values are substituted, so what agents typed is never altered.
 from __future__ import annotations
 
 import string
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from config.toml_file import read_toml
 from config.typography import french
 
 DEFAULT_MESSAGES = Path(__file__).with_name("messages.toml")
@@ -71,8 +71,8 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalogue:
-        with (path or DEFAULT_MESSAGES).open("rb") as handle:
-            return cls(dict(_flatten(tomllib.load(handle))))
+        variable = "RECUEIL_MESSAGES_FILE" if path else None
+        return cls(dict(_flatten(read_toml(path or DEFAULT_MESSAGES, variable))))
 
     def t(self, key: str, **values: Any) -> str:
         fixed = self._fixed.get(key)

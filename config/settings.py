@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -21,13 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
-from config.toml_file import ConfigError
+from config.toml_file import ConfigError, read_toml
 from config.typography import french
 from config.window import SendingWindow
 
@@ -150,7 +149,9 @@ class Settings(BaseSettings):
         ]
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+            # Read here, not by pydantic: a file not in UTF-8 or not TOML is said in French.
+            content = read_toml(Path(config_file), f"{ENV_PREFIX}CONFIG")
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=content))
         return tuple(sources)
 
     @field_validator("admins", "matrix_allowed_servers", mode="before")
@@ -332,9 +333,8 @@ def _toml_keys(config_file: str | None) -> dict[str, str]:
     if not config_file:
         return {}
     try:
-        with Path(config_file).open("rb") as handle:
-            return dict.fromkeys(tomllib.load(handle), config_file)
-    except (OSError, tomllib.TOMLDecodeError):
+        return dict.fromkeys(read_toml(Path(config_file)), config_file)
+    except ConfigError:
         return {}
 
 
@@ -351,5 +351,3 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(
             french("Configuration invalide :\n" + "\n".join(f"- {line}" for line in lines))
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{ENV_PREFIX}CONFIG : fichier TOML illisible ({exc})") from None

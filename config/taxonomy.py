@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from config.toml_file import read_toml
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.toml")
 
@@ -32,8 +33,7 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Taxonomy:
-        with (path or DEFAULT_TAXONOMY).open("rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml(path or DEFAULT_TAXONOMY, "RECUEIL_TAXONOMY_FILE" if path else None)
         return cls(
             [
                 Thematique(

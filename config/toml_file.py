@@ -45,9 +45,9 @@ _SYNTAX = (
 _POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
-def syntax_error(exc: tomllib.TOMLDecodeError) -> str:
+def syntax_error(exc: tomllib.TOMLDecodeError, lines: int) -> str:
     """``Unclosed array (at line 3, column 9)`` → ``crochet « [ » non fermé, ligne 3,
-    colonne 9``."""
+    colonne 9``; ``lines``: how many the file has, for an error at its end."""
     text = str(exc)
     found = _POSITION.search(text)
     reason = text[: found.start()] if found else text
@@ -59,7 +59,7 @@ def syntax_error(exc: tomllib.TOMLDecodeError) -> str:
     if found is None:
         return reason
     if found.group(1) is None:
-        return f"{reason}, à la fin du fichier"
+        return f"{reason}, à la fin du fichier (ligne {lines})"
     return f"{reason}, ligne {found.group(1)}, colonne {found.group(2)}"
 
 
@@ -88,5 +88,7 @@ def read_toml(path: Path, variable: str | None = None) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            french(f"{where} n’est pas du TOML valide : {syntax_error(exc)}")
+            french(
+                f"{where} n’est pas du TOML valide : {syntax_error(exc, len(text.splitlines()))}"
+            )
         ) from None

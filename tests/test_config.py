@@ -146,6 +146,40 @@ def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\xff\xfea\x00d\x00m\x00", "n’est pas en UTF-8 (ligne 1) : enregistrez-le en UTF-8"),
+        (
+            b'timezone = "Europe/Paris"\nadmins = ["console:chef"\n',
+            "n’est pas du TOML valide : crochet « [ » non fermé, à la fin du fichier (ligne 2)",
+        ),
+        (
+            b"timezone = Europe/Paris\n",
+            "n’est pas du TOML valide : valeur illisible (un texte s’écrit entre guillemets), "
+            "ligne 1, colonne 12",
+        ),
+    ],
+)
+def test_a_config_file_not_in_utf8_or_not_toml_is_named_in_french_with_its_line(
+    content: bytes, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in a trial: a file saved as UTF-16 by Notepad gave a UnicodeDecodeError
+    traceback, a syntax error the parser's English (« Unclosed array (at end of document) »)."""
+    from tests.cli_runner import in_process
+
+    config = tmp_path / "recueil.toml"
+    config.write_bytes(content)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
+            patch.delenv(name)
+        patch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+        patch.setenv("RECUEIL_CONFIG", str(config))
+        code, out, err = in_process(capsys)("phases")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"RECUEIL_CONFIG : le fichier « {config} » {problem}")
+
+
 def test_typography() -> None:
     assert french("Oui ? Non ! Voici : « ceci » ; fin") == (
         f"Oui{NNBSP}? Non{NNBSP}! Voici{NBSP}: «{NBSP}ceci{NBSP}»{NNBSP}; fin"
