@@ -313,7 +313,10 @@ def _describe(error: Any, toml_keys: Mapping[str, str]) -> str:
     from_file = location in toml_keys and variable not in os.environ
     where = f"clé « {location} » de {toml_keys[location]}" if from_file else variable
     if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(location, list(Settings.model_fields), n=1, cutoff=0.6)
+        # RECUEIL_ADMINS written in the file: its key is the variable's name without the
+        # prefix, in lower case.
+        bare = location.removeprefix(ENV_PREFIX).removeprefix(ENV_PREFIX.lower()).lower()
+        close = difflib.get_close_matches(bare, list(Settings.model_fields), n=1, cutoff=0.6)
         hint = f" ; vouliez-vous dire « {close[0]} » ?" if close and from_file else ""
         return f"{where} : paramètre inconnu{hint}"
     if error["type"] == "value_error":

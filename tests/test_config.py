@@ -124,6 +124,44 @@ def test_an_unknown_toml_key_is_named_as_the_key_of_the_file(
     )
 
 
+def test_a_toml_key_written_as_the_variable_gets_the_key_suggested(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in a trial: RECUEIL_ADMINS = [...] in the file got « paramètre inconnu » without
+    the « vouliez-vous dire « admins » ? » that admin gets."""
+    config = tmp_path / "recueil.toml"
+    config.write_text('RECUEIL_ADMINS = ["console:chef"]\n', encoding="utf-8")
+    monkeypatch.setenv("RECUEIL_CONFIG", str(config))
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert plain(str(error.value)) == (
+        "Configuration invalide :\n"
+        f"- clé « RECUEIL_ADMINS » de {config} : paramètre inconnu ; vouliez-vous dire « admins » ?"
+    )
+
+
+@pytest.mark.parametrize("variable", ["CALENDAR", "MESSAGES"])
+def test_a_data_file_setting_pointing_nowhere_names_its_variable(
+    variable: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in a trial: « Impossible d’utiliser « /nonexist.toml » : ce fichier ou son
+    dossier n’existe pas. », without RECUEIL_CALENDAR_FILE."""
+    from tests.cli_runner import in_process
+
+    missing = tmp_path / "absent.toml"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
+            patch.delenv(name)
+        patch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+        patch.setenv(f"RECUEIL_{variable}_FILE", str(missing))
+        result = in_process(capsys)("phases")
+    assert result == (
+        2,
+        "",
+        f"RECUEIL_{variable}_FILE : le fichier « {missing} » est introuvable\n",
+    )
+
+
 def test_a_rejected_value_is_shown_for_a_setting_never_for_a_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
