@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Recueil, in_process, plain
 
 from bot.app.doctor import Doctor
 from config import audiences
@@ -14,7 +15,6 @@ from config.calendar import DEFAULT_CALENDAR
 from config.catalogue import default_catalogue
 from config.settings import load_settings
 from storage import campaigns as stored
-from tests.cli_runner import Recueil, in_process, plain
 
 VOTE_END = "end = 2027-03-15\n"
 

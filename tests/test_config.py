@@ -146,7 +146,7 @@ def test_a_data_file_setting_pointing_nowhere_names_its_variable(
 ) -> None:
     """Found in a trial: « Impossible d’utiliser « /nonexist.toml » : ce fichier ou son
     dossier n’existe pas. », without RECUEIL_CALENDAR_FILE."""
-    from tests.cli_runner import in_process
+    from cli_runner import in_process
 
     missing = tmp_path / "absent.toml"
     with pytest.MonkeyPatch.context() as patch:
@@ -204,7 +204,7 @@ def test_a_config_file_not_in_utf8_or_not_toml_is_named_in_french_with_its_line(
 ) -> None:
     """Found in a trial: a file saved as UTF-16 by Notepad gave a UnicodeDecodeError
     traceback, a syntax error the parser's English (« Unclosed array (at end of document) »)."""
-    from tests.cli_runner import in_process
+    from cli_runner import in_process
 
     config = tmp_path / "recueil.toml"
     config.write_bytes(content)
