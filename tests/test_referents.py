@@ -552,3 +552,36 @@ async def test_annoncer_reaches_a_laureates_audiences_as_documented(
     assert "P-009 ne fait pas partie des services retenus" in admin.text
     await admin.say("!annoncer inconnus:P-001 Bonjour")
     assert "laureat:P-012, volontaires:P-012, suiveurs:P-012" in admin.text
+
+
+async def test_annuler_or_another_command_abandons_a_push_waiting_for_confirmation(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « annuler » at the preview of « !nouvelles » answered « Il n’y a rien
+    à annuler » and the preview came back, after every later command too; only « non »
+    dropped it."""
+    people = await laureates(agent_factory, store, clock)
+    admin = agent_factory("admin")
+    clock.now = REFERENTS_OPEN
+    await people.chloe.say("suivre P-001")
+    await admin.say("!nouvelles P-001 Le prototype arrive en juin.")
+    assert "Le prototype arrive en juin" in admin.text and "L’envoyer" in admin.text
+    await admin.say("annuler")
+    assert fr("Message abandonné : rien n’a été envoyé.") in admin.text
+    assert "rien à annuler" not in admin.text and "L’envoyer" not in admin.text
+
+    await admin.say("!annoncer laureat:P-001 Merci pour vos contributions")
+    assert "L’envoyer" in admin.text
+    await admin.say("!volontaires")  # another command instead of the answer
+    assert fr("Message abandonné : rien n’a été envoyé.") in admin.text
+    assert "Aucune collectivité volontaire" in admin.text and "L’envoyer" not in admin.text
+    await admin.say("oui")  # nothing asked any more: not sent
+    assert "mis en file" not in admin.text
+    await admin.say("!envois")
+    assert "L’envoyer" not in admin.text
+    await pushes_sent(admin.engine)
+    with store.transaction() as tx:
+        queued = tx.connection.execute(
+            sa.text("SELECT count(*) FROM delivery WHERE campaign IS NOT NULL")
+        )
+        assert queued.scalar() == 0

@@ -21,8 +21,11 @@ def aide(turn: Turn, argument: str) -> None:
 def annuler(turn: Turn, argument: str) -> None:
     """Abandon the form being filled, after confirmation; typed at that confirmation
     (« Abandonner ce brouillon ? »), it is the confirmation. Above a draft (the offer to
-    resume it, to start another, the menu), it means that draft."""
+    resume it, to start another, the menu), it means that draft. At a confirmation that
+    commands abandon (a push previewed), it abandons it, as « non »."""
     frame = turn.top
+    if turn.scene(frame).left_by_commands and turn.scene(frame).back(turn, frame):
+        return
     above_draft = frame.scene in (RESUME, CONFIRM_NEW, MENU) and turn.state.draft_frame()
     if frame.scene == CONFIRM_CANCEL:
         cancel_form(turn)

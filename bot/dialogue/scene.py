@@ -34,6 +34,10 @@ class Scene(ABC):
     about_form: ClassVar[bool] = False
     """A question about the form below it (resume it? drop it?), which goes with that form
     when the form is dropped because it can no longer be sent."""
+    left_by_commands: ClassVar[bool] = False
+    """A confirmation that another command, typed instead of its answer, abandons (a push
+    previewed): it is not asked again after every later command, and ``annuler`` drops it
+    (:meth:`back`)."""
     interlude: ClassVar[bool] = False
     """A question between a form's last field and its summary: a side trip (help, a
     confirmation refused, a draft resumed) comes back to it instead of skipping it."""

@@ -104,6 +104,7 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             elif parsed.command.profile and not ctx.has_profile and not state.in_profile_form():
                 turn.ask_profile()  # an administrator without a profile
             else:
+                leave_confirmation(turn, parsed.command.key)
                 if parsed.command.admin:
                     admin = True
                     ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
@@ -112,6 +113,19 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
         param, state.start_param = state.start_param, None
         ctx.services.commands.get("start").handler(turn, param)
     return _finish(turn, admin)
+
+
+KEEP_CONFIRMATION = frozenset({"aide", "annuler", "retour"})
+"""Commands about the question being asked: a confirmation stays for them."""
+
+
+def leave_confirmation(turn: Turn, command: str) -> None:
+    """Another command typed instead of answering a confirmation that commands abandon (a
+    push previewed): the confirmation is dropped, as « non » would, and the command runs.
+    Asked again after every later command, it would end up answered by mistake."""
+    frame = turn.top
+    if command not in KEEP_CONFIRMATION and turn.scene(frame).left_by_commands:
+        turn.scene(frame).back(turn, frame)
 
 
 def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:

@@ -19,6 +19,7 @@ class ConfirmPushScene(Scene):
     name = CONFIRM_PUSH
     expires = True
     admin = True
+    left_by_commands = True
 
     def question(self, turn: Turn, frame: Frame) -> Question:
         ctx = turn.ctx
