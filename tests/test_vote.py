@@ -645,3 +645,34 @@ async def test_voir_prints_no_blank_line_for_a_proposal_without_description(
     origin = next(i for i, line in enumerate(lines) if line.startswith("Collectivités à l’origine"))
     assert lines[origin - 2 : origin] == [lines[origin - 2], "Un agenda partagé des salles."]
     assert lines[origin - 2].startswith(fr("Thème : "))
+
+
+async def test_a_merged_proposal_points_to_where_it_went_and_contributions_are_not_supported(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « !fiche P-004 » (merged) ended with « 0 contribution de 0
+    collectivité : » and nothing after; « soutenir P-004 » said only that it was not put to
+    the vote, not that P-002 holds it now; « soutenir B-0001 » was read as a menu choice
+    (« Je n’ai pas compris votre choix »)."""
+    people = await published_proposal(agent_factory, store, clock)
+    with store.transaction() as tx:
+        tx.remove_from_proposal("test:admin", "P-001", ["B-0002"])
+        other = tx.create_proposal("test:admin", title="Salles", contributions=["B-0002"])
+        tx.merge_proposals("test:admin", "P-001", other.reference)
+    alice = people["alice"]
+    await alice.say("soutenir P-002")
+    merged = "La proposition P-002 a été fusionnée dans P-001 : pour la soutenir, "
+    merged += "« soutenir P-001 »."
+    assert fr(merged) in alice.text
+    await alice.say("soutenir B-0001")
+    assert fr("« soutenir » s’applique aux propositions soumises au vote (P-012), pas aux") in (
+        alice.text
+    )
+    assert fr("« voir B-0001 » montre une contribution") in alice.text
+    assert "pas compris" not in alice.text
+    assert supports(store) == []
+    admin = agent_factory("admin")
+    await register(admin, "Rennes")
+    await admin.say("!fiche P-002")
+    assert fr("Fusionnée dans P-001.\nAucune contribution.") in admin.text
+    assert "0 contribution" not in admin.text

@@ -145,6 +145,8 @@ def show_proposal(ctx: Context, argument: str) -> tuple[list[str], list[str]]:
             count=len(detail.members),
             collectivites=len(detail.collectivites),
         )
+        if detail.members  # not « 0 contribution de 0 collectivité : » and nothing after
+        else ctx.t("triage.chat.show_no_members")
     )
     items = [
         ctx.t(

@@ -12,7 +12,8 @@ from bot.dialogue.turn import Turn
 from bot.scenes.confirm import ask_withdraw
 
 VIEWABLE = re.compile(rf"(?:(?:P[-\s]?\d{{1,4}}|{sent.REFERENCE})[\s,;]*(?:et\s+)?)+", re.I)
-"""What follows ``voir``: proposals (``P-012``) and contributions (``B-0002``)."""
+"""What follows ``voir``: proposals (``P-012``) and contributions (``B-0002``); and
+``soutenir``, which tells that contributions are not supported."""
 
 
 def propositions(turn: Turn, argument: str) -> None:
@@ -28,7 +29,12 @@ def voir(turn: Turn, argument: str) -> None:
 
 
 def soutenir(turn: Turn, argument: str) -> None:
-    turn.say(vote.support(turn.ctx, vote.references(argument)))
+    ctx, proposals, contributions = turn.ctx, vote.references(argument), sent.references(argument)
+    said = [vote.support(ctx, proposals)] if proposals else []
+    if contributions:  # one supports proposals, not contributions: say so, and how to see them
+        listed = ", ".join(contributions)
+        said.append(ctx.t("vote.support.contribution", references=listed, first=contributions[0]))
+    turn.say("\n".join(said))
 
 
 def retirer(turn: Turn, argument: str) -> None:
@@ -56,7 +62,7 @@ COMMANDS = (
         "soutenir",
         soutenir,
         aliases=("soutien",),
-        argument=vote.REFERENCES,
+        argument=VIEWABLE,  # a contribution typed by mistake: told
         profile=True,
         opens="vote",
         closes="vote",

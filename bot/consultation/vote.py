@@ -61,8 +61,28 @@ def support(ctx: Context, refs: Iterable[str]) -> str:
     lines = []
     for reference in refs:
         outcome = ctx.tx.support(ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference)
-        lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
+        merged = merged_into(ctx, reference) if outcome.value == "not_open" else None
+        if merged is not None:  # where its contributions went, and how to support that
+            into, published = merged
+            key = "vote.support.merged" if published else "vote.support.merged_closed"
+            lines.append(ctx.t(key, reference=reference, into=into))
+        else:
+            lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
     return "\n".join(lines)
+
+
+def merged_into(ctx: Context, reference: str) -> tuple[str, bool] | None:
+    """The proposal ``reference`` was merged into (following merges of merges), and whether
+    that one is put to the vote; None when it was not merged."""
+    detail = ctx.tx.proposal(reference)
+    seen = {reference}
+    while detail is not None and detail.proposal.merged_into and len(seen) < 20:
+        into = detail.proposal.merged_into
+        seen.add(into)
+        detail = ctx.tx.proposal(into)
+        if detail is None or not detail.proposal.merged_into:
+            return into, detail is not None and detail.proposal.status == "publiee"
+    return None
 
 
 def withdraw(ctx: Context, refs: Iterable[str]) -> str:
