@@ -17,6 +17,7 @@ from bot.consultation.results import results_records
 from bot.core.values import IncomingPollAnswer, OutChoices, OutPoll, OutText
 from config.taxonomy import Taxonomy
 from config.typography import french as fr
+from storage import campaigns as stored_campaigns
 from storage.ops.supports import SupportOutcome
 from storage.store import Store
 
@@ -417,7 +418,15 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     admin = agent_factory("admin")
     await register_late(admin, clock)
     await admin.say("!annoncer nimporte Bonjour")
-    assert fr("Publics :") in admin.text
+    assert fr("Public « nimporte » inconnu. Publics :") in admin.text
+    # found in a trial: « tous » got only the usage, and the draft answered « non » spent
+    # M-0001, so that the first message sent was annonce-M-0002
+    await admin.say("!annoncer tous Bonjour")
+    assert fr("Public « tous » inconnu ; vouliez-vous dire « agents » ? Publics : agents,") in (
+        admin.text
+    )
+    await admin.say("!annoncer votant Bonjour")
+    assert fr("vouliez-vous dire « votants » ?") in admin.text
     await admin.say("!annoncer votants Le vote ferme vendredi")
     assert (
         fr("Message pour les élus et les agents des collectivités, 3 destinataires :") in admin.text
@@ -428,6 +437,8 @@ async def test_an_admin_announces_to_an_audience_after_a_preview(
     await admin.say(f"!annoncer votants {long_text}")
     await admin.say("oui")
     assert "mis en file pour 3 destinataires" in admin.text
+    with store.transaction() as tx:  # the draft answered « non » spent no number
+        assert [p.id for p in stored_campaigns.progress(tx)] == ["annonce-M-0001"]
     await admin.engine.drain()  # the pushes the turn queued
     alice_inbox = [m.text for m in people["alice"].transport.sent[people["alice"].key]]  # type: ignore[union-attr]
     assert sum("Le vote ferme vendredi" in t for t in alice_inbox) == 1

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from bot.consultation.campaigns import audience_label, progress_report
-from bot.consultation.pushes import PUSH_COUNTER, PushDraft
+from bot.consultation.pushes import PushDraft
 from bot.consultation.referent_calls import planned_in
 from bot.dialogue.commands import CommandSpec
-from bot.dialogue.parsing import clean_text, text_problem
+from bot.dialogue.context import Context
+from bot.dialogue.parsing import clean_text, fold, text_problem
 from bot.dialogue.turn import Turn
 from bot.forms.base import text_rule
 from bot.scenes.confirm_push import CONFIRM_PUSH
@@ -41,8 +44,11 @@ def annoncer(turn: Turn, argument: str) -> None:
     if colon and reference.strip():  # one laureate's: « laureat:p12 » is « laureat:P-012 »
         reference = proposal_reference(reference.strip())
         audience = f"{name}:{reference}"
-    if not is_audience(audience) or not text:
-        names = [*sorted(stored.AUDIENCES), *(f"{n}:P-012" for n in stored.PER_LAUREATE)]
+    names = [*sorted(stored.AUDIENCES), *(f"{n}:P-012" for n in stored.PER_LAUREATE)]
+    if audience and not is_audience(audience):  # « tous »: say so, and what is
+        turn.say(unknown_audience(ctx, audience, names))
+        return
+    if not text:
         turn.say(ctx.t("campaigns.usage", audiences=", ".join(names)))
         return
     if colon:  # as « !nouvelles »: a laureate's audience names a laureate
@@ -59,8 +65,24 @@ def annoncer(turn: Turn, argument: str) -> None:
         return
     # written in the bot's name: French spacing, as every text the bot writes
     message = french(text) + "\n\n" + ctx.t("annonces.stop_hint")
-    campaign = f"annonce-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: never reused
-    turn.push(CONFIRM_PUSH, **PushDraft(campaign, audience, audience, message).as_data())
+    # numbered once confirmed (annonce-M-0001): an abandoned draft spends no number
+    turn.push(CONFIRM_PUSH, **PushDraft("annonce", audience, audience, message).as_data())
+
+
+EVERYONE = frozenset({"tous", "toutes", "tout", "tout le monde", "everyone", "all"})
+"""Words for « everyone » an administrator may type: the audience is « agents »."""
+
+
+def unknown_audience(ctx: Context, typed: str, names: list[str]) -> str:
+    """« Public « tous » inconnu ; vouliez-vous dire « agents » ? » and the audiences."""
+    name = typed.partition(":")[0]
+    words = [n.partition(":")[0] for n in names]
+    close = get_close_matches(name.casefold(), words, n=1, cutoff=0.6)
+    guess = "agents" if fold(name) in EVERYONE else (close[0] if close else None)
+    if guess is not None and ":" in typed and guess in stored.PER_LAUREATE:
+        guess = f"{guess}:{typed.partition(':')[2]}"
+    hint = ctx.t("campaigns.did_you_mean", audience=guess) if guess else ctx.t("campaigns.no_guess")
+    return ctx.t("campaigns.unknown", audience=typed, hint=hint, audiences=", ".join(names))
 
 
 COMMANDS = (

@@ -32,6 +32,8 @@ class PushDraft:
     """What a confirmation holds between two messages (stored in the frame's data)."""
 
     campaign: str
+    """The campaign's name without its number (``annonce``, ``suiveurs-P-012``): numbered
+    when confirmed (:func:`campaign_name`), so that an abandoned draft spends no number."""
     audience: str
     subject: str  # the laureate's reference
     message: str
@@ -56,8 +58,19 @@ def draft(ctx: Context, argument: str, kind: str) -> PushDraft | str:
     message = ctx.t(  # the administrator writes in the bot's name: French spacing too
         f"push.{kind}.message", reference=reference, title=detail.proposal.title, text=french(text)
     )
-    campaign = f"{kind}-{reference}-{ctx.tx.next_reference(PUSH_COUNTER)}"  # M-0001: unique
-    return PushDraft(campaign, audience, reference, message)
+    return PushDraft(f"{kind}-{reference}", audience, reference, message)
+
+
+NUMBERED = re.compile(r".*-M-\d+")
+"""A draft's campaign already numbered (previewed before numbers were given on sending)."""
+
+
+def campaign_name(ctx: Context, prefix: str) -> str:
+    """The confirmed campaign's unique name: ``suiveurs-P-012-M-0002``, ``annonce-M-0003``
+    (the counter is shared, safe under concurrent writers, and never reused)."""
+    if NUMBERED.fullmatch(prefix):
+        return prefix
+    return f"{prefix}-{ctx.tx.next_reference(PUSH_COUNTER)}"
 
 
 def recipients_count(ctx: Context, data: dict[str, Any]) -> int:
@@ -67,10 +80,11 @@ def recipients_count(ctx: Context, data: dict[str, Any]) -> int:
 def queue(ctx: Context, data: dict[str, Any]) -> str:
     """Queue a confirmed draft once; its recipients are sent to after the turn."""
     push = PushDraft(**data)
+    name = campaign_name(ctx, push.campaign)
     calendar = ctx.services.calendar
     phase = calendar.current(ctx.now)
     campaign = Campaign(
-        push.campaign,
+        name,
         "annonce",
         push.audience,
         phase=phase.id if phase is not None else None,
@@ -80,12 +94,12 @@ def queue(ctx: Context, data: dict[str, Any]) -> str:
     )
     recipients = queue_campaign(ctx.tx, campaign, [OutText(push.message)])
     if recipients is None:
-        return ctx.t("push.already", campaign=push.campaign)
+        return ctx.t("push.already", campaign=name)
     ctx.pushed.extend(r.key for r in recipients)
     ctx.tx.audit(
         ctx.actor,
         "push.queued",
-        subject=push.campaign,
+        subject=name,
         audience=push.audience,
         recipients=len(recipients),
     )
