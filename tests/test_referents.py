@@ -585,3 +585,28 @@ async def test_annuler_or_another_command_abandons_a_push_waiting_for_confirmati
             sa.text("SELECT count(*) FROM delivery WHERE campaign IS NOT NULL")
         )
         assert queued.scalar() == 0
+
+
+async def test_volontaire_typed_again_goes_on_with_the_same_form(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in a trial: « volontaire » typed twice opened a second form above the first;
+    once the offer was sent, the agent was back in the first form's question."""
+    people = await laureates(agent_factory, store, clock)
+    clock.now = REFERENTS_OPEN
+    alice = people.alice
+    await alice.say("volontaire")
+    await alice.say("volontaire")
+    assert "déjà en train de vous porter volontaire" in alice.text
+    assert "Pour quel(s) service(s) retenu(s)" in alice.text
+    await alice.say("2")
+    await alice.say("volontaire")  # halfway: the same form, where it was
+    assert "Qu’apporterait votre collectivité" in alice.text
+    assert "Pour quel(s) service(s)" not in alice.text
+    await alice.say("Des agents pour tester le prototype")
+    await alice.say("alice@villeurbanne.fr")
+    await alice.press(alice.option("C’est en cours"))
+    await alice.say("Envoyer")
+    assert "V-0001 pour P-002" in alice.text
+    assert "Pour quel(s) service(s)" not in alice.text  # not back in a form: the menu
+    assert fr("Que souhaitez-vous faire ?") in alice.text

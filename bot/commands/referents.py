@@ -15,6 +15,15 @@ def volontaire(turn: Turn, argument: str) -> None:
     if refused is not None:
         turn.say(refused)
         return
+    stack = turn.state.stack
+    started = next(
+        (i for i, f in enumerate(stack) if f.form and f.form.name == referents.FORM), None
+    )
+    if started is not None:  # already being filled: that form goes on, never a second one
+        del stack[started + 1 :]
+        turn.say(ctx.t("referents.resumed"))
+        turn.return_to_form()
+        return
     answers = referents.initial_answers(ctx)
     end = french_date(ctx.services.calendar.get("referents").end)
     turn.say(ctx.t("referents.intro", end=end))
