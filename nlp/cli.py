@@ -184,18 +184,6 @@ def cmd_train(settings: object, args: argparse.Namespace) -> int:
     return 0
 
 
-def _lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """The non-blank lines of ``stream``; a line that is not UTF-8 is given as ``""``."""
-    for number, raw in enumerate(stream, 1):
-        try:
-            line = line_text(raw, number).rstrip("\r\n")
-        except LineProblem:
-            yield number, ""
-            continue
-        if line.strip():
-            yield number, line
-
-
 def _emit(out: TextIO, value: object) -> None:
     out.write(json.dumps(value, ensure_ascii=False) + "\n")
     out.flush()
@@ -399,6 +387,30 @@ def _eval_feedback(feedback: Feedback, model: Path, taxonomy: Taxonomy, as_json:
     return 0
 
 
+SAME_EXPECTED = 'attendu : un objet {"a": "…", "b": "…"}'
+
+
+def same_pair(raw: bytes, number: int) -> tuple[dict[str, Any], str, str] | None:
+    """One input line of ``recueil nlp same`` as (its object, text a, text b); None for a
+    blank line.
+
+    Raises:
+        LineProblem: why the line is not a pair of texts (not UTF-8, not a JSON object, a
+            text missing or empty).
+    """
+    line = line_text(raw, number).strip()
+    if not line:
+        return None
+    data = json_object(line)
+    texts = []
+    for field in ("a", "b"):
+        text = data.get(field)
+        if not isinstance(text, str) or not text.strip():
+            raise LineProblem(f"le champ « {field} » manque ou est vide")
+        texts.append(text)
+    return data, texts[0], texts[1]
+
+
 def same_lines(model: Path, stream: BinaryIO, out: TextIO) -> int:
     """JSON lines ``{"a", "b"}`` in, ``{"score", "same", "words", "need"}`` out.
 
@@ -410,15 +422,16 @@ def same_lines(model: Path, stream: BinaryIO, out: TextIO) -> int:
     """
     similarity = load_similarity(model)
     count = 0
-    for number, line in _lines(stream):
+    for number, raw in enumerate(stream, 1):
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
-            _emit(out, {"error": f'ligne {number} : attendu : {{"a": ..., "b": ...}}'})
+            pair = same_pair(raw, number)
+        except LineProblem as problem:
+            _emit(out, {"error": french(f"ligne {number} : {problem} ({SAME_EXPECTED})")})
             continue
-        words, need = similarity.evidence(str(data.get("a") or ""), str(data.get("b") or ""))
+        if pair is None:  # a blank line
+            continue
+        data, a, b = pair
+        words, need = similarity.evidence(a, b)
         score = round(combined(words, need), 4)
         usages = comparable_usage(data.get("usage_a")), comparable_usage(data.get("usage_b"))
         same = similarity.decide(score, *usages)

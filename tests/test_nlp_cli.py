@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.taxonomy import default_taxonomy
+from config.typography import french as fr
 from nlp.cli import (
     Classified,
     add_commands,
@@ -101,7 +102,35 @@ def test_same_answers_each_pair() -> None:
     assert first["same"] is True
     assert second["same"] is False
     assert third == {**first, "same": False}  # another usage: another need
-    assert fourth == {"error": 'ligne 4 : attendu : {"a": ..., "b": ...}'}
+    assert fourth == {
+        "error": fr(
+            'ligne 4 : ce n’est pas du texte UTF-8 (attendu : un objet {"a": "…", "b": "…"})'
+        )
+    }
+
+
+def test_same_refuses_a_line_without_both_texts() -> None:
+    """Found in a trial: « {"a": "x"} » was compared with an empty text and answered
+    « "score": 0.0, "same": false », as if the two needs differed."""
+    given = "\n".join(
+        [
+            json.dumps({"a": "budget participatif"}),
+            "",
+            json.dumps({"a": "budget participatif", "b": "   "}),
+            json.dumps({"b": "budget participatif", "a": 3}),
+            "{pas du json",
+            json.dumps({"a": "budget participatif", "b": "collecte des encombrants"}),
+        ]
+    )
+    out = io.StringIO()
+    assert same_lines(MODEL_DIR, io.BytesIO(given.encode()), out) == 1
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    errors = [a.get("error", "") for a in answers[:4]]
+    assert errors[0].startswith(fr("ligne 1 : le champ « b » manque ou est vide (attendu :"))
+    assert errors[1].startswith(fr("ligne 3 : le champ « b » manque ou est vide"))
+    assert errors[2].startswith(fr("ligne 4 : le champ « a » manque ou est vide"))
+    assert errors[3].startswith(fr("ligne 5 : JSON illisible à la colonne 2"))
+    assert answers[4]["same"] is False and "score" in answers[4]
 
 
 def test_the_commands_hook_into_a_parser() -> None:
