@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from test_intake import register
 
 from bot.app.engine import Engine
+from bot.app.services import flood_gate
 from bot.core.flood import FloodGate, Verdict
 from bot.core.values import ConversationKey, IncomingText, OutChoices, OutText
 from config.catalogue import default_catalogue
+from config.settings import Settings
 from storage.store import Store
 
 
@@ -79,3 +81,24 @@ async def test_one_agent_flooding_gets_one_notice_and_the_others_are_answered(
     assert more, "bob still talks"
     await alice.say("encore un")
     assert alice.last == [], "alice is still ignored, and not told again"
+
+
+async def test_an_administrator_pasting_twenty_commands_is_not_throttled(
+    engine: Engine, agent_factory, settings: Settings
+) -> None:
+    """Found in a trial: twenty administrator commands in a row got « Vous envoyez beaucoup
+    de messages » and the following ones were dropped. The running bot's gate
+    (``flood_gate``) lets an administrator through; an agent is still throttled."""
+    engine.flood = flood_gate(settings.model_copy(update={"flood_burst": 5, "flood_rate": 1e-9}))
+    notice = default_catalogue().t("input.flood")
+    admin, alice = agent_factory("admin"), agent_factory("alice")
+    for i in range(20):
+        replies = await admin.say("!triage")
+        assert "Aucune proposition pour l’instant" in admin.text, (i, admin.text)
+        assert notice not in admin.text
+    told = []
+    for _ in range(8):
+        await alice.say("aide")
+        told.append(alice.text == notice if alice.last else None)
+    assert told == [False] * 5 + [True, None, None], "an agent is still throttled"
+    assert replies

@@ -148,13 +148,22 @@ def build_engine(settings: Settings) -> Engine:
     services = build_services(settings, classifier)  # a broken data file stops us here
     store = open_store(settings)
     services = replace(services, similar=loading_similarity_index(store, models))
-    flood = FloodGate[ConversationKey](burst=settings.flood_burst, rate=settings.flood_rate)
     return Engine(
         services,
         store,  # its clock is the engine's
         window=settings.sending_window,
-        flood=flood,
+        flood=flood_gate(settings),
         metrics=Metrics() if settings.metrics_address else None,
+    )
+
+
+def flood_gate(settings: Settings) -> FloodGate[ConversationKey]:
+    """Flood control per conversation; the administrators are not throttled (twenty
+    commands pasted in a row are their work, not a flood)."""
+    return FloodGate[ConversationKey](
+        burst=settings.flood_burst,
+        rate=settings.flood_rate,
+        exempt=lambda key: settings.is_admin(key.transport, key.user),
     )
 
 

@@ -4,6 +4,9 @@ A conversation may send ``burst`` messages at once, then ``rate`` per second. Pa
 messages are ignored, before any lock or database work, so that one agent pasting hundreds
 of lines (or a script) costs the others nothing; it is told once per flood, in French.
 The buckets live in memory: losing them on a restart only forgives a flood.
+
+Keys for which ``exempt`` is true are never throttled (the administrators: their scripted
+or pasted batches of commands are work, not a flood, and they are few).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class FloodGate(Generic[K]):
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
+        exempt: Callable[[K], bool] | None = None,
     ) -> None:
         if burst < 1 or rate <= 0:
             raise ValueError("a flood gate needs burst >= 1 and rate > 0")
@@ -47,9 +51,12 @@ class FloodGate(Generic[K]):
         self.rate = rate
         self.clock = clock
         self.max_keys = max_keys
+        self.exempt = exempt
         self._buckets: dict[K, _Bucket] = {}
 
     def check(self, key: K) -> Verdict:
+        if self.exempt is not None and self.exempt(key):
+            return Verdict.PASS
         now = self.clock()
         bucket = self._buckets.get(key)
         if bucket is None:
