@@ -39,6 +39,20 @@ def test_two_commands_cannot_share_a_word() -> None:
         CommandRegistry([CommandSpec("aide", noop, aliases=("help",)), CommandSpec("help", noop)])
 
 
+def test_a_word_names_one_command_alone_and_one_with_its_argument() -> None:
+    """« voter » lists the proposals, « voter P-012 » supports one (trial A)."""
+    assert REGISTRY.parse("voter").command.name == "propositions"  # type: ignore[union-attr]
+    assert REGISTRY.without_argument("voter") is None  # no « il manque la référence »
+    for text, argument in (("voter P-3", "P-3"), ("je soutiens la 3", "la 3")):
+        parsed = REGISTRY.parse(text)
+        assert parsed is not None and parsed.command is not None, text
+        assert (parsed.command.name, parsed.argument) == ("soutenir", argument)
+    for text in ("soutenir 12345", "soutenir P-12bis", "je soutiens la mairie"):
+        assert REGISTRY.parse(text) is None, text
+    alone = REGISTRY.alone("P-012")
+    assert alone is not None and alone.command is not None and alone.command.name == "voir"
+
+
 def test_a_long_answer_starting_with_a_command_word_stays_an_answer() -> None:
     """Only references may follow a plain command on a long line: a title or a description
     that starts with « voir » or « soutenir » is an answer, at any length."""

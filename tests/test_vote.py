@@ -687,3 +687,31 @@ async def test_a_merged_proposal_points_to_where_it_went_and_contributions_are_n
     await admin.say("!fiche P-002")
     assert fr("Fusionnée dans P-001.\nAucune contribution.") in admin.text
     assert "0 contribution" not in admin.text
+
+
+async def test_voter_a_bare_reference_je_soutiens_la_3_and_soutenir_tout_are_understood(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial A: at the menu of the vote, « voter P-003 », « P-003 », « je soutiens
+    la 3 » and « soutenir tout » got « Je n’ai pas compris votre choix »."""
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    await alice.say("P-001")  # shown, with how to support it, as « voir P-001 »
+    assert "Réserver une salle en ligne" in alice.text
+    assert fr("Pour la soutenir : « soutenir P-001 »") in alice.text
+    assert supports(store) == [] and "Je n’ai pas compris" not in alice.text
+    await alice.say("voter P-001")
+    assert "votre collectivité soutient P-001" in alice.text
+    await alice.say("retirer P-001")
+    await alice.say("je soutiens la 1")
+    assert "votre collectivité soutient P-001" in alice.text
+    assert [s[2] for s in supports(store)] == [True]
+    await alice.say("retirer P-001")
+    await alice.say("soutenir tout")
+    assert fr("Tapez « propositions » pour la liste") in alice.text
+    assert fr("par exemple « soutenir P-001 »") in alice.text
+    assert [s[2] for s in supports(store)] == [False]  # nothing supported for her
+    await alice.say("voter")  # alone, it still lists the proposals
+    assert "Voici les propositions soumises au vote" in alice.text
+    await alice.say("soutenir P-1, P-2")
+    assert "votre collectivité soutient P-001" in alice.text
+    assert "Je ne trouve pas de proposition P-002" in alice.text

@@ -14,6 +14,9 @@ from bot.scenes.confirm import ask_withdraw
 VIEWABLE = re.compile(rf"(?:(?:P[-\s]?\d{{1,4}}|{sent.REFERENCE})[\s,;]*(?:et\s+)?)+", re.I)
 """What follows ``voir``: proposals (``P-012``) and contributions (``B-0002``); and
 ``soutenir``, which tells that contributions are not supported."""
+SUPPORTED = re.compile(rf"{VIEWABLE.pattern}|{vote.SUPPORTED.pattern}", re.IGNORECASE)
+"""What follows ``soutenir``: proposals, with or without « P- » (« la 3 »), « tout », or a
+contribution typed by mistake."""
 
 
 def propositions(turn: Turn, argument: str) -> None:
@@ -29,12 +32,15 @@ def voir(turn: Turn, argument: str) -> None:
 
 
 def soutenir(turn: Turn, argument: str) -> None:
-    ctx, proposals, contributions = turn.ctx, vote.references(argument), sent.references(argument)
+    """``soutenir P-012 P-031``, ``voter P-012``, ``je soutiens la 12``; « soutenir tout »
+    is answered by how to choose; a contribution (``B-0001``) is not supported: told."""
+    ctx, contributions = turn.ctx, sent.references(argument)
+    proposals = vote.chosen(re.sub(sent.REFERENCE, " ", argument, flags=re.IGNORECASE))
     said = [vote.support(ctx, proposals)] if proposals else []
     if contributions:  # one supports proposals, not contributions: say so, and how to see them
         listed = ", ".join(contributions)
         said.append(ctx.t("vote.support.contribution", references=listed, first=contributions[0]))
-    turn.say("\n".join(said))
+    turn.say("\n".join(said) if said else vote.choose(ctx))
 
 
 def retirer(turn: Turn, argument: str) -> None:
@@ -55,14 +61,17 @@ def mes_soutiens(turn: Turn, argument: str) -> None:
     turn.say(vote.mine(turn.ctx))
 
 
+SUPPORT_WORDS = ("soutien", "voter", "vote", "voter pour", "je soutiens", "je vote", "je vote pour")
+"""« voter P-012 », « je soutiens la 12 »: a support; « voter » alone lists the proposals."""
+
 COMMANDS = (
     CommandSpec("propositions", propositions, aliases=("voter", "vote"), menu=True, opens="vote"),
-    CommandSpec("voir", voir, argument=VIEWABLE),
+    CommandSpec("voir", voir, argument=VIEWABLE, bare=True),
     CommandSpec(
         "soutenir",
         soutenir,
-        aliases=("soutien",),
-        argument=VIEWABLE,  # a contribution typed by mistake: told
+        aliases=SUPPORT_WORDS,
+        argument=SUPPORTED,  # a contribution typed by mistake: told
         profile=True,
         opens="vote",
         closes="vote",

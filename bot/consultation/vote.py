@@ -23,11 +23,29 @@ from storage.records import ProposalRecord
 POLL_PREFIX = "vote-"
 REFERENCES = re.compile(r"(?:P[-\s]?\d{1,4}[\s,;]*(?:et\s+)?)+", re.IGNORECASE)
 """What follows ``voir``, ``soutenir``, ``retirer``: one or more proposal references."""
+_CHOSEN_ONE = r"(?:P[-\s]?)?\d{1,4}\b"
+CHOSEN = (
+    rf"(?:(?:la|le|les|l['’])\s*)?{_CHOSEN_ONE}"
+    rf"(?:(?:\s*[,;]\s*|\s+)(?:et\s+)?(?:la\s+)?{_CHOSEN_ONE})*[\s,;.]*"
+)
+"""What follows ``soutenir``, ``voter``, ``je soutiens``: references, and bare numbers
+(« la 3 », « 3 et 5 »), which can only be proposals there."""
+ALL = r"(?:tout|tous|toutes|l['’]ensemble)(?:\s+(?:les|des)\s+propositions)?[\s.!]*"
+"""« soutenir tout »: answered by how to choose, since a support is a choice."""
+SUPPORTED = re.compile(rf"{CHOSEN}|{ALL}", re.IGNORECASE)
 OPTION_LABEL_MAX = 90
 
 
 def references(argument: str) -> list[str]:
     found = re.findall(r"P[-\s]?(\d{1,4})", argument, flags=re.IGNORECASE)
+    return list(dict.fromkeys(proposal_reference(n) for n in found))
+
+
+def chosen(argument: str) -> list[str]:
+    """The proposals ``soutenir`` names, with or without their « P- »; none for « tout »."""
+    if re.fullmatch(ALL, argument.strip(), flags=re.IGNORECASE):
+        return []
+    found = re.findall(r"(?:P[-\s]?)?(\d{1,4})\b", argument, flags=re.IGNORECASE)
     return list(dict.fromkeys(proposal_reference(n) for n in found))
 
 
@@ -83,6 +101,15 @@ def merged_into(ctx: Context, reference: str) -> tuple[str, bool] | None:
         if detail is None or not detail.proposal.merged_into:
             return into, detail is not None and detail.proposal.status == "publiee"
     return None
+
+
+def choose(ctx: Context) -> str:
+    """« soutenir tout »: each support is a choice of the collectivité; how to make it."""
+    refused = refusal(ctx)
+    if refused is not None:
+        return refused
+    example = " ".join(p.reference for p in ctx.tx.voted_proposals()[:2]) or "P-012 P-031"
+    return ctx.t("vote.support.choose", example=example)
 
 
 def withdraw(ctx: Context, refs: Iterable[str]) -> str:

@@ -63,6 +63,9 @@ class CommandSpec:
     closes: str | None = None
     """The phase after whose last day the command does nothing any more (``nouvelle``: the
     collecte); after it, ``aide`` does not list it. None: to the end."""
+    bare: bool = False
+    """Its argument typed alone runs it where nothing else understands it (a choice
+    question that names no such option): « P-012 » is « voir P-012 »."""
 
     @property
     def key(self) -> str:
@@ -107,8 +110,11 @@ class CommandRegistry:
                 table = self._with_argument
             else:
                 table = self._plain
+            # a word may name one command typed alone and one followed by its argument
+            # (« voter » lists the proposals, « voter P-012 » supports one)
+            clashes = (table, self._prefixed) if table is not self._prefixed else tables
             for word in spec.words:
-                if any(word in other for other in tables):
+                if any(word in other for other in clashes):
                     raise ValueError(f"the word {word!r} names two commands")
                 table[word] = spec
         self._longest_word = max((len(w.split()) for w in self._with_argument), default=0)
@@ -172,13 +178,25 @@ class CommandRegistry:
                 return ParsedCommand(spec, " ".join(tokens[:size]), argument)
         return None
 
+    def alone(self, text: str) -> ParsedCommand | None:
+        """A command whose argument was typed alone (« P-012 »: ``voir P-012``); the step
+        asks only where the text answers nothing else."""
+        stripped = text.strip()
+        for spec in self._specs:
+            if spec.bare and spec.argument is not None and spec.argument.fullmatch(stripped):
+                return ParsedCommand(spec, "", stripped)
+        return None
+
     def prefixed(self, word: str) -> CommandSpec | None:
         """The command that ``!word`` runs, if ``word`` names one that needs the prefix."""
         return self._prefixed.get(fold(word))
 
     def without_argument(self, text: str) -> CommandSpec | None:
         """A plain command that reads a reference, typed without one (« suivre »)."""
-        spec = self._with_argument.get(fold(text.strip()))
+        word = fold(text.strip())
+        if word in self._plain:  # « voter » alone lists the proposals
+            return None
+        spec = self._with_argument.get(word)
         return spec if spec is not None and spec.argument is not None else None
 
     def visible_to(self, is_admin: bool) -> list[CommandSpec]:

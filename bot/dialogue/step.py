@@ -19,6 +19,7 @@ from bot.core.values import (
     IncomingText,
     Outgoing,
 )
+from bot.dialogue.commands import ParsedCommand
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import Greeting, fold, greeting, read_choices
 from bot.dialogue.pending import answers_pending, draft_started, draft_title
@@ -97,18 +98,8 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
                     greet_back(turn, hello)
                 else:
                     on_text(turn, text)
-            elif parsed.command is None:
-                turn.say(ctx.t("command.unknown", word=parsed.word))
-            elif parsed.command.admin and not ctx.is_admin:
-                turn.say(ctx.t("admin.refused"))
-            elif parsed.command.profile and not ctx.has_profile and not state.in_profile_form():
-                turn.ask_profile()  # an administrator without a profile
             else:
-                leave_confirmation(turn, parsed.command.key)
-                if parsed.command.admin:
-                    admin = True
-                    ctx.tx.audit(ctx.actor, f"admin.{parsed.command.key}")
-                parsed.command.handler(turn, parsed.argument)
+                admin = run_command(turn, parsed) or admin
     if state.start_param is not None and ctx.has_profile:
         param, state.start_param = state.start_param, None
         ctx.services.commands.get("start").handler(turn, param)
@@ -126,6 +117,24 @@ def leave_confirmation(turn: Turn, command: str) -> None:
     frame = turn.top
     if command not in KEEP_CONFIRMATION and turn.scene(frame).left_by_commands:
         turn.scene(frame).back(turn, frame)
+
+
+def run_command(turn: Turn, parsed: ParsedCommand) -> bool:
+    """Run a command typed, unless the user may not (yet); True for an administrator's."""
+    ctx, command = turn.ctx, parsed.command
+    if command is None:
+        turn.say(ctx.t("command.unknown", word=parsed.word))
+    elif command.admin and not ctx.is_admin:
+        turn.say(ctx.t("admin.refused"))
+    elif command.profile and not ctx.has_profile and not turn.state.in_profile_form():
+        turn.ask_profile()  # an administrator without a profile
+    else:
+        leave_confirmation(turn, command.key)
+        if command.admin:
+            ctx.tx.audit(ctx.actor, f"admin.{command.key}")
+        command.handler(turn, parsed.argument)
+        return command.admin
+    return False
 
 
 def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:
@@ -293,7 +302,10 @@ def on_text(turn: Turn, text: str) -> None:
         if not state.free_text:
             word = text.strip().partition(" ")[0]
             spec = ctx.services.commands.prefixed(word) if ctx.is_admin else None
-            if spec is not None:  # « resultats »: an administrator's command, without « ! »
+            alone = ctx.services.commands.alone(text) if frame.scene != FORM else None
+            if alone is not None:  # « P-012 » at the menu: ``voir P-012``
+                run_command(turn, alone)
+            elif spec is not None:  # « resultats »: an administrator's command, without « ! »
                 turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
             else:
                 turn.say(turn.not_understood(text))
