@@ -235,7 +235,7 @@ async def test_voir_says_whether_a_proposal_was_retained_and_who_builds_it(
     assert fr("Retenue à l’issue du vote : ce service est en construction") in chloe.text
     assert "avec 1 territoire référent (Nantes)" in chloe.text
     await chloe.say("voir P-002")
-    assert "Non retenue à l’issue du vote." in chloe.text
+    assert fr("Non retenue : après le vote, l’équipe de la consultation a choisi") in chloe.text
     assert "Retenue à l’issue du vote" not in chloe.text
     with store.transaction() as tx:  # no territoire référent left for P-001
         tx.withdraw_offer("test:admin", None, "V-0001")

@@ -597,7 +597,7 @@ async def test_the_vote_closing_says_whether_the_laureates_are_chosen(
         assert "choisit maintenant" not in closing
     else:
         assert "retenue" not in closing
-        assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in closing
+        assert fr("services retenus. Elle les choisit maintenant ; prochaine") in closing
 
 
 @pytest.mark.parametrize("command", ["!retenir P-001", "!statut P-001 retenue"])
@@ -625,7 +625,7 @@ async def test_a_vote_closing_still_queued_names_the_laureates_chosen_since(
         ]
 
     (early,) = closings(bob)
-    assert fr("L’équipe choisit maintenant les services retenus ; prochaine étape") in early
+    assert fr("services retenus. Elle les choisit maintenant ; prochaine étape") in early
     transport.pop(admin.key)  # the administrator's own closing
     await admin.say(command)
     assert "P-001" in admin.text
@@ -715,3 +715,39 @@ async def test_voter_a_bare_reference_je_soutiens_la_3_and_soutenir_tout_are_und
     await alice.say("soutenir P-1, P-2")
     assert "votre collectivité soutient P-001" in alice.text
     assert "Je ne trouve pas de proposition P-002" in alice.text
+
+
+async def test_the_vote_closing_says_the_ranking_informs_and_the_team_chooses(
+    agent_factory, store: Store, clock, engine, transport
+) -> None:
+    """Found in trial A: the closing ranked a proposal « non retenue » above one « retenue »
+    and never said that the team chooses the laureates: voters read it as an error."""
+    people = await published_proposal(agent_factory, store, clock)
+    alice = people["alice"]
+    clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)  # the collecte
+    chloe = agent_factory("chloe")
+    await register(chloe, "Grenoble")
+    await describe_need(chloe, "Suivre les demandes d’intervention de la voirie")
+    if chloe.question is not None and "Envoyer" not in chloe.text:
+        await chloe.press(chloe.option("Non"))
+    await chloe.say("Envoyer")
+    with store.transaction() as tx:
+        second = tx.create_proposal(
+            "test:admin", title="Suivre les interventions", contributions=["B-0003"]
+        )
+        tx.publish_proposals("test:admin", [second.reference])
+    clock.now = DURING_VOTE
+    await alice.say("soutenir P-001")
+    clock.now = datetime(2027, 3, 16, 10, 0, tzinfo=PARIS)  # the day after the vote
+    admin = agent_factory("admin")
+    await register_late(admin, clock)
+    await admin.say("!retenir P-002")  # the less supported one
+    transport.pop(alice.key)
+    assert "vote-cloture" in await announcer.tick(engine)
+    (closing,) = [
+        m.text for m in transport.pop(alice.key) if isinstance(m, OutText) and "clos" in m.text
+    ]
+    assert fr("1. P-001") in closing and fr("1 en tout — non retenue") in closing
+    assert fr("2. P-002") in closing and fr("0 en tout — retenue") in closing
+    assert fr("Ce classement éclaire le choix de l’équipe de la consultation") in closing
+    assert fr("c’est elle qui choisit les services retenus") in closing
