@@ -182,7 +182,7 @@ async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
     assert "Je ne trouve pas d’engagement V-0001" in stranger.text
     assert "collègue" not in stranger.text
     await colleague.say("mes engagements")
-    assert fr("V-0001 : P-001") in colleague.text and "par un ou une collègue" in colleague.text
+    assert fr("V-0001 : P-001") in colleague.text and "par votre collègue" in colleague.text
     assert fr("(accord d’un élu : c’est en cours ;") in colleague.text
     await alice.say("retirer V-0001")
     assert "Engagement V-0001 retiré (P-001)" in alice.text
@@ -610,3 +610,32 @@ async def test_volontaire_typed_again_goes_on_with_the_same_form(
     assert "V-0001 pour P-002" in alice.text
     assert "Pour quel(s) service(s)" not in alice.text  # not back in a form: the menu
     assert fr("Que souhaitez-vous faire ?") in alice.text
+
+
+async def test_only_its_author_withdraws_and_the_colleague_is_told_whose_fonction(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial A: « …a été donné par un ou une collègue : seul son auteur peut le
+    retirer », and « mes soutiens » said only « par un ou une collègue »: the DGS could not
+    find out whom to ask. The fonction (public with contributions) is named, never the
+    colleague's address."""
+    alice = (await published_proposal(agent_factory, store, clock))["alice"]
+    colleague = agent_factory("alice2")
+    await register_with_email(colleague, "Villeurbanne", "a.durand@villeurbanne.fr")
+    await colleague.say("soutenir P-001")
+    named = "votre collègue « Chargée de mission numérique »"
+    await alice.say("retirer P-001")
+    assert fr(f"à P-001 a été donné par {named} : seul son auteur") in alice.text
+    await alice.say("mes soutiens")
+    assert fr(f"par {named}") in alice.text
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-001", "retenue")
+    clock.now = REFERENTS_OPEN
+    await volunteer(colleague, "1", contact=None)  # the profile's address, pre-filled
+    assert "V-0001 pour P-001" in colleague.text
+    await alice.say("retirer V-0001")
+    assert fr(f"L’engagement V-0001 a été pris par {named}") in alice.text
+    await alice.say("mes engagements")
+    assert fr(f"; par {named})") in alice.text
+    assert "a.durand" not in alice.text
+    assert [o[3] for o in offers(store)] == [True]

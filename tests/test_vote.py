@@ -68,7 +68,7 @@ async def test_one_support_per_collectivite_and_only_its_author_withdraws(
     await colleague.say("retirer P-001")
     assert "seul son auteur peut le retirer" in colleague.text
     await colleague.say("mes soutiens")
-    assert "P-001" in colleague.text and "par un ou une collègue" in colleague.text
+    assert "P-001" in colleague.text and "par votre collègue" in colleague.text
     assert [s[2] for s in supports(store)] == [True]
     await alice.say("retirer P-001")
     assert "Soutien retiré pour P-001" in alice.text
@@ -513,6 +513,7 @@ async def test_a_colleague_withdraws_a_support_whose_author_left_the_collectivit
             {"bob": people["bob"].key.user, "alice": alice.key.user},
         )
     await colleague.say("mes soutiens")  # not theirs to verify: no « Vos soutiens … »
+    # alice no longer speaks for Villeurbanne: no longer named as a colleague
     assert "P-001" in colleague.text and "par un ou une collègue, non vérifié" in colleague.text
     assert "Vos soutiens sont comptés" not in colleague.text
     assert "donnés par un ou une collègue que rien ne reconnaît" in colleague.text

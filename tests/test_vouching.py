@@ -112,7 +112,7 @@ async def test_a_domain_an_administrator_validates_verifies_the_tchap_agents_of_
     await jean.say("mes soutiens")
     assert "(par vous, vérifié)" in jean.text and fr("Ces soutiens sont vérifiés.") in jean.text
     await people["alice"].say("mes soutiens")  # Villeurbanne too, but on another platform
-    assert "(par un ou une collègue, vérifié)" in people["alice"].text
+    assert fr("(par votre collègue « Maire adjoint », vérifié)") in people["alice"].text
     with store.transaction() as tx:
         [entry] = tx.audit_entries(action_prefix="vouch.")
     assert (entry.action, entry.subject, entry.actor) == (

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.consultation.vote import phase_refusal
+from bot.consultation.vote import colleague_named, phase_refusal
 from bot.dialogue.context import Context
 from bot.forms.base import Completion, FormState
 from config.calendar import french_date
@@ -113,11 +113,16 @@ def withdraw(ctx: Context, refs: Iterable[str]) -> str:
         result = ctx.tx.withdraw_offer(
             ctx.actor, ctx.agent.id, reference, ctx.agent.collectivite_id
         )
+        author: str | None = None
+        if result.outcome == OfferOutcome.NOT_YOURS and ctx.agent.collectivite_id is not None:
+            offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
+            author = next((o.agent_fonction for o in offers if o.reference == reference), None)
         lines.append(
             ctx.t(
                 f"referents.withdraw.{result.outcome.value}",
                 reference=reference,
                 proposal=result.proposal or "",
+                colleague=colleague_named(ctx, author),
             )
         )
     return "\n".join(lines)
@@ -132,7 +137,11 @@ def mine(ctx: Context) -> str:
         return ctx.t("referents.mine.none")
     lines = [ctx.t("referents.mine.title", count=len(offers))]
     for offer in offers:
-        who = "referents.mine.you" if offer.agent_id == ctx.agent.id else "referents.mine.colleague"
+        if offer.agent_id == ctx.agent.id:
+            who = ctx.t("referents.mine.you")
+        else:
+            named = colleague_named(ctx, offer.agent_fonction)
+            who = ctx.t("referents.mine.colleague", colleague=named)
         lines.append(
             ctx.t(
                 "referents.mine.item",
@@ -142,7 +151,7 @@ def mine(ctx: Context) -> str:
                 agreement=in_sentence(
                     ctx.t(f"form.volontaire.elu_agreement.options.{offer.elu_agreement}")
                 ),
-                who=ctx.t(who),
+                who=who,
             )
         )
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from bot.dialogue.context import Context
 from config.calendar import french_date
 from storage.campaigns import VOTERS
 from storage.ops.base import proposal_reference
-from storage.ops.supports import VotedProposal
+from storage.ops.supports import SupportOutcome, VotedProposal
 from storage.records import ProposalRecord
 
 POLL_PREFIX = "vote-"
@@ -85,7 +85,10 @@ def support(ctx: Context, refs: Iterable[str]) -> str:
             key = "vote.support.merged" if published else "vote.support.merged_closed"
             lines.append(ctx.t(key, reference=reference, into=into))
         else:
-            lines.append(ctx.t(f"vote.support.{outcome.value}", reference=reference))
+            colleague = ctx.t("colleague.unnamed")  # the outcomes it shares with a withdrawal
+            lines.append(
+                ctx.t(f"vote.support.{outcome.value}", reference=reference, colleague=colleague)
+            )
     return "\n".join(lines)
 
 
@@ -122,8 +125,22 @@ def withdraw(ctx: Context, refs: Iterable[str]) -> str:
         outcome = ctx.tx.withdraw_support(
             ctx.actor, ctx.agent.id, ctx.agent.collectivite_id, reference
         )
-        lines.append(ctx.t(f"vote.withdraw.{outcome.value}", reference=reference))
+        author: str | None = None
+        if outcome == SupportOutcome.NOT_YOURS:  # who to ask
+            given = ctx.tx.supports_of(ctx.agent.collectivite_id)
+            author = next((s.author_fonction for s in given if s.reference == reference), None)
+        colleague = colleague_named(ctx, author)
+        lines.append(
+            ctx.t(f"vote.withdraw.{outcome.value}", reference=reference, colleague=colleague)
+        )
     return "\n".join(lines)
+
+
+def colleague_named(ctx: Context, fonction: str | None) -> str:
+    """A colleague of the agent's collectivité, by the fonction in their profile (public with
+    their contributions), so that the agent knows whom to ask; never their address."""
+    fonction = (fonction or "").strip()
+    return ctx.t("colleague.named", fonction=fonction) if fonction else ctx.t("colleague.unnamed")
 
 
 def mine(ctx: Context) -> str:
@@ -142,7 +159,9 @@ def mine(ctx: Context) -> str:
             "vote.mine.item",
             reference=s.reference,
             title=s.title,
-            who=ctx.t("vote.mine.you" if s.agent_id == ctx.agent.id else "vote.mine.colleague"),
+            who=ctx.t("vote.mine.you")
+            if s.agent_id == ctx.agent.id
+            else ctx.t("vote.mine.colleague", colleague=colleague_named(ctx, s.author_fonction)),
             verified=ctx.t("vouching.mine.verified" if s.verified else "vouching.mine.unverified"),
         )
         for s in given

@@ -18,6 +18,7 @@ from storage.models import Proposal, Support
 from storage.ops.audit import AuditOps
 from storage.ops.base import TxBase, proposal_reference
 from storage.ops.vouching import vouched
+from storage.statements import agents as _a
 from storage.statements import author_still_speaks_for
 
 _s = Support.__table__  # type: ignore[attr-defined]
@@ -117,8 +118,18 @@ _SUPPORTS_OF = (
         _p.c.thematique,
         _s.c.agent_id,
         vouched(_s.c.agent_id, _s.c.collectivite_id),
+        # the author's fonction while they still speak for the collectivité (not moved, not
+        # erased): how a colleague knows whom to ask
+        sa.case(
+            (
+                sa.and_(_a.c.collectivite_id == _s.c.collectivite_id, _a.c.erased_at.is_(None)),
+                _a.c.fonction,
+            ),
+            else_=None,
+        ),
     )
     .join(_p, _p.c.id == _s.c.proposal_id)
+    .outerjoin(_a, _a.c.id == _s.c.agent_id)
     .where(_s.c.collectivite_id == _collectivite, _s.c.withdrawn_at.is_(None))
     .order_by(_p.c.reference)
 )
@@ -142,6 +153,7 @@ class SupportRecord:
     thematique: str
     agent_id: int
     verified: bool
+    author_fonction: str | None  # in their profile (public); None once they left or erased
 
 
 @dataclass(frozen=True, slots=True)
