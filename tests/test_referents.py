@@ -185,6 +185,7 @@ async def test_a_collectivite_volunteers_for_two_laureates_then_withdraws_one(
     assert fr("V-0001 : P-001") in colleague.text and "par votre collègue" in colleague.text
     assert fr("(accord d’un élu : c’est en cours ;") in colleague.text
     await alice.say("retirer V-0001")
+    await alice.say("oui")  # confirmed
     assert "Engagement V-0001 retiré (P-001)" in alice.text
     await alice.say("retirer V-0001")
     assert "déjà retiré" in alice.text
@@ -212,6 +213,7 @@ async def test_mes_engagements_after_withdrawing_the_only_one_and_aide_afterward
     clock.now = REFERENTS_OPEN
     await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
     await people.alice.say("retirer V-0001")
+    await people.alice.say("oui")  # confirmed
     await people.alice.say("mes engagements")
     assert fr("Votre collectivité n’est volontaire pour aucun service retenu.") in people.alice.text
     assert "encore" not in people.alice.text.split("\n\n")[0]
@@ -230,8 +232,8 @@ async def test_the_contact_is_prefilled_from_the_profile_and_editable(
     await register_with_email(gaston, "Lyon", "gaston@mairie-lyon.fr")
     clock.now = REFERENTS_OPEN
     await gaston.say("volontaire")
-    assert "gaston@mairie-lyon.fr" in gaston.text
     await gaston.say("P-002")
+    assert "Le contact sera votre adresse de profil (gaston@mairie-lyon.fr)" in gaston.text
     await gaston.say("Un terrain d’expérimentation dans deux mairies d’arrondissement")
     await gaston.press(gaston.option("Oui"))
     assert "Contact (privé)\u00a0: gaston@mairie-lyon.fr" in gaston.text
@@ -254,12 +256,13 @@ async def test_administrators_list_export_and_write_to_a_laureates_volunteers(
     await register(admin, "Rennes")
     clock.now = REFERENTS_OPEN
     await volunteer(people.alice, "1", contact="alice@villeurbanne.fr")
-    assert fr("Pour retirer cet engagement : « retirer V-0001 », jusqu’au") in people.alice.text
+    assert fr("pour le retirer : « retirer V-0001 », jusqu’au") in people.alice.text
     await volunteer(people.dan, "1, 2", contact="dan@marseille.fr")
     # regression: dan was told « retirer V-0001 », Villeurbanne's engagement
     assert "V-0002 pour P-001" in people.dan.text and "V-0003 pour P-002" in people.dan.text
     assert (
-        fr("Pour retirer un engagement : « retirer V-0002 » (avec sa référence)") in people.dan.text
+        fr("changer un engagement (l’accord d’un élu, le contact…) : « modifier V-0002 » (avec")
+        in people.dan.text
     )
     assert "V-0001" not in people.dan.text
     await people.eve.say("!volontaires")
@@ -467,6 +470,7 @@ async def test_a_colleague_withdraws_an_offer_whose_author_left_the_collectivite
             {"bob": people.bob.key.user, "alice": alice.key.user},
         )
     await colleague.say("retirer V-0001")
+    await colleague.say("oui")  # confirmed
     assert "Engagement V-0001 retiré (P-001)" in colleague.text
 
 
@@ -639,3 +643,69 @@ async def test_only_its_author_withdraws_and_the_colleague_is_told_whose_fonctio
     assert fr(f"; par {named})") in alice.text
     assert "a.durand" not in alice.text
     assert [o[3] for o in offers(store)] == [True]
+
+
+async def test_an_engagement_is_updated_not_retyped_and_withdrawn_only_once_confirmed(
+    agent_factory, store: Store, clock
+) -> None:
+    """Found in trial A: once the élu agreed, an engagement could not be changed: « modifier
+    V-0001 » was not understood, « volontaire » said the collectivité had volunteered for
+    everything, « retirer V-0001 » withdrew it at once, and volunteering again reset the
+    contact to the profile's address and asked for the rest again."""
+    await laureates(agent_factory, store, clock)
+    clock.now = DURING_COLLECTE
+    gaston = agent_factory("gaston")
+    await register_with_email(gaston, "Lyon", "gaston@mairie-lyon.fr")
+    clock.now = REFERENTS_OPEN
+    await gaston.say("volontaire")
+    await gaston.say("P-002")
+    await gaston.say("Un terrain d’expérimentation dans deux mairies d’arrondissement")
+    await gaston.press(gaston.option("C’est en cours"))
+    await gaston.press(gaston.option("Modifier"))
+    await gaston.press(gaston.option("Contact"))
+    await gaston.say("Mme Martin 04 76 88 60 18")
+    await gaston.say("Envoyer")
+    assert "V-0001 pour P-002" in gaston.text
+    assert fr("« modifier V-0001 »") in gaston.text  # said how to change it
+
+    def stored() -> list[tuple[str, str | None, str | None, str | None]]:
+        with store.transaction() as tx:
+            offers = tx.volunteers()
+        return [(o.reference, o.commitment, o.contact, o.elu_agreement) for o in offers]
+
+    before = stored()
+    # the élu agreed: « modifier V-0001 » opens the summary with every answer kept
+    await gaston.say("modifier V-0001")
+    assert "Je reprends les réponses de votre engagement V-0001" in gaston.text
+    assert "Mme Martin 04 76 88 60 18" in gaston.text and "deux mairies" in gaston.text
+    await gaston.press(gaston.option("Modifier"))
+    await gaston.press(gaston.option("Accord d’un élu"))
+    await gaston.press(gaston.option("Oui"))
+    await gaston.say("Envoyer")
+    assert "Engagement V-0001 mis à jour pour P-002" in gaston.text
+    assert stored() == [("V-0001", before[0][1], "Mme Martin 04 76 88 60 18", "oui")]
+    # « volontaire » offers the same laureate again, to update: the contact is not reset
+    await gaston.say("volontaire")
+    assert "votre engagement V-0001, à mettre à jour" in gaston.text
+    await gaston.say("P-002")
+    assert fr("Contact (privé) : Mme Martin 04 76 88 60 18") in gaston.text
+    assert "gaston@mairie-lyon.fr" not in gaston.text
+    await gaston.say("Envoyer")
+    assert fr("Engagement V-0001 pour P-002 : rien n’a changé.") in gaston.text
+    # withdrawing asks first; « non » keeps it
+    await gaston.say("retirer V-0001")
+    assert fr("Retirer cet engagement ?") in gaston.text and fr("V-0001 : P-002") in gaston.text
+    assert len(stored()) == 1
+    await gaston.say("non")
+    assert "Rien n’a été retiré" in gaston.text and len(stored()) == 1
+    await gaston.say("retirer V-0001")
+    await gaston.say("oui")
+    assert "Engagement V-0001 retiré (P-002)" in gaston.text and stored() == []
+    # volunteering again after withdrawing starts from the withdrawn answers
+    await gaston.say("volontaire")
+    await gaston.say("P-002")
+    assert "retiré depuis" in gaston.text
+    assert fr("Contact (privé) : Mme Martin 04 76 88 60 18") in gaston.text
+    await gaston.say("Envoyer")
+    assert "V-0001 pour P-002" in gaston.text
+    assert stored() == [("V-0001", before[0][1], "Mme Martin 04 76 88 60 18", "oui")]

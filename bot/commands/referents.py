@@ -3,6 +3,8 @@ offer is ``retirer V-0001`` (the vote's ``retirer``, dispatched on the reference
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.consultation import referents
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
@@ -27,8 +29,24 @@ def volontaire(turn: Turn, argument: str) -> None:
     answers = referents.initial_answers(ctx)
     end = french_date(ctx.services.calendar.get("referents").end)
     turn.say(ctx.t("referents.intro", end=end))
-    if answers:
-        turn.say(ctx.t("referents.contact_prefilled", contact=answers["contact"]))
+    turn.start_form(referents.FORM, answers)
+
+
+def modifier_engagement(turn: Turn, argument: str) -> None:
+    """``modifier V-0001``: the volunteering form for its laureate, with the offer's answers,
+    opened on its summary to change what changed (the élu agreed, another contact)."""
+    ctx = turn.ctx
+    refused = referents.refusal(ctx)
+    if refused is not None:
+        turn.say(refused)
+        return
+    reference = referents.references(argument)[0]
+    proposal = next((p for p, o in referents.updatable(ctx).items() if o == reference), None)
+    if proposal is None:
+        turn.say(referents.update_refusal(ctx, reference))
+        return
+    answers: dict[str, Any] = {"laureats": [proposal], **referents.initial_answers(ctx)}
+    turn.say(referents.prefill(ctx, answers, [proposal]) or "")
     turn.start_form(referents.FORM, answers)
 
 
@@ -45,6 +63,14 @@ COMMANDS = (
         profile=True,
         opens="referents",
         closes="referents",
+    ),
+    CommandSpec(
+        "modifier engagement",
+        modifier_engagement,
+        aliases=("modifier",),  # « modifier » alone edits the form being filled
+        argument=referents.OFFER,
+        profile=True,
+        opens="referents",
     ),
     CommandSpec(
         "mes engagements",

@@ -10,6 +10,7 @@ from bot.consultation import referents, sent, vote
 from bot.dialogue.commands import CommandSpec
 from bot.dialogue.turn import Turn
 from bot.scenes.confirm import ask_withdraw
+from bot.scenes.withdraw_offer import CONFIRM_WITHDRAW_OFFER
 
 VIEWABLE = re.compile(rf"(?:(?:P[-\s]?\d{{1,4}}|{sent.REFERENCE})[\s,;]*(?:et\s+)?)+", re.I)
 """What follows ``voir``: proposals (``P-012``) and contributions (``B-0002``); and
@@ -44,16 +45,21 @@ def soutenir(turn: Turn, argument: str) -> None:
 
 
 def retirer(turn: Turn, argument: str) -> None:
-    """``retirer P-012`` withdraws a support, ``retirer V-0001`` a référent offer,
-    ``retirer B-0002`` a sent contribution (after confirmation)."""
+    """``retirer P-012`` withdraws a support; ``retirer V-0001`` a référent offer, once the
+    agent confirms (an offer is a commitment of the collectivité, and changing its answers
+    is done by volunteering again, not by withdrawing it); ``retirer B-0002`` a sent
+    contribution (after confirmation)."""
     offers, supports = referents.references(argument), vote.references(argument)
-    replies = [referents.withdraw(turn.ctx, offers)] if offers else []
+    asked, said = referents.to_confirm(turn.ctx, offers) if offers else ([], "")
+    replies = [said] if said else []
     if supports:
         replies.append(vote.withdraw(turn.ctx, supports))
     if replies:
         turn.say("\n".join(replies))
     contributions = sent.references(argument)
-    if contributions:
+    if asked:
+        turn.push(CONFIRM_WITHDRAW_OFFER, offers=asked)
+    elif contributions:  # one confirmation at a time: the offers' first
         ask_withdraw(turn, contributions)
 
 

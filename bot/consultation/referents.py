@@ -27,6 +27,8 @@ WITHDRAWABLE = re.compile(
 )
 """What follows ``retirer``: proposal references (supports), offer references, and sent
 contributions (``bot.consultation.sent``)."""
+OFFER = re.compile(r"V[-\s]?\d{1,5}", re.IGNORECASE)
+"""What follows ``modifier``: one offer reference."""
 
 
 def references(argument: str) -> list[str]:
@@ -45,10 +47,50 @@ def refusal(ctx: Context) -> str | None:
 
 
 def open_for(ctx: Context) -> list[ProposalRecord]:
-    """The laureates this agent's collectivité has not volunteered for yet."""
+    """The laureates this agent may volunteer for: those their collectivité has not
+    volunteered for yet, and those whose offer is theirs to update (:func:`updatable`)."""
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
-    offered = {o.proposal for o in ctx.tx.offers_of(ctx.agent.collectivite_id)}
-    return [p for p in laureates(ctx) if p.reference not in offered]
+    agent_id = ctx.agent.id
+    offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
+    closed = {o.proposal for o in offers if not o.changeable_by(agent_id)}
+    return [p for p in laureates(ctx) if p.reference not in closed]
+
+
+def updatable(ctx: Context) -> dict[str, str]:
+    """The laureates with a standing offer this agent may update: laureate → offer."""
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    agent_id = ctx.agent.id
+    offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
+    return {o.proposal: o.reference for o in offers if o.changeable_by(agent_id)}
+
+
+PREFILLED = ("commitment", "contact", "elu_agreement")
+"""What an offer for the same laureate brings back into a new form."""
+
+
+def prefill(ctx: Context, answers: dict[str, Any], chosen: Iterable[str]) -> str | None:
+    """Volunteering again for a laureate (to update the offer, or after withdrawing it):
+    the form takes the answers of the agent's last offer for it instead of starting over;
+    the profile's address put in as the contact gives way to the contact typed then.
+    Answers typed in this form stay. Returns what to tell the agent: the offer taken up,
+    or else that the contact is the profile's address, or None."""
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    agent_id, collectivite_id = ctx.agent.id, ctx.agent.collectivite_id
+    default = initial_answers(ctx).get("contact")
+    for proposal in chosen:
+        offer = ctx.tx.own_offer(agent_id, collectivite_id, proposal)
+        if offer is None:
+            continue
+        for name in PREFILLED:
+            value = getattr(offer, name)
+            current = answers.get(name)
+            if value and (current is None or (name == "contact" and current == default)):
+                answers[name] = value
+        key = "referents.prefilled" if offer.standing else "referents.prefilled_withdrawn"
+        return ctx.t(key, reference=offer.reference, proposal=proposal)
+    if default and answers.get("contact") == default:
+        return ctx.t("referents.contact_prefilled", contact=default)
+    return None
 
 
 def start_refusal(ctx: Context) -> str | None:
@@ -64,7 +106,8 @@ def start_refusal(ctx: Context) -> str | None:
 
 
 def initial_answers(ctx: Context) -> dict[str, str]:
-    """The form starts with the profile's e-mail as the contact (editable in the summary)."""
+    """The form starts with the profile's e-mail as the contact (editable in the summary),
+    unless the laureate chosen brings back an offer's (:func:`prefill`)."""
     email = ctx.agent.email if ctx.agent is not None else None
     return {"contact": email} if email else {}
 
@@ -77,7 +120,7 @@ def submit(ctx: Context, form: FormState) -> Completion:
     assert ctx.agent is not None and ctx.agent.collectivite_id is not None
     answers = form.answers
     lines = []
-    added: list[str] = []  # the references of the offers recorded now
+    added: list[str] = []  # the references of the offers recorded now (not updated)
     for proposal in answers["laureats"]:
         result = ctx.tx.volunteer(
             ctx.actor,
@@ -103,6 +146,51 @@ def submit(ctx: Context, form: FormState) -> Completion:
     return Completion("\n".join(lines))
 
 
+def update_refusal(ctx: Context, reference: str) -> str:
+    """Why ``modifier V-0001`` cannot open that offer: a colleague's (named by their
+    fonction), or none standing for the agent's collectivité."""
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    offer = next(
+        (o for o in ctx.tx.offers_of(ctx.agent.collectivite_id) if o.reference == reference), None
+    )
+    if offer is not None:
+        colleague = colleague_named(ctx, offer.agent_fonction)
+        return ctx.t("referents.update.not_yours", reference=reference, colleague=colleague)
+    return ctx.t("referents.update.unknown", reference=reference)
+
+
+def to_confirm(ctx: Context, refs: Iterable[str]) -> tuple[list[str], str]:
+    """``retirer V-0001``: the standing offers this agent may withdraw, to confirm first,
+    and the answer for the others (unknown, already withdrawn, a colleague's), at once."""
+    refused = refusal(ctx)
+    if refused is not None:
+        return [], refused
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    agent_id = ctx.agent.id
+    offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
+    changeable = {o.reference for o in offers if o.changeable_by(agent_id)}
+    asked = [r for r in refs if r in changeable]
+    others = [r for r in refs if r not in changeable]
+    return asked, withdraw(ctx, others) if others else ""
+
+
+def withdrawal_question(ctx: Context, refs: list[str]) -> str:
+    """Withdraw these offers? Named with their laureate, and how to update one instead."""
+    assert ctx.agent is not None and ctx.agent.collectivite_id is not None
+    offers = {o.reference: o for o in ctx.tx.offers_of(ctx.agent.collectivite_id)}
+    items = [
+        ctx.t("referents.withdraw.item", reference=r, proposal=o.proposal, title=o.title)
+        for r in refs
+        if (o := offers.get(r)) is not None
+    ]
+    return ctx.t(
+        "referents.withdraw.confirm",
+        count=len(refs),
+        items="\n".join(items),
+        reference=refs[0],
+    )
+
+
 def withdraw(ctx: Context, refs: Iterable[str]) -> str:
     refused = refusal(ctx)
     if refused is not None:
@@ -116,7 +204,10 @@ def withdraw(ctx: Context, refs: Iterable[str]) -> str:
         author: str | None = None
         if result.outcome == OfferOutcome.NOT_YOURS and ctx.agent.collectivite_id is not None:
             offers = ctx.tx.offers_of(ctx.agent.collectivite_id)
-            author = next((o.agent_fonction for o in offers if o.reference == reference), None)
+            author = next(
+                (o.agent_fonction for o in offers if o.reference == reference and o.author_here),
+                None,
+            )
         lines.append(
             ctx.t(
                 f"referents.withdraw.{result.outcome.value}",
@@ -140,7 +231,7 @@ def mine(ctx: Context) -> str:
         if offer.agent_id == ctx.agent.id:
             who = ctx.t("referents.mine.you")
         else:
-            named = colleague_named(ctx, offer.agent_fonction)
+            named = colleague_named(ctx, offer.agent_fonction if offer.author_here else None)
             who = ctx.t("referents.mine.colleague", colleague=named)
         lines.append(
             ctx.t(

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from bot.consultation import referents
 from bot.dialogue.parsing import Option, fold, says_nothing
-from bot.forms.base import Accept, ChoiceField, Form, Outcome, Reject, TextField
+from bot.forms.base import (
+    Accept,
+    Answer,
+    ChoiceField,
+    Form,
+    FormState,
+    Outcome,
+    Reject,
+    TextField,
+)
 
 if TYPE_CHECKING:
     from bot.dialogue.context import Context
@@ -20,14 +29,31 @@ class LaureateField(ChoiceField):
         super().__init__(name, options=(), multiple=True)
 
     def options(self, ctx: Context, form: str) -> tuple[Option, ...]:
+        offers = referents.updatable(ctx)
         return tuple(
             Option(
                 p.reference,
-                ctx.t("form.volontaire.laureats.item", reference=p.reference, title=p.title),
+                ctx.t(
+                    "form.volontaire.laureats.item_update"
+                    if p.reference in offers
+                    else "form.volontaire.laureats.item",
+                    reference=p.reference,
+                    title=p.title,
+                    offer=offers.get(p.reference, ""),
+                ),
                 (p.reference,),
             )
             for p in referents.open_for(ctx)
         )
+
+    def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
+        """A laureate volunteered for before (by this agent) brings back that offer's
+        answers, to change what changed: nothing typed then is asked again."""
+        outcome = super().accept(ctx, state, answer)
+        if isinstance(outcome, Accept):
+            notice = referents.prefill(ctx, state.answers, outcome.value)
+            return Accept(outcome.value, notice)
+        return outcome
 
     def labels(self, ctx: Context, form: str, value: Any) -> list[str]:
         """Every laureate chosen, also one no longer offered (volunteered for since)."""

@@ -14,6 +14,7 @@ from bot.scenes.repeat import RepeatScene
 from bot.scenes.resume import ResumeScene
 from bot.scenes.similar import SimilarScene
 from bot.scenes.summary import SummaryScene
+from bot.scenes.withdraw_offer import ConfirmWithdrawOfferScene
 
 
 def build_scenes() -> SceneRegistry:
@@ -32,5 +33,6 @@ def build_scenes() -> SceneRegistry:
             ProfileScene(),
             ConfirmPushScene(),
             EraseScene(),
+            ConfirmWithdrawOfferScene(),
         ]
     )

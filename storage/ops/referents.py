@@ -32,6 +32,8 @@ class OfferOutcome(StrEnum):
     ALREADY = "already"  # this collectivité already volunteers (maybe through a colleague)
     UNKNOWN = "unknown"  # no such proposal, or no such offer
     NOT_LAUREATE = "not_laureate"  # the proposal was not selected
+    UPDATED = "updated"  # its author volunteered again: the answers are the new ones
+    UNCHANGED = "unchanged"  # volunteered again with the same answers
     WITHDRAWN = "withdrawn"
     NOT_STANDING = "not_standing"  # already withdrawn
     NOT_YOURS = "not_yours"  # made by another agent, or for another collectivité
@@ -63,6 +65,23 @@ class OfferRecord:
     elu_agreement: str | None
     created_at: datetime
     author_erased: bool
+    author_here: bool  # its author still speaks for the collectivité: only they change it
+
+    def changeable_by(self, agent_id: int) -> bool:
+        """Whether ``agent_id`` may withdraw or update it (as :meth:`withdraw_offer` rules)."""
+        return self.agent_id == agent_id or not self.author_here
+
+
+@dataclass(frozen=True, slots=True)
+class OwnOffer:
+    """The answers of an agent's offer for a laureate, standing or withdrawn: what a new
+    form for the same laureate starts from."""
+
+    reference: str
+    commitment: str | None
+    contact: str | None
+    elu_agreement: str | None
+    standing: bool
 
 
 _STANDING = (
@@ -82,6 +101,7 @@ _STANDING = (
         _o.c.elu_agreement,
         _o.c.created_at,
         _a.c.erased_at.is_not(None),
+        sa.and_(_a.c.collectivite_id == _o.c.collectivite_id, _a.c.erased_at.is_(None)),
     )
     .join(_p, _p.c.id == _o.c.proposal_id)
     .join(_c, _c.c.id == _o.c.collectivite_id)
@@ -103,7 +123,10 @@ class ReferentOps(AuditOps, TxBase):
         contact: str,
         elu_agreement: str,
     ) -> OfferResult:
-        """The collectivité of ``agent_id`` volunteers for the laureate ``proposal_reference``."""
+        """The collectivité of ``agent_id`` volunteers for the laureate ``proposal_reference``.
+
+        Its standing offer for it, if the agent may change it (theirs, or its author no
+        longer speaks for the collectivité), takes the new answers: one offer, updated."""
         proposal = self.connection.execute(
             sa.select(_p.c.id, _p.c.reference, _p.c.status).where(
                 _p.c.reference == proposal_reference
@@ -114,12 +137,42 @@ class ReferentOps(AuditOps, TxBase):
         if proposal.status != LAUREATE:
             return OfferResult(OfferOutcome.NOT_LAUREATE, proposal=proposal.reference)
         existing = self.connection.execute(
-            sa.select(_o.c.id, _o.c.reference, _o.c.withdrawn_at)
+            sa.select(
+                _o.c.id,
+                _o.c.reference,
+                _o.c.withdrawn_at,
+                _o.c.agent_id,
+                _o.c.commitment,
+                _o.c.contact,
+                _o.c.elu_agreement,
+                sql.author_still_speaks_for(_o.c.agent_id, _o.c.collectivite_id).label(
+                    "author_here"
+                ),
+            )
             .where(_o.c.proposal_id == proposal.id, _o.c.collectivite_id == collectivite_id)
-            .with_for_update()
+            .with_for_update(of=_o)
         ).first()
         if existing is not None and existing.withdrawn_at is None:
-            return OfferResult(OfferOutcome.ALREADY, existing.reference, proposal.reference)
+            if existing.agent_id != agent_id and existing.author_here:  # a colleague's
+                return OfferResult(OfferOutcome.ALREADY, existing.reference, proposal.reference)
+            answers = {"commitment": commitment, "contact": contact, "elu_agreement": elu_agreement}
+            if agent_id == existing.agent_id and all(
+                getattr(existing, name) == value for name, value in answers.items()
+            ):
+                return OfferResult(OfferOutcome.UNCHANGED, existing.reference, proposal.reference)
+            self.connection.execute(
+                _o.update().where(_o.c.id == existing.id).values(**answers, agent_id=agent_id)
+            )
+            self.audit(
+                actor,
+                "referent.updated",
+                subject=existing.reference,
+                proposal=proposal.reference,
+                collectivite=collectivite_id,
+                agent=agent_id,
+                elu_agreement=elu_agreement,
+            )
+            return OfferResult(OfferOutcome.UPDATED, existing.reference, proposal.reference)
         values = {
             "agent_id": agent_id,
             "commitment": commitment,
@@ -197,6 +250,28 @@ class ReferentOps(AuditOps, TxBase):
             actor, "referent.withdrawn", subject=offer_reference, proposal=proposal, agent=agent_id
         )
         return OfferResult(OfferOutcome.WITHDRAWN, offer_reference, proposal)
+
+    def own_offer(
+        self, agent_id: int, collectivite_id: int, proposal_reference: str
+    ) -> OwnOffer | None:
+        """The agent's offer for the laureate, standing or withdrawn (its row is kept), if
+        they made the collectivité's last one; a colleague's answers are not theirs to see."""
+        row = self.connection.execute(
+            sa.select(
+                _o.c.reference,
+                _o.c.commitment,
+                _o.c.contact,
+                _o.c.elu_agreement,
+                _o.c.withdrawn_at.is_(None),
+            )
+            .join(_p, _p.c.id == _o.c.proposal_id)
+            .where(
+                _p.c.reference == proposal_reference,
+                _o.c.collectivite_id == collectivite_id,
+                _o.c.agent_id == agent_id,
+            )
+        ).first()
+        return OwnOffer(*row) if row is not None and row[0] is not None else None
 
     def offers_of(self, collectivite_id: int) -> list[OfferRecord]:
         """The collectivité's standing offers, by laureate."""
