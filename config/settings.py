@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     messages_file: Path | None = None
     retention_months: int = Field(default=12, ge=1)  # inactivity after the consultation's end
     privacy_contact: str = Field(default="", max_length=200)  # the DPO, for `confidentialité`
+    team_contact: str = Field(default="", max_length=200)  # where users write to the team
     delivery_retention_days: int = Field(default=30, ge=1)  # then a delivered text is forgotten
     flood_burst: int = Field(default=20, ge=1)  # messages one conversation may send at once
     flood_rate: float = Field(default=1.0, gt=0)  # then this many per second

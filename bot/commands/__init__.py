@@ -14,6 +14,7 @@ from bot.commands import (
     privacy,
     referents,
     subscription,
+    team,
     vote,
     vouching,
 )
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     referents,
     follow,
     subscription,
+    team,
     stats,
     exports,
     groups,

@@ -63,7 +63,7 @@ def phase_refusal(ctx: Context, phase_id: str, messages: str) -> str | None:
     if today < phase.start:
         return ctx.t(f"{messages}.not_open", start=french_date(phase.start))
     if today > phase.end:
-        return ctx.t(f"{messages}.closed", end=french_date(phase.end))
+        return ctx.t_team(f"{messages}.closed", end=french_date(phase.end))
     if ctx.agent is None or ctx.agent.collectivite_id is None:
         return ctx.t(f"{messages}.profile_needed")
     if ctx.agent.profile not in VOTERS:

@@ -59,7 +59,7 @@ def use_code(ctx: Context, typed: str) -> str:
     if agent is None or agent.collectivite_id is None:
         return ctx.t("vouching.code.profile_needed")
     if ctx.tx.failed_code_attempts(ctx.actor, CODE_ATTEMPTS_WINDOW) >= MAX_CODE_ATTEMPTS:
-        return ctx.t("vouching.code.too_many")
+        return ctx.t_team("vouching.code.too_many")
     own = collectivite_label(ctx, agent.collectivite_id)
     of_code = ctx.tx.collectivite_of_code(typed) if is_code(typed) else None
     if of_code != agent.collectivite_id:
@@ -186,7 +186,7 @@ def mine_note(ctx: Context, supports: list[tuple[bool, bool]]) -> str:
         return ctx.t("vouching.mine.all_verified")
     waiting = any(not verified and own for verified, own in supports)
     if waiting and not ctx.tx.is_vouched(agent.id, agent.collectivite_id):
-        return ctx.t("vouching.mine.how")
+        return ctx.t_team("vouching.mine.how")
     return ctx.t("vouching.mine.colleagues")
 
 

@@ -65,6 +65,18 @@ class Context:
     def t(self, key: str, **values: Any) -> str:
         return self.services.catalogue.t(key, **values)
 
+    def t_team(self, key: str, **values: Any) -> str:
+        """A message that may send the user to the consultation's team: its ``.contact``
+        form, with the address to write to (``RECUEIL_TEAM_CONTACT``), or else its
+        ``.no_contact`` form, which promises no team the user cannot reach. A message
+        without the two forms is the plain ``key``."""
+        if self.catalogue.has(key):
+            return self.t(key, **values)
+        contact = self.services.settings.team_contact.strip()
+        if contact:
+            return self.t(f"{key}.contact", contact=contact, **values)
+        return self.t(f"{key}.no_contact", **values)
+
     @property
     def local_now(self) -> datetime:
         """Now in the consultation's time zone (``RECUEIL_TIMEZONE``): the time users read,
