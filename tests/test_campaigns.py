@@ -405,3 +405,19 @@ def test_recueil_phases_writes_the_phases_and_the_sending_window_in_french(tmp_p
     assert lines[5] == fr(
         "Fenêtre d’envoi des annonces : du lundi au vendredi et dimanche, de 9\u00a0h à 18\u00a0h."
     )
+
+
+async def test_a_skipped_announcement_is_no_warning_in_the_terminal(
+    services, store: Store, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: « announcement collecte-ouverture skipped: no longer meaningful », a
+    WARNING, was printed amid the terminal chat of « recueil run »; a skip after an outage is
+    expected and « recueil phases » shows it."""
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    engine.register(FakeTransport())
+    clock.now = VOTE_OPENS
+    with caplog.at_level("INFO"):
+        assert await announcer.tick(engine) == ["vote-ouverture"]
+    assert "collecte-ouverture skipped" in caplog.text  # still in the journal, at INFO
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []
+    await engine.close()

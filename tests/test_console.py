@@ -299,3 +299,26 @@ def test_a_file_sent_to_the_terminal_is_readable_by_its_owner_only(tmp_path: Pat
         os.umask(previous)
     assert (tmp_path / "marie" / "mes-donnees.json").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "marie").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_terminal_chat_prints_no_journal_line_when_another_user_is_pushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: « WARNING bot.app.engine: no transport reaches console:…: 1 replies stay
+    queued » appeared in the administrator's chat after each push to another terminal user
+    (their messages waiting for their own ``recueil chat`` is how the terminal works)."""
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_ADMINS", "console:chef")
+
+    def chat(user: str, lines: str) -> tuple[str, str]:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
+        assert main(["chat", "--as", user]) == 0
+        return capsys.readouterr()
+
+    chat("marie", "Villeurbanne\n2\nDGS\npasser\n")
+    out, err = chat("chef", "!annoncer agents Bonjour à tous\noui\n")
+    assert "1 destinataire" in out.replace("\u00a0", " ")
+    assert err == ""

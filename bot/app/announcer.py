@@ -38,7 +38,9 @@ async def tick(engine: Engine) -> list[str]:
     todo = plan(calendar, calendar.today(now), recorded)
     for announcement, reason in todo.skipped:
         if await engine.run_db(_skip, engine, announcement, reason):
-            log.warning("announcement %s skipped: %s", announcement.id, reason)
+            # Expected after an outage, and shown by « recueil phases » and « !envois »;
+            # not a warning, which the terminal chat would print amid the conversation.
+            log.info("announcement %s skipped: %s", announcement.id, reason)
     today = calendar.today(now)
     if today > calendar.get("vote").end:
         await engine.close_polls(vote.POLL_PREFIX)  # no vote can be cast any more

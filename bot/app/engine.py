@@ -260,8 +260,16 @@ class Engine:
         marked expired instead of being sent late, on every transport; replies never are.
         """
         transport = self._transports.get(key.transport)
-        if transport is None or not transport.reaches(key):
-            log.warning("no transport reaches %s: %d replies stay queued", key, len(pending))
+        if transport is None:  # a platform this process does not run: worth a warning
+            log.warning(
+                "aucun transport « %s » ici : %d messages pour %s restent en file",
+                key.transport,
+                len(pending),
+                key,
+            )
+            return pending
+        if not transport.reaches(key):  # the terminal and another of its users: by design
+            log.info("%s not reached here: %d messages stay queued", key, len(pending))
             return pending
         held: list[PendingDelivery] = []  # pushes waiting for the window
         for index, delivery in enumerate(pending):
