@@ -41,8 +41,9 @@ def test_the_envois_title_counts_the_lines_it_lists(services) -> None:  # type: 
     )
     report = progress_report(services.catalogue.t, services.calendar, date(2027, 2, 16), [queued])
     title, *lines = report.split("\n")
-    assert [line[:2] for line in lines] == ["• "] * 5  # queued, due, three upcoming
-    assert title == fr("Envois (5) :")
+    # queued, the four of the collecte missed, due, three upcoming
+    assert [line[:2] for line in lines] == ["• "] * 9
+    assert title == fr("Envois (9) :")
 
 
 def test_every_audience_is_named_in_french() -> None:
@@ -421,3 +422,39 @@ async def test_a_skipped_announcement_is_no_warning_in_the_terminal(
     assert "collecte-ouverture skipped" in caplog.text  # still in the journal, at INFO
     assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []
     await engine.close()
+
+
+async def test_recueil_phases_lists_missed_announcements_before_any_bot_has_run(
+    services, store: Store, clock, tmp_path, database_url: str
+) -> None:
+    """Found in a trial: before any « recueil run », « recueil phases » counted 16 sends in
+    November, 13 on 1 February, 12 on 15 February: past announcements never sent vanished,
+    and came back as « manqué » once a bot had ticked. They are listed by the scheduler's
+    own rule either way."""
+
+    def envois(now: datetime) -> list[str]:
+        settings = Settings(data_dir=tmp_path, database_url=database_url, now=now)
+        return phases_report(settings).split(fr("Envois"))[1].splitlines()
+
+    counts = {
+        day: envois(datetime(*day, 10, 0, tzinfo=PARIS))[0]
+        for day in ((2026, 11, 20), (2027, 2, 1), (2027, 2, 15))
+    }
+    assert len(set(counts.values())) == 1, counts  # the same « (N) » whatever the day
+    before = envois(VOTE_OPENS)
+    missed = fr(
+        "• collecte-ouverture, pour tous les inscrits : non envoyé, manqué pendant un arrêt"
+        " et sans objet depuis"
+    )
+    assert missed in before
+    engine = Engine(services, store, clock=clock, window=WINDOW)
+    engine.register(FakeTransport())
+    clock.now = VOTE_OPENS
+    assert await announcer.tick(engine) == ["vote-ouverture"]
+    await engine.close()
+    after = envois(VOTE_OPENS)
+    assert after[0] == before[0]  # a bot ticking changes no count
+    assert missed in after
+    assert [line.split()[1].strip(",") for line in after[1:]] == [
+        line.split()[1].strip(",") for line in before[1:]
+    ]  # the same announcements, in the same order

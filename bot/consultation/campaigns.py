@@ -115,7 +115,16 @@ def progress_report(
             )
         )
     recorded = {item.id for item in progress}
-    due = [(a.id, a.audience) for a in plan(calendar, today, recorded).due]
+    todo = plan(calendar, today, recorded)  # the scheduler's own rule, before it has run
+    for announcement, _reason in todo.skipped:  # recorded as such at the next tick
+        lines.append(
+            t(
+                "campaigns.item.skipped",
+                id=announcement.id,
+                audience=audience_label(t, announcement.audience),
+            )
+        )
+    due = [(a.id, a.audience) for a in todo.due]
     for ident, audience in due + [(c.id, c.audience) for c in calls_due]:
         lines.append(t("campaigns.due", id=ident, audience=audience_label(t, audience)))
     upcoming = [
