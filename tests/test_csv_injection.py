@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from contribution_views import view
@@ -124,12 +125,14 @@ def test_a_leading_tab_or_carriage_return_is_neutralised_too() -> None:
         view(3, "service", "@SUM(A1)", "'=déjà échappé"),
     ]
     for data in (
-        contributions_csv(views, taxonomy),
-        to_csv(contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS),
-        to_csv(cluster_records(views, taxonomy), CLUSTER_COLUMNS),
+        contributions_csv(views, taxonomy, ZoneInfo("Europe/Paris")),
+        to_csv(
+            contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS, ZoneInfo("Europe/Paris")
+        ),
+        to_csv(cluster_records(views, taxonomy), CLUSTER_COLUMNS, ZoneInfo("Europe/Paris")),
     ):
         assert_inert(data)
-    back = read_table(contributions_csv(views, taxonomy)).rows
+    back = read_table(contributions_csv(views, taxonomy, ZoneInfo("Europe/Paris"))).rows
     assert [(r.get("titre"), r.get("description")) for r in back] == [
         ("\tOnglet", "\rRetour chariot"),
         ("\r=1+1", "-2+3+cmd|' /C calc'!A0"),
@@ -144,7 +147,7 @@ def test_the_triage_columns_are_neutralised_too() -> None:
     grouped = replace(grouped, proposal=Proposal(reference="P-001", title=HYPERLINK))
     rejected.contribution.status = "rejetee"
     rejected.contribution.triage_message = "-1 : " + PLUS
-    data = contributions_csv([grouped, rejected], taxonomy)
+    data = contributions_csv([grouped, rejected], taxonomy, ZoneInfo("Europe/Paris"))
     assert_inert(data)
     back = read_table(data).rows
     assert [(r.get("titre_proposition"), r.get("message_administrateur")) for r in back] == [

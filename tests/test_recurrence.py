@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fake_transport import SimulatedAgent
 from sqlmodel import select
@@ -244,7 +245,7 @@ async def test_administrators_see_the_clusters(engine_with_search, store, tmp_pa
     assert cluster["contributions"] == ["B-0001", "B-0002"]
     rows = contribution_records(views, taxonomy)
     assert [r["meme_besoin_que"] for r in rows] == [None, "B-0001"]
-    csv_text = to_csv([cluster], CLUSTER_COLUMNS).decode("utf-8-sig")
+    csv_text = to_csv([cluster], CLUSTER_COLUMNS, ZoneInfo("Europe/Paris")).decode("utf-8-sig")
     assert "B-0001;besoin;Réserver les salles municipales en ligne" in csv_text
     assert "reserver;2;Villeurbanne, Grenoble;B-0001, B-0002" in csv_text
 

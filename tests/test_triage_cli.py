@@ -9,8 +9,10 @@ import json
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -564,8 +566,14 @@ def test_the_contributions_export_says_what_became_of_each_contribution(  # type
     records = json.loads(path.read_text(encoding="utf-8")) if fmt == "json" else read(path)
     columns = ("statut", *TRIAGE_COLUMNS)
     rows = {r["reference"]: tuple(r[c] or "" for c in columns) for r in records}
+    # the spreadsheet shows statuses as they read, the JSON as they are stored
+    grouped, rejected, redirected = (
+        ("regroupee", "rejetee", "reorientee")
+        if fmt == "json"
+        else ("regroupée", "rejetée", "réorientée")
+    )
     assert rows[references["grouped"]] == (
-        "regroupee",
+        grouped,
         "P-001",
         "Réserver les salles en ligne",
         "brouillon",
@@ -573,7 +581,7 @@ def test_the_contributions_export_says_what_became_of_each_contribution(  # type
         "",
     )
     assert rows[references["rejected"]] == (
-        "rejetee",
+        rejected,
         "",
         "",
         "",
@@ -581,7 +589,7 @@ def test_the_contributions_export_says_what_became_of_each_contribution(  # type
         "",
     )
     assert rows[references["redirected"]] == (
-        "reorientee",
+        redirected,
         "",
         "",
         "",
@@ -646,7 +654,9 @@ def test_the_contributions_export_reads_every_proposal_in_one_statement(store: S
 
     sa.event.listen(store.engine, "before_cursor_execute", count)
     try:
-        data = contributions_csv(store.contributions(), default_taxonomy())
+        data = contributions_csv(
+            store.contributions(), default_taxonomy(), ZoneInfo("Europe/Paris")
+        )
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", count)
     assert len(selects) == 1, selects
@@ -689,3 +699,48 @@ def test_contributions_imported_during_a_trial_are_dated_by_its_clock(  # type: 
     assert recueil("export", "--format", "json", "-o", str(output))[0] == 0
     [row] = json.loads(output.read_text(encoding="utf-8"))
     assert row["date"].startswith("2027-01-10T09:0"), row["date"]
+
+
+def test_csv_exports_read_as_a_french_spreadsheet_expects_and_json_stays_for_programs(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path
+) -> None:
+    """Found in a trial: the CSV had « 0.8 » (text, or a date, in a French tableur), dates in
+    UTC (« 2026-11-10T10:00:06+00:00 » for 11:00 in Paris), and one status spelled
+    « non_retenue » in the proposals, « non retenue » in the results. The CSV now has decimal
+    commas, Paris time and statuses in words everywhere; the JSON dots, UTC and codes."""
+    references = triaged(store)
+    with store.transaction() as tx:
+        tx.set_proposal_status("test:admin", "P-001", "publiee")
+        tx.set_proposal_status("test:admin", "P-001", "non_retenue")
+
+    def export(what: str, fmt: str) -> list[dict[str, Any]]:
+        path = tmp_path / f"{what}.{fmt}"
+        code, _, err = recueil("export", "--what", what, "--format", fmt, "-o", str(path))
+        assert code == 0, err
+        return json.loads(path.read_text(encoding="utf-8")) if fmt == "json" else read(path)
+
+    as_csv = {r["reference"]: r for r in export("contributions", "csv")}
+    as_json = {r["reference"]: r for r in export("contributions", "json")}
+    grouped = references["grouped"]
+    assert (as_csv[grouped]["thematique_confiance"], as_json[grouped]["thematique_confiance"]) == (
+        "0,8",
+        0.8,
+    )
+    stamp = datetime.fromisoformat(as_json[grouped]["date"])
+    assert stamp.utcoffset() == timedelta(0)  # JSON: ISO 8601, UTC
+    paris = stamp.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M:%S")
+    assert as_csv[grouped]["date"] == paris
+    assert as_csv[grouped]["statut_proposition"] == "non retenue"
+    assert as_json[grouped]["statut_proposition"] == "non_retenue"
+    redirected = references["redirected"]
+    assert (as_csv[redirected]["statut"], as_json[redirected]["statut"]) == (
+        "réorientée",
+        "reorientee",
+    )
+    assert export("proposals", "csv")[0]["statut"] == "non retenue"
+    assert export("resultats", "csv")[0]["decision"] == "non retenue"  # one spelling
+    assert export("proposals", "json")[0]["statut"] == "non_retenue"
+    assert export("resultats", "json")[0]["decision"] == "non_retenue"
+    # the contributions import still reads the spreadsheet's file
+    code, out, _ = recueil("import", "contributions", str(tmp_path / "contributions.csv"))
+    assert code == 0 and "5 contributions importées" in out, out

@@ -235,3 +235,14 @@ def test_all_errors_are_reported_at_once_and_a_missing_column_first() -> None:
     assert "ligne 2 :" in str(caught.value)
     with pytest.raises(TriageFileError, match="ligne 1 : colonne"):
         parse_triage(Table(("reference",), ()), initial_state())
+
+
+def test_the_import_report_writes_statuses_as_they_read() -> None:
+    """Found in a trial: « B-0006 va dans la proposition G-B-0006 (était : reorientee) »,
+    the stored code, where the exports and the chat say « réorientée »."""
+    moved = Change("deplacee", "B-0006", before="reorientee", after="G-B-0006", line=4)
+    reopened = Change("remise", "B-0007", before="rejetee", line=5)
+    assert (
+        describe(moved) == "ligne 4 : B-0006 va dans la proposition G-B-0006 (était : réorientée)"
+    )
+    assert describe(reopened) == "ligne 5 : B-0007 redevient soumise (était : rejetée)"

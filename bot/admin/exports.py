@@ -14,7 +14,7 @@ def run(turn: Turn, argument: str) -> None:
         turn.say(ctx.t("admin.export_no_files"))
         return
     views = ctx.tx.contribution_views()
-    content = contributions_csv(views, ctx.services.taxonomy)
+    content = contributions_csv(views, ctx.services.taxonomy, ctx.services.calendar.zone)
     stamp = ctx.local_now.strftime("%Y%m%d-%H%M")
     caption = ctx.t("admin.export_caption", count=len(views))
     turn.out.append(OutFile(f"contributions-{stamp}.csv", content, "text/csv", caption))

@@ -371,7 +371,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         records, columns = volunteer_records(offers, catalogue), VOLUNTEER_COLUMNS
     else:
         records, columns = contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS
-    content = to_csv(records, columns) if args.format == "csv" else to_json(records)
+    content = to_csv(records, columns, settings.zone) if args.format == "csv" else to_json(records)
     if args.output is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()

@@ -156,7 +156,9 @@ def cmd_invitations(settings: Settings, args: argparse.Namespace) -> int:
             codes = tx.invitation_codes(actor, ids)
             records = invitation_records(codes, referential, settings.telegram_bot_username)
             # Written inside the transaction: a file that cannot be written creates no code.
-            write_file(args.output, to_csv(records, INVITATION_COLUMNS), args.overwrite)
+            write_file(
+                args.output, to_csv(records, INVITATION_COLUMNS, settings.zone), args.overwrite
+            )
     finally:
         store.close()
     exported = plural(len(records), "# code d’invitation exporté|# codes d’invitation exportés")

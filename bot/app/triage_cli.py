@@ -17,7 +17,7 @@ from bot.app.failures import in_french
 from bot.app.output_files import add_overwrite_option, check_new, write_file
 from bot.app.services import model_path, open_store
 from bot.consultation.drafting import DRAFT_COLUMNS, draft, draft_records
-from bot.consultation.export import to_json
+from bot.consultation.export import for_spreadsheet, to_json
 from bot.consultation.importing import (
     ImportFileError,
     ImportResult,
@@ -399,7 +399,8 @@ def export_proposals(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "json":
         content = to_json(records)
     else:
-        content = write_table(PROPOSAL_COLUMNS, flat(records), args.format, sheet="Propositions")
+        cells = for_spreadsheet(flat(records), settings.zone)
+        content = write_table(PROPOSAL_COLUMNS, cells, args.format, sheet="Propositions")
     if args.output is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()

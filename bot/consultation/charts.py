@@ -165,8 +165,8 @@ def _shared(axes: Axes, figures: StatsFigures, t: Translate) -> None:
     )
 
 
-def _monday(stamp: str) -> date:
-    day = datetime.fromisoformat(stamp).date()
+def _monday(stamp: str | datetime) -> date:
+    day = (stamp if isinstance(stamp, datetime) else datetime.fromisoformat(stamp)).date()
     return day - timedelta(days=day.weekday())
 
 

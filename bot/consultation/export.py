@@ -1,9 +1,13 @@
 """Exports for administrators: contributions, and clusters of the same need.
 
-CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. A contribution row
-carries the collectivité's name and code, the author's public fields (profile and fonction;
-the email is private and never exported), the thématique id and label, and what triage made
-of it (:data:`TRIAGE_COLUMNS`).
+CSV for French spreadsheets (UTF-8 with BOM, ``;`` separators) and JSON. The CSV is for
+people: decimal commas, dates in the consultation's time zone (``RECUEIL_TIMEZONE``) and
+statuses as they read (« non retenue », « réorientée »). The JSON is for programs: decimal
+points, dates in ISO 8601 UTC, statuses as stored (``non_retenue``, ``reorientee``).
+
+A contribution row carries the collectivité's name and code, the author's public fields
+(profile and fonction; the email is private and never exported), the thématique id and
+label, and what triage made of it (:data:`TRIAGE_COLUMNS`).
 
 Every CSV goes through :func:`bot.consultation.spreadsheet.write_csv`, so a cell a
 spreadsheet would read as a formula (``=HYPERLINK(...)`` typed as a title) is written as
@@ -13,9 +17,12 @@ text, and the triage import reads it back unchanged.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.consultation.spreadsheet import write_csv
+from bot.consultation.spreadsheet import Cell, write_csv
+from config.catalogue import default_catalogue
 from config.taxonomy import Taxonomy
 from storage.store import ContributionView
 
@@ -95,7 +102,7 @@ def contribution_records(views: list[ContributionView], taxonomy: Taxonomy) -> l
             "thematique_confiance": c.thematique_confidence,
             "thematique_source": c.thematique_source,
             "statut": c.status,
-            "date": c.created_at.isoformat(timespec="seconds"),
+            "date": c.created_at,
             "collectivite": coll.name,
             "collectivite_type": coll.kind,
             "collectivite_code": coll.code,
@@ -152,24 +159,65 @@ def cluster_records(views: list[ContributionView], taxonomy: Taxonomy) -> list[d
     return records
 
 
-def to_csv(records: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
+STATUS_COLUMNS = ("statut", "statut_proposition", "decision")
+"""Columns holding a stored status: its label in a spreadsheet, its code in JSON."""
+
+
+def status_label(status: str) -> str:
+    """A status as people read it (``non_retenue`` → « non retenue », ``reorientee`` →
+    « réorientée »), from the catalogue's ``triage.status``; an unknown one as it is."""
+    catalogue = default_catalogue()
+    key = f"triage.status.{status}"
+    return catalogue.t(key) if catalogue.has(key) else status
+
+
+def for_spreadsheet(
+    records: list[dict[str, Any]], zone: ZoneInfo, lists: str = ", "
+) -> list[dict[str, Cell]]:
+    """The records as a CSV or ODS shows them: dates in ``zone`` (« 2026-11-10 11:00:06 »,
+    which a spreadsheet reads as a date), statuses in words, lists in one cell (numbers
+    with a decimal comma, so separated by `` | ``)."""
+    return [
+        {column: _cell(column, value, zone, lists) for column, value in record.items()}
+        for record in records
+    ]
+
+
+def to_csv(records: list[dict[str, Any]], columns: tuple[str, ...], zone: ZoneInfo) -> bytes:
     """UTF-8 with BOM and ``;`` separators, formulas neutralised (see the module's doc).
 
     Lists become one cell of comma-separated values; ``True``/``False`` become ``oui``/``non``
-    (as the contributions import reads them).
+    (as the contributions import reads them); see :func:`for_spreadsheet`.
     """
-    return write_csv(columns, ({k: _cell(v) for k, v in record.items()} for record in records))
+    return write_csv(columns, for_spreadsheet(records, zone))
 
 
 def to_json(records: list[dict[str, Any]]) -> bytes:
-    return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(records, ensure_ascii=False, indent=2, default=_json_value).encode("utf-8")
 
 
-def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy) -> bytes:
-    return to_csv(contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS)
+def contributions_csv(views: list[ContributionView], taxonomy: Taxonomy, zone: ZoneInfo) -> bytes:
+    return to_csv(contribution_records(views, taxonomy), CONTRIBUTION_COLUMNS, zone)
 
 
-def _cell(value: Any) -> Any:
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _cell(column: str, value: Any, zone: ZoneInfo, lists: str) -> Cell:
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        if any(isinstance(v, float) for v in value):
+            return " | ".join(decimal_comma(v) if isinstance(v, float) else str(v) for v in value)
+        return lists.join(str(v) for v in value)
+    if column in STATUS_COLUMNS and isinstance(value, str):
+        return status_label(value)
     return value
+
+
+def decimal_comma(value: float) -> str:
+    """``0.9824`` → « 0,9824 », as a French spreadsheet reads a number."""
+    return repr(value).replace(".", ",")

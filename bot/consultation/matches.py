@@ -45,7 +45,7 @@ def match_records(views: Sequence[ContributionView]) -> list[dict[str, Any]]:
                     "proche_de": references.get(shown.get("id")),
                     "score": shown.get("score"),
                     "associee": bool(shown.get("joined")),
-                    "date": c.created_at.isoformat(timespec="seconds"),
+                    "date": c.created_at,
                 }
             )
     return records

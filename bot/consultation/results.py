@@ -9,8 +9,8 @@ from config.taxonomy import Taxonomy
 from storage.ops.supports import SupportTally
 
 SHOWN = 10
-DECIDED = {"retenue": "retenue", "non_retenue": "non retenue"}
-"""A decided proposal's status, as the export writes it (``!retenir`` decides)."""
+DECIDED = ("retenue", "non_retenue")
+"""A decided proposal's status (``!retenir`` decides); the CSV shows it in words."""
 RESULTS_COLUMNS: tuple[str, ...] = (
     "rang",
     "reference",
@@ -56,7 +56,7 @@ def results_records(tallies: Sequence[SupportTally], taxonomy: Taxonomy) -> list
             "thematique": taxonomy.label(tally.thematique),
             "soutiens_verifies": tally.verified,
             "soutiens": tally.total,
-            "decision": DECIDED.get(tally.status, ""),
+            "decision": tally.status if tally.status in DECIDED else "",
         }
         for rank, tally in enumerate(tallies, start=1)
     ]

@@ -314,7 +314,9 @@ def _text(value: Cell) -> str:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, int | float):
+    if isinstance(value, float):  # a decimal comma, as a French spreadsheet reads it
+        return repr(value).replace(".", ",")
+    if isinstance(value, int):
         return repr(value)
     return neutralise(str(value).replace("\r\n", "\n"))
 

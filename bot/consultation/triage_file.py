@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.consultation.export import status_label
 from bot.consultation.spreadsheet import Table
 from storage.ops.proposals import TITLE_MAX  # one limit for the chat and the file
 
@@ -391,14 +392,15 @@ def describe(change: Change, references: Mapping[str, str | None] | None = None)
         case "decrite":
             text = f"description de la proposition {change.subject} modifiée"
         case "deplacee":
-            origin = change.before if change.before else SUBMITTED
+            origin = status_label(change.before) if change.before else status_label(SUBMITTED)
             text = f"{change.subject} va dans la proposition {change.after} (était : {origin})"
         case "reorientee":
             text = f"{change.subject} réorientée : « {_short(change.after or '')} »"
         case "rejetee":
             text = f"{change.subject} rejetée : « {_short(change.after or '')} »"
         case "remise":
-            text = f"{change.subject} redevient soumise (était : {change.before})"
+            before = status_label(change.before) if change.before else ""
+            text = f"{change.subject} redevient soumise (était : {before})"
         case "videe":
             text = f"la proposition {change.subject} n’a plus de contribution"
         case _:

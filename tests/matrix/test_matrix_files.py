@@ -87,7 +87,9 @@ async def test_an_admin_export_in_an_encrypted_dm_arrives_as_an_encrypted_csv(
     await chat.say("!export", then="Export des contributions (1)")
     event = await bot_event(chat, RoomEncryptedFile, "the export")
     assert isinstance(event, RoomEncryptedFile)
-    expected = contributions_csv(bot.store.contributions(), bot.engine.services.taxonomy)
+    expected = contributions_csv(
+        bot.store.contributions(), bot.engine.services.taxonomy, bot.engine.services.calendar.zone
+    )
     assert "Réserver les salles communales en ligne" in expected.decode("utf-8-sig")
     content = event.source["content"]
     assert content["msgtype"] == "m.file" and "url" not in content

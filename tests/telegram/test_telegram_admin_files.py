@@ -54,7 +54,9 @@ async def test_admin_stats_chart_is_a_photo_and_export_a_document(
         export = await admin.say("!export")
         [document] = [m for m in export if m.kind == "document"]
         assert document.caption == "Export des contributions (1)."
-        expected = contributions_csv(store.contributions(), engine.services.taxonomy)
+        expected = contributions_csv(
+            store.contributions(), engine.services.taxonomy, engine.services.calendar.zone
+        )
         assert fake_bot_api.files[document.file_id or ""].content == expected
     finally:
         await bot.stop()
