@@ -744,3 +744,42 @@ def test_csv_exports_read_as_a_french_spreadsheet_expects_and_json_stays_for_pro
     # the contributions import still reads the spreadsheet's file
     code, out, _ = recueil("import", "contributions", str(tmp_path / "contributions.csv"))
     assert code == 0 and "5 contributions importées" in out, out
+
+
+def test_reimporting_an_older_reviewed_file_asks_before_undoing_the_chat_s_triage(  # type: ignore[no-untyped-def]
+    recueil, store: Store, tmp_path: Path, without_model: None
+) -> None:
+    """Found in a trial: the reviewed file imported again after « !renommer » and « !rejeter »
+    in the chat put the old title back and took the rejection away, at once and without a
+    word. What the file would undo is now listed and nothing is applied without
+    ``--appliquer``; ``--dry-run`` shows it too."""
+    references = seed(store, 4)
+    path = tmp_path / "relu.csv"
+    assert recueil("proposals", "draft", "-o", str(path))[0] == 0
+    assert recueil("proposals", "import", str(path))[0] == 0
+    with store.transaction() as tx:
+        state = stored_triage(tx).state
+        proposal = next(p for p in state.proposals.values() if p.reference)
+        tx.rename_proposal("test:admin", str(proposal.reference), "Titre choisi en discussion")
+        key = state.contributions[references[0]].proposal
+        grouped_in = str(state.proposals[str(key)].reference)
+        tx.remove_from_proposal("test:admin", grouped_in, [references[0]])  # « !enlever »
+        tx.reject_contribution("test:admin", references[0], "Hors du champ.")
+    audited = audit_count(store)
+
+    code, out, err = recueil("proposals", "import", str(path))
+    assert code == 1, out
+    assert "rien n’a été appliqué" in err and "déferait" in err
+    assert "« Titre choisi en discussion » →" in err
+    assert f"{references[0]} va dans la proposition" in err
+    assert "--appliquer" in err
+    assert audit_count(store) == audited  # nothing undone
+
+    code, out, _ = recueil("proposals", "import", str(path), "--dry-run")
+    assert code == 0 and "Attention" in out and "Titre choisi en discussion" in out
+
+    code, out, err = recueil("proposals", "import", str(path), "--appliquer")
+    assert code == 0, err
+    with store.transaction() as tx:
+        title = tx.proposal(str(proposal.reference)).proposal.title  # type: ignore[union-attr]
+    assert title != "Titre choisi en discussion"  # the file wins when asked to

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from bot.consultation.triage_file import (
 )
 from bot.consultation.triage_store import (
     apply_triage,
+    changed_since,
     import_author,
     store_imported,
     stored_triage,
@@ -105,6 +107,12 @@ def add_commands(commands: Any) -> None:
     reviewed.add_argument("file", type=Path, metavar="FICHIER", help="l’ébauche relue")
     reviewed.add_argument(
         "--dry-run", action="store_true", help="afficher les changements sans les appliquer"
+    )
+    reviewed.add_argument(
+        "--appliquer",
+        action="store_true",
+        help="appliquer même ce qui déferait des changements enregistrés depuis que le "
+        "fichier a été enregistré (dans la discussion ou par un autre import)",
     )
     reviewed.set_defaults(handler=cmd_import_proposals)
     compared = actions.add_parser(
@@ -333,6 +341,7 @@ def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
     except SpreadsheetError as error:
         return _unreadable(args.file, error, "Rien n’a été appliqué.", REVIEWED_EXPECTED)
     catalogue = Catalogue.load(settings.messages_file)
+    saved = datetime.fromtimestamp(args.file.stat().st_mtime, UTC)
     store = open_store(settings)
     try:
         with store.transaction() as tx:
@@ -340,7 +349,10 @@ def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 plan = parse_triage(table, stored.state)
                 changes = plan_changes(plan, stored.state)
+                undoing = changed_since(tx, changes, stored.state, saved)
                 references: dict[str, str | None] = {}
+                if undoing and not args.dry_run and not args.appliquer:
+                    raise _Undoing(undoing)
                 if changes and not args.dry_run:
                     apply_triage(tx, plan, stored, _actor(), catalogue)
                     applied = stored_triage(tx).state.proposals
@@ -350,10 +362,39 @@ def cmd_import_proposals(settings: Settings, args: argparse.Namespace) -> int:
                 raise _Refused(error.errors) from error
     except _Refused as refused:
         return _fail([f"{args.file} : rien n’a été appliqué.", *map(str, refused.errors)])
+    except _Undoing as undoing_error:
+        lines = [describe(change) for change in undoing_error.changes]
+        return _fail(
+            [
+                f"{args.file} : rien n’a été appliqué. Le fichier a été enregistré avant des "
+                "changements faits depuis (dans la discussion ou par un autre import), que "
+                "l’import déferait :",
+                *(f"- {line}" for line in lines),
+                "Repartez d’un fichier à jour (recueil proposals draft ou recueil export), ou "
+                f"relancez « recueil proposals import {args.file} --appliquer » pour les "
+                "défaire quand même.",
+            ]
+        )
     finally:
         store.close()
-    print(french(changes_report(changes, args.dry_run, references)))
+    report = changes_report(changes, args.dry_run, references)
+    if args.dry_run and undoing:
+        lines = [describe(change) for change in undoing]
+        report += (
+            "\nAttention : ces changements déferaient ce qui a été décidé depuis que le "
+            "fichier a été enregistré ; l’import les refusera sans --appliquer :\n"
+            + "\n".join(f"- {line}" for line in lines)
+        )
+    print(french(report))
     return 0
+
+
+class _Undoing(Exception):
+    """Leaves the transaction (rolling it back): the file would undo later changes."""
+
+    def __init__(self, changes: list[Change]) -> None:
+        super().__init__(len(changes))
+        self.changes = changes
 
 
 class _Refused(Exception):

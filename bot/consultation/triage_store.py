@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from bot.consultation.importing import ImportedContribution
 from bot.consultation.triage_file import (
@@ -21,6 +22,7 @@ from bot.consultation.triage_file import (
     REDIRECTED,
     REJECTED,
     SUBMITTED,
+    Change,
     ContributionState,
     LineError,
     PlannedProposal,
@@ -213,3 +215,50 @@ def store_imported(
         )
         references.append(reference)
     return references
+
+
+TRIAGE_ACTIONS = frozenset(
+    {
+        "contribution.grouped",
+        "contribution.moved",
+        "contribution.redirected",
+        "contribution.rejected",
+        "contribution.reopened",
+        "contribution.ungrouped",
+        "proposal.created",
+        "proposal.described",
+        "proposal.merged",
+        "proposal.renamed",
+    }
+)
+"""The audited acts of the triage, in the chat or by an import."""
+
+
+def changed_since(
+    tx: Tx, changes: Iterable[Change], state: TriageState, since: datetime
+) -> list[Change]:
+    """The ``changes`` of a reviewed file that touch a contribution or a proposal whose
+    triage was changed after ``since`` (when the file was last saved): applying them would
+    undo what was decided since, in the chat or by another import, which the file cannot
+    know about."""
+    undoing = []
+    for change in changes:
+        subject: str | None = change.subject
+        if change.action in PROPOSAL_ACTIONS:
+            proposal = state.proposals.get(change.subject)
+            subject = proposal.reference if proposal else None
+        if subject is None:
+            continue
+        entries = tx.audit_entries(subject=subject)
+        if any(e.action in TRIAGE_ACTIONS and _aware(e.at) > since for e in entries):
+            undoing.append(change)
+    return undoing
+
+
+PROPOSAL_ACTIONS = ("creee", "renommee", "decrite", "videe")
+"""The :class:`Change` actions whose subject is a proposal's key (the others: a
+contribution's reference)."""
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
