@@ -322,3 +322,19 @@ def test_the_terminal_chat_prints_no_journal_line_when_another_user_is_pushed(
     out, err = chat("chef", "!annoncer agents Bonjour à tous\noui\n")
     assert "1 destinataire" in out.replace("\u00a0", " ")
     assert err == ""
+
+
+def test_the_terminal_chat_shows_the_journal_when_recueil_log_level_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The terminal keeps the journal out of the conversation unless asked: with
+    RECUEIL_LOG_LEVEL=INFO, its lines go to the error output."""
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_LOG_LEVEL", "INFO")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Villeurbanne\n"))
+    capsys.readouterr()
+    assert main(["chat", "--as", "marie"]) == 0
+    out, err = capsys.readouterr()
+    assert "INFO" in err and "INFO" not in out

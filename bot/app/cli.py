@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for warning in unknown_variables():
             print(warning, file=sys.stderr)
     # In the terminal chat the journal would mix with the conversation, and one-shot
-    # commands print their own result: warnings only.
+    # commands print their own result: warnings only, unless RECUEIL_LOG_LEVEL (or the
+    # configuration file) asks for more.
     one_shot = (
         "chat",
         "export",
@@ -83,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     terminal = args.command in one_shot or (
         args.command == "run" and not (settings.matrix_homeserver or settings.telegram_token)
     )
-    install_logging(settings, logging.WARNING if terminal else settings.log_level)
+    asked = "log_level" in settings.model_fields_set
+    install_logging(settings, logging.WARNING if terminal and not asked else settings.log_level)
     if args.command != "run":
         # « Context impl SQLiteImpl » and the like, in English: « db » prints its own lines.
         logging.getLogger("alembic").setLevel(logging.WARNING)
