@@ -338,3 +338,19 @@ def test_the_terminal_chat_shows_the_journal_when_recueil_log_level_asks(
     assert main(["chat", "--as", "marie"]) == 0
     out, err = capsys.readouterr()
     assert "INFO" in err and "INFO" not in out
+
+
+def test_a_warning_the_terminal_chat_shows_is_in_french(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The terminal shows warnings: « same-need search disabled: no … in … » was English."""
+    from bot.app.cli import main
+
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECUEIL_MODEL_DIR", str(tmp_path / "pas-de-modele"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Villeurbanne\n"))
+    capsys.readouterr()
+    assert main(["chat", "--as", "marie"]) == 0
+    _, err = capsys.readouterr()
+    assert "recherche du même besoin désactivée" in err
+    assert "disabled" not in err

@@ -103,7 +103,9 @@ def loading_similarity_index(store: Store, path: Path = MODEL_DIR) -> LoadingInd
 
 def similarity_available(path: Path = MODEL_DIR) -> bool:
     if not (path / SIMILARITY_FILE).is_file():
-        log.warning("same-need search disabled: no %s in %s", SIMILARITY_FILE, path)
+        log.warning(
+            "recherche du même besoin désactivée : pas de %s dans %s", SIMILARITY_FILE, path
+        )
         return False
     return True
 
