@@ -85,13 +85,7 @@ class TitleField(TextField):
     def accept(self, ctx: Context, state: FormState, answer: Answer) -> Outcome:
         long = state.sub.get("long")
         if long is not None and answer.choice_ids == (TITLE_PROPOSED,):
-            title, notice = state.sub["title"], None
-            if "description" not in state.answers:
-                state.answers["description"] = long
-                if not state.review:
-                    state.forward.insert(0, "description")  # asked next, to keep or rewrite
-                notice = ctx.t("form.long_title.moved")
-            return Accept(title, notice)
+            return Accept(state.sub["title"], _keep_as_description(ctx, state, long))
         text = clean_text(answer.text)
         too_long_for_a_title = (
             text_problem(text, min_length=self.min_length, max_length=self.max_length)
@@ -100,7 +94,21 @@ class TitleField(TextField):
         if too_long_for_a_title and text_problem(text, max_length=DESCRIPTION_MAX) is None:
             state.sub = {"long": text, "title": proposed_title(text, self.max_length)}
             return AskAgain()
-        return super().accept(ctx, state, answer)
+        outcome = super().accept(ctx, state, answer)
+        if long is not None and isinstance(outcome, Accept):  # a shorter title of one's own
+            return Accept(outcome.value, _keep_as_description(ctx, state, long))
+        return outcome
+
+
+def _keep_as_description(ctx: Context, state: FormState, long: str) -> str | None:
+    """The text pasted as a title becomes the description, as the proposal promised, unless
+    one was already given (the title edited from the summary); the notice that says so."""
+    if "description" in state.answers:
+        return None
+    state.answers["description"] = long
+    if not state.review:
+        state.forward.insert(0, "description")  # asked next, to keep or rewrite
+    return ctx.t("form.long_title.moved")
 
 
 class UrlField(TextField):
