@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import pytest
 from test_intake import register
 
+from bot.forms.intake import TITLE_MAX
+from bot.forms.titles import proposed_title
 from config.typography import french as fr
 
 PASTE = (
@@ -37,3 +40,59 @@ async def test_a_shorter_title_typed_instead_of_oui_keeps_the_pasted_text_as_des
     await alice.say("autre")
     assert fr("• Titre : gestion du cimetiere") in alice.text
     assert PASTE in alice.text
+
+
+async def test_the_title_proposed_from_a_paste_skips_the_greeting_and_the_preamble(
+    agent_factory,
+) -> None:
+    """Trial A, item 13: « Bonjour, suite à la réunion du conseil municipal du 12/10, nous
+    souhaiterions signaler que… » was proposed as the public title."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await alice.say("1")
+    await alice.say(PASTE)
+    proposed = "La gestion du cimetière de la commune reste entièrement manuelle…"
+    assert fr(f"Je vous propose ce titre : « {proposed} »") in alice.text
+    await alice.say("oui")
+    await alice.say("garder")
+    await alice.say("1")
+    await alice.say("passer")
+    await alice.say("1")
+    await alice.say("autre")
+    assert fr(f"• Titre : {proposed}") in alice.text
+    assert PASTE in alice.text  # the greeting is only left out of the title
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (  # a clause rather than a dangling « c » (« c la galère »)
+            "on a besoin dun truc pr que les gens reservent la salle des fetes en ligne, la on "
+            "fait tout par tel et cahier papier c la galere 😩",
+            "on a besoin dun truc pr que les gens reservent la salle des fetes en ligne…",
+        ),
+        (
+            "Madame, Monsieur,\n\nJe me permets de vous écrire car les habitants ne trouvent "
+            "jamais les horaires de la déchèterie. Ils appellent la mairie plusieurs fois par "
+            "jour et l’accueil y passe un temps considérable chaque semaine.",
+            "Les habitants ne trouvent jamais les horaires de la déchèterie",
+        ),
+        (
+            "Bonjour à tous. Suite a notre echange de mardi dernier avec les élus, nous "
+            "voudrions vous faire part de notre besoin d’un outil de réservation des salles "
+            "communales et du matériel prêté aux associations de la commune et des environs",
+            "Notre besoin d’un outil de réservation des salles communales et du matériel prêté "
+            "aux associations de la commune…",
+        ),
+        (  # no word boundary in reach: cut anyway, never longer than a title
+            "T" * 130,
+            "T" * 119 + "…",
+        ),
+    ],
+    ids=["sms", "letter", "greeting-sentence", "one-word"],
+)
+def test_a_title_proposed_from_a_long_text_reads_as_a_title(text: str, title: str) -> None:
+    """Trial A, item 13: greetings and preambles are left out, and the cut falls between
+    words, on a word that ends a phrase, with « … »."""
+    assert proposed_title(text, TITLE_MAX) == title
+    assert len(title) <= TITLE_MAX

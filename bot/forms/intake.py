@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -32,6 +31,7 @@ from bot.forms.base import (
     Reject,
     TextField,
 )
+from bot.forms.titles import proposed_title
 from config.typography import integer
 from nlp.similarity import UNKNOWN_USAGE
 from storage.referential import CollectiviteRef, normalize, without_epci_nature
@@ -47,19 +47,6 @@ CANDIDATES_SHOWN = 6
 
 
 TITLE_PROPOSED = "titre_propose"
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s|\n")
-
-
-def proposed_title(text: str, limit: int) -> str:
-    """A title taken from a text too long for one: its first sentence, or its beginning cut
-    at a word."""
-    first = _SENTENCE_END.split(text, maxsplit=1)[0].strip().rstrip(" .;:,")
-    if 3 <= len(first) <= limit:
-        return first
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" .;:,") + "…"
 
 
 class TitleField(TextField):
