@@ -111,11 +111,12 @@ def test_a_state_stored_before_the_scenes_is_read_as_a_stack() -> None:
 def test_every_scene_a_frame_can_name_is_registered(services) -> None:
     from bot.consultation.recurrence import SIMILAR_SCENE
     from bot.dialogue.turn import FORM, MENU, RESUME, SUMMARY
-    from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW
+    from bot.scenes.confirm import CONFIRM_CANCEL
     from bot.scenes.edit_pick import EDIT_PICK
+    from bot.scenes.new_contribution import CONFIRM_NEW, KIND
     from bot.scenes.profile_view import PROFILE
     from bot.scenes.repeat import REPEAT
 
     names = {scene.name for scene in services.scenes}
     assert {FORM, MENU, RESUME, SUMMARY, SIMILAR_SCENE, CONFIRM_CANCEL, CONFIRM_NEW}.issubset(names)
-    assert {EDIT_PICK, PROFILE, REPEAT}.issubset(names)
+    assert {EDIT_PICK, PROFILE, REPEAT, KIND}.issubset(names)

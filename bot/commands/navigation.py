@@ -9,8 +9,9 @@ from bot.dialogue.state import PROFILE_FORM
 from bot.dialogue.step import greet
 from bot.dialogue.turn import MENU, RESUME, Turn
 from bot.scenes.common import answer_pending, kept_text, show_help
-from bot.scenes.confirm import CONFIRM_CANCEL, CONFIRM_NEW, cancel_form
+from bot.scenes.confirm import CONFIRM_CANCEL, cancel_form
 from bot.scenes.edit_pick import EDIT_PICK
+from bot.scenes.new_contribution import CONFIRM_NEW, start_contribution
 from storage import campaigns
 
 
@@ -50,12 +51,17 @@ def modifier(turn: Turn, argument: str) -> None:
 
 
 def nouvelle(turn: Turn, argument: str) -> None:
+    """A new contribution: a besoin or a service? (after asking to drop a draft with
+    answers). Once the collecte is over, the menu, with why nothing can be sent."""
+    ctx = turn.ctx
     draft = turn.state.draft()
     if draft is not None and draft.answers:
         turn.push(CONFIRM_NEW)
+    elif ctx.has_profile and ctx.services.calendar.is_open("collecte", ctx.now):
+        turn.to_menu()
+        start_contribution(turn, None)
     else:
         turn.drop_draft()
-        ctx = turn.ctx
         closed = not ctx.services.calendar.is_open("collecte", ctx.now)
         turn.to_menu(collecte_closed(ctx) if closed and ctx.has_profile else None)
 

@@ -50,6 +50,11 @@ class Scene(ABC):
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         """React to an answer to the question; the next question is asked afterwards."""
 
+    def other_text(self, turn: Turn, frame: Frame, text: str) -> bool:
+        """Text that names none of the options offered: True when the scene took it (the
+        menu starts a contribution with a need typed there); else it is refused."""
+        return False
+
     def help(self, turn: Turn, frame: Frame) -> str:
         """Help on the current question, said before the list of commands."""
         return ""

@@ -307,7 +307,7 @@ def on_text(turn: Turn, text: str) -> None:
                 run_command(turn, alone)
             elif spec is not None:  # « resultats »: an administrator's command, without « ! »
                 turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
-            else:
+            elif not turn.scene(frame).other_text(turn, frame, text):
                 turn.say(turn.not_understood(text))
             return
     answer(turn, Answer(text))

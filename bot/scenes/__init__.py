@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.dialogue.scene import SceneRegistry
-from bot.scenes.confirm import ConfirmCancelScene, ConfirmNewScene, ConfirmWithdrawScene
+from bot.scenes.confirm import ConfirmCancelScene, ConfirmWithdrawScene
 from bot.scenes.confirm_push import ConfirmPushScene
 from bot.scenes.edit_pick import EditPickScene
 from bot.scenes.erase import EraseScene
 from bot.scenes.form import FormScene
 from bot.scenes.menu import MenuScene
+from bot.scenes.new_contribution import ConfirmNewScene, KindScene
 from bot.scenes.profile_view import ProfileScene
 from bot.scenes.repeat import RepeatScene
 from bot.scenes.resume import ResumeScene
@@ -29,6 +30,7 @@ def build_scenes() -> SceneRegistry:
             ConfirmCancelScene(),
             ConfirmNewScene(),
             ConfirmWithdrawScene(),
+            KindScene(),
             ResumeScene(),
             ProfileScene(),
             ConfirmPushScene(),

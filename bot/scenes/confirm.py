@@ -1,16 +1,18 @@
-"""Confirmations: drop this draft? start a new one? withdraw a sent contribution?"""
+"""Confirmations: drop this draft? withdraw a sent contribution?
+
+(Dropping a draft to start another one: :mod:`bot.scenes.new_contribution`.)
+"""
 
 from __future__ import annotations
 
 from bot.consultation import sent
-from bot.dialogue.pending import draft_title
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import PROFILE_FORM, Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
 from bot.scenes.common import YES, answer_pending, kept_text, yes_no
 
-CONFIRM_CANCEL, CONFIRM_NEW = "confirm_cancel", "confirm_new"
+CONFIRM_CANCEL = "confirm_cancel"
 
 
 class ConfirmCancelScene(Scene):
@@ -54,25 +56,6 @@ def cancel_form(turn: Turn) -> None:
         turn.welcome()
     else:
         turn.to_menu(ctx.t("cancel.done"))
-
-
-class ConfirmNewScene(Scene):
-    """``nouvelle`` while a draft has answers: drop it to start another?"""
-
-    name = CONFIRM_NEW
-    about_form = True
-
-    def question(self, turn: Turn, frame: Frame) -> Question:
-        ctx = turn.ctx
-        title = draft_title(ctx, turn.state)
-        return yes_no(ctx, ctx.t("new.confirm", title=title), "new.yes", "new.no")
-
-    def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
-        if answer.choice_ids == (YES,):
-            turn.drop_draft()
-            turn.to_menu(turn.ctx.t("new.dropped"))
-        else:
-            turn.return_to_form()
 
 
 CONFIRM_WITHDRAW = "confirm_withdraw"

@@ -11,7 +11,7 @@ from bot.dialogue.state import CONTRIBUTION_FORMS, Frame
 from bot.dialogue.turn import Turn
 from bot.forms.base import Answer, Question
 from bot.scenes.common import show_help, show_mine
-from bot.scenes.confirm import CONFIRM_NEW
+from bot.scenes.new_contribution import read_typed, start_contribution
 from config.calendar import french_date
 from storage.campaigns import VOTERS
 
@@ -96,21 +96,12 @@ class MenuScene(Scene):
     def handle(self, turn: Turn, frame: Frame, answer: Answer) -> None:
         ctx = turn.ctx
         choice = answer.choice_ids[0] if answer.choice_ids else None
-        draft = turn.state.draft()
         if choice in (*CONTRIBUTION_FORMS, SUPPORTS, VOLUNTEER, OFFERS) and not ctx.has_profile:
             turn.ask_profile()  # an administrator working without a profile
         elif choice == DRAFT:
             turn.return_to_form()
         elif choice in CONTRIBUTION_FORMS:
-            if not ctx.services.calendar.is_open("collecte", ctx.now):
-                turn.say(collecte_closed(ctx))
-                return
-            if draft is not None and draft.answers:  # another one: drop this one first?
-                turn.push(CONFIRM_NEW)
-                return
-            turn.drop_draft()
-            turn.say(ctx.t(f"intro.{choice}"))
-            turn.start_form(choice)
+            start_contribution(turn, choice)
         elif choice == VOTE:
             turn.out.extend(vote.listing(ctx))
         elif choice == SUPPORTS:
@@ -127,3 +118,16 @@ class MenuScene(Scene):
             show_help(turn)
         else:
             turn.say(turn.not_understood(answer.text))
+
+    def other_text(self, turn: Turn, frame: Frame, text: str) -> bool:
+        """During the collecte, a wish to contribute or a need typed at the menu starts a
+        contribution (:mod:`bot.scenes.new_contribution`)."""
+        ctx = turn.ctx
+        if not ctx.has_profile or not ctx.services.calendar.is_open("collecte", ctx.now):
+            return False
+        typed = read_typed(text)
+        if typed is None:
+            turn.say(ctx.t("new.menu_unknown", count=len(turn.state.options)))
+        else:
+            start_contribution(turn, *typed)
+        return True
