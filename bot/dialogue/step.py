@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.consultation import phases
 from bot.core.values import (
     Incoming,
     IncomingAttachment,
@@ -41,7 +42,8 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
     if not ctx.has_profile and not state.in_profile_form():
         if ctx.is_admin:  # they run the consultation: no profile needed, none forced
             if not state.greeted:
-                turn.say(f"{ctx.t('welcome.first')}\n\n{ctx.t('welcome.admin')}")
+                first = ctx.t("welcome.first", phase=phases.welcome(ctx))
+                turn.say(f"{first}\n\n{ctx.t('welcome.admin')}")
                 state.greeted = True
                 if isinstance(incoming, IncomingStart) and not incoming.param:
                     return turn.finish()

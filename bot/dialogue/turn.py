@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.consultation import phases
 from bot.core.values import Choice, OutChoices, Outgoing, OutText
 from bot.dialogue.context import Context
 from bot.dialogue.parsing import read_several
@@ -177,7 +178,7 @@ class Turn:
         the sentence that leads to its first question, said here)."""
         ctx, state = self.ctx, self.state
         if not state.greeted:
-            self.say(ctx.t("welcome.first"))
+            self.say(ctx.t("welcome.first", phase=phases.welcome(ctx)))
             state.greeted = True
         state.stack = [Frame(scene=MENU)]
         self.start_form(PROFILE_FORM)

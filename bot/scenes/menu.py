@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.consultation import follow, referents, vote
-from bot.consultation.contributions import collecte_closed
+from bot.consultation import follow, phases, referents, vote
 from bot.dialogue.parsing import Option
 from bot.dialogue.pending import draft_title
 from bot.dialogue.scene import Scene
@@ -26,22 +25,13 @@ def _between_phases(turn: Turn) -> str:
     déploiement), or the last one that ended, and what comes next."""
     ctx = turn.ctx
     calendar = ctx.services.calendar
-    today = calendar.today(ctx.now)
     current = calendar.current(ctx.now)
     if current is not None:
         text = ctx.t(f"phase.current.{current.id}", end=french_date(current.end))
         if current.id == "deploiement":  # the laureates' news: what to follow, or stop
             text = "\n".join(filter(None, (text, follow.menu_lines(ctx))))
         return text
-    ended = [phase for phase in calendar.phases if phase.end < today]
-    if not ended:
-        return collecte_closed(ctx)  # before the collecte: when it opens
-    text = ctx.t(f"phase.ended.{ended[-1].id}", end=french_date(ended[-1].end))
-    upcoming = calendar.upcoming(ctx.now)
-    if upcoming is not None:
-        start = french_date(upcoming.start)
-        text = f"{text}\n{ctx.t('menu.next', label=upcoming.label, start=start)}"
-    return text
+    return phases.since_last(ctx)
 
 
 class MenuScene(Scene):
