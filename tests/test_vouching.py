@@ -341,3 +341,34 @@ def test_a_list_of_collectivites_that_is_not_text_is_named_with_what_was_expecte
     assert not written.exists()
     assert cli_main(["invitations", "-o", str(written)]) == 0
     assert "0 code d’invitation exporté" in capsys.readouterr().err
+
+
+async def test_an_invitation_code_pasted_alone_is_taken_as_the_code(
+    agent_factory, store: Store, clock
+) -> None:
+    """Trial A, item 5: « D8K9-CZR7 », pasted from the e-mail without « code », was « Je n’ai
+    pas compris votre choix »."""
+    people = await published_proposal(agent_factory, store, clock)
+    bob = people["bob"]
+    await bob.say("soutenir P-001")
+    _, lyon = agent_and_collectivite(store, "bob")
+    with store.transaction() as tx:
+        [good] = tx.invitation_codes("cli:test", [lyon])
+    await bob.say(f"  {good.invitation}  ")  # at the menu of the vote
+    assert "reconnue comme agent ou élu de Lyon (Rhône)" in bob.text
+    assert tally(store) == (1, 1)
+    await bob.say(good.invitation.lower())  # lower case, as retyped from the e-mail
+    assert "déjà reconnu" in bob.text
+
+
+def test_only_the_exact_shape_of_a_code_is_taken_without_code(services) -> None:
+    """Words joined by a hyphen, or a code without its hyphen, are not taken for one: only
+    « code … » reads those."""
+    commands = services.commands
+    for text in ("D8K9-CZR7", "d8k9-czr7", "ABCD-EFGH"):
+        parsed = commands.parse(text)
+        assert parsed is not None and parsed.command is not None, text
+        assert parsed.command.name == "code" and parsed.argument == text
+    for text in ("test-case", "D8K9CZR7", "D8K9 CZR7", "D8K9-CZR7X", "DIL0-1234"):
+        parsed = commands.parse(text)
+        assert parsed is None or parsed.command is None or parsed.command.name != "code", text

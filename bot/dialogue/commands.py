@@ -54,6 +54,10 @@ class CommandSpec:
     argument: re.Pattern[str] | None = None
     """A plain command that reads what follows its word, when that matches (``soutenir
     P-012``); anything else after the word is not this command (a title "Voir les horaires")."""
+    pasted: Callable[[str], bool] | None = None
+    """A text that is nothing but this command's argument runs it anywhere (an invitation
+    code pasted without « code »): only for an argument no answer looks like. Compare
+    ``bare``, tried only where the text answered nothing else."""
     profile: bool = False
     """Acts for the user's collectivité (supports, offers, following): an administrator
     working without a profile is asked for it first."""
@@ -160,7 +164,8 @@ class CommandRegistry:
         if with_argument is not None:
             return with_argument
         if not prefixed:
-            return None
+            pasted = next((s for s in self._specs if s.pasted is not None and s.pasted(body)), None)
+            return ParsedCommand(pasted, pasted.name, body) if pasted is not None else None
         found = self._prefixed.get(fold(word))
         if found is not None:
             return ParsedCommand(found, word, argument.strip())

@@ -43,6 +43,7 @@ _log = AuditLog.__table__  # type: ignore[attr-defined]
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """No I, L, O, 0 or 1, which read alike: 31 signs, 31⁸ ≈ 8.5 × 10¹¹ codes."""
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}")
+_BARE_CODE = re.compile(f"[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}")
 DOMAIN_PATTERN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -50,6 +51,15 @@ def new_invitation_code() -> str:
     """``ABCD-1234``-shaped, from the unambiguous alphabet, by the ``secrets`` module."""
     signs = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     return f"{signs[:4]}-{signs[4:]}"
+
+
+def is_bare_code(text: str) -> bool:
+    """A code as it is sent (``D8K9-CZR7``, in upper or lower case), pasted without « code »:
+    its signs, its hyphen; in lower case, with a digit (« test-case » is not one)."""
+    typed = text.strip()
+    if _BARE_CODE.fullmatch(typed.upper()) is None:
+        return False
+    return typed.isupper() or any(ch.isdigit() for ch in typed)
 
 
 def normalize_code(typed: str) -> str:
