@@ -222,3 +222,30 @@ async def test_a_greeting_at_the_menu_is_greeted_back_with_the_menu(agent_factor
     assert alice.text.startswith(fr("Bonjour !"))
     assert "Je n’ai pas compris votre choix" not in alice.text
     assert "Que souhaitez-vous faire" in alice.text
+
+
+@pytest.mark.parametrize("typed", [".", "??", "?", "…", "!!"])
+async def test_punctuation_alone_asks_the_question_again_without_the_command_list(
+    agent_factory, typed: str
+) -> None:
+    """Trial A, item 11: « . » or « ?? » typed at a profile question dumped the field's hint
+    and all the commands (vote and référents ones included) in the middle of the profile."""
+    alice = agent_factory("alice")
+    await alice.start()
+    await alice.say("Lyon")
+    await alice.press(alice.option("Agent"))
+    assert "Quelle est votre fonction" in alice.text
+    await alice.say(typed)
+    assert "soutenir" not in alice.text and "volontaire" not in alice.text  # no command list
+    assert fr("« aide » donne la liste des commandes") in alice.text
+    assert "Quelle est votre fonction" in alice.text  # the question again
+    await alice.say("Secrétaire de mairie")  # nothing was taken for the fonction
+    assert "adresse électronique" in alice.text
+    await alice.say(typed)  # an optional question: no answer either, nothing skipped
+    assert "soutenir" not in alice.text
+    assert "adresse électronique" in alice.text
+    await alice.say("passer")
+    assert "profil est enregistré" in alice.text
+    await alice.say(typed)  # at the menu: its choices again
+    assert "soutenir" not in alice.text
+    assert "Que souhaitez-vous faire" in alice.text

@@ -52,7 +52,9 @@ def test_start_carries_its_deep_link_parameter() -> None:
     assert parsed is not None and parsed.argument == "invitation-ABC"
 
 
-@pytest.mark.parametrize("typed", ["stats", "export", "aide-moi à remplir", "Les aides", ""])
+@pytest.mark.parametrize(
+    "typed", ["stats", "export", "aide-moi à remplir", "Les aides", "", ".", "??", "?", "!!"]
+)
 def test_ordinary_answers_are_not_commands(typed: str) -> None:
     assert parse_command(typed) is None
 
@@ -110,6 +112,15 @@ def test_a_yes_or_a_no_as_people_type_it(typed: str, expected: bool | None) -> N
 
 def test_je_ne_sais_pas_is_unsure() -> None:
     assert unsure("Je ne sais pas") and unsure("je sais pas") and not unsure("non")
+
+
+def test_a_punctuation_alias_is_read_as_typed() -> None:
+    """« ? » is declared as « je ne sais pas » (the open-source question): folded, it was
+    empty and never matched."""
+    options = (Option("oui", "Oui"), Option("nsp", "Je ne sais pas", ("?",)))
+    assert match_choice("?", options) == "nsp"
+    assert match_choice(" ? ", options) == "nsp"
+    assert match_choice("??", options) is None
 
 
 def test_several_choices_at_once() -> None:

@@ -153,6 +153,8 @@ class CommandRegistry:
                 return self._with_argument_in(stripped[1:] if prefixed else stripped)
             return ParsedCommand(found, word, stripped[1:].partition(" ")[2].strip())
         body = stripped[1:] if prefixed else stripped
+        if not any(ch.isalnum() for ch in body):  # « . », « ?? »: punctuation is no command
+            return None
         word, _, argument = body.partition(" ")
         if prefixed and "@" in word:  # Telegram: /aide@RecueilBot
             word = word.split("@", 1)[0]

@@ -120,6 +120,12 @@ def says_nothing(text: str) -> bool:
     return yes_or_no(text) is not None or unsure(text)
 
 
+def punctuation_only(text: str) -> bool:
+    """« . », « ?? », « … »: punctuation and nothing else, neither an answer nor a command."""
+    signs = "".join(text.split())
+    return bool(signs) and all(unicodedata.category(ch).startswith("P") for ch in signs)
+
+
 class Greeting(StrEnum):
     """A message that only greets: « bonsoir » is greeted back in kind."""
 
@@ -158,8 +164,9 @@ def match_choice(text: str, options: Sequence[Option]) -> str | None:
     or an unambiguous prefix of a label (three letters at least).
     """
     folded = fold(text)
-    if not folded:
-        return None
+    if not folded:  # « ? » declared as an alias (« je ne sais pas ») is compared as typed
+        typed = text.strip()
+        return next((o.id for o in options if typed and typed in o.aliases), None)
     if folded.isdigit():
         index = int(folded)
         return options[index - 1].id if 1 <= index <= len(options) else None

@@ -22,7 +22,7 @@ from bot.core.values import (
 )
 from bot.dialogue.commands import ParsedCommand
 from bot.dialogue.context import Context
-from bot.dialogue.parsing import Greeting, fold, greeting, read_choices
+from bot.dialogue.parsing import Greeting, fold, greeting, punctuation_only, read_choices
 from bot.dialogue.pending import answers_pending, draft_started, draft_title
 from bot.dialogue.state import KEEP, PROFILE_FORM, SKIP, DialogueState, Frame
 from bot.dialogue.turn import FORM, MENU, RESUME, Turn
@@ -301,17 +301,21 @@ def on_text(turn: Turn, text: str) -> None:
         if ids:
             answer(turn, Answer(text, tuple(ids)))
             return
-        if not state.free_text:
-            word = text.strip().partition(" ")[0]
-            spec = ctx.services.commands.prefixed(word) if ctx.is_admin else None
-            alone = ctx.services.commands.alone(text) if frame.scene != FORM else None
-            if alone is not None:  # « P-012 » at the menu: ``voir P-012``
-                run_command(turn, alone)
-            elif spec is not None:  # « resultats »: an administrator's command, without « ! »
-                turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
-            elif not turn.scene(frame).other_text(turn, frame, text):
-                turn.say(turn.not_understood(text))
-            return
+    if punctuation_only(text):  # « . », « ?? »: the question again, with its hint
+        hint = turn.scene(frame).help(turn, frame)
+        turn.say("\n\n".join(filter(None, (ctx.t("input.no_words"), hint))))
+        return
+    if options and not state.free_text:
+        word = text.strip().partition(" ")[0]
+        spec = ctx.services.commands.prefixed(word) if ctx.is_admin else None
+        alone = ctx.services.commands.alone(text) if frame.scene != FORM else None
+        if alone is not None:  # « P-012 » at the menu: ``voir P-012``
+            run_command(turn, alone)
+        elif spec is not None:  # « resultats »: an administrator's command, without « ! »
+            turn.say(ctx.t("admin.needs_prefix", word=word, command=spec.name))
+        elif not turn.scene(frame).other_text(turn, frame, text):
+            turn.say(turn.not_understood(text))
+        return
     answer(turn, Answer(text))
 
 
