@@ -509,7 +509,7 @@ async def test_a_returning_agent_skips_the_profile(agent_factory, store: Store) 
     alice = agent_factory("alice")
     await register(alice)
     await alice.start()
-    assert "Ravi de vous retrouver" in alice.text
+    assert fr("Bonjour ! Vous revoilà.") in alice.text  # « Ravi » said one gender
     assert "bienvenue" not in alice.text
 
 
@@ -1097,3 +1097,25 @@ async def test_everyday_yes_and_no_at_the_thematique_confirmation(agent_factory)
         assert "pas compris" not in alice.text and expected in alice.text, answer
         await alice.say("annuler")
         await alice.say("oui")
+
+
+@pytest.mark.parametrize("typed", ["ok c bon", "👍", "c’est bon", "👍🏼"])
+async def test_everyday_yes_at_the_summary_sends(agent_factory, store: Store, typed: str) -> None:
+    """Trial A, item 15: « ok c bon » and « 👍 » at the summary, whose « oui » sends, got
+    « Je n’ai pas compris votre choix »."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    await alice.say(typed)
+    assert "B-0001" in alice.text and "pas compris" not in alice.text
+    assert [c.reference for c in contributions(store)] == ["B-0001"]
+
+
+async def test_a_field_to_change_is_found_without_its_apostrophe(agent_factory) -> None:
+    """Trial A, item 15: « aujourdhui », as typed on a phone, did not pick « Aujourd’hui »."""
+    alice = agent_factory("alice")
+    await register(alice)
+    await describe_need(alice)
+    await alice.say("modifier")
+    await alice.say("aujourdhui")
+    assert "Comment faites-vous aujourd’hui" in alice.text

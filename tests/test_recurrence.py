@@ -221,7 +221,8 @@ async def test_own_collectivite_is_not_offered_and_services_are(engine_with_sear
     dana = agent(engine_with_search, "dana")
     await register(dana, "Lyon")
     await describe(dana, *SALLES_AUTREMENT)
-    assert "ont déjà un service qui pourrait répondre à ce besoin" in dana.text
+    # one service, one collectivité: in the singular (trial A, item 15)
+    assert "Une collectivité a déjà un service qui pourrait répondre à ce besoin" in dana.text
     assert "Calendrier de réservation des salles municipales" in dana.text
     assert "https://salles.grenoble.fr" in dana.text
 

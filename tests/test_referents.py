@@ -413,6 +413,8 @@ async def test_each_laureates_call_reaches_its_people_first_then_everyone_once(
         assert len(received) == 1 and fr("P-001 « Réserver une salle en ligne »") in received[0]
     (chloe_call,) = calls(transport, people.chloe)
     assert "P-002" in chloe_call and fr("Tapez « volontaire »") in chloe_call
+    # « la proposition … Il sera construit » (trial A, item 15)
+    assert "Ce service sera construit" in chloe_call and "Il sera" not in chloe_call
     assert calls(transport, people.eve) == []
 
     await admin.say("!envois")
@@ -442,7 +444,7 @@ async def test_an_offer_half_filled_is_still_there_when_the_agent_comes_back(
     await alice.say("1")
     assert "Qu’apporterait votre collectivité" in alice.text
     await alice.start()  # a new session (the terminal, Telegram's /start)
-    assert "Ravi de vous retrouver" in alice.text
+    assert fr("Bonjour ! Vous revoilà.") in alice.text
     assert "Qu’apporterait votre collectivité" in alice.text  # where it stopped
     await alice.say("Deux agents pour tester")
     assert "Qui l’équipe peut-elle contacter" in alice.text

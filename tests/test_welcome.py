@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_intake import register
 
 from config.typography import french as fr
 
@@ -46,3 +47,26 @@ async def test_the_welcome_fits_the_phase(agent_factory, clock, now: datetime, s
     if said != DESCRIBE:
         assert DESCRIBE not in frank.text
     assert "Quelle est votre collectivité" in frank.text  # the profile comes next, as always
+
+
+@pytest.mark.parametrize("opening", ["start", "bonjour"])
+async def test_a_returning_agent_is_greeted_before_being_told_the_draft_was_dropped(
+    agent_factory, clock, opening: str
+) -> None:
+    """Trial A, item 15: on coming back after the collecte, the notice that the draft was
+    dropped came before « Bonjour ! Ravi de vous retrouver. »."""
+    eve = agent_factory("eve")
+    await register(eve)
+    await eve.say("1")
+    await eve.say("Réserver les salles en ligne")
+    clock.now = datetime(2027, 2, 1, 10, 0, tzinfo=PARIS)  # the collecte closed on 31 Jan.
+    if opening == "start":
+        await eve.start()
+    else:
+        await eve.say("Bonjour !")
+    text = eve.text
+    hello = text.find(fr("Bonjour !"))
+    dropped = text.find("ne peut plus être envoyée")
+    assert 0 <= hello < dropped, text
+    assert "Réserver les salles en ligne" in text  # what was typed, shown back
+    assert "Que souhaitez-vous faire" in text or "Prochaine étape" in text  # then the menu

@@ -134,7 +134,15 @@ def look_for_recurrence(ctx: Context, form: FormState) -> list[str]:
                 )
                 for s in services
             )
-            notes.append(ctx.t("recurrence.services", items=items))
+            collectivites = len({s.collectivite_id for s in services})
+            notes.append(
+                ctx.t(
+                    "recurrence.services",
+                    items=items,
+                    services=len(services),
+                    collectivites=collectivites,
+                )
+            )
     same = _others(ctx, form, form.name)
     if same:
         form.sub = {

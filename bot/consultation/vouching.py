@@ -183,7 +183,7 @@ def mine_note(ctx: Context, supports: list[tuple[bool, bool]]) -> str:
     if not supports or agent is None or agent.collectivite_id is None:
         return ""
     if all(verified for verified, _ in supports):
-        return ctx.t("vouching.mine.all_verified")
+        return ctx.t("vouching.mine.all_verified", count=len(supports))
     waiting = any(not verified and own for verified, own in supports)
     if waiting and not ctx.tx.is_vouched(agent.id, agent.collectivite_id):
         return ctx.t_team("vouching.mine.how")

@@ -61,7 +61,23 @@ YES_ALIASES = (
 )
 NO_ALIASES = ("n", "no", "non", "nan", "nope", "non merci", "pas du tout", "pas vraiment")
 _POLITE = ("merci", "merci beaucoup", "svp", "stp", "s il vous plait", "s il te plait")
-_YES_WORDS = (*YES_ALIASES, *_POLITE, "c est bien ca", "exactement", "absolument", "oui oui")
+_YES_WORDS = (
+    *YES_ALIASES,
+    *_POLITE,
+    "c est bien ca",
+    "exactement",
+    "absolument",
+    "oui oui",
+    "c est bon",
+    "cest bon",
+    "c bon",
+    "ca marche",
+    "ca me va",
+    "tout est bon",
+)
+_THUMBS = re.compile(r"[\U0001F44D\U0001F44C\u2705\u2714](?:[\U0001F3FB-\U0001F3FF]|\uFE0F)*")
+_THUMBS_DOWN = re.compile(r"\U0001F44E(?:[\U0001F3FB-\U0001F3FF]|\uFE0F)*")
+"""👍, 👌, ✅, ✔ (with a skin tone or not) say yes; 👎 says no."""
 _NO_WORDS = (*NO_ALIASES, *_POLITE, "desole", "ce n est pas ca", "c est pas ca")
 _UNSURE = frozenset(
     {
@@ -97,9 +113,10 @@ def yes_or_no(text: str) -> bool | None:
     """A yes (True) or a no (False) as people type it; None when the text is neither.
 
     « ouais », « ok merci », « oui c’est ça », « non pas vraiment », « non merci » are
-    read; a text mixing yes and no words (« oui non ») or saying something else is None.
+    read, and so are « c’est bon », « ok c bon » and a 👍; a text mixing yes and no words
+    (« oui non ») or saying something else is None.
     """
-    words = fold(text).split()
+    words = fold(_THUMBS_DOWN.sub(" non ", _THUMBS.sub(" ok ", text))).split()
     if not words or _made_of(words, _POLITE):  # « merci » alone says neither
         return None
     if _made_of(words, _YES_WORDS):
@@ -173,6 +190,10 @@ def match_choice(text: str, options: Sequence[Option]) -> str | None:
     for option in options:
         if folded in {fold(option.id), fold(option.label), *(fold(a) for a in option.aliases)}:
             return option.id
+    compact = folded.replace(" ", "")  # « aujourdhui », « daccord »: an apostrophe left out
+    hits = [o.id for o in options if fold(o.label).replace(" ", "") == compact]
+    if len(hits) == 1:
+        return hits[0]
     if len(folded) >= 3:
         hits = [o.id for o in options if fold(o.label).startswith(folded)]
         if len(hits) == 1:

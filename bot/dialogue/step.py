@@ -53,7 +53,10 @@ def step(ctx: Context, state: DialogueState, incoming: Incoming) -> list[Outgoin
             turn.welcome()
             return turn.finish()
     state.greeted = True
-    if drop_closed_forms(turn, incoming):
+    hello = _opening(ctx, state, incoming)
+    if drop_closed_forms(turn, incoming, hello):
+        if hello is not None:  # greeted first, then told; then what is left, or the menu
+            greet(turn, hello=False)
         return turn.finish()
     admin = turn.scene(turn.top).admin  # the answer to an administrator's question
     if idle and turn.scene(turn.top).expires:  # a stale confirmation lapses
@@ -139,14 +142,16 @@ def run_command(turn: Turn, parsed: ParsedCommand) -> bool:
     return False
 
 
-def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:
+def drop_closed_forms(turn: Turn, incoming: Incoming, hello: str | None = None) -> bool:
     """Drop, once, each form that can no longer be sent (a contribution once the collecte is
     over), with the questions about it (resume it? drop it?): its notice says why, and what
     had been typed is shown back, so that nothing is lost silently.
 
     Returns True when ``incoming`` answered what was dropped (a field being typed when the
     collecte closed, the offer to resume, the menu that offered the draft): it is shown back
-    too when it was typed text, and taken for nothing else. A command runs as usual.
+    too when it was typed text, and taken for nothing else. A command runs as usual. An
+    opening (``/start``, « bonjour »: ``hello``, what greets back) is no answer: the greeting
+    comes first, then the notice, and True is returned.
     """
     ctx, state = turn.ctx, turn.state
     top, free_text = state.top, state.free_text
@@ -178,6 +183,10 @@ def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:
         for i, f in enumerate(state.stack)
         if i == 0 or f.scene != MENU or state.stack[i - 1].scene != MENU
     ]
+    if hello is not None:
+        turn.say(hello)
+        turn.say("\n\n".join(said), apart=True)
+        return True
     gone = all(f is not top for f in state.stack)
     answered = gone and not _runs_itself(ctx, state, incoming)
     typing = top is not None and top.scene == FORM and free_text  # a field's text, lost else
@@ -185,6 +194,17 @@ def drop_closed_forms(turn: Turn, incoming: Incoming) -> bool:
         said.append(f"{ctx.t('draft.last_message')}\n{incoming.text.strip()}")
     turn.say("\n\n".join(said), apart=True)
     return answered
+
+
+def _opening(ctx: Context, state: DialogueState, incoming: Incoming) -> str | None:
+    """What greets back a conversation opened again: ``/start`` (without a link's code), or
+    a message that only greets and answers no option; None for anything else."""
+    if isinstance(incoming, IncomingStart):
+        return None if incoming.param else ctx.t("menu.hello")
+    if not isinstance(incoming, IncomingText) or _answers_the_question(state, incoming.text):
+        return None
+    said = greeting(incoming.text)
+    return ctx.t(f"greeting.{said.value}") if said is not None else None
 
 
 def _runs_itself(ctx: Context, state: DialogueState, incoming: Incoming) -> bool:
@@ -223,19 +243,20 @@ def _answers_the_question(state: DialogueState, text: str) -> bool:
     )
 
 
-def greet(turn: Turn) -> None:
+def greet(turn: Turn, *, hello: bool = True) -> None:
     """A returning user opened the conversation again: a contribution in progress is
     offered to resume; another form (a territoire référent's offer) goes on where it
-    stopped; else the menu."""
+    stopped; else the menu. ``hello``: greet them first (not when already done)."""
     state = turn.state
     form = state.form_frame()
+    said = turn.ctx.t("menu.hello") if hello else None
     if state.draft_frame() is not None:
         turn.push(RESUME)
     elif form is not None and form.form is not None and form.form.name != PROFILE_FORM:
-        turn.say(turn.ctx.t("menu.hello"))
+        turn.say(said or "")
         turn.return_to_form()
     elif not state.in_profile_form():
-        turn.to_menu(turn.ctx.t("menu.hello"))
+        turn.to_menu(said)
 
 
 def back_after_silence(turn: Turn, text: str) -> None:

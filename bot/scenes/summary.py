@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogue.parsing import Option
+from bot.dialogue.parsing import YES_ALIASES, Option
 from bot.dialogue.scene import Scene
 from bot.dialogue.state import Frame
 from bot.dialogue.turn import SUMMARY, Turn
@@ -33,7 +33,8 @@ class SummaryScene(Scene):
         return Question(
             text,
             (
-                Option(SEND, ctx.t(f"summary.submit.{form.name}"), ("oui", "ok", "valider")),
+                # its yes: « oui », « ok c bon », 👍 send it (:func:`yes_or_no`)
+                Option(SEND, ctx.t(f"summary.submit.{form.name}"), YES_ALIASES, polarity=True),
                 Option(EDIT, ctx.t("summary.edit")),
                 Option(CANCEL, ctx.t("summary.cancel")),
             ),
