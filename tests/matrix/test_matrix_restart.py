@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import sqlalchemy as sa
+from webhook_load import until
 
 from bot.core.values import IncomingText
 from bot.transports.matrix.identity import credentials_path
@@ -114,8 +115,11 @@ async def test_a_reply_sent_again_after_its_mark_was_lost_shows_once(
     # The welcome goes again before this answer (the room's order): shown once all the same.
     await chat.say("Villeurbanne", then="Vous êtes")
     assert sum("Quelle est votre collectivité" in m.body for m in chat.bot_messages()) == 1
-    with bot.store.transaction() as tx:
-        resent = tx.connection.execute(
-            sa.text("SELECT count(*) FROM delivery WHERE status = 'sent' AND sent_at IS NOT NULL")
-        ).scalar_one()
-    assert resent >= lost + 1, "the lost ones were sent again, then the answer"
+
+    async def resent() -> bool:  # the answer shows before its mark is written (a batch)
+        with bot.store.transaction() as tx:
+            query = "SELECT count(*) FROM delivery WHERE status = 'sent' AND sent_at IS NOT NULL"
+            marked = tx.connection.execute(sa.text(query)).scalar_one()
+        return bool(marked >= lost + 1)
+
+    await until(resent, "the lost ones sent again, then the answer, all marked sent")
