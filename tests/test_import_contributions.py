@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -193,6 +195,10 @@ BAD = [
     ({"collectivite_type": "canton"}, "type de collectivité « canton » inconnu"),
     ({"thematique": "astronomie"}, "thématique « astronomie » inconnue"),
     ({"usage": "danser"}, "usage « danser » inconnu"),
+    ({"date": "hier"}, "date « hier » illisible (attendue : 2026-03-02T10:00:00+01:00"),
+    ({"date": "31/02/2026"}, "date « 31/02/2026 » illisible"),
+    ({"meme_besoin_que": "B-0099"}, "meme_besoin_que : aucune ligne du fichier n’a la référence"),
+    ({"meme_besoin_que": "b-0042"}, "meme_besoin_que : la ligne désigne sa propre référence"),
 ]
 
 
@@ -232,3 +238,90 @@ def test_codes_and_names_resolve(referential: Referential) -> None:
         resolve_collectivite(referential, name="Sainte-Colombe", departement="Rhône").code
         == "69189"
     )  # type: ignore[union-attr]
+
+
+def test_dates_are_read_as_exported_or_as_a_spreadsheet_shows_them(
+    referential: Referential,
+) -> None:
+    """The date the contribution was sent is kept; a date without a zone is the
+    consultation's time (Paris: UTC+1 in March)."""
+    paris = ZoneInfo("Europe/Paris")
+    cells = ["2026-03-02T10:00:00+00:00", "2026-03-02 11:00", "02/03/2026 11:00", ""]
+    rows = [{**GOOD[0], "titre": f"Salle {n}", "date": cell} for n, cell in enumerate(cells)]
+    result = import_contributions(
+        read_rows(csv_of(rows), "a.csv"), referential, default_taxonomy(), zone=paris
+    )
+    dates = [c.created_at for c in result.contributions]
+    assert dates[:3] == [datetime(2026, 3, 2, 10, tzinfo=UTC)] * 3
+    assert dates[3] is None  # stored at the import's time
+
+
+def test_a_date_to_come_is_refused(referential: Referential) -> None:
+    rows = [{**GOOD[0], "date": "2062-03-02"}]
+    with pytest.raises(ImportFileError, match="ligne 2 : la date « 2062-03-02 » est à venir"):
+        import_contributions(
+            read_rows(csv_of(rows), "a.csv"),
+            referential,
+            default_taxonomy(),
+            now=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+
+
+LINKED = [
+    {**GOOD[0], "reference": "B-0007", "meme_besoin_que": "B-0003"},  # joins a later row
+    {**GOOD[1], "reference": "S-0001"},
+    {**GOOD[2], "reference": "B-0003"},
+]
+
+
+def test_a_row_that_joined_another_keeps_the_link_and_its_reference(
+    referential: Referential,
+) -> None:
+    result = import_contributions(
+        read_rows(csv_of(LINKED), "a.csv"), referential, default_taxonomy()
+    )
+    joining, _, joined = result.contributions
+    assert joining.same_as == joined.key and joined.same_as is None
+    assert [c.reference for c in result.contributions] == ["B-0007", "S-0001", "B-0003"]
+    # a reference that is not one of ours for its kind is not kept (numbered here)
+    other = [{**GOOD[1], "reference": "B-0002"}, {**GOOD[2], "reference": "42"}]
+    result = import_contributions(
+        read_rows(csv_of(other), "a.csv"), referential, default_taxonomy()
+    )
+    assert [c.reference for c in result.contributions] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {0: {"meme_besoin_que": "S-0001"}},
+            "ligne 2 : meme_besoin_que : « S-0001 » est un service (ligne 3), "
+            "cette ligne un besoin",
+        ),
+        (
+            {2: {"meme_besoin_que": "B-0007"}},
+            "ligne 4 : meme_besoin_que : « B-0007 » mène à une boucle qui revient à cette ligne",
+        ),
+        (
+            {1: {"reference": "B-0003"}, 0: {"meme_besoin_que": "B-0003"}},
+            "ligne 2 : meme_besoin_que : plusieurs lignes ont la référence « B-0003 » (3, 4)",
+        ),
+    ],
+)
+def test_a_same_need_link_that_cannot_hold_is_refused(
+    change: dict[int, dict[str, str]], expected: str, referential: Referential
+) -> None:
+    rows = [{**row, **change.get(n, {})} for n, row in enumerate(LINKED)]
+    with pytest.raises(ImportFileError) as caught:
+        import_contributions(read_rows(csv_of(rows), "a.csv"), referential, default_taxonomy())
+    assert expected in [str(error) for error in caught.value.errors], caught.value.errors
+
+
+def test_a_row_that_joined_a_row_with_errors_is_not_blamed_for_them(
+    referential: Referential,
+) -> None:
+    rows = [LINKED[0], LINKED[1], {**LINKED[2], "collectivite_code": "99999"}]
+    with pytest.raises(ImportFileError) as caught:
+        import_contributions(read_rows(csv_of(rows), "a.csv"), referential, default_taxonomy())
+    assert [e.line for e in caught.value.errors] == [4]

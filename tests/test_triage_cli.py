@@ -8,8 +8,8 @@ import io
 import json
 import zipfile
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from cli_runner import in_process
-from triage_seed import seed
+from databases import drop_postgres_schema, fresh_postgres_url
+from triage_seed import agent_of, seed
 
 from bot.consultation.drafting import DRAFT_COLUMNS
-from bot.consultation.export import TRIAGE_COLUMNS
+from bot.consultation.export import CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
 from bot.consultation.spreadsheet import read_table, write_table
 from bot.consultation.triage_store import IMPORT_TRANSPORT, stored_triage
 from storage.store import Store
@@ -783,3 +784,161 @@ def test_reimporting_an_older_reviewed_file_asks_before_undoing_the_chat_s_triag
     with store.transaction() as tx:
         title = tx.proposal(str(proposal.reference)).proposal.title  # type: ignore[union-attr]
     assert title != "Titre choisi en discussion"  # the file wins when asked to
+
+
+# -- a round trip: exported from one base, imported into another -----------------------------
+
+
+@pytest.fixture
+def source(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another base on the same backend, the one a round trip exports from; its URL."""
+    sqlite = database_url.startswith("sqlite")
+    url = f"sqlite:///{tmp_path / 'source.sqlite3'}" if sqlite else fresh_postgres_url()
+    yield url
+    if not sqlite:
+        drop_postgres_schema(url)
+
+
+def consultation(url: str) -> None:
+    """Three weeks of contributions from five collectivités; some agents joined the need
+    (or the service) another collectivité had described, one joined a need already joined."""
+    store = Store.open(url)
+    agents = [agent_of(store, f"agent{n}", n * 11) for n in range(5)]
+    sent = [
+        ("besoin", "Réserver les salles communales en ligne", None),
+        ("service", "Portail de réservation des salles", None),
+        ("besoin", "Paiement de la cantine par internet", None),
+        ("besoin", "Réservation des salles municipales", 0),
+        ("service", "Notre portail de réservation", 1),
+        ("besoin", "Louer la salle des fêtes en ligne", 3),
+        ("besoin", "Signaler un dépôt sauvage", None),
+    ]
+    ids: list[int] = []
+    start = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    for n, (kind, title, joined) in enumerate(sent):
+        with store.transaction(now=start + timedelta(days=3 * n, minutes=7 * n)) as tx:
+            contribution_id, _ = tx.add_contribution(
+                agents[n % len(agents)],
+                kind=kind,
+                title=title,
+                description=f"{title} : décrit par l’agent de la collectivité.",
+                answers={"usage": "reserver"},
+                thematique="citoyennete",
+                confidence=0.8,
+                thematique_source="agent",
+                same_as_id=None if joined is None else ids[joined],
+            )
+        ids.append(contribution_id)
+    store.close()
+
+
+SEEN = (
+    "reference",
+    "type",
+    "titre",
+    "description",
+    "thematique_libelle",
+    "date",
+    "collectivite",
+    "collectivite_code",
+    "meme_besoin_que",
+    "usage",
+)
+"""What the contributions export shows of a contribution that a round trip must keep (not
+its author: an imported contribution is the « import » agent's)."""
+
+
+def exports(
+    recueil, url: str, directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Records, Any]:  # type: ignore[no-untyped-def]
+    """The contributions (CSV) and the needs with their collectivités (JSON) of ``url``."""
+    directory.mkdir()
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", url)
+    contributions, clusters = directory / "contributions.csv", directory / "clusters.json"
+    assert recueil("export", "--what", "contributions", "-o", str(contributions))[0] == 0
+    command = ("export", "--what", "clusters", "--format", "json", "-o", str(clusters))
+    assert recueil(*command)[0] == 0
+    return read(contributions), json.loads(clusters.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("order", ["as exported", "sorted in a spreadsheet"])
+def test_an_export_imported_into_an_empty_base_gives_the_same_needs_dates_and_references(  # type: ignore[no-untyped-def]
+    recueil,
+    database_url: str,
+    source: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+) -> None:
+    """Found exporting a base and importing it into a new one: every contribution that had
+    joined another collectivité's need stood alone (the clusters export had a line more for
+    each), every date was the import's, and a file sorted in a spreadsheet (newest first)
+    numbered the contributions in its own order."""
+    consultation(source)
+    exported, clusters = exports(recueil, source, tmp_path / "source", monkeypatch)
+    assert {r["meme_besoin_que"] for r in exported} == {"", "B-0001", "S-0001", "B-0003"}
+    if order != "as exported":
+        exported.sort(key=lambda r: str(r["date"]), reverse=True)
+    path = tmp_path / "import.csv"
+    path.write_bytes(write_table(CONTRIBUTION_COLUMNS, exported, "csv"))  # type: ignore[arg-type]
+
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    code, out, err = recueil("import", "contributions", str(path))
+    assert code == 0, err
+    imported, imported_clusters = exports(recueil, database_url, tmp_path / "copy", monkeypatch)
+
+    assert imported_clusters == clusters
+    by_reference = {r["reference"]: r for r in imported}
+    assert [{c: by_reference[r["reference"]].get(c) for c in SEEN} for r in exported] == [
+        {c: r[c] for c in SEEN} for r in exported
+    ]
+    assert "7 contributions importées : de B-0001 à B-0005 et de S-0001 à S-0002." in out
+    assert "3 contributions rattachées au même besoin qu’une autre" in out
+
+
+def test_an_export_imported_where_its_references_are_taken_keeps_its_needs(  # type: ignore[no-untyped-def]
+    recueil,
+    store: Store,
+    database_url: str,
+    source: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Into a base with contributions of its own, the file's references are taken: the
+    imported contributions get new ones, and each joins the copy of the one it had joined."""
+    seed(store, 3)  # B-0001 to B-0003
+    consultation(source)
+    exported, clusters = exports(recueil, source, tmp_path / "source", monkeypatch)
+    path = tmp_path / "import.csv"
+    path.write_bytes(write_table(CONTRIBUTION_COLUMNS, exported, "csv"))  # type: ignore[arg-type]
+
+    monkeypatch.setenv("RECUEIL_DATABASE_URL", database_url)
+    code, out, err = recueil("import", "contributions", str(path))
+    assert code == 0, err
+    new = {
+        v.contribution.answers["reference_source"]: v.contribution.reference
+        for v in store.contributions()
+        if v.author.transport == IMPORT_TRANSPORT
+    }
+    _, imported_clusters = exports(recueil, database_url, tmp_path / "copy", monkeypatch)
+    renamed = [
+        {
+            **c,
+            "reference": new[c["reference"]],
+            "contributions": [new[r] for r in c["contributions"]],
+        }
+        for c in clusters
+    ]
+    assert all(c in imported_clusters for c in renamed), imported_clusters
+    assert "7 contributions importées : de B-0004 à B-0008 et de S-0001 à S-0002." in out
+    assert "Les références du fichier sont déjà prises ici" in out
+    code, out, _ = recueil("import", "contributions", str(path))
+    assert code == 0 and "7 lignes déjà importées" in out
+
+
+def test_an_import_past_b_9999_names_its_last_reference() -> None:
+    """Found with benchmarks/import_contributions.py: 85,727 contributions were reported as
+    « de B-0001 à B-9999 » (the references compared as text)."""
+    from bot.app.triage_cli import _spans
+
+    assert _spans(["B-9999", "B-10000", "S-0001"]) == "de B-9999 à B-10000 et S-0001"

@@ -43,6 +43,7 @@ from bot.consultation.triage_file import (
     plan_changes,
 )
 from bot.consultation.triage_store import (
+    Stored,
     apply_triage,
     changed_since,
     import_author,
@@ -227,46 +228,70 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
     try:
         with store.transaction() as tx:
             author = import_author(tx)
+            known = tx.import_keys(author.id)
             try:
                 result = import_contributions(
                     table,
                     default_referential(),
                     taxonomy,
-                    tx.import_keys(author.id),
+                    known,
                     classify,
+                    now=tx.now,
+                    zone=settings.zone,
                 )
             except ImportFileError as error:
                 raise _Refused(error.errors) from error  # rolled back: nothing written
-            references = [] if args.dry_run else store_imported(tx, result.contributions, author)
+            stored = (
+                None if args.dry_run else store_imported(tx, result.contributions, author, known)
+            )
     except _Refused as refused:
         return _fail([f"{args.file} : rien n’a été importé.", *map(str, refused.errors)])
     finally:
         store.close()
-    print(french(_import_report(result, references, args.dry_run)))
+    print(french(_import_report(result, stored)))
     return 0
 
 
 def _spans(references: list[str]) -> str:
     """``B-0001 … B-0019, S-0001`` as « de B-0001 à B-0019 et S-0001 »: each kind's span
-    (a trial read « de B-0001 à B-0019 » for an import that also made S-0001)."""
+    (a trial read « de B-0001 à B-0019 » for an import that also made S-0001), by number
+    (B-10000 comes after B-9999)."""
     by_kind: dict[str, list[str]] = {}
     for reference in references:
         by_kind.setdefault(reference.split("-", 1)[0], []).append(reference)
+
+    def number(reference: str) -> int:
+        return int(reference.split("-", 1)[1])
+
     spans = [
-        kind[0] if len(kind) == 1 else f"de {min(kind)} à {max(kind)}" for kind in by_kind.values()
+        kind[0] if len(kind) == 1 else f"de {min(kind, key=number)} à {max(kind, key=number)}"
+        for kind in by_kind.values()
     ]
     return " et ".join(spans)
 
 
-def _import_report(result: ImportResult, references: list[str], dry_run: bool) -> str:
+def _import_report(result: ImportResult, stored: Stored | None) -> str:
+    """What was imported (``stored``), or, in a dry run (None), what would be."""
     count = len(result.contributions)
+    references = stored.references if stored else []
     lines = [
         plural(count, "# contribution à importer|# contributions à importer")
         + " (essai : rien n’a été enregistré)."
-        if dry_run
+        if stored is None
         else plural(count, "# contribution importée|# contributions importées")
         + (f" : {_spans(references)}." if references else ".")
     ]
+    if stored is not None and stored.renumbered:
+        lines.append(
+            "Les références du fichier sont déjà prises ici : les contributions importées en "
+            "ont reçu de nouvelles (« même besoin » suit)."
+        )
+    joined = sum(c.same_as is not None for c in result.contributions)
+    if joined:
+        lines.append(
+            plural(joined, "# contribution rattachée|# contributions rattachées")
+            + " au même besoin qu’une autre (colonne « meme_besoin_que »)."
+        )
     if result.already_imported:
         lines.append(
             plural(

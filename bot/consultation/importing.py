@@ -6,12 +6,17 @@ The file has the columns of ``recueil export --what contributions``
 ``description`` and the collectivité, by ``collectivite_code`` (INSEE code, or SIREN for an
 EPCI or a commune) or by ``collectivite`` (its name; ``departement`` tells homonyms apart,
 ``collectivite_type`` the kind). ``thematique`` (id or label) and ``usage`` are optional; the
-other answers of the form (``url``, ``users``…) are kept. The source's own ``reference``,
-``statut`` and ``date`` are not ours and are only kept for the record. Nor is its triage
-(``statut``, and the :data:`~bot.consultation.export.TRIAGE_COLUMNS` of our export: a
-proposal ``P-001`` there is another proposal here): an imported contribution is ``soumise``,
-to triage here, and the result names the rows whose triage was left
-(:attr:`ImportResult.triage_left`).
+other answers of the form (``url``, ``users``…) are kept.
+
+What a round trip through our export must keep is read too: ``date``, when the contribution
+was sent (an imported one is dated so; without it, at the import); ``meme_besoin_que``, the
+``reference`` of the row it joined as the same need (a row of the file, of the same kind);
+and the ``reference`` itself, which the store keeps when every one of the file is ours
+(``B-0042`` for a besoin) and free (:func:`bot.consultation.triage_store.store_imported`).
+The source's triage is not ours (``statut``, and the
+:data:`~bot.consultation.export.TRIAGE_COLUMNS` of our export: a proposal ``P-001`` there is
+another proposal here): an imported contribution is ``soumise``, to triage here, and the
+result names the rows whose triage was left (:attr:`ImportResult.triage_left`).
 
 Every row gets a dedup key from what it says (kind, title, description, collectivité), not
 from where it sits in the file: importing the same file twice, or a file that repeats a row,
@@ -23,9 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
@@ -39,6 +46,7 @@ from bot.consultation.spreadsheet import (
 from bot.consultation.triage_file import LineError
 from bot.forms.intake import USAGES
 from config.taxonomy import Taxonomy
+from storage.ops.base import REFERENCE_PREFIX, normalize_reference
 from storage.referential import KINDS, CollectiviteKind, CollectiviteRef, Referential, normalize
 
 TITLE_MAX = 120
@@ -67,6 +75,12 @@ class ImportedContribution:
     thematique_confidence: float | None
     answers: dict[str, Any]
     source_reference: str | None
+    created_at: datetime | None = None
+    """When it was sent, as the file dates it; None (no date): the import's time."""
+    same_as: str | None = None
+    """The key of the row it joined as the same need (``meme_besoin_que``), None if none."""
+    reference: str | None = None
+    """Its reference in the file when it is one of ours for its kind (``B-0042``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +122,15 @@ def import_contributions(
     taxonomy: Taxonomy,
     known_keys: Collection[str] = (),
     classify: Classify | None = None,
+    *,
+    now: datetime | None = None,
+    zone: tzinfo = UTC,
 ) -> ImportResult:
-    """Check every row; :class:`ImportFileError` lists all errors when there is one."""
+    """Check every row; :class:`ImportFileError` lists all errors when there is one.
+
+    ``now``: a ``date`` after it is refused; ``zone``: the time zone of a date without
+    one (the consultation's).
+    """
     missing = [c for c in ("type", "titre", "description") if c not in table.columns]
     if "collectivite_code" not in table.columns and "collectivite" not in table.columns:
         missing.append("collectivite_code ou collectivite")
@@ -123,6 +144,10 @@ def import_contributions(
     duplicates: list[tuple[int, int]] = []
     already: list[int] = []
     triage_left: list[int] = []
+    by_reference: dict[str, list[tuple[int, str, str | None]]] = {}
+    """The file's references: (line, kind, key) of each row that has it (no key: errors)."""
+    joined: dict[int, str] = {}
+    """Line → the reference in its ``meme_besoin_que``."""
     for row in table.rows:
         line = row.line
         problems: list[str] = []
@@ -163,11 +188,23 @@ def import_contributions(
         usage = _fold(row.get("usage")) or None
         if usage is not None and usage not in USAGES:
             problems.append(f"usage « {row.get('usage').strip()} » inconnu ({', '.join(USAGES)})")
+        created_at = read_date(row.get("date"), zone)
+        if isinstance(created_at, str):
+            problems.append(created_at)
+        elif created_at is not None and now is not None and created_at > now:
+            problems.append(f"la date « {row.get('date').strip()} » est à venir")
+        source_reference = row.get("reference").strip() or None
         if problems:
             errors.extend(LineError(line, problem, table.unit) for problem in problems)
+            if source_reference is not None:
+                by_reference.setdefault(source_reference.upper(), []).append((line, kind, None))
             continue
-        assert not isinstance(place, str)
+        assert not isinstance(place, str) and not isinstance(created_at, str)
         key = dedup_key(kind, title, description, place)
+        if source_reference is not None:
+            by_reference.setdefault(source_reference.upper(), []).append((line, kind, key))
+        if same_as := row.get("meme_besoin_que").strip():
+            joined[line] = same_as
         if key in first_of:
             duplicates.append((line, first_of[key]))
             continue
@@ -203,15 +240,106 @@ def import_contributions(
                 thematique_source=source,
                 thematique_confidence=confidence,
                 answers=answers,
-                source_reference=row.get("reference").strip() or None,
+                source_reference=source_reference,
+                created_at=created_at,
+                reference=own_reference(kind, source_reference),
             )
         )
+    links = _links(accepted, joined, by_reference, table.unit)
+    errors.extend(error for error in links.values() if isinstance(error, LineError))
     if errors:
         raise ImportFileError(errors)
+    accepted = [
+        replace(item, same_as=link) if isinstance(link := links.get(item.line), str) else item
+        for item in accepted
+    ]
     ignored = tuple(c for c in table.columns if c and c not in KNOWN_COLUMNS)
     return ImportResult(
         tuple(accepted), tuple(duplicates), tuple(already), ignored, tuple(triage_left)
     )
+
+
+def _links(
+    accepted: list[ImportedContribution],
+    joined: Mapping[int, str],
+    by_reference: Mapping[str, list[tuple[int, str, str | None]]],
+    unit: str,
+) -> dict[int, str | LineError]:
+    """The key each row to import joined (``meme_besoin_que``), or why it cannot be found:
+    a reference no row of the file has, or several have, a row of the other kind, itself,
+    or a loop (which the conversation and ``!regrouper`` never make). A row that joined a
+    row with errors gets no error of its own: that row's are said."""
+    links: dict[int, str | LineError] = {}
+    for item in accepted:
+        wanted = joined.get(item.line)
+        if wanted is None:
+            continue
+        rows = by_reference.get(wanted.upper(), [])
+        keys = {key for _, _, key in rows}
+        target_line, target_kind, target = rows[0] if rows else (0, "", None)
+        problem = None
+        if not rows:
+            problem = f"aucune ligne du fichier n’a la référence « {wanted} »"
+        elif len(keys) > 1:
+            lines = ", ".join(str(line) for line, _, _ in rows)
+            problem = f"plusieurs lignes ont la référence « {wanted} » ({lines})"
+        elif target is None:
+            continue
+        elif target == item.key:
+            problem = f"la ligne désigne sa propre référence « {wanted} »"
+        elif target_kind != item.kind:
+            problem = (
+                f"« {wanted} » est un {target_kind} (ligne {target_line}), "
+                f"cette ligne un {item.kind}"
+            )
+        if problem is not None:
+            links[item.line] = LineError(item.line, f"meme_besoin_que : {problem}", unit)
+        elif target is not None:
+            links[item.line] = target
+    parent = {item.key: link for item in accepted if isinstance(link := links.get(item.line), str)}
+    for item in accepted:
+        seen, current = {item.key}, parent.get(item.key)
+        while current is not None and current not in seen:
+            seen.add(current)
+            current = parent.get(current)
+        if current == item.key:
+            problem = f"« {joined[item.line]} » mène à une boucle qui revient à cette ligne"
+            links[item.line] = LineError(item.line, f"meme_besoin_que : {problem}", unit)
+    return links
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def read_date(cell: str, zone: tzinfo = UTC) -> datetime | str | None:
+    """A ``date`` cell: ISO 8601 as our export writes it (``2026-03-02T10:00:00+00:00``, or
+    a day alone) or as a French spreadsheet shows it (``02/03/2026 10:00``); without a time
+    zone, in ``zone``. None when empty; why it cannot be read, in French, otherwise."""
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        found = _DAY_FIRST.fullmatch(text)
+        if found is not None:
+            day, month, year, hour, minute, second = (int(g or 0) for g in found.groups())
+            value = datetime(year, month, day, hour, minute, second)
+        else:
+            value = datetime.fromisoformat(text)
+    except ValueError:
+        return (
+            f"date « {text} » illisible (attendue : 2026-03-02T10:00:00+01:00, 2026-03-02 "
+            "ou 02/03/2026)"
+        )
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def own_reference(kind: str, reference: str | None) -> str | None:
+    """``reference`` when it is written as ours for ``kind`` (``B-0042`` for a besoin)."""
+    if reference is None:
+        return None
+    ours = normalize_reference(reference)
+    prefix = REFERENCE_PREFIX[kind]
+    return ours if ours == reference.upper() and ours.startswith(f"{prefix}-") else None
 
 
 def resolve_collectivite(

@@ -11,7 +11,7 @@ that asked for it, and the caller's transaction is rolled back: all or nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -185,17 +185,49 @@ def import_author(tx: Tx) -> AgentRecord:
     return tx.ensure_agent(IMPORT_TRANSPORT, IMPORT_USER)
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    references: list[str]
+    """The references the imported contributions got, in the order they were stored."""
+    renumbered: bool
+    """The file had references of ours that could not all be kept: new ones were given."""
+
+
 def store_imported(
-    tx: Tx, contributions: Iterable[ImportedContribution], author: AgentRecord
-) -> list[str]:
-    """Store checked rows as if an agent had typed them; returns their references.
+    tx: Tx,
+    contributions: Sequence[ImportedContribution],
+    author: AgentRecord,
+    stored_keys: Mapping[str, int] | None = None,
+) -> Stored:
+    """Store checked rows as if an agent had typed them, on the date the file gives.
 
     Each keeps its dedup key (and the source's own reference) among its answers, so that
-    the same file imported again adds nothing.
+    the same file imported again adds nothing. The file's references are kept when every
+    row has one of ours (``B-0042``) and none is taken here (a round trip through an empty
+    base gives the same references); otherwise each gets the next one. A row that joined
+    another (« même besoin ») is linked to it, among the rows stored now or those of
+    ``stored_keys`` (dedup key → id of the contributions imported before).
+
+    They are stored in the order they were sent (by date, then reference, then line), not in
+    the file's, which a spreadsheet may have sorted otherwise: the first of a need stays its
+    head, and new references follow the dates.
     """
+    wanted = [item.reference for item in contributions]
+    keep = (
+        all(wanted)
+        and len(set(wanted)) == len(wanted)
+        and not tx.taken_references([r for r in wanted if r])
+    )
+    renumbered = not keep and any(wanted)
+
+    def sent(item: ImportedContribution) -> tuple[datetime, int, int]:
+        number = int(item.reference.split("-")[1]) if keep and item.reference else 0
+        return (item.created_at or tx.now, number, item.line)
+
     references = []
+    ids = dict(stored_keys or {})
     places: dict[tuple[str, str], int] = {}
-    for item in contributions:
+    for item in sorted(contributions, key=sent):
         place = item.collectivite
         collectivite_id = places.get((place.kind, place.code))
         if collectivite_id is None:
@@ -203,7 +235,7 @@ def store_imported(
         answers = {**item.answers, IMPORT_KEY: item.key}
         if item.source_reference:
             answers["reference_source"] = item.source_reference
-        _, reference = tx.add_contribution(
+        ids[item.key], reference = tx.add_contribution(
             replace(author, collectivite_id=collectivite_id),
             kind=item.kind,
             title=item.title,
@@ -212,9 +244,14 @@ def store_imported(
             thematique=item.thematique or "",
             confidence=item.thematique_confidence,
             thematique_source=item.thematique_source or "import",
+            created_at=item.created_at,
+            reference=item.reference if keep else None,
         )
         references.append(reference)
-    return references
+    for item in contributions:
+        if item.same_as is not None:
+            tx.set_same_as(ids[item.key], ids[item.same_as])
+    return Stored(references, renumbered)
 
 
 TRIAGE_ACTIONS = frozenset(

@@ -127,3 +127,17 @@ class TxBase:
         self._insert_ignore(Counter, {"name": kind, "value": 0})
         value = self.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
         return reference(kind, value)
+
+    def skip_references(self, kind: str, up_to: str) -> None:
+        """Make the next references of ``kind`` come after ``up_to`` (``B-0042``), given to
+        a row by other means (an import keeping the file's references)."""
+        found = _TYPED_REFERENCE.fullmatch(up_to)
+        if found is None or found.group(1) != REFERENCE_PREFIX[kind]:
+            raise ValueError(f"{up_to!r} is not a reference of {kind}")
+        self._insert_ignore(Counter, {"name": kind, "value": 0})
+        counter = sql.counters.c
+        self.connection.execute(
+            sql.counters.update()
+            .where(counter.name == kind, counter.value < int(found.group(2)))
+            .values(value=int(found.group(2)))
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,12 +28,22 @@ class ContributionOps(TxBase):
         confidence: float | None,
         thematique_source: str,
         same_as_id: int | None = None,
+        created_at: datetime | None = None,
+        reference: str | None = None,
     ) -> tuple[int, str]:
-        """Store a contribution; returns its id and reference number (``B-0042``)."""
+        """Store a contribution; returns its id and reference number (``B-0042``).
+
+        ``created_at``: when it was sent, if not now (an imported one); ``reference``: a
+        free reference of ``kind`` to give it (an imported one keeps its own), the next
+        references then coming after it.
+        """
         if agent.collectivite_id is None:
             raise ValueError("an agent needs a profile before contributing")
         now = self.now
-        reference = self.next_reference(kind)
+        if reference is None:
+            reference = self.next_reference(kind)
+        else:
+            self.skip_references(kind, reference)
         inserted = self.execute(
             sql.INSERT_CONTRIBUTION,
             {
@@ -49,11 +60,18 @@ class ContributionOps(TxBase):
                 "collectivite_id": agent.collectivite_id,
                 "proposal_id": None,
                 "same_as_id": same_as_id,
-                "created_at": now,
+                "created_at": created_at or now,
                 "updated_at": now,
             },
         )
         return int(inserted.scalar_one()), reference
+
+    def taken_references(self, references: Collection[str]) -> set[str]:
+        """Those of ``references`` that a contribution already has."""
+        c = sql.contributions.c
+        wanted = set(references)
+        statement = sa.select(c.reference)
+        return {r for r in self.connection.execute(statement).scalars() if r in wanted}
 
     def contribution_summaries(self, ids: Sequence[int]) -> list[ContributionSummary]:
         """The contributions of ``ids``, in that order (unknown ids are left out)."""

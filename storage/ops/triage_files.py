@@ -102,12 +102,12 @@ class TriageFileOps(TxBase):
             .values(draft_key=key)
         )
 
-    def import_keys(self, author_id: int) -> set[str]:
-        """The dedup keys of the contributions imported by ``author_id``."""
-        statement = sa.select(_c.answers).where(_c.author_id == author_id)
+    def import_keys(self, author_id: int) -> dict[str, int]:
+        """The dedup keys of the contributions imported by ``author_id``, with their ids."""
+        statement = sa.select(_c.id, _c.answers).where(_c.author_id == author_id)
         return {
-            str(answers[IMPORT_KEY])
-            for answers in self.connection.execute(statement).scalars()
+            str(answers[IMPORT_KEY]): contribution_id
+            for contribution_id, answers in self.connection.execute(statement)
             if answers and IMPORT_KEY in answers
         }
 
