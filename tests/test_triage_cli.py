@@ -477,6 +477,7 @@ def test_an_import_with_errors_stores_nothing_and_names_each_line(  # type: igno
         *IMPORTED[:2],
         {**IMPORTED[0], "collectivite_code": "99999", "titre": "Autre"},
         {**IMPORTED[0], "type": "idée", "titre": ""},
+        {**IMPORTED[0], "titre": "x", "description": "y"},
     ]
     path = tmp_path / "courriels.csv"
     path.write_bytes(write_table((*tuple(rows[0]), "collectivite"), rows, "csv"))  # type: ignore[arg-type]
@@ -485,6 +486,9 @@ def test_an_import_with_errors_stores_nothing_and_names_each_line(  # type: igno
     assert "rien n’a été importé" in err
     assert "ligne 4 : aucune collectivité n’a le code « 99999 »" in err
     assert "ligne 5 : type « idée » inconnu" in err and "ligne 5 : le titre est vide" in err
+    # what the conversation would refuse: a title or a description of one letter
+    assert "ligne 6 : le titre est trop court (1 caractère ; 3 au moins" in err
+    assert "ligne 6 : la description est trop courte (1 caractère ; 15 au moins" in err
     assert store.contributions() == []
     with store.engine.connect() as connection:
         agents = connection.execute(sa.text("SELECT count(*) FROM agent")).scalar_one()

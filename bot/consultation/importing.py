@@ -2,8 +2,9 @@
 
 The file has the columns of ``recueil export --what contributions``
 (``bot.consultation.export``), as CSV, ODS, a JSON array or JSON lines. Needed: ``type``
-(besoin or service), ``titre``,
-``description`` and the collectivité, by ``collectivite_code`` (INSEE code, or SIREN for an
+(besoin or service), ``titre`` and ``description`` (held to the conversation's rules: the
+limits of the intake form's fields, no control characters, not only markup or punctuation),
+and the collectivité, by ``collectivite_code`` (INSEE code, or SIREN for an
 EPCI or a commune) or by ``collectivite`` (its name; ``departement`` tells homonyms apart,
 ``collectivite_type`` the kind). ``thematique`` (id or label) and ``usage`` are optional; the
 other answers of the form (``url``, ``users``…) are kept.
@@ -33,6 +34,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from functools import cache
 from typing import Any, cast
 
 from bot.consultation.export import ANSWER_COLUMNS, CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
@@ -44,13 +46,15 @@ from bot.consultation.spreadsheet import (
     refuse_other_kinds,
 )
 from bot.consultation.triage_file import LineError
-from bot.forms.intake import USAGES
+from bot.dialogue.parsing import TextProblem, text_problem
+from bot.forms.base import TextField
+from bot.forms.intake import USAGES, build_forms
+from config.catalogue import plural
 from config.taxonomy import Taxonomy
+from config.typography import integer
 from storage.ops.base import REFERENCE_PREFIX, normalize_reference
 from storage.referential import KINDS, CollectiviteKind, CollectiviteRef, Referential, normalize
 
-TITLE_MAX = 120
-DESCRIPTION_MAX = 4000
 KINDS_OF_CONTRIBUTION = ("besoin", "service")
 KEY_PREFIX = "import-"
 
@@ -158,14 +162,10 @@ def import_contributions(
             problems.append(f"type « {row.get('type').strip()} » inconnu (besoin ou service)")
         title = " ".join(row.get("titre").split())
         description = row.get("description").strip()
-        if not title:
-            problems.append("le titre est vide")
-        elif len(title) > TITLE_MAX:
-            problems.append(f"le titre dépasse {TITLE_MAX} caractères ({len(title)})")
-        if not description:
-            problems.append("la description est vide")
-        elif len(description) > DESCRIPTION_MAX:
-            problems.append(f"la description dépasse {DESCRIPTION_MAX} caractères")
+        fields = _text_fields()[kind if kind in KINDS_OF_CONTRIBUTION else "besoin"]
+        for name, text in (("title", title), ("description", description)):
+            if (problem := text_error(name, text, fields[name])) is not None:
+                problems.append(problem)
         place = resolve_collectivite(
             referential,
             code=row.get("collectivite_code"),
@@ -256,6 +256,43 @@ def import_contributions(
     ignored = tuple(c for c in table.columns if c and c not in KNOWN_COLUMNS)
     return ImportResult(
         tuple(accepted), tuple(duplicates), tuple(already), ignored, tuple(triage_left)
+    )
+
+
+@cache
+def _text_fields() -> dict[str, dict[str, TextField]]:
+    """The title and description fields of the conversation's forms, by kind: an imported
+    contribution is held to the same rules as a typed one."""
+    forms = build_forms()
+    return {
+        kind: {name: cast(TextField, forms[kind].by_name[name]) for name in _TEXTS}
+        for kind in KINDS_OF_CONTRIBUTION
+    }
+
+
+_TEXTS = {"title": ("le titre", ""), "description": ("la description", "e")}
+"""A text field's name in an error, and the ending of an adjective that agrees with it."""
+
+
+def text_error(name: str, text: str, rules: TextField) -> str | None:
+    """Why the conversation would refuse ``text`` as the answer to ``rules`` (the same
+    :func:`~bot.dialogue.parsing.text_problem`), said of a line of a file; None if it would
+    take it."""
+    problem = text_problem(text, min_length=rules.min_length, max_length=rules.max_length)
+    what, ending = _TEXTS[name]
+    if problem is None:
+        return None
+    if problem is TextProblem.EMPTY:
+        return f"{what} est vide" if not text.strip() else f"{what} n’a ni lettre ni chiffre"
+    if problem is TextProblem.BINARY:
+        return f"{what} contient des caractères de contrôle, illisibles"
+    if problem is TextProblem.MARKUP_ONLY:
+        return f"{what} ne contient que des balises, sans texte"
+    if problem is TextProblem.TOO_LONG:
+        return f"{what} dépasse {integer(rules.max_length)} caractères ({integer(len(text))})"
+    return (
+        f"{what} est trop court{ending} ({plural(len(text), '# caractère|# caractères')} ; "
+        f"{rules.min_length} au moins, comme dans la conversation)"
     )
 
 
