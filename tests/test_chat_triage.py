@@ -170,11 +170,11 @@ async def test_the_export_in_chat_says_what_triage_made_of_each_contribution(adm
     def triage(reference: str) -> tuple[str, ...]:
         return tuple(rows[reference].get(c) for c in ("statut", *TRIAGE_COLUMNS))
 
-    grouped = ("regroupee", "P-001", "Réserver les salles communales", "brouillon", "", "")
+    grouped = ("regroupée", "P-001", "Réserver les salles communales", "brouillon", "", "")
     assert triage("B-0001") == triage("B-0002") == grouped
-    assert triage("B-0003") == ("rejetee", "", "", "", "Hors du champ de la consultation.", "")
-    assert triage("B-0005") == (
-        "reorientee",
+    assert triage("B-0003") == ("rejetée", "", "", "", "Hors du champ de la consultation.", "")
+    assert triage("B-0005") == (  # statuses in words, as a spreadsheet shows them
+        "réorientée",
         "",
         "",
         "",
