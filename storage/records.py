@@ -68,6 +68,26 @@ class ContributionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class NewContribution:
+    """A contribution to store among many at once (an import), as ``add_contribution``
+    stores one."""
+
+    author_id: int
+    collectivite_id: int
+    kind: str
+    title: str
+    description: str
+    answers: dict[str, Any]
+    thematique: str
+    confidence: float | None
+    thematique_source: str
+    created_at: datetime | None = None
+    """When it was sent; None: the transaction's time."""
+    reference: str | None = None
+    """A free reference of its kind to give it; None: the next one."""
+
+
+@dataclass(frozen=True, slots=True)
 class ContributionView:
     """A contribution with its collectivité and author, for listings and exports, and the
     proposal triage grouped it into (its status, message and link are on the contribution)."""

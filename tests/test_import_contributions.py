@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -169,18 +170,33 @@ def test_a_thematique_label_is_found_whatever_its_apostrophe(
 def test_a_missing_thematique_is_classified_when_a_classifier_is_given(
     referential: Referential,
 ) -> None:
+    """The rows without a thématique are classified together, once the file is checked (a
+    model classifies a batch faster than text by text: benchmarks/import_contributions.py)."""
+    batches: list[list[str]] = []
+
+    def classify(texts: Sequence[str]) -> list[tuple[str, float]]:
+        batches.append(list(texts))
+        return [("mobilite_transports", 0.8)] * len(texts)
+
+    rows = [*GOOD, {**GOOD[2], "titre": "Transport à la demande", "thematique": ""}]
     result = import_contributions(
-        read_rows(csv_of(GOOD), "a.csv"),
-        referential,
-        default_taxonomy(),
-        classify=lambda text: ("mobilite_transports", 0.8),
+        read_rows(csv_of(rows), "a.csv"), referential, default_taxonomy(), classify=classify
     )
+    assert batches == [
+        ["Covoiturage\nPas de bus le soir.", "Transport à la demande\nPas de bus le soir."]
+    ]
     third = result.contributions[2]
     assert (third.thematique, third.thematique_source, third.thematique_confidence) == (
         "mobilite_transports",
         "classifier",
         0.8,
     )
+    with pytest.raises(ImportFileError):  # a file with an error: nothing to classify
+        bad = [*rows, {**GOOD[0], "type": "idee"}]
+        import_contributions(
+            read_rows(csv_of(bad), "a.csv"), referential, default_taxonomy(), classify=classify
+        )
+    assert len(batches) == 1
 
 
 BAD = [

@@ -125,6 +125,18 @@ def test_csv_saved_by_another_spreadsheet_is_read() -> None:
     assert table.rows[0].cells == {"reference": "B-0001", "titre": "Salle, des fêtes"}
 
 
+def test_csv_lines_ended_by_a_carriage_return_alone_are_read() -> None:
+    """What Excel for Mac saves (« CSV Macintosh »): the file is read line by line (a 50 MB
+    file no longer copied whole), split where Python's universal newlines split it."""
+    data = 'reference;titre\rB-0001;"Salle\rdes fêtes"\rB-0002;Cantine'.encode("cp1252")
+    table = read_csv(data)
+    assert [dict(row.cells) for row in table.rows] == [
+        {"reference": "B-0001", "titre": "Salle\rdes fêtes"},
+        {"reference": "B-0002", "titre": "Cantine"},
+    ]
+    assert [row.line for row in table.rows] == [2, 3]
+
+
 def test_line_numbers_are_the_spreadsheet_rows_even_with_newlines_in_cells() -> None:
     data = write_table(("a",), [{"a": "un\ndeux"}, {"a": ""}, {"a": "trois"}], "csv")
     table = read_csv(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlmodel import SQLModel
 from bot.core.values import Choice, ConversationKey, OutChoices, OutFile, OutText, outgoing_to_dict
 from storage.db import SchemaOutOfDate, create_db_engine, ensure_schema, migrate
 from storage.models import Agent, Proposal, Support, utcnow
+from storage.records import NewContribution
 from storage.referential import default_referential
 from storage.store import Store
 
@@ -83,6 +85,64 @@ def test_references_are_unique_under_concurrent_writers(store: Store) -> None:
     assert sorted(references) == [f"B-{n:04d}" for n in range(1, 41)]
     with store.transaction() as tx:
         assert tx.next_reference("service") == "S-0001"
+
+
+def test_many_contributions_stored_at_once_keep_their_order_and_references(
+    store: Store,
+) -> None:
+    """The import's verbs: given references kept (the counter moves past them), the others
+    reserved after them, each row's id and reference in order; links and collectivités set
+    for many rows in a few statements."""
+    agent = profiled_agent(store)
+    communes = default_referential().all("commune")[:3]
+    sent = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def row(kind: str, reference: str | None, collectivite_id: int) -> NewContribution:
+        return NewContribution(
+            agent.id,
+            collectivite_id,
+            kind,
+            f"{kind} {reference}",
+            "D" * 20,
+            {"usage": "payer"},
+            "citoyennete",
+            0.5,
+            "import",
+            created_at=sent,
+            reference=reference,
+        )
+
+    with store.transaction() as tx:
+        places = tx.upsert_collectivites([*communes, communes[0]])
+        assert places == tx.upsert_collectivites(communes)  # found, not created twice
+        ids = [places[("commune", c.code)] for c in communes]
+        stored = tx.add_contributions(
+            [
+                row("besoin", "B-0007", ids[0]),
+                row("service", None, ids[1]),
+                row("besoin", None, ids[2]),
+            ]
+        )
+        assert [reference for _, reference in stored] == ["B-0007", "S-0001", "B-0008"]
+        tx.set_same_as_many([(stored[2][0], stored[0][0])])
+    with store.transaction() as tx:
+        assert (
+            tx.add_contribution(
+                agent,
+                kind="besoin",
+                title="T",
+                description="D" * 20,
+                answers={},
+                thematique="citoyennete",
+                confidence=None,
+                thematique_source="agent",
+            )[1]
+            == "B-0009"
+        )
+        assert tx.same_as_links("besoin")[stored[2][0]] == (stored[0][0], ids[2])
+    views = {v.contribution.reference: v for v in store.contributions()}
+    assert views["B-0007"].contribution.created_at == sent
+    assert views["S-0001"].collectivite.code == communes[1].code
 
 
 def test_profile_links_the_collectivite_once(store: Store) -> None:

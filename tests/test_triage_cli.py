@@ -24,6 +24,7 @@ from bot.consultation.drafting import DRAFT_COLUMNS
 from bot.consultation.export import CONTRIBUTION_COLUMNS, TRIAGE_COLUMNS
 from bot.consultation.spreadsheet import read_table, write_table
 from bot.consultation.triage_store import IMPORT_TRANSPORT, stored_triage
+from storage.referential import default_referential
 from storage.store import Store
 
 Records = list[dict[str, str]]
@@ -946,3 +947,48 @@ def test_an_import_past_b_9999_names_its_last_reference() -> None:
     from bot.app.triage_cli import _spans
 
     assert _spans(["B-9999", "B-10000", "S-0001"]) == "de B-9999 à B-10000 et S-0001"
+
+
+def rows_of(count: int, first_commune: int) -> Records:
+    """``count`` contributions of as many communes, every third joined to the one before."""
+    communes = default_referential().all("commune")[first_commune : first_commune + count]
+    return [
+        {
+            "reference": f"B-{first_commune + n + 1:04d}",
+            "type": "besoin",
+            "titre": f"Réserver les salles de {commune.name}",
+            "description": "Les associations appellent la mairie pour réserver une salle.",
+            "collectivite_code": commune.code,
+            "thematique": "citoyennete",
+            "date": f"2026-03-02T10:{n % 60:02d}:00+01:00",
+            "meme_besoin_que": f"B-{first_commune + n:04d}" if n % 3 == 2 else "",
+        }
+        for n, commune in enumerate(communes)
+    ]
+
+
+def test_an_import_s_statements_do_not_grow_with_its_rows(  # type: ignore[no-untyped-def]
+    recueil, tmp_path: Path
+) -> None:
+    """Found with benchmarks/import_contributions.py: a 50 MB file (85,000 rows) took 2 min
+    on SQLite and 9 on PostgreSQL, three statements a row (a reference, its counter, the
+    row) and two a collectivité. Rows, collectivités and links now go in batches: ten times
+    more rows, no more statements."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement: str, *args: Any) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    counts = []
+    for number, (size, first) in enumerate([(40, 0), (400, 40)]):
+        path = tmp_path / f"import{number}.csv"
+        path.write_bytes(write_table(CONTRIBUTION_COLUMNS, rows_of(size, first), "csv"))  # type: ignore[arg-type]
+        statements.clear()
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+        try:
+            code, out, err = recueil("import", "contributions", str(path))
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+        assert code == 0 and f"{size} contributions importées" in out, err
+        counts.append(len(statements))
+    assert counts[1] <= counts[0], counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,7 @@ def compare_report(figures: dict[str, float]) -> str:
 
 def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> int:
     from nlp.loading import load_classifier
+    from nlp.spacy_classifier import SpacyClassifier
 
     try:
         table = read_rows(args.file.read_bytes(), args.file.name)
@@ -218,11 +220,14 @@ def cmd_import_contributions(settings: Settings, args: argparse.Namespace) -> in
     taxonomy = Taxonomy.load(settings.taxonomy_file)
     classifiers: list[Classifier] = []
 
-    def classify(text: str) -> tuple[str, float]:
-        """The classifier's guess; loaded only when a row has no thématique."""
+    def classify(texts: Sequence[str]) -> list[tuple[str, float]]:
+        """The classifier's guesses; loaded only when a row has no thématique."""
         if not classifiers:
             classifiers.append(load_classifier(taxonomy, model_path(settings)))
-        return classifiers[0].predict(text).best
+        classifier = classifiers[0]
+        if isinstance(classifier, SpacyClassifier):
+            return [prediction.best for prediction in classifier.predict_many(texts)]
+        return [classifier.predict(text).best for text in texts]
 
     store = open_store(settings)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.consultation.importing import ImportedContribution
@@ -33,8 +33,9 @@ from bot.consultation.triage_file import (
 )
 from config.catalogue import Catalogue
 from config.typography import integer
+from storage.ops.base import reference_number
 from storage.ops.triage_files import IMPORT_KEY
-from storage.records import AgentRecord
+from storage.records import AgentRecord, NewContribution
 from storage.store import TriageRefused, Tx
 
 IMPORT_TRANSPORT = IMPORT_USER = "import"
@@ -210,7 +211,8 @@ def store_imported(
 
     They are stored in the order they were sent (by date, then reference, then line), not in
     the file's, which a spreadsheet may have sorted otherwise: the first of a need stays its
-    head, and new references follow the dates.
+    head, and new references follow the dates. In batches (:data:`STORED_AT_ONCE`): a
+    statement per row made a 50 MB file take minutes (docs/benchmarks.md).
     """
     wanted = [item.reference for item in contributions]
     keep = (
@@ -221,37 +223,51 @@ def store_imported(
     renumbered = not keep and any(wanted)
 
     def sent(item: ImportedContribution) -> tuple[datetime, int, int]:
-        number = int(item.reference.split("-")[1]) if keep and item.reference else 0
+        number = reference_number(item.reference) if keep and item.reference else 0
         return (item.created_at or tx.now, number, item.line)
 
-    references = []
+    ordered = sorted(contributions, key=sent)
+    places = tx.upsert_collectivites(item.collectivite for item in ordered)
+    references: list[str] = []
     ids = dict(stored_keys or {})
-    places: dict[tuple[str, str], int] = {}
-    for item in sorted(contributions, key=sent):
-        place = item.collectivite
-        collectivite_id = places.get((place.kind, place.code))
-        if collectivite_id is None:
-            collectivite_id = places[(place.kind, place.code)] = tx.upsert_collectivite(place)
-        answers = {**item.answers, IMPORT_KEY: item.key}
-        if item.source_reference:
-            answers["reference_source"] = item.source_reference
-        ids[item.key], reference = tx.add_contribution(
-            replace(author, collectivite_id=collectivite_id),
-            kind=item.kind,
-            title=item.title,
-            description=item.description,
-            answers=answers,
-            thematique=item.thematique or "",
-            confidence=item.thematique_confidence,
-            thematique_source=item.thematique_source or "import",
-            created_at=item.created_at,
-            reference=item.reference if keep else None,
-        )
-        references.append(reference)
-    for item in contributions:
-        if item.same_as is not None:
-            tx.set_same_as(ids[item.key], ids[item.same_as])
+    for start in range(0, len(ordered), STORED_AT_ONCE):
+        batch = ordered[start : start + STORED_AT_ONCE]
+        stored = tx.add_contributions([_new(item, author, places, keep) for item in batch])
+        for item, (contribution_id, reference) in zip(batch, stored, strict=True):
+            ids[item.key] = contribution_id
+            references.append(reference)
+    tx.set_same_as_many(
+        [(ids[item.key], ids[item.same_as]) for item in ordered if item.same_as is not None]
+    )
     return Stored(references, renumbered)
+
+
+STORED_AT_ONCE = 5000
+"""Rows given to the store at once: their statement parameters stay in memory."""
+
+
+def _new(
+    item: ImportedContribution,
+    author: AgentRecord,
+    places: Mapping[tuple[str, str], int],
+    keep: bool,
+) -> NewContribution:
+    answers = {**item.answers, IMPORT_KEY: item.key}
+    if item.source_reference:
+        answers["reference_source"] = item.source_reference
+    return NewContribution(
+        author_id=author.id,
+        collectivite_id=places[(item.collectivite.kind, item.collectivite.code)],
+        kind=item.kind,
+        title=item.title,
+        description=item.description,
+        answers=answers,
+        thematique=item.thematique or "",
+        confidence=item.thematique_confidence,
+        thematique_source=item.thematique_source or "import",
+        created_at=item.created_at,
+        reference=item.reference if keep else None,
+    )
 
 
 TRIAGE_ACTIONS = frozenset(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
 from storage import statements as sql
 from storage.models import Agent, Collectivite
 from storage.ops.base import TxBase
@@ -45,6 +50,38 @@ class AgentOps(TxBase):
         )
         found = self.execute(sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code})
         return int(found.scalar_one())
+
+    def upsert_collectivites(self, refs: Iterable[CollectiviteRef]) -> dict[tuple[str, str], int]:
+        """The ids of many collectivités' rows, by (kind, code), those missing created from
+        the referential: a read of the table, one multi-row insert, a read of what it added
+        (``upsert_collectivite`` costs two statements a collectivité)."""
+        wanted = {(ref.kind, ref.code): ref for ref in refs}
+        ids = self._collectivite_ids()
+        missing = [ref for key, ref in wanted.items() if key not in ids]
+        if missing:
+            dialect = postgresql if self.on_postgresql else sqlite
+            self.connection.execute(
+                dialect.insert(sql.collectivites).on_conflict_do_nothing(),
+                [
+                    {
+                        "kind": ref.kind,
+                        "code": ref.code,
+                        "name": ref.name,
+                        "departement": ref.departement,
+                        "siren": ref.siren,
+                        "population": ref.population,
+                        "created_at": self.now,
+                    }
+                    for ref in missing
+                ],
+            )
+            ids = self._collectivite_ids()
+        return {key: ids[key] for key in wanted}
+
+    def _collectivite_ids(self) -> dict[tuple[str, str], int]:
+        k = sql.collectivites.c
+        rows = self.connection.execute(sa.select(k.kind, k.code, k.id))
+        return {(kind, code): row_id for kind, code, row_id in rows}
 
     def save_profile(
         self,

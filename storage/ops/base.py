@@ -40,6 +40,11 @@ def normalize_reference(typed: str, *, kind: str | None = None) -> str:
     return reference(_KIND_OF_PREFIX[prefix], int(found.group(2)))
 
 
+def reference_number(stored: str) -> int:
+    """The number of a stored reference: 42 for ``B-0042``, 10000 for ``B-10000``."""
+    return int(stored.rsplit("-", 1)[1])
+
+
 def proposal_reference(typed: str) -> str:
     """What follows ``soutenir``, ``voir``, ``!annoncer laureat:``: ``12`` is ``P-012``."""
     return normalize_reference(typed, kind="proposal")
@@ -128,16 +133,30 @@ class TxBase:
         value = self.execute(sql.NEXT_COUNTER, {"counter": kind}).scalar_one()
         return reference(kind, value)
 
+    def next_references(self, kind: str, count: int) -> list[str]:
+        """The next ``count`` references for ``kind``, reserved in one statement."""
+        if count <= 0:
+            return []
+        self._insert_ignore(Counter, {"name": kind, "value": 0})
+        counter = sql.counters.c
+        last = self.connection.execute(
+            sql.counters.update()
+            .where(counter.name == kind)
+            .values(value=counter.value + count)
+            .returning(counter.value)
+        ).scalar_one()
+        return [reference(kind, number) for number in range(last - count + 1, last + 1)]
+
     def skip_references(self, kind: str, up_to: str) -> None:
         """Make the next references of ``kind`` come after ``up_to`` (``B-0042``), given to
         a row by other means (an import keeping the file's references)."""
-        found = _TYPED_REFERENCE.fullmatch(up_to)
-        if found is None or found.group(1) != REFERENCE_PREFIX[kind]:
+        if not up_to.startswith(f"{REFERENCE_PREFIX[kind]}-"):
             raise ValueError(f"{up_to!r} is not a reference of {kind}")
+        number = reference_number(up_to)
         self._insert_ignore(Counter, {"name": kind, "value": 0})
         counter = sql.counters.c
         self.connection.execute(
             sql.counters.update()
-            .where(counter.name == kind, counter.value < int(found.group(2)))
-            .values(value=int(found.group(2)))
+            .where(counter.name == kind, counter.value < number)
+            .values(value=number)
         )

@@ -6,6 +6,8 @@ regrouping live in the bot (``bot/regroup.py``), the links here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from storage import statements as sql
@@ -28,4 +30,16 @@ class GroupOps(TxBase):
             sa.update(sql.contributions)
             .where(sql.contributions.c.id == contribution_id)
             .values(same_as_id=same_as_id, updated_at=self.now)
+        )
+
+    def set_same_as_many(self, links: Sequence[tuple[int, int]]) -> None:
+        """Record many links at once (an import): (contribution id, the one it joined)."""
+        if not links:
+            return
+        c = sql.contributions.c
+        self.connection.execute(
+            sa.update(sql.contributions)
+            .where(c.id == sa.bindparam("member"))
+            .values(same_as_id=sa.bindparam("joined"), updated_at=self.now),
+            [{"member": member, "joined": joined} for member, joined in links],
         )
