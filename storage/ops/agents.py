@@ -36,20 +36,21 @@ class AgentOps(TxBase):
 
     def upsert_collectivite(self, ref: CollectiviteRef) -> int:
         """The id of the collectivité's row, created from the referential on first use."""
-        self._insert_ignore(
-            Collectivite,
-            {
-                "kind": ref.kind,
-                "code": ref.code,
-                "name": ref.name,
-                "departement": ref.departement,
-                "siren": ref.siren,
-                "population": ref.population,
-                "created_at": self.now,
-            },
-        )
+        self._insert_ignore(Collectivite, self._collectivite_row(ref))
         found = self.execute(sql.SELECT_COLLECTIVITE_ID, {"kind": ref.kind, "code": ref.code})
         return int(found.scalar_one())
+
+    def _collectivite_row(self, ref: CollectiviteRef) -> dict[str, object]:
+        """A collectivité's row as the referential gives it, created now."""
+        return {
+            "kind": ref.kind,
+            "code": ref.code,
+            "name": ref.name,
+            "departement": ref.departement,
+            "siren": ref.siren,
+            "population": ref.population,
+            "created_at": self.now,
+        }
 
     def upsert_collectivites(self, refs: Iterable[CollectiviteRef]) -> dict[tuple[str, str], int]:
         """The ids of many collectivités' rows, by (kind, code), those missing created from
@@ -62,18 +63,7 @@ class AgentOps(TxBase):
             dialect = postgresql if self.on_postgresql else sqlite
             self.connection.execute(
                 dialect.insert(sql.collectivites).on_conflict_do_nothing(),
-                [
-                    {
-                        "kind": ref.kind,
-                        "code": ref.code,
-                        "name": ref.name,
-                        "departement": ref.departement,
-                        "siren": ref.siren,
-                        "population": ref.population,
-                        "created_at": self.now,
-                    }
-                    for ref in missing
-                ],
+                [self._collectivite_row(ref) for ref in missing],
             )
             ids = self._collectivite_ids()
         return {key: ids[key] for key in wanted}
