@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,17 @@ def in_process(capsys: pytest.CaptureFixture[str]) -> Recueil:
         return code, plain(out), plain(err)
 
     return run
+
+
+def isolated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Recueil:
+    """A runner on a fresh SQLite base in ``tmp_path/data``, no other ``RECUEIL_*`` setting
+    of the environment seen."""
+    for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
+    return in_process(capsys)
 
 
 def plain(text: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_runner import Recueil, in_process, plain
+from cli_runner import Recueil, isolated, plain
 
 from bot.app.doctor import Doctor
 from config import audiences
@@ -70,10 +69,7 @@ MISTAKES = {
 
 @pytest.fixture
 def recueil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Recueil:  # type: ignore[no-untyped-def]
-    for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
-    return in_process(capsys)
+    return isolated(tmp_path, monkeypatch, capsys)
 
 
 def broken_calendar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mistake: str) -> str:

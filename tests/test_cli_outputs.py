@@ -9,16 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import Recueil, in_process
+from cli_runner import Recueil, isolated
 
 
 @pytest.fixture
 def recueil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Recueil:  # type: ignore[no-untyped-def]
-    """``recueil …`` in this process on a fresh SQLite base in ``tmp_path/data``."""
-    for name in [n for n in os.environ if n.startswith("RECUEIL_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RECUEIL_DATA_DIR", str(tmp_path / "data"))
-    return in_process(capsys)
+    return isolated(tmp_path, monkeypatch, capsys)
 
 
 class Terminal:
